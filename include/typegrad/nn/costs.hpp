@@ -1,0 +1,59 @@
+// Costs C(a, y) of one example. Each gives its value and, for the hand-written reference only,
+// its gradient ∂C/∂a written out by hand; the autodiff engine derives that from the cost's
+// expression instead (see ad/).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <string_view>
+
+namespace typegrad::cost {
+
+/// The article's cost: C = ½‖a − y‖²,  ∂C/∂a = a − y.
+struct Quadratic {
+    static constexpr std::string_view name = "quadratic";
+    template <class T, std::size_t N>
+    static T value(const T* a, const T* y) noexcept {
+        T s = 0;
+        for (std::size_t i = 0; i < N; ++i) s += (a[i] - y[i]) * (a[i] - y[i]);
+        return s / 2;
+    }
+    template <class T, std::size_t N>
+    static void gradient(const T* a, const T* y, T* g) noexcept {
+        for (std::size_t i = 0; i < N; ++i) g[i] = a[i] - y[i];
+    }
+};
+
+/// Cross-entropy for outputs in (0, 1): C = −Σ [y ln a + (1 − y) ln(1 − a)],
+/// ∂C/∂a = (a − y) / (a (1 − a)).
+struct CrossEntropy {
+    static constexpr std::string_view name = "cross-entropy";
+    template <class T, std::size_t N>
+    static T value(const T* a, const T* y) noexcept {
+        T s = 0;
+        for (std::size_t i = 0; i < N; ++i) s -= y[i] * std::log(a[i]) + (1 - y[i]) * std::log(1 - a[i]);
+        return s;
+    }
+    template <class T, std::size_t N>
+    static void gradient(const T* a, const T* y, T* g) noexcept {
+        for (std::size_t i = 0; i < N; ++i) g[i] = (a[i] - y[i]) / (a[i] * (1 - a[i]));
+    }
+};
+
+/// Negative log-likelihood of a probability vector (after a softmax): C = −Σ y ln a,
+/// ∂C/∂a = −y / a.
+struct LogLikelihood {
+    static constexpr std::string_view name = "log-likelihood";
+    template <class T, std::size_t N>
+    static T value(const T* a, const T* y) noexcept {
+        T s = 0;
+        for (std::size_t i = 0; i < N; ++i) s -= y[i] * std::log(a[i]);
+        return s;
+    }
+    template <class T, std::size_t N>
+    static void gradient(const T* a, const T* y, T* g) noexcept {
+        for (std::size_t i = 0; i < N; ++i) g[i] = -y[i] / a[i];
+    }
+};
+
+}  // namespace typegrad::cost

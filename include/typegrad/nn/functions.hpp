@@ -1,0 +1,96 @@
+// Elementwise functions: a value rule and a local derivative rule, written once for scalars
+// and SIMD batches alike. A new activation is one such struct; nothing else needs to change.
+#pragma once
+
+#include <cmath>
+#include <concepts>
+#include <string_view>
+
+#include <xsimd/xsimd.hpp>
+
+namespace typegrad {
+
+namespace detail {
+// Lets the same rule run on T and on xsimd::batch<T>: select(c, a, b) and max(x, 0).
+template <class V>
+V relu_value(V x) noexcept {
+    if constexpr (std::is_floating_point_v<V>) return x > V(0) ? x : V(0);
+    else return xsimd::max(x, V(0));
+}
+template <class V>
+V step(V x) noexcept {
+    if constexpr (std::is_floating_point_v<V>) return x > V(0) ? V(1) : V(0);
+    else return xsimd::select(x > V(0), V(1), V(0));
+}
+}  // namespace detail
+
+/// What an elementwise function must provide: its printed name, its value f(x), and its
+/// derivative f'(x) given x and y = f(x) (so sigmoid can use y(1 − y)).
+template <class F>
+concept ElementwiseFunction = requires(double x) {
+    { F::name } -> std::convertible_to<std::string_view>;
+    { F::value(x) } -> std::convertible_to<double>;
+    { F::derivative(x, x) } -> std::convertible_to<double>;
+};
+
+namespace fn {
+
+/// σ(x) = 1 / (1 + e^−x),  σ'(x) = σ(x)(1 − σ(x)).
+struct Sigmoid {
+    static constexpr std::string_view name = "σ";
+    template <class V>
+    static V value(V x) noexcept {
+        using std::exp;
+        return V(1) / (V(1) + exp(-x));
+    }
+    template <class V>
+    static V derivative(V /*x*/, V y) noexcept { return y * (V(1) - y); }
+};
+
+/// tanh(x),  tanh'(x) = 1 − tanh²(x).
+struct Tanh {
+    static constexpr std::string_view name = "tanh";
+    template <class V>
+    static V value(V x) noexcept {
+        using std::tanh;
+        return tanh(x);
+    }
+    template <class V>
+    static V derivative(V /*x*/, V y) noexcept { return V(1) - y * y; }
+};
+
+/// max(x, 0),  derivative 1 for x > 0 and 0 otherwise (0 at the kink, as PyTorch).
+struct Relu {
+    static constexpr std::string_view name = "relu";
+    template <class V>
+    static V value(V x) noexcept { return detail::relu_value(x); }
+    template <class V>
+    static V derivative(V x, V /*y*/) noexcept { return detail::step(x); }
+};
+
+/// The identity (a linear output layer).
+struct Identity {
+    static constexpr std::string_view name = "id";
+    template <class V>
+    static V value(V x) noexcept { return x; }
+    template <class V>
+    static V derivative(V /*x*/, V /*y*/) noexcept { return V(1); }
+};
+
+/// ln x,  1/x (used by the cross-entropy costs).
+struct Log {
+    static constexpr std::string_view name = "ln";
+    template <class V>
+    static V value(V x) noexcept {
+        using std::log;
+        return log(x);
+    }
+    template <class V>
+    static V derivative(V x, V /*y*/) noexcept { return V(1) / x; }
+};
+
+static_assert(ElementwiseFunction<Sigmoid> && ElementwiseFunction<Tanh> && ElementwiseFunction<Relu> &&
+              ElementwiseFunction<Identity> && ElementwiseFunction<Log>);
+
+}  // namespace fn
+}  // namespace typegrad

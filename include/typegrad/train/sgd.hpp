@@ -1,0 +1,171 @@
+// Mini-batch stochastic gradient descent as in the article: shuffle the training set each epoch
+// (seeded), split it into batches of m, and for each batch W ← W − η/m · Σ ∂J/∂W (likewise b).
+// Nothing is allocated inside a training step.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "typegrad/data/dataset.hpp"
+#include "typegrad/nn/gradients.hpp"
+#include "typegrad/nn/model.hpp"
+#include "typegrad/reference/backprop.hpp"
+#include "typegrad/util/random.hpp"
+
+namespace typegrad::train {
+
+/// Hyper-parameters of a run (the article's defaults).
+struct Options {
+    std::size_t epochs = 30;
+    std::size_t batch = 10;
+    double eta = 3.0;
+    std::uint64_t seed = 0;
+};
+
+/// What one epoch did.
+struct EpochStats {
+    std::size_t epoch = 0;   // 1-based
+    std::size_t epochs = 0;
+    std::size_t correct = 0;
+    std::size_t tested = 0;
+    double accuracy = 0.0;   // correct / tested
+    double seconds = 0.0;    // training time of the epoch (evaluation not included)
+    double examples_per_second = 0.0;
+};
+
+/// Copies image i of d into x (converting to T) and its one-hot label into y.
+template <AnyModel M>
+void load_example(const data::Dataset& d, std::size_t i, typename M::input_type& x, typename M::output_type& y) noexcept {
+    using T = typename M::value_type;
+    const float* p = d.pixels.data() + i * M::input_width;
+    for (std::size_t k = 0; k < M::input_width; ++k) x[k] = static_cast<T>(p[k]);
+    y.fill(T(0));
+    y[d.labels[i]] = T(1);
+}
+
+/// Index of the largest output (the predicted class).
+template <class V>
+std::size_t argmax(const V& v) noexcept {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < v.size(); ++i)
+        if (v[i] > v[best]) best = i;
+    return best;
+}
+
+/// Number of examples of d whose predicted class equals the label.
+template <AnyModel M>
+std::size_t count_correct(const M& net, const data::Dataset& d) {
+    typename M::input_type x;
+    typename M::output_type y;
+    std::size_t correct = 0;
+    for (std::size_t i = 0; i < d.size(); ++i) {
+        load_example<M>(d, i, x, y);
+        if (argmax(net.forward(x)) == d.labels[i]) ++correct;
+    }
+    return correct;
+}
+
+/// The hand-written gradient (the article's backprop) as a training engine.
+template <AnyModel M>
+struct ReferenceEngine {
+    reference::Workspace<M> workspace;
+    void operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y, Gradients<M>& g,
+                    Accumulate acc) noexcept {
+        reference::backprop_into(net, x, y, g, workspace, acc);
+    }
+};
+
+/// W ← W − c·∂W, b ← b − c·∂b for every layer.
+template <AnyModel M>
+void apply_gradients(M& net, const Gradients<M>& g, typename M::value_type c) noexcept {
+    net.for_each_layer([&]<std::size_t L>(auto& p) {
+        simd::axpy_neg<M::template fan_in<L> * M::template fan_out<L>>(c, g.template weights<L>().data(), p.weights.data());
+        simd::axpy_neg<M::template fan_out<L>>(c, g.template biases<L>().data(), p.biases.data());
+    });
+}
+
+/// Mini-batch SGD on one model. Engine computes one example's gradient (see ReferenceEngine).
+template <AnyModel M, class Engine = ReferenceEngine<M>>
+class Trainer {
+public:
+    using T = typename M::value_type;
+
+    Trainer(M& net, Options options) : net_(net), options_(options), rng_(options.seed ^ 0x5851f42d4c957f2dULL) {
+        if (options_.batch == 0) throw std::invalid_argument("batch size must be at least 1");
+        if (!(options_.eta > 0.0) || !std::isfinite(options_.eta))
+            throw std::invalid_argument("learning rate eta must be a positive number");
+    }
+
+    Engine& engine() noexcept { return engine_; }
+
+    /// One pass over `train` in a fresh seeded order. on_batch(done, total) is called after
+    /// each batch (for progress reporting). Returns the seconds spent.
+    template <class OnBatch>
+    double epoch(const data::Dataset& train, OnBatch&& on_batch) {
+        order_.resize(train.size());
+        std::iota(order_.begin(), order_.end(), std::size_t{0});
+        rng_.shuffle(order_.begin(), order_.end());
+        const auto start = std::chrono::steady_clock::now();
+        const std::size_t n = train.size();
+        const std::size_t batches = (n + options_.batch - 1) / options_.batch;
+        for (std::size_t b = 0; b < batches; ++b) {
+            const std::size_t first = b * options_.batch;
+            const std::size_t last = std::min(n, first + options_.batch);
+            step(train, first, last);
+            on_batch(b + 1, batches);
+        }
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    double epoch(const data::Dataset& train) {
+        return epoch(train, [](std::size_t, std::size_t) {});
+    }
+
+    /// One SGD step on the examples order[first, last) of `train` (the article's
+    /// update_mini_batch). No allocation.
+    void step(const data::Dataset& train, std::size_t first, std::size_t last) noexcept {
+        for (std::size_t k = first; k < last; ++k) {
+            load_example<M>(train, order_[k], x_, y_);
+            engine_(net_, x_, y_, grads_, k == first ? Accumulate::no : Accumulate::yes);
+        }
+        apply_gradients(net_, grads_, static_cast<T>(options_.eta / static_cast<double>(last - first)));
+    }
+
+    /// Trains for options.epochs epochs, evaluating on `test` after each; on_epoch(EpochStats)
+    /// and on_batch(done, total) are the reporting hooks.
+    template <class OnEpoch, class OnBatch>
+    std::vector<EpochStats> run(const data::Dataset& train, const data::Dataset& test, OnEpoch&& on_epoch,
+                                OnBatch&& on_batch, std::size_t first_epoch = 1) {
+        std::vector<EpochStats> history;
+        for (std::size_t e = first_epoch; e <= options_.epochs; ++e) {
+            EpochStats s;
+            s.epoch = e;
+            s.epochs = options_.epochs;
+            s.seconds = epoch(train, on_batch);
+            s.examples_per_second = s.seconds > 0 ? static_cast<double>(train.size()) / s.seconds : 0.0;
+            s.tested = test.size();
+            s.correct = count_correct(net_, test);
+            s.accuracy = s.tested ? static_cast<double>(s.correct) / static_cast<double>(s.tested) : 0.0;
+            on_epoch(s);
+            history.push_back(s);
+        }
+        return history;
+    }
+
+private:
+    M& net_;
+    Options options_;
+    Rng rng_;
+    Engine engine_{};
+    Gradients<M> grads_;
+    typename M::input_type x_;
+    typename M::output_type y_;
+    std::vector<std::size_t> order_;
+};
+
+}  // namespace typegrad::train

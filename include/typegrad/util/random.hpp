@@ -1,0 +1,100 @@
+// A small, portable, seeded random source. The standard library's distributions are
+// implementation-defined, so "same seed, same result" would not hold across standard
+// libraries; these are defined here bit for bit.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numbers>
+#include <utility>
+
+namespace typegrad {
+
+/// xoshiro256** seeded through splitmix64 (Blackman and Vigna).
+class Rng {
+public:
+    using result_type = std::uint64_t;
+
+    explicit Rng(std::uint64_t seed = 0) noexcept {
+        std::uint64_t x = seed;
+        for (auto& s : state_) s = splitmix64(x);
+    }
+
+    static constexpr result_type min() noexcept { return 0; }
+    static constexpr result_type max() noexcept { return ~result_type{0}; }
+
+    result_type operator()() noexcept {
+        const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
+        const std::uint64_t t = state_[1] << 17;
+        state_[2] ^= state_[0];
+        state_[3] ^= state_[1];
+        state_[1] ^= state_[2];
+        state_[0] ^= state_[3];
+        state_[2] ^= t;
+        state_[3] = rotl(state_[3], 45);
+        return result;
+    }
+
+    /// Uniform in [0, 1) with 53 random bits.
+    double uniform() noexcept { return static_cast<double>((*this)() >> 11) * 0x1.0p-53; }
+
+    /// Uniform in [lo, hi).
+    double uniform(double lo, double hi) noexcept { return lo + (hi - lo) * uniform(); }
+
+    /// Uniform integer in [0, n), n > 0 (Lemire's multiply-shift with rejection).
+    std::uint64_t below(std::uint64_t n) noexcept {
+        unsigned __int128 m = static_cast<unsigned __int128>((*this)()) * n;
+        auto low = static_cast<std::uint64_t>(m);
+        if (low < n) {
+            const std::uint64_t threshold = (0 - n) % n;
+            while (low < threshold) {
+                m = static_cast<unsigned __int128>((*this)()) * n;
+                low = static_cast<std::uint64_t>(m);
+            }
+        }
+        return static_cast<std::uint64_t>(m >> 64);
+    }
+
+    /// Standard normal N(0, 1) by Box-Muller (both values used).
+    double normal() noexcept {
+        if (has_spare_) {
+            has_spare_ = false;
+            return spare_;
+        }
+        double u1 = 0.0;
+        while (u1 == 0.0) u1 = uniform();
+        const double u2 = uniform();
+        const double r = std::sqrt(-2.0 * std::log(u1));
+        const double theta = 2.0 * std::numbers::pi * u2;
+        spare_ = r * std::sin(theta);
+        has_spare_ = true;
+        return r * std::cos(theta);
+    }
+
+    /// Fisher-Yates shuffle of [first, last).
+    template <class It>
+    void shuffle(It first, It last) noexcept {
+        const auto n = static_cast<std::uint64_t>(last - first);
+        for (std::uint64_t i = n; i > 1; --i) {
+            const auto j = below(i);
+            using std::swap;
+            swap(first[static_cast<std::ptrdiff_t>(i - 1)], first[static_cast<std::ptrdiff_t>(j)]);
+        }
+    }
+
+private:
+    static constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+    static constexpr std::uint64_t splitmix64(std::uint64_t& x) noexcept {
+        std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+
+    std::uint64_t state_[4]{};
+    double spare_ = 0.0;
+    bool has_spare_ = false;
+};
+
+}  // namespace typegrad
