@@ -7,11 +7,17 @@
 #include <cstddef>
 #include <string_view>
 
+#include "typegrad/expr/node.hpp"
+#include "typegrad/expr/ops.hpp"
+
 namespace typegrad::cost {
 
 /// The article's cost: C = ½‖a − y‖²,  ∂C/∂a = a − y.
 struct Quadratic {
     static constexpr std::string_view name = "quadratic";
+    /// J = ½ ‖a − y‖² as an expression of the output A and the target Y.
+    template <class A, class Y>
+    using expression = expr::Node<expr::MulOp, expr::Const<1, 2>, expr::Node<expr::SquaredNormOp, expr::Node<expr::SubOp, A, Y>>>;
     template <class T, std::size_t N>
     static T value(const T* a, const T* y) noexcept {
         T s = 0;
@@ -28,6 +34,14 @@ struct Quadratic {
 /// ∂C/∂a = (a − y) / (a (1 − a)).
 struct CrossEntropy {
     static constexpr std::string_view name = "cross-entropy";
+    /// J = −Σ [y ⊙ ln a + (1 − y) ⊙ ln(1 − a)]
+    template <class A, class Y>
+    using expression = expr::Node<
+        expr::NegOp,
+        expr::Node<expr::SumOp,
+                   expr::Node<expr::AddOp, expr::Node<expr::MulOp, Y, expr::Node<expr::MapOp<fn::Log>, A>>,
+                              expr::Node<expr::MulOp, expr::Node<expr::SubOp, expr::Const<1>, Y>,
+                                         expr::Node<expr::MapOp<fn::Log>, expr::Node<expr::SubOp, expr::Const<1>, A>>>>>>;
     template <class T, std::size_t N>
     static T value(const T* a, const T* y) noexcept {
         T s = 0;
@@ -44,6 +58,10 @@ struct CrossEntropy {
 /// ∂C/∂a = −y / a.
 struct LogLikelihood {
     static constexpr std::string_view name = "log-likelihood";
+    /// J = −Σ y ⊙ ln a
+    template <class A, class Y>
+    using expression =
+        expr::Node<expr::NegOp, expr::Node<expr::SumOp, expr::Node<expr::MulOp, Y, expr::Node<expr::MapOp<fn::Log>, A>>>>;
     template <class T, std::size_t N>
     static T value(const T* a, const T* y) noexcept {
         T s = 0;

@@ -40,6 +40,9 @@ struct Activation {
     using function = F;
 };
 
+/// softmax(z)ᵢ = e^zᵢ / Σⱼ e^zⱼ over the whole layer (pair it with cost::LogLikelihood).
+struct Softmax {};
+
 using Sigmoid = Activation<fn::Sigmoid>;
 using Tanh = Activation<fn::Tanh>;
 using Relu = Activation<fn::Relu>;
@@ -53,6 +56,7 @@ inline constexpr Linear<In, Out> linear{};
 inline constexpr Sigmoid sigmoid{};
 inline constexpr Tanh tanh_{};
 inline constexpr Relu relu{};
+inline constexpr Softmax softmax{};
 
 // ---------------------------------------------------------------------------------------------
 // Width rules: what a layer accepts and what it produces.
@@ -69,6 +73,13 @@ struct layer_traits<Dense<Out, In>> {
 
 template <class F>
 struct layer_traits<Activation<F>> {
+    static constexpr bool has_parameters = false;
+    static constexpr bool accepts(std::size_t) { return true; }
+    static constexpr std::size_t output_width(std::size_t w) { return w; }
+};
+
+template <>
+struct layer_traits<Softmax> {
     static constexpr bool has_parameters = false;
     static constexpr bool accepts(std::size_t) { return true; }
     static constexpr std::size_t output_width(std::size_t w) { return w; }
@@ -120,20 +131,22 @@ struct composition_fits {
 /// input<N> | layer
 template <std::size_t N, Layer L>
 constexpr auto operator|(Input<N>, L) {
-    if constexpr (detail::layer_fits<L, N>::value) return Sequential<N, L>{};
+    [[maybe_unused]] detail::layer_fits<L, N> check;  // a width mismatch is reported here
+    return Sequential<N, L>{};
 }
 
 /// composition | layer
 template <std::size_t N, Layer... Ls, Layer L>
 constexpr auto operator|(Sequential<N, Ls...>, L) {
-    if constexpr (detail::layer_fits<L, Sequential<N, Ls...>::output_width>::value) return Sequential<N, Ls..., L>{};
+    [[maybe_unused]] detail::layer_fits<L, Sequential<N, Ls...>::output_width> check;  // a width mismatch is reported here
+    return Sequential<N, Ls..., L>{};
 }
 
 /// composition | composition (for example a feature extractor followed by a head)
 template <std::size_t N, Layer... Ls, std::size_t M, Layer... Ms>
 constexpr auto operator|(Sequential<N, Ls...>, Sequential<M, Ms...>) {
-    if constexpr (detail::composition_fits<Sequential<N, Ls...>::output_width, M>::value)
-        return Sequential<N, Ls..., Ms...>{};
+    [[maybe_unused]] detail::composition_fits<Sequential<N, Ls...>::output_width, M> check;  // reported here
+    return Sequential<N, Ls..., Ms...>{};
 }
 
 
@@ -153,6 +166,7 @@ template <std::size_t... Sizes>
 struct sigmoid_mlp {
     static_assert(sizeof...(Sizes) >= 2,
                   "Network<T, sizes...>: give at least two sizes, the input width and the output width");
+    using type = Sequential<1, Dense<1>>;  // a placeholder, so that only the assertion above is reported
 };
 template <std::size_t N0, std::size_t N1, std::size_t... Ns>
 struct sigmoid_mlp<N0, N1, Ns...> {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -121,24 +122,24 @@ public:
 
     /// Wᴸ, shape (n_in, n_out): the article's weights[L] transposed to z = Wᵀa + b.
     template <std::size_t L>
-    [[nodiscard]] weights_type<L>& weights() noexcept {
+    [[nodiscard]] auto& weights() noexcept {
         static_assert(L < layers, "weights<L>(): L counts the layers with parameters from 0 and must be < layers");
-        return std::get<L>(*params_).weights;
+        return std::get<(L < layers ? L : 0)>(*params_).weights;  // index clamped: one error, not a cascade
     }
     template <std::size_t L>
-    [[nodiscard]] const weights_type<L>& weights() const noexcept {
+    [[nodiscard]] const auto& weights() const noexcept {
         static_assert(L < layers, "weights<L>(): L counts the layers with parameters from 0 and must be < layers");
-        return std::get<L>(*params_).weights;
+        return std::get<(L < layers ? L : 0)>(*params_).weights;  // index clamped: one error, not a cascade
     }
     template <std::size_t L>
-    [[nodiscard]] biases_type<L>& biases() noexcept {
+    [[nodiscard]] auto& biases() noexcept {
         static_assert(L < layers, "biases<L>(): L counts the layers with parameters from 0 and must be < layers");
-        return std::get<L>(*params_).biases;
+        return std::get<(L < layers ? L : 0)>(*params_).biases;  // index clamped: one error, not a cascade
     }
     template <std::size_t L>
-    [[nodiscard]] const biases_type<L>& biases() const noexcept {
+    [[nodiscard]] const auto& biases() const noexcept {
         static_assert(L < layers, "biases<L>(): L counts the layers with parameters from 0 and must be < layers");
-        return std::get<L>(*params_).biases;
+        return std::get<(L < layers ? L : 0)>(*params_).biases;  // index clamped: one error, not a cascade
     }
 
     [[nodiscard]] parameters_type& parameters() noexcept { return *params_; }
@@ -226,6 +227,18 @@ struct forward_rule<Activation<F>> {
     template <std::size_t N, class T>
     static void apply(const T* z, T* a) noexcept {
         simd::map<F, N>(z, a);
+    }
+};
+
+template <>
+struct forward_rule<Softmax> {
+    template <std::size_t N, class T>
+    static void apply(const T* z, T* a) noexcept {
+        T m = z[0];
+        for (std::size_t i = 1; i < N; ++i) m = z[i] > m ? z[i] : m;
+        T s = 0;
+        for (std::size_t i = 0; i < N; ++i) s += (a[i] = std::exp(z[i] - m));
+        for (std::size_t i = 0; i < N; ++i) a[i] /= s;
     }
 };
 

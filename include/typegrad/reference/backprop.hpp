@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 #include "typegrad/nn/gradients.hpp"
@@ -68,6 +69,13 @@ void backward(const M& m, const T* x, Workspace<M>& ws, Gradients<M>& g, Accumul
         simd::ger<w_in, w_out>(in, gout, g.template weights<L>().data(), acc == Accumulate::yes);
         // Wᴸ δᴸ: the gradient arriving at aᴸ⁻¹ (not needed below the first layer).
         if constexpr (K > 0) simd::gemv<w_in, w_out>(W.data(), gout, ws.adjoint.template value<K - 1>().data());
+    } else if constexpr (std::is_same_v<Layer, Softmax>) {
+        // softmax: ∂J/∂z = a ⊙ (∂J/∂a − ⟨∂J/∂a, a⟩)
+        const T* a = ws.values.template value<K>().data();
+        T* gin = ws.adjoint.template value<K - 1>().data();
+        T dot = 0;
+        for (std::size_t i = 0; i < w_in; ++i) dot += gout[i] * a[i];
+        for (std::size_t i = 0; i < w_in; ++i) gin[i] = a[i] * (gout[i] - dot);
     } else {
         // activation: ∂J/∂z = ∂J/∂a ⊙ f'(z), with f'(z) from z and a = f(z)
         using F = typename Layer::function;

@@ -36,16 +36,19 @@ inline constexpr std::size_t round_up(std::size_t n) {
 inline constexpr std::size_t block_batches = 8;
 }  // namespace detail
 
-/// z = Wᵀ a + b   for W (In x Out), a (In), b and z (Out).
+/// z = Wᵀ a + b   for W (In x Out), a (In), b and z (Out); b may be null (z = Wᵀ a).
 template <std::size_t In, std::size_t Out, class T, Mode M = Mode::vector>
 void gemv_t_bias(const T* __restrict W, const T* __restrict a, const T* __restrict b, T* __restrict z) noexcept {
     if constexpr (M == Mode::scalar || Out < width_v<T>) {
-        for (std::size_t j = 0; j < Out; ++j) z[j] = b[j];
+        T acc[Out] = {};
         for (std::size_t i = 0; i < In; ++i) {
             const T ai = a[i];
             const T* row = W + i * Out;
-            for (std::size_t j = 0; j < Out; ++j) z[j] += ai * row[j];
+            for (std::size_t j = 0; j < Out; ++j) acc[j] += ai * row[j];
         }
+        // the bias is added last, as in the vector kernel, so that z = Wᵀa + b and
+        // (Wᵀa) + b round the same
+        for (std::size_t j = 0; j < Out; ++j) z[j] = b ? acc[j] + b[j] : acc[j];
     } else {
         using B = batch<T>;
         constexpr std::size_t S = width_v<T>;
@@ -63,22 +66,27 @@ void gemv_t_bias(const T* __restrict W, const T* __restrict a, const T* __restri
                 for (std::size_t k = 0; k < full; ++k) acc[k] = xsimd::fma(ai, B::load_unaligned(row + k * S), acc[k]);
                 for (std::size_t r = 0; r < rest; ++r) tail[r] += a[i] * row[full * S + r];
             }
-            for (std::size_t k = 0; k < full; ++k)
-                (acc[k] + B::load_unaligned(b + j0 + k * S)).store_unaligned(z + j0 + k * S);
-            for (std::size_t r = 0; r < rest; ++r) z[j0 + full * S + r] = tail[r] + b[j0 + full * S + r];
+            if (b) {
+                for (std::size_t k = 0; k < full; ++k)
+                    (acc[k] + B::load_unaligned(b + j0 + k * S)).store_unaligned(z + j0 + k * S);
+                for (std::size_t r = 0; r < rest; ++r) z[j0 + full * S + r] = tail[r] + b[j0 + full * S + r];
+            } else {
+                for (std::size_t k = 0; k < full; ++k) acc[k].store_unaligned(z + j0 + k * S);
+                for (std::size_t r = 0; r < rest; ++r) z[j0 + full * S + r] = tail[r];
+            }
         }
     }
 }
 
-/// y = W d   for W (In x Out), d (Out), y (In): the backward step δᴸ⁻¹ ∝ Wᴸ δᴸ.
+/// y = W d (or y += W d)   for W (In x Out), d (Out), y (In): the backward step Wᴸ δᴸ.
 template <std::size_t In, std::size_t Out, class T, Mode M = Mode::vector>
-void gemv(const T* __restrict W, const T* __restrict d, T* __restrict y) noexcept {
+void gemv(const T* __restrict W, const T* __restrict d, T* __restrict y, bool accumulate = false) noexcept {
     if constexpr (M == Mode::scalar || Out < width_v<T>) {
         for (std::size_t i = 0; i < In; ++i) {
             const T* row = W + i * Out;
             T s = 0;
             for (std::size_t j = 0; j < Out; ++j) s += row[j] * d[j];
-            y[i] = s;
+            y[i] = accumulate ? y[i] + s : s;
         }
     } else {
         using B = batch<T>;
@@ -91,7 +99,7 @@ void gemv(const T* __restrict W, const T* __restrict d, T* __restrict y) noexcep
                 acc = xsimd::fma(B::load_unaligned(row + k * S), B::load_unaligned(d + k * S), acc);
             T s = xsimd::hadd(acc);
             for (std::size_t j = full * S; j < Out; ++j) s += row[j] * d[j];
-            y[i] = s;
+            y[i] = accumulate ? y[i] + s : s;
         }
     }
 }

@@ -1,0 +1,199 @@
+// A model's cost as an expression type, and autodiff::backprop: the gradient of a network
+// derived by the reverse sweep of that expression, with nothing written by hand for the
+// network. δᴸ is the adjoint the sweep finds at layer L's pre-activation node zᴸ.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "typegrad/ad/graph.hpp"
+#include "typegrad/ad/program.hpp"
+#include "typegrad/expr/node.hpp"
+#include "typegrad/expr/ops.hpp"
+#include "typegrad/nn/gradients.hpp"
+#include "typegrad/nn/model.hpp"
+
+namespace typegrad::autodiff {
+
+/// Subscript digits for printed names: subscript(12) == "₁₂".
+inline std::string subscript(std::size_t n) {
+    static constexpr const char* digits[] = {"₀", "₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉"};
+    std::string s;
+    do {
+        s.insert(0, digits[n % 10]);
+        n /= 10;
+    } while (n > 0);
+    return s;
+}
+
+/// Tags of a model's leaves: the input x, the target y, and each layer's Wᴸ and bᴸ.
+struct input_tag {
+    static std::string name() { return "x"; }
+};
+struct target_tag {
+    static std::string name() { return "y"; }
+};
+template <std::size_t L>
+struct weights_tag {
+    static std::string name() { return "W" + subscript(L); }
+};
+template <std::size_t L>
+struct biases_tag {
+    static std::string name() { return "b" + subscript(L); }
+};
+
+/// A name given to an intermediate node of a model's expression (zᴸ, aᴸ) and, optionally, to
+/// its adjoint (δᴸ for zᴸ).
+template <class Node, class Name>
+struct Named {
+    using node = Node;
+    using name = Name;
+};
+template <std::size_t L>
+struct z_name {
+    static std::string name() { return "z" + subscript(L); }
+    static std::string adjoint_name() { return "δ" + subscript(L); }
+};
+template <std::size_t L>
+struct a_name {
+    static std::string name() { return "a" + subscript(L); }
+};
+
+namespace detail {
+
+using typegrad::detail::layer_at_t;
+using typegrad::detail::parameter_index;
+
+// The output node of layer K of composition S, given the node E feeding it.
+template <class S, std::size_t K, class Layer, class E>
+struct layer_node;
+template <class S, std::size_t K, std::size_t Out, std::size_t In, class E>
+struct layer_node<S, K, Dense<Out, In>, E> {
+    static constexpr std::size_t L = parameter_index<S, K>;
+    using W = expr::Param<weights_tag<L>, S::widths[K], S::widths[K + 1]>;
+    using b = expr::Param<biases_tag<L>, S::widths[K + 1]>;
+    using type = expr::Node<expr::AddOp, expr::Node<expr::MatTVecOp, W, E>, b>;  // zᴸ = Wᴸᵀ a + bᴸ
+};
+template <class S, std::size_t K, class F, class E>
+struct layer_node<S, K, Activation<F>, E> {
+    using type = expr::Node<expr::MapOp<F>, E>;
+};
+template <class S, std::size_t K, class E>
+struct layer_node<S, K, Softmax, E> {
+    using type = expr::Node<expr::SoftmaxOp, E>;
+};
+
+// outputs<S, K, E, Done...>: the output node of every layer from K on.
+template <class S, std::size_t K, class E, class... Done>
+struct layer_outputs {
+    using node = typename layer_node<S, K, layer_at_t<S, K>, E>::type;
+    using type = typename layer_outputs<S, K + 1, node, Done..., node>::type;
+};
+template <class S, class E, class... Done>
+    requires(sizeof...(Done) == S::depth)
+struct layer_outputs<S, S::depth, E, Done...> {
+    using type = ad::type_list<Done...>;
+};
+
+}  // namespace detail
+
+/// Everything the engine needs to know about model M, as types.
+template <AnyModel M>
+struct ModelExpression {
+    using S = typename M::composition;
+    using T = typename M::value_type;
+    using x = expr::Input<input_tag, M::input_width>;
+    using y = expr::Input<target_tag, M::output_width>;
+    /// outputs: the output node of every layer, in order.
+    using outputs = typename detail::layer_outputs<S, 0, x>::type;
+    template <std::size_t K>
+    using output_of_layer = typename ad::detail::at<K, outputs>::type;
+    using output = output_of_layer<S::depth - 1>;
+    /// The cost J(a, y) of one example.
+    using cost = typename M::cost_type::template expression<output, y>;
+    /// zᴸ, the pre-activation node of parameter layer L; Wᴸ and bᴸ.
+    template <std::size_t L>
+    using z = output_of_layer<M::template position<L>>;
+    template <std::size_t L>
+    using weights = expr::Param<weights_tag<L>, M::template fan_in<L>, M::template fan_out<L>>;
+    template <std::size_t L>
+    using biases = expr::Param<biases_tag<L>, M::template fan_out<L>>;
+
+private:
+    template <std::size_t K>
+    struct name_of_layer {
+        using type = void;
+    };
+    template <std::size_t K>
+        requires layer_traits<typegrad::detail::layer_at_t<S, K>>::has_parameters
+    struct name_of_layer<K> {
+        using type = Named<output_of_layer<K>, z_name<typegrad::detail::parameter_index<S, K>>>;
+    };
+    template <std::size_t K>
+        requires(!layer_traits<typegrad::detail::layer_at_t<S, K>>::has_parameters && K > 0 &&
+                 layer_traits<typegrad::detail::layer_at_t<S, K - 1>>::has_parameters)
+    struct name_of_layer<K> {
+        using type = Named<output_of_layer<K>, a_name<typegrad::detail::parameter_index<S, K> - 1>>;
+    };
+    template <class List, class... N>
+    struct drop_void;
+    template <class... Kept>
+    struct drop_void<ad::type_list<Kept...>> {
+        using type = ad::type_list<Kept...>;
+    };
+    template <class... Kept, class N, class... Rest>
+    struct drop_void<ad::type_list<Kept...>, N, Rest...> {
+        using type = typename drop_void<std::conditional_t<std::is_void_v<N>, ad::type_list<Kept...>, ad::type_list<Kept..., N>>,
+                                        Rest...>::type;
+    };
+    template <std::size_t... K>
+    static auto names_of(std::index_sequence<K...>) ->
+        typename drop_void<ad::type_list<>, typename name_of_layer<K>::type...>::type;
+
+public:
+    /// Names for printing: zᴸ (adjoint δᴸ) and aᴸ, the activation that follows layer L.
+    using names = decltype(names_of(std::make_index_sequence<S::depth>{}));
+};
+
+/// The reverse-mode program of model M's cost, with its workspace (allocated once, here).
+template <AnyModel M>
+struct Workspace {
+    using model_expression = ModelExpression<M>;
+    ad::Program<typename M::value_type, typename model_expression::cost> program;
+};
+
+/// The gradient of model m's cost on (x, y), derived by reverse mode from the cost's
+/// expression type, into g (overwriting ∂W, ∂b, or adding to them with Accumulate::yes);
+/// returns J. No allocation.
+template <AnyModel M>
+typename M::value_type backprop_into(const M& m, const typename M::input_type& x, const typename M::output_type& y,
+                                     Gradients<M>& g, Workspace<M>& ws, Accumulate acc = Accumulate::no) noexcept {
+    using E = ModelExpression<M>;
+    auto& p = ws.program;
+    p.bind_all(ad::bind(typename E::x{}, x.data()), ad::bind(typename E::y{}, y.data()));
+    [&]<std::size_t... L>(std::index_sequence<L...>) {
+        p.bind_all(ad::bind(typename E::template weights<L>{}, m.template weights<L>().data(), g.template weights<L>().data())...,
+                   ad::bind(typename E::template biases<L>{}, m.template biases<L>().data(), g.template biases<L>().data())...);
+    }(std::make_index_sequence<M::layers>{});
+    const auto j = p.forward();
+    p.backward(acc);
+    [&]<std::size_t... L>(std::index_sequence<L...>) {
+        // δᴸ = ∂J/∂zᴸ, the adjoint at the pre-activation node
+        ((std::copy_n(p.template adjoint<typename E::template z<L>>(), M::template fan_out<L>, g.template delta<L>().data())), ...);
+    }(std::make_index_sequence<M::layers>{});
+    return j;
+}
+
+/// autodiff::backprop(net, x, y): the same Gradients type as reference::backprop, derived.
+template <AnyModel M>
+[[nodiscard]] Gradients<M> backprop(const M& m, const typename M::input_type& x, const typename M::output_type& y) {
+    Gradients<M> g;
+    Workspace<M> ws;
+    backprop_into(m, x, y, g, ws);
+    return g;
+}
+
+}  // namespace typegrad::autodiff

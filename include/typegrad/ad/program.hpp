@@ -1,0 +1,367 @@
+// Compile-time reverse mode. For an expression type Root, Program<T, Root> holds one workspace
+// (values and adjoints of every node, sized at compile time, allocated once) and runs
+//   forward():  every node's value, operands first (topological order),
+//   backward(): the reverse sweep, nodes in reverse order; for each operand k of node P it
+//               evaluates P's local rule Op::vjp<k, P, Adjoint<P>, Args...> — an expression
+//               type — into the operand's adjoint, assigning on the first write and adding on
+//               the next (decided at compile time, see ad/graph.hpp).
+// There is no tape and no run-time graph: the sweep is a sequence of inlined kernel calls fixed
+// by the type. Leaves are bound to the caller's data by pointer (closure rule: the program
+// never owns inputs, parameters or gradients).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "typegrad/ad/graph.hpp"
+#include "typegrad/expr/node.hpp"
+#include "typegrad/expr/ops.hpp"
+#include "typegrad/nn/gradients.hpp"
+#include "typegrad/simd/kernels.hpp"
+
+namespace typegrad::ad {
+
+namespace detail {
+
+template <class T, std::size_t N>
+struct alignas(64) Buffer {
+    T data[N];
+};
+struct NoBuffer {};
+
+// --- bound elementwise evaluators: load<V>(i) gives element i (V = T or an xsimd batch) ----
+
+template <class T>
+struct BoundScalar {
+    T s;
+    template <class V>
+    V load(std::size_t) const noexcept {
+        return V(s);
+    }
+};
+template <class T>
+struct BoundPointer {
+    const T* p;
+    template <class V>
+    V load(std::size_t i) const noexcept {
+        if constexpr (std::is_same_v<V, T>) return p[i];
+        else return V::load_unaligned(p + i);
+    }
+};
+template <class Op, class... B>
+struct BoundOp {
+    std::tuple<B...> operands;
+    template <class V>
+    V load(std::size_t i) const noexcept {
+        return std::apply([i](const B&... b) { return Op::apply(b.template load<V>(i)...); }, operands);
+    }
+};
+
+template <class Op, class... B>
+BoundOp<Op, B...> make_bound_op(B... b) noexcept {
+    return {{b...}};
+}
+
+/// dst[0, N) = e (assign) or dst[0, N) += e, vectorised.
+template <std::size_t N, class T, class B>
+void store_elementwise(T* dst, const B& e, bool assign) noexcept {
+    using V = simd::batch<T>;
+    constexpr std::size_t S = simd::width_v<T>;
+    std::size_t i = 0;
+    if (assign) {
+        for (; i + S <= N; i += S) e.template load<V>(i).store_unaligned(dst + i);
+        for (; i < N; ++i) dst[i] = e.template load<T>(i);
+    } else {
+        for (; i + S <= N; i += S) (V::load_unaligned(dst + i) + e.template load<V>(i)).store_unaligned(dst + i);
+        for (; i < N; ++i) dst[i] += e.template load<T>(i);
+    }
+}
+
+template <class E>
+inline constexpr bool has_storage_v = expr::is_node_v<E>;
+
+template <class Op>
+struct map_function {};
+template <class F>
+struct map_function<expr::MapOp<F>> {
+    using type = F;
+};
+template <class Op>
+inline constexpr bool is_map_v = requires { typename map_function<Op>::type; };
+
+}  // namespace detail
+
+/// A leaf bound to data: its value, and for a parameter where its gradient goes.
+template <class Leaf, class T>
+struct Binding {
+    using leaf = Leaf;
+    const T* value;
+    T* gradient;
+};
+
+/// bind(x, x_data) for an input; bind(W, W_data, dW) for a parameter (dW receives ∂J/∂W).
+template <class T, class Tag, std::size_t... N>
+Binding<expr::Input<Tag, N...>, T> bind(expr::Input<Tag, N...>, const T* value) noexcept {
+    return {value, nullptr};
+}
+template <class T, class Tag, std::size_t... N>
+Binding<expr::Param<Tag, N...>, T> bind(expr::Param<Tag, N...>, const T* value, T* gradient) noexcept {
+    return {value, gradient};
+}
+template <class Leaf, class C>
+auto bind(Leaf leaf, const C& value) noexcept -> decltype(bind(leaf, value.data())) {
+    return bind(leaf, value.data());
+}
+template <class Leaf, class C, class D>
+auto bind(Leaf leaf, const C& value, D& gradient) noexcept -> decltype(bind(leaf, value.data(), gradient.data())) {
+    return bind(leaf, value.data(), gradient.data());
+}
+
+template <Real T, expr::Expression Root>
+class Program {
+public:
+    using graph = Graph<Root>;
+    using nodes = typename graph::nodes;
+    static constexpr std::size_t size = graph::size;
+
+    static_assert(expr::is_scalar_shape_v<typename Root::shape>,
+                  "autodiff: the expression to differentiate (the cost J) must be a scalar; "
+                  "wrap a vector in sum(...) or squared_norm(...)");
+
+private:
+    template <class N>
+    using value_buffer = std::conditional_t<detail::has_storage_v<N>, detail::Buffer<T, expr::size_v<typename N::shape>>,
+                                            detail::NoBuffer>;
+    template <class N>
+    using adjoint_buffer =
+        std::conditional_t<detail::has_storage_v<N> && graph::needs_adjoint[graph::template index_of<N>],
+                           detail::Buffer<T, expr::size_v<typename N::shape>>, detail::NoBuffer>;
+    template <class... Ns>
+    static auto workspace_of(type_list<Ns...>) -> std::tuple<value_buffer<Ns>..., adjoint_buffer<Ns>...>;
+    using workspace_type = decltype(workspace_of(nodes{}));
+
+public:
+    /// Allocates the workspace, once.
+    Program() : ws_(std::make_unique<workspace_type>()) {}
+
+    /// Binds leaves to data (see bind()); leaves keep their binding until bound again.
+    template <class... B>
+    void bind_all(const B&... b) noexcept {
+        (bind_one(b), ...);
+    }
+
+    /// Evaluates every node; returns J.
+    T forward() noexcept {
+        forward_all(std::make_index_sequence<size>{});
+        return value_ptr<Root>()[0];
+    }
+
+    /// The reverse sweep: every parameter's gradient (overwritten, or added to with
+    /// Accumulate::yes) and every intermediate adjoint. Requires forward() first.
+    void backward(Accumulate acc = Accumulate::no) noexcept {
+        if constexpr (graph::needs_adjoint[size - 1]) {
+            adjoint_ptr<Root>()[0] = T(1);  // ∂J/∂J
+            backward_all(std::make_index_sequence<size>{}, acc);
+        }
+    }
+
+    /// The value of a node (after forward()).
+    template <class N>
+    const T* value() const noexcept {
+        static_assert(graph::template contains<N>, "value<N>(): N is not a node of this expression");
+        return const_cast<Program*>(this)->template value_ptr<N>();
+    }
+    /// The adjoint ∂J/∂N of a node (after backward()).
+    template <class N>
+    const T* adjoint() const noexcept {
+        static_assert(graph::template contains<N>, "adjoint<N>(): N is not a node of this expression");
+        return const_cast<Program*>(this)->template adjoint_ptr<N>();
+    }
+
+private:
+    template <std::size_t I>
+    using node_at = typename graph::template node_at<I>;
+
+    template <class L>
+    void bind_one(const Binding<L, T>& b) noexcept {
+        static_assert(graph::template contains<L>, "bind(): this leaf does not occur in the expression");
+        constexpr std::size_t i = graph::template index_of<L>;
+        leaf_values_[i] = b.value;
+        leaf_gradients_[i] = b.gradient;
+    }
+
+    template <class N>
+    T* value_ptr() noexcept {
+        constexpr std::size_t i = graph::template index_of<N>;
+        if constexpr (expr::is_leaf_v<N>) return const_cast<T*>(leaf_values_[i]);
+        else return std::get<i>(*ws_).data;
+    }
+    template <class N>
+    T* adjoint_ptr() noexcept {
+        constexpr std::size_t i = graph::template index_of<N>;
+        if constexpr (expr::is_leaf_v<N>) return leaf_gradients_[i];
+        else return std::get<size + i>(*ws_).data;
+    }
+
+    // --- evaluation of (derived) expressions ----------------------------------------------
+
+    template <class E>
+    auto bound() noexcept {
+        using S = typename E::shape;
+        if constexpr (expr::is_const_v<E>) {
+            return detail::BoundScalar<T>{T(E::num) / T(E::den)};
+        } else if constexpr (expr::is_adjoint_v<E>) {
+            if constexpr (expr::is_scalar_shape_v<S>) return detail::BoundScalar<T>{adjoint_ptr<typename E::node>()[0]};
+            else return detail::BoundPointer<T>{adjoint_ptr<typename E::node>()};
+        } else if constexpr (graph::template contains<E>) {  // a node's stored value, or a leaf
+            if constexpr (expr::is_scalar_shape_v<S>) return detail::BoundScalar<T>{value_ptr<E>()[0]};
+            else return detail::BoundPointer<T>{value_ptr<E>()};
+        } else {
+            return bound_new(static_cast<E*>(nullptr));
+        }
+    }
+    // a node that is not in the forward graph: computed here from its operands
+    template <class Op, class... A>
+    auto bound_new(expr::Node<Op, A...>*) noexcept {
+        using S = typename expr::Node<Op, A...>::shape;
+        if constexpr (expr::ReductionOp<Op>) {
+            return detail::BoundScalar<T>{reduce<Op, A...>()};
+        } else {
+            static_assert(expr::ElementwiseOp<Op>,
+                          "autodiff: a local derivative rule put a kernel op inside an elementwise expression; "
+                          "rules must name stored values for kernel operands");
+            auto b = make_bound_op<Op, A...>();
+            if constexpr (expr::is_scalar_shape_v<S>) return detail::BoundScalar<T>{b.template load<T>(0)};
+            else return b;
+        }
+    }
+    template <class Op, class... A>
+    auto make_bound_op() noexcept {
+        return detail::make_bound_op<Op>(this->template bound<A>()...);
+    }
+    template <class Op, class A0, class... A>
+    T reduce() noexcept {
+        constexpr std::size_t n = expr::size_v<typename A0::shape>;
+        auto b0 = bound<A0>();
+        auto bs = std::make_tuple(this->template bound<A>()...);
+        T s = 0;
+        for (std::size_t i = 0; i < n; ++i)
+            s += std::apply([&](const auto&... b) { return Op::element(b0.template load<T>(i), b.template load<T>(i)...); }, bs);
+        return s;
+    }
+
+    template <class E>
+    const T* address() noexcept {
+        if constexpr (expr::is_adjoint_v<E>) return adjoint_ptr<typename E::node>();
+        else {
+            static_assert(graph::template contains<E>, "autodiff: a kernel operand must be a stored value or adjoint");
+            return value_ptr<E>();
+        }
+    }
+
+    template <class Op, class A, class B>
+    void kernel_into(expr::Node<Op, A, B>*, T* dst, bool assign) noexcept {
+        Op::template compute<A, B>(dst, address<A>(), address<B>(), !assign);
+    }
+
+    // dst (of N elements) = E or += E
+    template <std::size_t N, class E>
+    void evaluate_into(T* dst, bool assign) noexcept {
+        if constexpr (expr::is_node_v<E> && !graph::template contains<E>) {
+            using Op = typename E::op;
+            if constexpr (std::is_same_v<Op, expr::OuterOp> || std::is_same_v<Op, expr::MatVecOp>) {
+                kernel_into(static_cast<E*>(nullptr), dst, assign);
+            } else {
+                detail::store_elementwise<N>(dst, bound<E>(), assign);
+            }
+        } else {
+            detail::store_elementwise<N>(dst, bound<E>(), assign);
+        }
+    }
+
+    // --- the sweeps ---------------------------------------------------------------------
+
+    // The sweeps are folds over index sequences; each step is chosen by overload resolution on
+    // the node's type (a Node, or a leaf/constant with nothing to do).
+    template <std::size_t... I>
+    void forward_all(std::index_sequence<I...>) noexcept {
+        (compute_node<I>(), ...);
+    }
+    template <std::size_t... I>
+    void backward_all(std::index_sequence<I...>, Accumulate acc) noexcept {
+        (reverse_node<size - 1 - I>(acc), ...);
+    }
+    template <std::size_t I>
+    void compute_node() noexcept {
+        compute_op(static_cast<node_at<I>*>(nullptr));
+    }
+    void compute_op(const void*) noexcept {}  // leaves and constants: nothing to compute
+    template <class Op, class... A>
+    void compute_op(expr::Node<Op, A...>*) noexcept {
+        using N = expr::Node<Op, A...>;
+        T* out = value_ptr<N>();
+        if constexpr (expr::ElementwiseOp<Op>) {
+            if constexpr (detail::is_map_v<Op>)
+                map_kernel<Op, A...>(out);  // the same vectorised kernel as the reference
+            else
+                detail::store_elementwise<expr::size_v<typename N::shape>>(out, make_bound_op<Op, A...>(), true);
+        } else if constexpr (expr::ReductionOp<Op>) {
+            out[0] = reduce<Op, A...>();
+        } else {
+            Op::template compute<A...>(out, address<A>()...);
+        }
+    }
+    template <class Op, class A>
+    void map_kernel(T* out) noexcept {
+        simd::map<typename detail::map_function<Op>::type, expr::size_v<typename A::shape>>(address<A>(), out);
+    }
+
+    template <std::size_t I>
+    void reverse_node(Accumulate acc) noexcept {
+        if constexpr (graph::needs_adjoint[I]) reverse(static_cast<node_at<I>*>(nullptr), acc);
+    }
+    void reverse(const void*, Accumulate) noexcept {}  // leaves: their adjoints are complete
+    template <class Op, class... A>
+    void reverse(expr::Node<Op, A...>* node, Accumulate acc) noexcept {
+        constexpr std::size_t i = graph::template index_of<expr::Node<Op, A...>>;
+        propagate_all<i, Op, A...>(node, acc, std::index_sequence_for<A...>{});
+    }
+    template <std::size_t I, class Op, class... A, std::size_t... K>
+    void propagate_all(expr::Node<Op, A...>* node, Accumulate acc, std::index_sequence<K...>) noexcept {
+        (propagate<I, K, Op, A...>(node, acc), ...);
+    }
+    template <std::size_t I, std::size_t K, class Op, class... A>
+    void propagate(expr::Node<Op, A...>*, Accumulate acc) noexcept {
+        using N = expr::Node<Op, A...>;
+        using C = std::tuple_element_t<K, std::tuple<A...>>;
+        if constexpr (graph::needs_adjoint[graph::template index_of<C>]) {
+            static_assert(requires { typename Op::template vjp<K, N, expr::Adjoint<N>, A...>; },
+                          "autodiff: this op has no local derivative rule (vjp) for this operand");
+            using contribution = typename Op::template vjp<K, N, expr::Adjoint<N>, A...>;
+            constexpr bool first = graph::first_write[I][K];
+            const bool assign = first && !(expr::is_parameter_v<C> && acc == Accumulate::yes);
+            evaluate_into<expr::size_v<typename C::shape>, contribution>(adjoint_ptr<C>(), assign);
+        }
+    }
+
+    std::unique_ptr<workspace_type> ws_;
+    const T* leaf_values_[size] = {};
+    T* leaf_gradients_[size] = {};
+};
+
+/// J and its gradient in one call: binds the leaves, runs forward and backward, writes every
+/// parameter's gradient into its binding. Allocates a workspace; reuse a Program to avoid that.
+template <Real T, expr::Expression Root, class... Leaves>
+T gradient(Root, const Binding<Leaves, T>&... bindings) {
+    Program<T, Root> p;
+    p.bind_all(bindings...);
+    const T j = p.forward();
+    p.backward();
+    return j;
+}
+
+}  // namespace typegrad::ad

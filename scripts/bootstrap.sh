@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Set-up for a fresh Debian machine: installs the Debian packages typegrad needs (as root, with
+# apt-get; through sudo when not root), then configures and builds typegrad (Release) in build/.
+# Sourced by scripts/run.sh and scripts/test.sh; safe to run again (does only what is missing).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${TYPEGRAD_BUILD_DIR:-$root/build}"
+
+packages=(g++ make cmake pkg-config libboost-dev xtensor-dev libxsimd-dev catch2 libcli11-dev zlib1g-dev libbenchmark-dev)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "typegrad: installing missing Debian packages: ${missing[*]}" >&2
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { echo "typegrad: error: need root (or sudo) to apt-get install ${missing[*]}" >&2; exit 1; }
+        sudo="sudo"
+    fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+jobs="$(nproc 2>/dev/null || echo 2)"
+if [ ! -f "$build/CMakeCache.txt" ]; then
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >&2
+fi
+cmake --build "$build" --parallel "$jobs" >&2
