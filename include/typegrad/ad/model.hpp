@@ -8,8 +8,10 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "typegrad/ad/graph.hpp"
+#include "typegrad/ad/print.hpp"
 #include "typegrad/ad/program.hpp"
 #include "typegrad/expr/node.hpp"
 #include "typegrad/expr/ops.hpp"
@@ -194,6 +196,31 @@ template <AnyModel M>
     Workspace<M> ws;
     backprop_into(m, x, y, g, ws);
     return g;
+}
+
+/// The recurrences the engine derives from model M's type, one per line: the forward
+/// definitions, then δᴸ = ∂J/∂zᴸ from the output layer down, then ∂J/∂bᴸ and ∂J/∂Wᴸ.
+template <AnyModel M>
+std::vector<std::string> derivation() {
+    using E = ModelExpression<M>;
+    using D = ad::Derivation<typename E::cost, typename E::names>;
+    std::vector<std::string> lines;
+    [&]<class... Ns>(ad::type_list<Ns...>) {
+        ((lines.push_back(Ns::name::name() + " = " + D::template definition<typename Ns::node>().s)), ...);
+    }(typename E::names{});
+    lines.push_back("J = " + D::template print<typename E::cost>().s);
+    [&]<std::size_t... L>(std::index_sequence<L...>) {
+        constexpr std::size_t n = sizeof...(L);
+        ((lines.push_back(z_name<n - 1 - L>::adjoint_name() + " = " +
+                          D::template print<typename D::template adjoint_t<typename E::template z<n - 1 - L>>>().s)),
+         ...);
+        ((lines.push_back("∂J/∂" + biases_tag<n - 1 - L>::name() + " = " +
+                          D::template print<typename D::template adjoint_t<typename E::template biases<n - 1 - L>>>().s),
+          lines.push_back("∂J/∂" + weights_tag<n - 1 - L>::name() + " = " +
+                          D::template print<typename D::template adjoint_t<typename E::template weights<n - 1 - L>>>().s)),
+         ...);
+    }(std::make_index_sequence<M::layers>{});
+    return lines;
 }
 
 }  // namespace typegrad::autodiff

@@ -99,7 +99,7 @@ struct MulOp {
     template <class SA, class SB>
     static Text print_shaped(const Text& a, const Text& b) {
         if constexpr (is_scalar_shape_v<SA> || is_scalar_shape_v<SB>) return {grouped(a, 2) + " " + grouped(b, 3), 2};
-        else return {grouped(a, 2) + " ⊙ " + grouped(b, 3), 2};
+        else return {grouped(a, 3) + " ⊙ " + grouped(b, 3), 2};
     }
 };
 

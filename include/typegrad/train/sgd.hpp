@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "typegrad/ad/model.hpp"
 #include "typegrad/data/dataset.hpp"
 #include "typegrad/nn/gradients.hpp"
 #include "typegrad/nn/model.hpp"
@@ -81,6 +82,16 @@ struct ReferenceEngine {
     }
 };
 
+/// The gradient derived by reverse mode from the model's type (the default).
+template <AnyModel M>
+struct AutodiffEngine {
+    autodiff::Workspace<M> workspace;
+    void operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y, Gradients<M>& g,
+                    Accumulate acc) noexcept {
+        autodiff::backprop_into(net, x, y, g, workspace, acc);
+    }
+};
+
 /// W ← W − c·∂W, b ← b − c·∂b for every layer.
 template <AnyModel M>
 void apply_gradients(M& net, const Gradients<M>& g, typename M::value_type c) noexcept {
@@ -90,8 +101,9 @@ void apply_gradients(M& net, const Gradients<M>& g, typename M::value_type c) no
     });
 }
 
-/// Mini-batch SGD on one model. Engine computes one example's gradient (see ReferenceEngine).
-template <AnyModel M, class Engine = ReferenceEngine<M>>
+/// Mini-batch SGD on one model. Engine computes one example's gradient: AutodiffEngine (the
+/// default) or ReferenceEngine.
+template <AnyModel M, class Engine = AutodiffEngine<M>>
 class Trainer {
 public:
     using T = typename M::value_type;

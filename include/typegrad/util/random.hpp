@@ -42,18 +42,13 @@ public:
     /// Uniform in [lo, hi).
     double uniform(double lo, double hi) noexcept { return lo + (hi - lo) * uniform(); }
 
-    /// Uniform integer in [0, n), n > 0 (Lemire's multiply-shift with rejection).
+    /// Uniform integer in [0, n), n > 0, without modulo bias (rejects the top partial range).
     std::uint64_t below(std::uint64_t n) noexcept {
-        unsigned __int128 m = static_cast<unsigned __int128>((*this)()) * n;
-        auto low = static_cast<std::uint64_t>(m);
-        if (low < n) {
-            const std::uint64_t threshold = (0 - n) % n;
-            while (low < threshold) {
-                m = static_cast<unsigned __int128>((*this)()) * n;
-                low = static_cast<std::uint64_t>(m);
-            }
+        const std::uint64_t threshold = (0 - n) % n;  // 2^64 mod n
+        for (;;) {
+            const std::uint64_t r = (*this)();
+            if (r >= threshold) return r % n;
         }
-        return static_cast<std::uint64_t>(m >> 64);
     }
 
     /// Standard normal N(0, 1) by Box-Muller (both values used).

@@ -1,0 +1,77 @@
+// No heap allocation inside a gradient evaluation or a training step: operator new is replaced
+// by one that counts, and the count must not move.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include <catch2/catch.hpp>
+
+#include "typegrad/ad/model.hpp"
+#include "typegrad/data/dataset.hpp"
+#include "typegrad/reference/backprop.hpp"
+#include "typegrad/train/sgd.hpp"
+
+namespace {
+std::atomic<std::size_t> allocations{0};
+}
+
+void* operator new(std::size_t n) {
+    ++allocations;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc{};
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, std::align_val_t a) {
+    ++allocations;
+    const std::size_t al = static_cast<std::size_t>(a);
+    if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
+    throw std::bad_alloc{};
+}
+void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+using namespace typegrad;
+
+TEST_CASE("the counter sees allocations (so a zero below means something)", "[ad][alloc]") {
+    const std::size_t before = allocations;
+    auto* p = new Network<float, 4, 3>{1};  // the object and its parameter storage
+    delete p;
+    REQUIRE(allocations - before >= 2);
+}
+
+TEST_CASE("autodiff::backprop_into and reference::backprop_into do not allocate", "[ad][alloc]") {
+    using M = Network<float, 784, 30, 10>;
+    M net{1};
+    Gradients<M> g;
+    autodiff::Workspace<M> ws;
+    reference::Workspace<M> rws;
+    M::input_type x;
+    x.fill(0.5f);
+    M::output_type y;
+    y.fill(0.0f);
+    y[3] = 1.0f;
+    const std::size_t before = allocations;
+    for (int i = 0; i < 10; ++i) {
+        autodiff::backprop_into(net, x, y, g, ws, Accumulate::yes);
+        reference::backprop_into(net, x, y, g, rws, Accumulate::yes);
+    }
+    REQUIRE(allocations == before);
+}
+
+TEST_CASE("a training step does not allocate", "[ad][alloc][train]") {
+    using M = Network<float, 784, 30, 10>;
+    const auto data = data::synthetic_digits(100, 1);
+    M net{1};
+    train::Trainer<M> trainer(net, {.epochs = 1, .batch = 10, .eta = 3.0, .seed = 1});
+    trainer.epoch(data);  // the first epoch sizes the shuffle order
+    const std::size_t before = allocations;
+    for (std::size_t b = 0; b < 10; ++b) trainer.step(data, b * 10, b * 10 + 10);
+    REQUIRE(allocations == before);
+}
