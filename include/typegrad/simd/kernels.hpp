@@ -141,27 +141,30 @@ void ger(const T* __restrict a, const T* __restrict d, T* __restrict G, bool acc
 /// x ← x − c·g elementwise over N values (the SGD step W ← W − η/m ΣdW).
 template <std::size_t N, class T, Mode M = Mode::vector>
 void axpy_neg(T c, const T* __restrict g, T* __restrict x) noexcept {
-    std::size_t i = 0;
-    if constexpr (M == Mode::vector) {
+    // the vector part covers [0, head); head is a constant, so when N is a multiple of the batch
+    // width no tail loop is emitted at all (GCC 12 otherwise warns, wrongly, that an empty tail
+    // "invokes undefined behavior" under -Waggressive-loop-optimizations)
+    constexpr std::size_t head = M == Mode::vector ? N / width_v<T> * width_v<T> : 0;
+    if constexpr (head > 0) {
         using B = batch<T>;
-        constexpr std::size_t S = width_v<T>;
         const B cb(c);
-        for (; i + S <= N; i += S)
+        for (std::size_t i = 0; i < head; i += width_v<T>)
             xsimd::fnma(cb, B::load_unaligned(g + i), B::load_unaligned(x + i)).store_unaligned(x + i);
     }
-    for (; i < N; ++i) x[i] -= c * g[i];
+    if constexpr (head < N)
+        for (std::size_t i = head; i < N; ++i) x[i] -= c * g[i];
 }
 
 /// y = F(x) elementwise over N values, F an elementwise function (see nn/functions.hpp).
 template <class F, std::size_t N, class T, Mode M = Mode::vector>
 void map(const T* __restrict x, T* __restrict y) noexcept {
-    std::size_t i = 0;
-    if constexpr (M == Mode::vector) {
+    constexpr std::size_t head = M == Mode::vector ? N / width_v<T> * width_v<T> : 0;
+    if constexpr (head > 0) {
         using B = batch<T>;
-        constexpr std::size_t S = width_v<T>;
-        for (; i + S <= N; i += S) F::value(B::load_unaligned(x + i)).store_unaligned(y + i);
+        for (std::size_t i = 0; i < head; i += width_v<T>) F::value(B::load_unaligned(x + i)).store_unaligned(y + i);
     }
-    for (; i < N; ++i) y[i] = F::value(x[i]);
+    if constexpr (head < N)
+        for (std::size_t i = head; i < N; ++i) y[i] = F::value(x[i]);
 }
 
 }  // namespace typegrad::simd

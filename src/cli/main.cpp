@@ -1,0 +1,198 @@
+// typegrad: the command-line tool. This file is the CLI11 app (the only file that includes CLI11)
+// and the error handling; options.cpp validates what was parsed and train.cpp runs it.
+//
+// Every error is one line on stderr, "typegrad: error: <option or file>: <what is wrong>", with
+// exit code 2 for bad usage and 1 for data or file errors.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "derive.hpp"
+#include "options.hpp"
+#include "text.hpp"
+#include "train.hpp"
+#include "typegrad/data/dataset.hpp"
+
+namespace {
+
+using namespace typegrad::cli;
+
+constexpr const char* version = "typegrad " TYPEGRAD_VERSION;
+
+/// Registers `train` and its options on app, bound to args.
+CLI::App* add_train(CLI::App& app, TrainArgs& args) {
+    CLI::App* train = app.add_subcommand("train", wrap("Train the network of Nielsen's \"Neural Networks and Deep "
+                                                       "Learning\", chapter 1, with mini-batch SGD and report the "
+                                                       "test accuracy of every epoch"));
+    train->footer(
+        "Data: --data DIR, else the directory in $TYPEGRAD_DATA, else 60000 + 10000 built-in synthetic digits.\n"
+        "Output: a header, one line per epoch and the best epoch on stdout; errors are one line on stderr.\n"
+        "Exit status: 0 success, 1 data or file error, 2 bad option.\n");
+
+    train->add_option("--data", args.data,
+                      wrap("Directory with MNIST-format IDX files, each plain or .gz: train-images-idx3-ubyte, "
+                           "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (MNIST, "
+                           "Fashion-MNIST). Default: $TYPEGRAD_DATA if set and not empty, else the built-in "
+                           "synthetic digits"))
+        ->type_name("DIR")
+        ->each([&args](const std::string&) { args.data_given = true; });
+    train->add_option("--epochs", args.epochs, wrap("Passes over the training set, a positive integer (default 30)"))
+        ->type_name("N");
+    train->add_option("--batch", args.batch,
+                      wrap("Mini-batch size, a positive integer no larger than the number of training examples "
+                           "(default 10)"))
+        ->type_name("M");
+    train->add_option("--eta", args.eta, wrap("Learning rate, a finite number > 0 (default 3.0)"))->type_name("E");
+    train->add_option("--seed", args.seed,
+                      wrap("Seed of the weight initialisation, of the shuffling and of the synthetic digits, an "
+                           "integer in [0, 2^64) (default 42)"))
+        ->type_name("S");
+    train->add_option("--limit", args.limit,
+                      wrap("Train on the first N training examples only; 0 (default) or more than there are means "
+                           "all of them"))
+        ->type_name("N");
+    train->add_option("--test-limit", args.test_limit,
+                      wrap("Evaluate on the first N test examples only; 0 (default) or more than there are means "
+                           "all of them"))
+        ->type_name("N");
+
+    const auto& nets = network_names();
+    const auto& engines = engine_names();
+    if (std::find(nets.begin(), nets.end(), args.net) == nets.end() ||
+        std::find(engines.begin(), engines.end(), args.grad) == engines.end())
+        throw std::logic_error("the default --net or --grad is not on the menu in train.cpp");
+    train
+        ->add_option("--net", args.net,
+                     wrap(cat("Network shape (sigmoid layers, quadratic cost, float), one of the compiled-in "
+                              "shapes: ",
+                              join(nets), " (default ", args.net, ")")))
+        ->type_name("SHAPE")
+        ->check(CLI::Validator(
+            [](std::string& value) -> std::string {
+                const auto& menu = network_names();
+                if (std::find(menu.begin(), menu.end(), value) != menu.end()) return {};
+                return cat("unknown network shape '", value, "'; the compiled-in shapes are ", join(menu));
+            },
+            "", "NETWORK"));
+    train
+        ->add_option("--grad", args.grad,
+                     wrap(cat("Gradient engine, one of: ", join(engines), " (default ", args.grad, ")")))
+        ->type_name("ENGINE")
+        ->check(CLI::IsMember(engines));
+
+    train->add_option("--metrics", args.metrics,
+                      wrap("Write one record per epoch to FILE, replaced atomically after every epoch: CSV if FILE "
+                           "ends in .csv, else JSON lines. Keys: epoch, epochs, test_accuracy, correct, tested, "
+                           "seconds, examples_per_second. FILE is not created if the run fails before the first "
+                           "epoch ends"))
+        ->type_name("FILE")
+        ->each([&args](const std::string&) { args.metrics_given = true; });
+    train->add_flag("-q,--quiet", args.quiet,
+                    wrap("No progress bar (it is drawn on stderr only when stderr is a terminal)"));
+    return train;
+}
+
+/// The --net option of derive and gradcheck: one of the compiled-in shapes.
+void add_net_option(CLI::App* cmd, std::string& net) {
+    cmd->add_option("--net", net, wrap(cat("Network shape, one of: ", join(network_names()), " (default ", net, ")")))
+        ->type_name("SHAPE")
+        ->check(CLI::Validator(
+            [](std::string& value) -> std::string {
+                const auto& menu = network_names();
+                if (std::find(menu.begin(), menu.end(), value) != menu.end()) return {};
+                return cat("unknown network shape '", value, "'; the compiled-in shapes are ", join(menu));
+            },
+            "", "NETWORK"));
+}
+
+CLI::App* add_derive(CLI::App& app, std::string& net) {
+    CLI::App* derive = app.add_subcommand(
+        "derive", wrap("Print the backpropagation recurrences that the autodiff engine derives from the network's "
+                       "type: δᴸ = ∂J/∂zᴸ for every layer, then ∂J/∂bᴸ and ∂J/∂Wᴸ"));
+    add_net_option(derive, net);
+    return derive;
+}
+
+CLI::App* add_gradcheck(CLI::App& app, GradcheckOptions& o) {
+    CLI::App* check = app.add_subcommand(
+        "gradcheck", wrap("Compare the autodiff gradient, the hand-written reference and central finite differences "
+                          "of J on a network (double, a synthetic digit as input); print the three maximum relative "
+                          "errors. Exit status 1 if they disagree"));
+    add_net_option(check, o.net);
+    check->add_option("--seed", o.seed, wrap("Seed of the weights and of the input digit (default 42)"))->type_name("S");
+    check->add_option("--samples", o.samples,
+                      wrap("Check at most N entries of each tensor by finite differences; 0 (default) checks every "
+                           "parameter"))
+        ->type_name("N");
+    check->add_option("--step", o.step, wrap("h of the central difference (J(p+h) − J(p−h)) / 2h (default 1e-6)"))
+        ->type_name("H")
+        ->check(CLI::PositiveNumber);
+    return check;
+}
+
+/// One line: newlines (CLI11 joins some messages with them) become "; ".
+std::string one_line(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    for (std::size_t i = 0; (i = s.find('\n', i)) != std::string::npos;) s.replace(i, 1, "; ");
+    return s;
+}
+
+int error(const std::string& message, int code) {
+    std::fprintf(stderr, "typegrad: error: %s\n", one_line(message).c_str());
+    return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        CLI::App app{"typegrad: neural networks as C++ types.", "typegrad"};
+        app.set_version_flag("--version", version, "Print the version and exit");
+        app.footer("Run 'typegrad <command> --help' for the options of a command.\n");
+        TrainArgs train_args;
+        CLI::App* train = add_train(app, train_args);
+        std::string derive_net = TrainOptions{}.net;
+        CLI::App* derive = add_derive(app, derive_net);
+        GradcheckOptions gradcheck_options;
+        CLI::App* gradcheck = add_gradcheck(app, gradcheck_options);
+        app.require_subcommand(0, 1);
+
+        try {
+            app.parse(argc, argv);
+        } catch (const CLI::Success& e) {
+            return app.exit(e);  // --help, --version
+        } catch (const CLI::ParseError& e) {
+            const char* hint = train->parsed()       ? " (see 'typegrad train --help')"
+                               : derive->parsed()    ? " (see 'typegrad derive --help')"
+                               : gradcheck->parsed() ? " (see 'typegrad gradcheck --help')"
+                                                     : " (see 'typegrad --help')";
+            return error(cat(one_line(e.what()), hint), exit_usage);
+        }
+
+        if (derive->parsed()) return run_derive(derive_net);
+        if (gradcheck->parsed()) return run_gradcheck(gradcheck_options);
+        if (!train->parsed()) {
+            std::cerr << app.help();
+            return exit_usage;
+        }
+        return run_train(validate(train_args));
+    } catch (const UsageError& e) {
+        return error(e.what(), exit_usage);
+    } catch (const OutputError& e) {
+        return error(e.what(), exit_failure);
+    } catch (const typegrad::data::DataError& e) {
+        return error(e.what(), exit_failure);
+    } catch (const std::bad_alloc&) {
+        return error("out of memory", exit_failure);
+    } catch (const std::exception& e) {
+        return error(e.what(), exit_failure);
+    } catch (...) {
+        return error("unexpected failure", exit_failure);
+    }
+}

@@ -1,0 +1,97 @@
+// `typegrad train`'s options: validation of what CLI11 parsed (registration is in main.cpp).
+//
+// Numbers are taken as strings and converted here, so every bad value gets a message that
+// names the option and says what was expected, and "-3", "1e3", "12abc" or "inf" never slip
+// through a lenient conversion.
+#include "options.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+#include <system_error>
+
+#include "text.hpp"
+
+namespace typegrad::cli {
+namespace {
+
+[[noreturn]] void bad(const std::string& option, const std::string& what) { throw UsageError(cat(option, ": ", what)); }
+
+/// A non-negative decimal integer, digits only. allow_zero: whether 0 is accepted.
+std::uint64_t parse_unsigned(const std::string& option, const std::string& text, bool allow_zero) {
+    const std::string expected =
+        cat("expected ", allow_zero ? "a non-negative integer" : "a positive integer", ", got '", text, "'");
+    if (text.empty() || !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; }))
+        bad(option, expected);
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec == std::errc::result_out_of_range) bad(option, cat("'", text, "' is too large"));
+    if (ec != std::errc{} || end != text.data() + text.size()) bad(option, expected);
+    if (!allow_zero && value == 0) bad(option, expected);
+    return value;
+}
+
+std::size_t parse_size(const std::string& option, const std::string& text, bool allow_zero) {
+    const std::uint64_t v = parse_unsigned(option, text, allow_zero);
+    if (v > std::numeric_limits<std::size_t>::max()) bad(option, cat("'", text, "' is too large"));
+    return static_cast<std::size_t>(v);
+}
+
+/// A finite number > 0 in plain decimal or scientific notation ("3", "0.5", "1e-1").
+double parse_positive_real(const std::string& option, const std::string& text) {
+    double value = 0.0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    const bool whole = !text.empty() && end == text.data() + text.size();
+    if ((ec != std::errc{} && ec != std::errc::result_out_of_range) || !whole)
+        bad(option, cat("expected a positive number, got '", text, "'"));
+    if (ec == std::errc::result_out_of_range || !std::isfinite(value))
+        bad(option, cat("'", text, "' is not a finite number"));
+    if (!(value > 0.0)) bad(option, cat("must be greater than 0, got '", text, "'"));
+    return value;
+}
+
+bool ends_with_ignoring_case(const std::string& s, const std::string& suffix) {
+    if (s.size() < suffix.size()) return false;
+    const auto lower = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
+    return std::equal(suffix.begin(), suffix.end(), s.end() - static_cast<std::ptrdiff_t>(suffix.size()),
+                      [&](char a, char b) { return lower(a) == lower(b); });
+}
+
+}  // namespace
+
+TrainOptions validate(const TrainArgs& raw) {
+    TrainOptions o;
+    if (raw.data_given) {
+        if (raw.data.empty()) bad("--data", "the directory name is empty");
+        o.data_dir = std::filesystem::path(raw.data);
+    } else if (const char* env = std::getenv("TYPEGRAD_DATA"); env != nullptr && *env != '\0') {
+        o.data_dir = std::filesystem::path(env);
+        o.data_from_environment = true;
+    }
+    o.epochs = parse_size("--epochs", raw.epochs, false);
+    o.batch = parse_size("--batch", raw.batch, false);
+    o.eta = parse_positive_real("--eta", raw.eta);
+    o.seed = parse_unsigned("--seed", raw.seed, true);
+    o.limit = parse_size("--limit", raw.limit, true);
+    o.test_limit = parse_size("--test-limit", raw.test_limit, true);
+    o.net = raw.net;
+    o.grad = raw.grad;
+    if (raw.metrics_given) {
+        if (raw.metrics.empty()) bad("--metrics", "the file name is empty");
+        const std::filesystem::path p(raw.metrics);
+        if (!p.has_filename()) bad("--metrics", cat("'", raw.metrics, "' names a directory, not a file"));
+        o.metrics = p;
+        o.metrics_format =
+            ends_with_ignoring_case(raw.metrics, ".csv") ? MetricsFormat::csv : MetricsFormat::json_lines;
+    }
+    o.quiet = raw.quiet;
+    return o;
+}
+
+}  // namespace typegrad::cli

@@ -1,0 +1,73 @@
+// The options of `typegrad train`: the strings CLI11 fills in, and the validated values the
+// training driver works with. Only main.cpp includes CLI11 (it is slow to compile).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace typegrad::cli {
+
+/// Exit codes: 0 success, 1 a data or file error, 2 bad usage (options, arguments).
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;
+inline constexpr int exit_usage = 2;
+
+/// A bad option value, found after CLI11's parse (exit code 2). what() is one line naming the
+/// option, e.g. "--epochs: expected a positive integer, got 'abc'".
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A file the tool writes cannot be written (exit code 1).
+class OutputError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class MetricsFormat { csv, json_lines };
+
+/// The validated options of `typegrad train`.
+struct TrainOptions {
+    std::optional<std::filesystem::path> data_dir;  // none: the built-in synthetic digits
+    bool data_from_environment = false;             // data_dir came from $TYPEGRAD_DATA, not --data
+    std::size_t epochs = 30;
+    std::size_t batch = 10;
+    double eta = 3.0;
+    std::uint64_t seed = 42;
+    std::size_t limit = 0;       // 0: all training examples
+    std::size_t test_limit = 0;  // 0: all test examples
+    std::string net = "784-30-10";   // the default; one of network_names() (train.cpp)
+    std::string grad = "autodiff";   // the default; one of engine_names() (train.cpp)
+    std::optional<std::filesystem::path> metrics;
+    MetricsFormat metrics_format = MetricsFormat::json_lines;
+    bool quiet = false;
+};
+
+/// The options of `typegrad train` as given: CLI11 (main.cpp) fills these in as strings, and
+/// validate() converts them.
+struct TrainArgs {
+    std::string data;
+    bool data_given = false;  // --data was on the command line (else $TYPEGRAD_DATA is read)
+    std::string epochs = "30";
+    std::string batch = "10";
+    std::string eta = "3.0";
+    std::string seed = "42";
+    std::string limit = "0";
+    std::string test_limit = "0";
+    std::string net = TrainOptions{}.net;
+    std::string grad = TrainOptions{}.grad;
+    std::string metrics;
+    bool metrics_given = false;
+    bool quiet = false;
+};
+
+/// The options, validated, with $TYPEGRAD_DATA read if --data was not given; throws UsageError
+/// naming the first bad option.
+[[nodiscard]] TrainOptions validate(const TrainArgs& args);
+
+}  // namespace typegrad::cli

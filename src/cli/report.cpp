@@ -1,0 +1,166 @@
+#include "report.hpp"
+
+#include "text.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <system_error>
+#include <utility>
+
+namespace typegrad::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <class... Args>
+std::string format(const char* fmt, Args... args) {
+    char buf[256];
+    const int n = std::snprintf(buf, sizeof buf, fmt, args...);
+    if (n < 0) return {};
+    if (static_cast<std::size_t>(n) < sizeof buf) return std::string(buf, static_cast<std::size_t>(n));
+    std::string out(static_cast<std::size_t>(n) + 1, '\0');
+    std::snprintf(out.data(), out.size(), fmt, args...);
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+std::string quoted(const fs::path& p) { return cat("'", p.string(), "'"); }
+
+struct FileCloser {
+    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+};
+
+}  // namespace
+
+std::string epoch_line(const EpochRecord& r) {
+    return format("epoch %zu/%zu  test accuracy %.4f (%zu/%zu)  %.3f s  %.0f examples/s", r.epoch, r.epochs, r.accuracy,
+                  r.correct, r.tested, r.seconds, r.examples_per_second);
+}
+
+// --- progress bar ------------------------------------------------------------------------------
+
+ProgressBar::ProgressBar(bool enabled, std::size_t epochs, std::size_t batch)
+    : enabled_(enabled), epochs_(epochs), batch_(batch == 0 ? 1 : batch) {
+    // Look at the clock about every 1000 examples (a few milliseconds of training).
+    check_every_ = std::max<std::size_t>(1, 1024 / batch_);
+}
+
+ProgressBar::~ProgressBar() { clear(); }
+
+bool ProgressBar::stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+void ProgressBar::tick(std::size_t done, std::size_t total) {
+    using namespace std::chrono;
+    const auto now = steady_clock::now();
+    const bool first = done == 1;
+    if (first) {
+        ++epoch_;
+        epoch_start_ = now;
+    }
+    const bool last = done == total;
+    if (!first && !last && now - last_draw_ < milliseconds(100)) return;
+    last_draw_ = now;
+
+    constexpr std::size_t width = 30;
+    const double fraction = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+    const auto filled = static_cast<std::size_t>(fraction * static_cast<double>(width));
+    std::string bar(filled, '#');
+    bar.append(width - std::min(width, filled), '.');
+    const double elapsed = duration<double>(now - epoch_start_).count();
+    const double rate = elapsed > 0 ? static_cast<double>(done * batch_) / elapsed : 0.0;
+    std::string line = format("epoch %zu/%zu [%s] %3.0f%%", epoch_, epochs_, bar.c_str(), 100.0 * fraction);
+    if (last) line += "  evaluating...";
+    else if (!first) line += format("  %.0f examples/s", rate);
+    draw(line);
+}
+
+void ProgressBar::draw(const std::string& line) {
+    std::string out = cat("\r", line);
+    if (line.size() < drawn_width_) out.append(drawn_width_ - line.size(), ' ');
+    drawn_width_ = std::max(drawn_width_, line.size());
+    std::fputs(out.c_str(), stderr);
+    std::fflush(stderr);
+}
+
+void ProgressBar::clear() {
+    if (drawn_width_ == 0) return;
+    std::string out = cat("\r", std::string(drawn_width_, ' '), "\r");
+    std::fputs(out.c_str(), stderr);
+    std::fflush(stderr);
+    drawn_width_ = 0;
+}
+
+// --- metrics file -------------------------------------------------------------------------------
+
+MetricsWriter::MetricsWriter(fs::path file, MetricsFormat format) : file_(std::move(file)), format_(format) {
+    const std::string what = cat("--metrics ", file_.string());
+    const fs::path dir = file_.has_parent_path() ? file_.parent_path() : fs::path(".");
+    std::error_code ec;
+    const auto dir_status = fs::status(dir, ec);
+    if (dir_status.type() == fs::file_type::not_found)
+        throw OutputError(cat(what, ": directory ", quoted(dir), " does not exist"));
+    if (ec) throw OutputError(cat(what, ": cannot access directory ", quoted(dir), ": ", ec.message()));
+    if (!fs::is_directory(dir_status)) throw OutputError(cat(what, ": ", quoted(dir), " is not a directory"));
+    if (fs::is_directory(fs::status(file_, ec))) throw OutputError(cat(what, ": is a directory"));
+
+    temp_ = file_;
+    temp_ += cat(".tmp-", std::to_string(static_cast<long>(::getpid())));
+    std::unique_ptr<std::FILE, FileCloser> probe(std::fopen(temp_.c_str(), "w"));
+    if (!probe) throw OutputError(cat(what, ": cannot create a file in ", quoted(dir), ": ", std::strerror(errno)));
+    probe.reset();
+    fs::remove(temp_, ec);
+}
+
+MetricsWriter::~MetricsWriter() {
+    std::error_code ec;
+    fs::remove(temp_, ec);  // only left behind if a write failed
+}
+
+void MetricsWriter::add(const EpochRecord& r) {
+    records_.push_back(r);
+    const std::string text = render();
+    const std::string what = cat("--metrics ", file_.string());
+    {
+        std::unique_ptr<std::FILE, FileCloser> f(std::fopen(temp_.c_str(), "w"));
+        if (!f) throw OutputError(cat(what, ": cannot create ", quoted(temp_), ": ", std::strerror(errno)));
+        const bool written = std::fwrite(text.data(), 1, text.size(), f.get()) == text.size() &&
+                             std::fflush(f.get()) == 0 && ::fsync(::fileno(f.get())) == 0;
+        const int err = errno;
+        if (std::fclose(f.release()) != 0 || !written) {
+            std::error_code ignored;
+            fs::remove(temp_, ignored);
+            throw OutputError(cat(what, ": cannot write ", quoted(temp_), ": ", std::strerror(written ? errno : err)));
+        }
+    }
+    std::error_code ec;
+    fs::rename(temp_, file_, ec);
+    if (ec) {
+        std::error_code ignored;
+        fs::remove(temp_, ignored);
+        throw OutputError(cat(what, ": cannot replace it: ", ec.message()));
+    }
+}
+
+std::string MetricsWriter::render() const {
+    std::string out;
+    if (format_ == MetricsFormat::csv) {
+        out += "epoch,epochs,test_accuracy,correct,tested,seconds,examples_per_second\n";
+        for (const auto& r : records_)
+            out += format("%zu,%zu,%.6f,%zu,%zu,%.6f,%.1f\n", r.epoch, r.epochs, r.accuracy, r.correct, r.tested,
+                          r.seconds, r.examples_per_second);
+    } else {
+        for (const auto& r : records_)
+            out += format(
+                "{\"epoch\":%zu,\"epochs\":%zu,\"test_accuracy\":%.6f,\"correct\":%zu,\"tested\":%zu,"
+                "\"seconds\":%.6f,\"examples_per_second\":%.1f}\n",
+                r.epoch, r.epochs, r.accuracy, r.correct, r.tested, r.seconds, r.examples_per_second);
+    }
+    return out;
+}
+
+}  // namespace typegrad::cli

@@ -1,0 +1,88 @@
+// What `typegrad train` reports: the per-epoch line, the progress bar on stderr and the
+// metrics file. Nothing here depends on the network type, so none of it is a template.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "options.hpp"
+
+namespace typegrad::cli {
+
+/// One epoch's results (train::EpochStats without the library dependency).
+struct EpochRecord {
+    std::size_t epoch = 0;  // 1-based
+    std::size_t epochs = 0;
+    std::size_t correct = 0;
+    std::size_t tested = 0;
+    double accuracy = 0.0;
+    double seconds = 0.0;  // training time of the epoch, evaluation excluded
+    double examples_per_second = 0.0;
+};
+
+/// "epoch 1/30  test accuracy 0.9132 (9132/10000)  0.412 s  145631 examples/s"
+[[nodiscard]] std::string epoch_line(const EpochRecord& r);
+
+/// A single line on stderr redrawn with '\r': epoch, bar, percentage, examples/s. Draws only
+/// when enabled (stderr is a terminal and not --quiet), at most about 10 times per second,
+/// and looks at the clock only every few batches so the training loop stays cheap.
+class ProgressBar {
+public:
+    ProgressBar(bool enabled, std::size_t epochs, std::size_t batch);
+    ProgressBar(const ProgressBar&) = delete;
+    ProgressBar& operator=(const ProgressBar&) = delete;
+    ~ProgressBar();
+
+    /// Called after every batch of an epoch: done of total batches (done == 1 starts an epoch).
+    void on_batch(std::size_t done, std::size_t total) {
+        if (!enabled_) return;
+        if (done == 1 || done == total || done % check_every_ == 0) tick(done, total);
+    }
+
+    /// Erases the bar (before a line is printed on stdout).
+    void clear();
+
+    /// True if stderr is a terminal.
+    [[nodiscard]] static bool stderr_is_terminal();
+
+private:
+    void tick(std::size_t done, std::size_t total);
+    void draw(const std::string& line);
+
+    bool enabled_;
+    std::size_t epochs_;
+    std::size_t batch_;
+    std::size_t check_every_;
+    std::size_t epoch_ = 0;
+    std::size_t drawn_width_ = 0;
+    std::chrono::steady_clock::time_point epoch_start_{};
+    std::chrono::steady_clock::time_point last_draw_{};
+};
+
+/// The --metrics file: after every epoch the whole file (all epochs so far) is written to
+/// FILE.tmp-<pid> and renamed onto FILE, so FILE is always complete.
+class MetricsWriter {
+public:
+    /// Checks that FILE can be written (its directory exists and a temporary file can be created
+    /// and removed there); throws OutputError otherwise. FILE itself is not touched.
+    MetricsWriter(std::filesystem::path file, MetricsFormat format);
+    MetricsWriter(const MetricsWriter&) = delete;
+    MetricsWriter& operator=(const MetricsWriter&) = delete;
+    ~MetricsWriter();
+
+    /// Appends a record and replaces FILE; throws OutputError if that fails.
+    void add(const EpochRecord& r);
+
+private:
+    [[nodiscard]] std::string render() const;
+
+    std::filesystem::path file_;
+    std::filesystem::path temp_;
+    MetricsFormat format_;
+    std::vector<EpochRecord> records_;
+};
+
+}  // namespace typegrad::cli
