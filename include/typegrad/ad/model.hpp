@@ -17,6 +17,7 @@
 #include "typegrad/expr/ops.hpp"
 #include "typegrad/nn/gradients.hpp"
 #include "typegrad/nn/model.hpp"
+#include "typegrad/util/text.hpp"
 
 namespace typegrad::autodiff {
 
@@ -40,11 +41,11 @@ struct target_tag {
 };
 template <std::size_t L>
 struct weights_tag {
-    static std::string name() { return "W" + subscript(L); }
+    static std::string name() { return cat("W", subscript(L)); }
 };
 template <std::size_t L>
 struct biases_tag {
-    static std::string name() { return "b" + subscript(L); }
+    static std::string name() { return cat("b", subscript(L)); }
 };
 
 /// A name given to an intermediate node of a model's expression (zᴸ, aᴸ) and, optionally, to
@@ -56,12 +57,12 @@ struct Named {
 };
 template <std::size_t L>
 struct z_name {
-    static std::string name() { return "z" + subscript(L); }
-    static std::string adjoint_name() { return "δ" + subscript(L); }
+    static std::string name() { return cat("z", subscript(L)); }
+    static std::string adjoint_name() { return cat("δ", subscript(L)); }
 };
 template <std::size_t L>
 struct a_name {
-    static std::string name() { return "a" + subscript(L); }
+    static std::string name() { return cat("a", subscript(L)); }
 };
 
 namespace detail {
@@ -206,18 +207,18 @@ std::vector<std::string> derivation() {
     using D = ad::Derivation<typename E::cost, typename E::names>;
     std::vector<std::string> lines;
     [&]<class... Ns>(ad::type_list<Ns...>) {
-        ((lines.push_back(Ns::name::name() + " = " + D::template definition<typename Ns::node>().s)), ...);
+        ((lines.push_back(cat(Ns::name::name(), " = ", D::template definition<typename Ns::node>().s))), ...);
     }(typename E::names{});
-    lines.push_back("J = " + D::template print<typename E::cost>().s);
+    lines.push_back(cat("J = ", D::template print<typename E::cost>().s));
     [&]<std::size_t... L>(std::index_sequence<L...>) {
         constexpr std::size_t n = sizeof...(L);
-        ((lines.push_back(z_name<n - 1 - L>::adjoint_name() + " = " +
-                          D::template print<typename D::template adjoint_t<typename E::template z<n - 1 - L>>>().s)),
+        ((lines.push_back(cat(z_name<n - 1 - L>::adjoint_name(), " = ",
+                              D::template print<typename D::template adjoint_t<typename E::template z<n - 1 - L>>>().s))),
          ...);
-        ((lines.push_back("∂J/∂" + biases_tag<n - 1 - L>::name() + " = " +
-                          D::template print<typename D::template adjoint_t<typename E::template biases<n - 1 - L>>>().s),
-          lines.push_back("∂J/∂" + weights_tag<n - 1 - L>::name() + " = " +
-                          D::template print<typename D::template adjoint_t<typename E::template weights<n - 1 - L>>>().s)),
+        ((lines.push_back(cat("∂J/∂", biases_tag<n - 1 - L>::name(), " = ",
+                              D::template print<typename D::template adjoint_t<typename E::template biases<n - 1 - L>>>().s)),
+          lines.push_back(cat("∂J/∂", weights_tag<n - 1 - L>::name(), " = ",
+                              D::template print<typename D::template adjoint_t<typename E::template weights<n - 1 - L>>>().s))),
          ...);
     }(std::make_index_sequence<M::layers>{});
     return lines;

@@ -13,6 +13,7 @@
 #include "typegrad/ad/graph.hpp"
 #include "typegrad/expr/node.hpp"
 #include "typegrad/expr/ops.hpp"
+#include "typegrad/util/text.hpp"
 
 namespace typegrad::ad {
 
@@ -193,11 +194,11 @@ struct Derivation {
     // --- text ------------------------------------------------------------------------------
 
     static std::string constant(std::intmax_t n, std::intmax_t d) {
-        const std::string sign = n < 0 ? "−" : "";
+        const std::string_view sign = n < 0 ? "−" : "";
         const std::intmax_t a = n < 0 ? -n : n;
-        if (d == 1) return sign + std::to_string(a);
-        if (a == 1 && d == 2) return sign + "½";
-        return sign + std::to_string(a) + "/" + std::to_string(d);
+        if (d == 1) return cat(sign, std::to_string(a));
+        if (a == 1 && d == 2) return cat(sign, "½");
+        return cat(sign, std::to_string(a), "/", std::to_string(d));
     }
 
     template <class E>
@@ -206,7 +207,7 @@ struct Derivation {
             return {constant(E::num, E::den), E::num < 0 ? 2 : 3};
         } else if constexpr (expr::is_adjoint_v<E>) {
             if constexpr (has_adjoint_name<typename E::node>) return {name_of<typename E::node>::adjoint_name(), 3};
-            else return {"∂J/∂(" + print<typename E::node>().s + ")", 3};
+            else return {cat("∂J/∂(", print<typename E::node>().s, ")"), 3};
         } else if constexpr (expr::is_leaf_v<E>) {
             return {leaf_name<typename E::tag>(), 3};
         } else if constexpr (has_name<E>) {
@@ -228,14 +229,14 @@ struct Derivation {
     static std::string leaf_name() {
         if constexpr (requires { Tag::name(); }) return std::string(Tag::name());
         else if constexpr (requires { Tag::name; }) return std::string(Tag::name);
-        else return "p" + std::to_string(graph::size);
+        else return cat("p", std::to_string(graph::size));
     }
 
     /// "∂J/∂W = …" for every parameter leaf, in the order the parameters occur.
     static std::vector<std::string> gradients() {
         std::vector<std::string> lines;
         []<class... Ns>(std::vector<std::string>& out, type_list<Ns...>) {
-            ((expr::is_parameter_v<Ns> ? out.push_back("∂J/∂" + print<Ns>().s + " = " + print<adjoint_t<Ns>>().s) : void()), ...);
+            ((expr::is_parameter_v<Ns> ? out.push_back(cat("∂J/∂", print<Ns>().s, " = ", print<adjoint_t<Ns>>().s)) : void()), ...);
         }(lines, typename graph::nodes{});
         return lines;
     }

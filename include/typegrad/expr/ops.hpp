@@ -19,6 +19,7 @@
 #include "typegrad/expr/node.hpp"
 #include "typegrad/nn/functions.hpp"
 #include "typegrad/simd/kernels.hpp"
+#include "typegrad/util/text.hpp"
 
 namespace typegrad::expr {
 
@@ -28,7 +29,7 @@ struct Text {
     std::string s;
     int precedence;  // 1: sum, 2: product, 3: atom
 };
-inline std::string grouped(const Text& t, int at_least) { return t.precedence >= at_least ? t.s : "(" + t.s + ")"; }
+inline std::string grouped(const Text& t, int at_least) { return t.precedence >= at_least ? t.s : cat("(", t.s, ")"); }
 
 namespace detail {
 template <class... S>
@@ -73,7 +74,7 @@ struct AddOp {
     static V apply(V a, V b) noexcept { return a + b; }
     template <std::size_t I, class Self, class G, class A, class B>
     using vjp = unbroadcast_t<std::conditional_t<I == 0, A, B>, G>;
-    static Text print(const Text& a, const Text& b) { return {grouped(a, 1) + " + " + grouped(b, 1), 1}; }
+    static Text print(const Text& a, const Text& b) { return {cat(grouped(a, 1), " + ", grouped(b, 1)), 1}; }
 };
 
 struct SubOp {
@@ -84,7 +85,7 @@ struct SubOp {
     static V apply(V a, V b) noexcept { return a - b; }
     template <std::size_t I, class Self, class G, class A, class B>
     using vjp = std::conditional_t<I == 0, unbroadcast_t<A, G>, unbroadcast_t<B, Node<NegOp, G>>>;
-    static Text print(const Text& a, const Text& b) { return {grouped(a, 1) + " − " + grouped(b, 2), 1}; }
+    static Text print(const Text& a, const Text& b) { return {cat(grouped(a, 1), " − ", grouped(b, 2)), 1}; }
 };
 
 /// Hadamard product of equal shapes, or a scalar times anything.
@@ -98,8 +99,8 @@ struct MulOp {
     using vjp = std::conditional_t<I == 0, unbroadcast_t<A, Node<MulOp, G, B>>, unbroadcast_t<B, Node<MulOp, G, A>>>;
     template <class SA, class SB>
     static Text print_shaped(const Text& a, const Text& b) {
-        if constexpr (is_scalar_shape_v<SA> || is_scalar_shape_v<SB>) return {grouped(a, 2) + " " + grouped(b, 3), 2};
-        else return {grouped(a, 3) + " ⊙ " + grouped(b, 3), 2};
+        if constexpr (is_scalar_shape_v<SA> || is_scalar_shape_v<SB>) return {cat(grouped(a, 2), " ", grouped(b, 3)), 2};
+        else return {cat(grouped(a, 3), " ⊙ ", grouped(b, 3)), 2};
     }
 };
 
@@ -111,7 +112,7 @@ struct NegOp {
     static V apply(V a) noexcept { return -a; }
     template <std::size_t I, class Self, class G, class A>
     using vjp = Node<NegOp, G>;
-    static Text print(const Text& a) { return {"−" + grouped(a, 3), 2}; }
+    static Text print(const Text& a) { return {cat("−", grouped(a, 3)), 2}; }
 };
 
 /// f(x) elementwise, f an ElementwiseFunction (fn::Sigmoid, fn::Tanh, … or a user's).
@@ -124,7 +125,7 @@ struct MapOp {
     static V apply(V x) noexcept { return F::value(x); }
     template <std::size_t I, class Self, class G, class A>
     using vjp = Node<MulOp, G, Node<DerivOp<F>, A, Self>>;
-    static Text print(const Text& a) { return {std::string(F::name) + "(" + a.s + ")", 3}; }
+    static Text print(const Text& a) { return {cat(F::name, "(", a.s, ")"), 3}; }
 };
 
 /// f'(x) elementwise, given x and y = f(x): appears in derived expressions only.
@@ -136,7 +137,7 @@ struct DerivOp {
     template <class V>
     static V apply(V x, V y) noexcept { return F::derivative(x, y); }
     // no vjp: typegrad differentiates once (second derivatives are not derived)
-    static Text print(const Text& x, const Text&) { return {std::string(F::name) + "'(" + x.s + ")", 3}; }
+    static Text print(const Text& x, const Text&) { return {cat(F::name, "'(", x.s, ")"), 3}; }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ struct SumOp {
     static V element(V a) noexcept { return a; }
     template <std::size_t I, class Self, class G, class A>
     using vjp = G;  // a scalar, broadcast to A's shape
-    static Text print(const Text& a) { return {"Σ " + grouped(a, 3), 2}; }
+    static Text print(const Text& a) { return {cat("Σ ", grouped(a, 3)), 2}; }
 };
 
 struct SquaredNormOp {
@@ -161,7 +162,7 @@ struct SquaredNormOp {
     static V element(V a) noexcept { return a * a; }
     template <std::size_t I, class Self, class G, class A>
     using vjp = Node<MulOp, Node<MulOp, Const<2>, G>, A>;
-    static Text print(const Text& a) { return {"‖" + a.s + "‖²", 3}; }
+    static Text print(const Text& a) { return {cat("‖", a.s, "‖²"), 3}; }
 };
 
 struct DotOp {
@@ -172,7 +173,7 @@ struct DotOp {
     static V element(V a, V b) noexcept { return a * b; }
     template <std::size_t I, class Self, class G, class A, class B>
     using vjp = Node<MulOp, G, std::conditional_t<I == 0, B, A>>;
-    static Text print(const Text& a, const Text& b) { return {"⟨" + a.s + ", " + b.s + "⟩", 3}; }
+    static Text print(const Text& a, const Text& b) { return {cat("⟨", a.s, ", ", b.s, "⟩"), 3}; }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -204,7 +205,7 @@ struct MatTVecOp {
     }
     template <std::size_t I, class Self, class G, class W, class A>
     using vjp = std::conditional_t<I == 0, Node<OuterOp, A, G>, Node<MatVecOp, W, G>>;
-    static Text print(const Text& w, const Text& a) { return {grouped(w, 3) + "ᵀ " + grouped(a, 3), 2}; }
+    static Text print(const Text& w, const Text& a) { return {cat(grouped(w, 3), "ᵀ ", grouped(a, 3)), 2}; }
 };
 
 /// W g (derived expressions only): the adjoint Wᴸ δᴸ arriving at aᴸ⁻¹.
@@ -215,7 +216,7 @@ struct MatVecOp {
     static void compute(T* out, const T* w, const T* g, bool accumulate) noexcept {
         simd::gemv<W::shape::template get<0>(), W::shape::template get<1>()>(w, g, out, accumulate);
     }
-    static Text print(const Text& w, const Text& g) { return {grouped(w, 3) + " " + grouped(g, 3), 2}; }
+    static Text print(const Text& w, const Text& g) { return {cat(grouped(w, 3), " ", grouped(g, 3)), 2}; }
 };
 
 /// a gᵀ (derived expressions only): ∂J/∂W = aᴸ⁻¹ δᴸᵀ.
@@ -226,7 +227,7 @@ struct OuterOp {
     static void compute(T* out, const T* a, const T* g, bool accumulate) noexcept {
         simd::ger<A::shape::template get<0>(), G::shape::template get<0>()>(a, g, out, accumulate);
     }
-    static Text print(const Text& a, const Text& g) { return {grouped(a, 3) + " " + grouped(g, 3) + "ᵀ", 2}; }
+    static Text print(const Text& a, const Text& g) { return {cat(grouped(a, 3), " ", grouped(g, 3), "ᵀ"), 2}; }
 };
 
 /// softmax(z)ᵢ = e^zᵢ / Σⱼ e^zⱼ (computed with the maximum subtracted, for range).
@@ -244,7 +245,7 @@ struct SoftmaxOp {
     // ∂J/∂z = y ⊙ (g − ⟨g, y⟩) with y = softmax(z)
     template <std::size_t I, class Self, class G, class A>
     using vjp = Node<MulOp, Self, Node<SubOp, G, Node<DotOp, G, Self>>>;
-    static Text print(const Text& a) { return {"softmax(" + a.s + ")", 3}; }
+    static Text print(const Text& a) { return {cat("softmax(", a.s, ")"), 3}; }
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -37,12 +37,18 @@ inline constexpr std::size_t block_batches = 8;
 }  // namespace detail
 
 /// z = Wᵀ a + b   for W (In x Out), a (In), b and z (Out); b may be null (z = Wᵀ a).
+///
+/// Sparse inputs: a row of W whose input aᵢ is exactly 0 contributes 0 and is skipped, here and
+/// in ger. MNIST images are 81 % zeros, so the first layer does a fifth of the work; hidden
+/// layers (sigmoid outputs are never exactly 0) pay one predictable branch per row. The result
+/// is the same as without skipping unless W holds an inf or a NaN (0·inf is NaN).
 template <std::size_t In, std::size_t Out, class T, Mode M = Mode::vector>
 void gemv_t_bias(const T* __restrict W, const T* __restrict a, const T* __restrict b, T* __restrict z) noexcept {
     if constexpr (M == Mode::scalar || Out < width_v<T>) {
         T acc[Out] = {};
         for (std::size_t i = 0; i < In; ++i) {
             const T ai = a[i];
+            if (ai == T(0)) continue;  // see the note on sparse inputs above
             const T* row = W + i * Out;
             for (std::size_t j = 0; j < Out; ++j) acc[j] += ai * row[j];
         }
@@ -61,6 +67,7 @@ void gemv_t_bias(const T* __restrict W, const T* __restrict a, const T* __restri
             T tail[S] = {};
             const std::size_t rest = cols - full * S;
             for (std::size_t i = 0; i < In; ++i) {
+                if (a[i] == T(0)) continue;  // see the note on sparse inputs above
                 const B ai(a[i]);
                 const T* row = W + i * Out + j0;
                 for (std::size_t k = 0; k < full; ++k) acc[k] = xsimd::fma(ai, B::load_unaligned(row + k * S), acc[k]);
@@ -112,10 +119,12 @@ void ger(const T* __restrict a, const T* __restrict d, T* __restrict G, bool acc
         for (std::size_t i = 0; i < In; ++i) {
             const T ai = a[i];
             T* row = G + i * Out;
-            if (accumulate)
+            if (accumulate) {
+                if (ai == T(0)) continue;  // adds nothing (sparse inputs, see gemv_t_bias)
                 for (std::size_t j = 0; j < Out; ++j) row[j] += ai * d[j];
-            else
+            } else {
                 for (std::size_t j = 0; j < Out; ++j) row[j] = ai * d[j];
+            }
         }
     } else {
         using B = batch<T>;
@@ -124,6 +133,7 @@ void ger(const T* __restrict a, const T* __restrict d, T* __restrict G, bool acc
         B dk[full > 0 ? full : 1];
         for (std::size_t k = 0; k < full; ++k) dk[k] = B::load_unaligned(d + k * S);
         for (std::size_t i = 0; i < In; ++i) {
+            if (accumulate && a[i] == T(0)) continue;  // adds nothing (sparse inputs, see gemv_t_bias)
             const B ai(a[i]);
             T* row = G + i * Out;
             if (accumulate) {
