@@ -70,48 +70,59 @@ namespace detail {
 using typegrad::detail::layer_at_t;
 using typegrad::detail::parameter_index;
 
-// The output node of layer K of composition S, given the node E feeding it.
-template <class S, std::size_t K, class Layer, class E>
+// The output node of layer K of composition S, given the node E feeding it; Batch > 1 builds
+// the batched form (E is a (Batch, width) node).
+template <class S, std::size_t K, std::size_t Batch, class Layer, class E>
 struct layer_node;
-template <class S, std::size_t K, std::size_t Out, std::size_t In, class E>
-struct layer_node<S, K, Dense<Out, In>, E> {
+template <class S, std::size_t K, std::size_t Batch, std::size_t Out, std::size_t In, class E>
+struct layer_node<S, K, Batch, Dense<Out, In>, E> {
     static constexpr std::size_t L = parameter_index<S, K>;
     using W = expr::Param<weights_tag<L>, S::widths[K], S::widths[K + 1]>;
     using b = expr::Param<biases_tag<L>, S::widths[K + 1]>;
-    using type = expr::Node<expr::AddOp, expr::Node<expr::MatTVecOp, W, E>, b>;  // zᴸ = Wᴸᵀ a + bᴸ
+    // zᴸ = Wᴸᵀ a + bᴸ; for a batch, Wᴸᵀ A with bᴸ added to every example
+    using type = std::conditional_t<Batch == 1, expr::Node<expr::AddOp, expr::Node<expr::MatTVecOp, W, E>, b>,
+                                    expr::Node<expr::AddRowsOp, expr::Node<expr::MatTMatOp, W, E>, b>>;
 };
-template <class S, std::size_t K, class F, class E>
-struct layer_node<S, K, Activation<F>, E> {
+template <class S, std::size_t K, std::size_t Batch, class F, class E>
+struct layer_node<S, K, Batch, Activation<F>, E> {
     using type = expr::Node<expr::MapOp<F>, E>;
 };
-template <class S, std::size_t K, class E>
-struct layer_node<S, K, Softmax, E> {
+template <class S, std::size_t K, std::size_t Batch, class E>
+struct layer_node<S, K, Batch, Softmax, E> {
+    static_assert(Batch == 1, "the batched path does not support softmax layers yet; use the per-example path");
     using type = expr::Node<expr::SoftmaxOp, E>;
 };
 
 // outputs<S, K, E, Done...>: the output node of every layer from K on.
-template <class S, std::size_t K, class E, class... Done>
+template <class S, std::size_t Batch, std::size_t K, class E, class... Done>
 struct layer_outputs {
-    using node = typename layer_node<S, K, layer_at_t<S, K>, E>::type;
-    using type = typename layer_outputs<S, K + 1, node, Done..., node>::type;
+    using node = typename layer_node<S, K, Batch, layer_at_t<S, K>, E>::type;
+    using type = typename layer_outputs<S, Batch, K + 1, node, Done..., node>::type;
 };
-template <class S, class E, class... Done>
+template <class S, std::size_t Batch, class E, class... Done>
     requires(sizeof...(Done) == S::depth)
-struct layer_outputs<S, S::depth, E, Done...> {
+struct layer_outputs<S, Batch, S::depth, E, Done...> {
     using type = ad::type_list<Done...>;
 };
 
+template <class Tag, std::size_t Batch, std::size_t N>
+using batch_input_t = std::conditional_t<Batch == 1, expr::Input<Tag, N>, expr::Input<Tag, Batch, N>>;
+
 }  // namespace detail
 
-/// Everything the engine needs to know about model M, as types.
-template <AnyModel M>
+/// Everything the engine needs to know about model M, as types. Batch = 1: the cost of one
+/// example, with vector nodes; Batch = B > 1: the summed cost of a mini-batch of B examples,
+/// with (B, width) nodes — the same network, differentiated by the same engine.
+template <AnyModel M, std::size_t Batch = 1>
 struct ModelExpression {
+    static_assert(Batch >= 1, "a batch has at least one example");
     using S = typename M::composition;
     using T = typename M::value_type;
-    using x = expr::Input<input_tag, M::input_width>;
-    using y = expr::Input<target_tag, M::output_width>;
+    static constexpr std::size_t batch = Batch;
+    using x = detail::batch_input_t<input_tag, Batch, M::input_width>;
+    using y = detail::batch_input_t<target_tag, Batch, M::output_width>;
     /// outputs: the output node of every layer, in order.
-    using outputs = typename detail::layer_outputs<S, 0, x>::type;
+    using outputs = typename detail::layer_outputs<S, Batch, 0, x>::type;
     template <std::size_t K>
     using output_of_layer = typename ad::detail::at<K, outputs>::type;
     using output = output_of_layer<S::depth - 1>;
@@ -161,22 +172,23 @@ public:
     using names = decltype(names_of(std::make_index_sequence<S::depth>{}));
 };
 
-/// The reverse-mode program of model M's cost, with its workspace (allocated once, here).
-template <AnyModel M>
+/// The reverse-mode program of model M's cost (of one example, or of a batch of Batch), with
+/// its workspace (allocated once, here).
+template <AnyModel M, std::size_t Batch = 1>
 struct Workspace {
-    using model_expression = ModelExpression<M>;
+    using model_expression = ModelExpression<M, Batch>;
     ad::Program<typename M::value_type, typename model_expression::cost> program;
 };
 
-/// The gradient of model m's cost on (x, y), derived by reverse mode from the cost's
-/// expression type, into g (overwriting ∂W, ∂b, or adding to them with Accumulate::yes);
-/// returns J. No allocation.
-template <AnyModel M>
-typename M::value_type backprop_into(const M& m, const typename M::input_type& x, const typename M::output_type& y,
-                                     Gradients<M>& g, Workspace<M>& ws, Accumulate acc = Accumulate::no) noexcept {
-    using E = ModelExpression<M>;
+namespace detail {
+
+// Binds x, y, every Wᴸ/bᴸ and its gradient, runs both sweeps, copies δᴸ (of the last example).
+template <AnyModel M, std::size_t Batch>
+typename M::value_type run(const M& m, const typename M::value_type* x, const typename M::value_type* y,
+                           Gradients<M>& g, Workspace<M, Batch>& ws, Accumulate acc) noexcept {
+    using E = ModelExpression<M, Batch>;
     auto& p = ws.program;
-    p.bind_all(ad::bind(typename E::x{}, x.data()), ad::bind(typename E::y{}, y.data()));
+    p.bind_all(ad::bind(typename E::x{}, x), ad::bind(typename E::y{}, y));
     [&]<std::size_t... L>(std::index_sequence<L...>) {
         p.bind_all(ad::bind(typename E::template weights<L>{}, m.template weights<L>().data(), g.template weights<L>().data())...,
                    ad::bind(typename E::template biases<L>{}, m.template biases<L>().data(), g.template biases<L>().data())...);
@@ -184,10 +196,33 @@ typename M::value_type backprop_into(const M& m, const typename M::input_type& x
     const auto j = p.forward();
     p.backward(acc);
     [&]<std::size_t... L>(std::index_sequence<L...>) {
-        // δᴸ = ∂J/∂zᴸ, the adjoint at the pre-activation node
-        ((std::copy_n(p.template adjoint<typename E::template z<L>>(), M::template fan_out<L>, g.template delta<L>().data())), ...);
+        // δᴸ = ∂J/∂zᴸ, the adjoint at the pre-activation node (for a batch: its last row)
+        ((std::copy_n(p.template adjoint<typename E::template z<L>>() + (Batch - 1) * M::template fan_out<L>,
+                      M::template fan_out<L>, g.template delta<L>().data())),
+         ...);
     }(std::make_index_sequence<M::layers>{});
     return j;
+}
+
+}  // namespace detail
+
+/// The gradient of model m's cost on (x, y), derived by reverse mode from the cost's
+/// expression type, into g (overwriting ∂W, ∂b, or adding to them with Accumulate::yes);
+/// returns J. No allocation.
+template <AnyModel M>
+typename M::value_type backprop_into(const M& m, const typename M::input_type& x, const typename M::output_type& y,
+                                     Gradients<M>& g, Workspace<M>& ws, Accumulate acc = Accumulate::no) noexcept {
+    return detail::run(m, x.data(), y.data(), g, ws, acc);
+}
+
+/// The batched path: the gradient of the summed cost of B examples at once. X holds the B inputs
+/// one after another (B x input_width values: the article's input_width x B matrix, column by
+/// column), Y the B targets likewise. g receives Σᵦ ∂Jᵦ/∂W and Σᵦ ∂Jᵦ/∂b — the same numbers as B
+/// calls of backprop_into with Accumulate — and δᴸ of the last example. Returns Σᵦ Jᵦ.
+template <AnyModel M, std::size_t B>
+typename M::value_type backprop_batch_into(const M& m, const typename M::value_type* X, const typename M::value_type* Y,
+                                           Gradients<M>& g, Workspace<M, B>& ws, Accumulate acc = Accumulate::no) noexcept {
+    return detail::run(m, X, Y, g, ws, acc);
 }
 
 /// autodiff::backprop(net, x, y): the same Gradients type as reference::backprop, derived.

@@ -22,6 +22,7 @@
 #include "typegrad/expr/ops.hpp"
 #include "typegrad/nn/gradients.hpp"
 #include "typegrad/simd/kernels.hpp"
+#include "typegrad/simd/row.hpp"
 
 namespace typegrad::ad {
 
@@ -48,8 +49,7 @@ struct BoundPointer {
     const T* p;
     template <class V>
     V load(std::size_t i) const noexcept {
-        if constexpr (std::is_same_v<V, T>) return p[i];
-        else return V::load_unaligned(p + i);
+        return simd::load<V>(p + i);
     }
 };
 template <class Op, class... B>
@@ -66,19 +66,26 @@ BoundOp<Op, B...> make_bound_op(B... b) noexcept {
     return {{b...}};
 }
 
-/// dst[0, N) = e (assign) or dst[0, N) += e, vectorised.
+/// dst[0, N) = e (assign) or dst[0, N) += e, vectorised: full batches, then narrower ones for
+/// the rest (the bounds are constants, so no empty tail loop is emitted — GCC 12 wrongly warns
+/// about those under -Waggressive-loop-optimizations).
 template <std::size_t N, class T, class B>
 void store_elementwise(T* dst, const B& e, bool assign) noexcept {
     using V = simd::batch<T>;
     constexpr std::size_t S = simd::width_v<T>;
-    std::size_t i = 0;
-    if (assign) {
-        for (; i + S <= N; i += S) e.template load<V>(i).store_unaligned(dst + i);
-        for (; i < N; ++i) dst[i] = e.template load<T>(i);
-    } else {
-        for (; i + S <= N; i += S) (V::load_unaligned(dst + i) + e.template load<V>(i)).store_unaligned(dst + i);
-        for (; i < N; ++i) dst[i] += e.template load<T>(i);
+    constexpr std::size_t head = N / S * S;
+    if constexpr (head > 0) {
+        if (assign)
+            for (std::size_t i = 0; i < head; i += S) e.template load<V>(i).store_unaligned(dst + i);
+        else
+            for (std::size_t i = 0; i < head; i += S)
+                (V::load_unaligned(dst + i) + e.template load<V>(i)).store_unaligned(dst + i);
     }
+    simd::for_each_chunk<T, N - head>([&]<class W, std::size_t Offset>() {
+        constexpr std::size_t i = head + Offset;
+        const W v = e.template load<W>(i);
+        simd::store(assign ? v : simd::load<W>(dst + i) + v, dst + i);
+    });
 }
 
 template <class E>
@@ -263,9 +270,9 @@ private:
         }
     }
 
-    template <class Op, class A, class B>
-    void kernel_into(expr::Node<Op, A, B>*, T* dst, bool assign) noexcept {
-        Op::template compute<A, B>(dst, address<A>(), address<B>(), !assign);
+    template <class Op, class... A>
+    void kernel_into(expr::Node<Op, A...>*, T* dst, bool assign) noexcept {
+        Op::template compute<A...>(dst, address<A>()..., !assign);
     }
 
     // dst (of N elements) = E or += E
@@ -273,7 +280,7 @@ private:
     void evaluate_into(T* dst, bool assign) noexcept {
         if constexpr (expr::is_node_v<E> && !graph::template contains<E>) {
             using Op = typename E::op;
-            if constexpr (std::is_same_v<Op, expr::OuterOp> || std::is_same_v<Op, expr::MatVecOp>) {
+            if constexpr (expr::AccumulatingKernelOp<Op>) {
                 kernel_into(static_cast<E*>(nullptr), dst, assign);
             } else {
                 detail::store_elementwise<N>(dst, bound<E>(), assign);
@@ -317,7 +324,16 @@ private:
     }
     template <class Op, class A>
     void map_kernel(T* out) noexcept {
-        simd::map<typename detail::map_function<Op>::type, expr::size_v<typename A::shape>>(address<A>(), out);
+        using F = typename detail::map_function<Op>::type;
+        using S = typename A::shape;
+        if constexpr (expr::shape_traits<S>::rank == 2) {
+            // row by row, so that each example is computed exactly as on the per-example path
+            constexpr std::size_t rows = S::template get<0>(), cols = S::template get<1>();
+            const T* in = address<A>();
+            for (std::size_t r = 0; r < rows; ++r) simd::map<F, cols>(in + r * cols, out + r * cols);
+        } else {
+            simd::map<F, expr::size_v<S>>(address<A>(), out);
+        }
     }
 
     template <std::size_t I>

@@ -18,6 +18,7 @@
 
 #include "typegrad/expr/node.hpp"
 #include "typegrad/nn/functions.hpp"
+#include "typegrad/simd/batched.hpp"
 #include "typegrad/simd/kernels.hpp"
 #include "typegrad/util/text.hpp"
 
@@ -210,6 +211,7 @@ struct MatTVecOp {
 
 /// W g (derived expressions only): the adjoint Wᴸ δᴸ arriving at aᴸ⁻¹.
 struct MatVecOp {
+    static constexpr bool accumulating_kernel = true;
     template <class W, class G>
     using shape = Shape<W::template get<0>()>;
     template <class W, class G, class T>
@@ -221,6 +223,7 @@ struct MatVecOp {
 
 /// a gᵀ (derived expressions only): ∂J/∂W = aᴸ⁻¹ δᴸᵀ.
 struct OuterOp {
+    static constexpr bool accumulating_kernel = true;
     template <class A, class G>
     using shape = Shape<A::template get<0>(), G::template get<0>()>;
     template <class A, class G, class T>
@@ -228,6 +231,110 @@ struct OuterOp {
         simd::ger<A::shape::template get<0>(), G::shape::template get<0>()>(a, g, out, accumulate);
     }
     static Text print(const Text& a, const Text& g) { return {cat(grouped(a, 3), " ", grouped(g, 3), "ᵀ"), 2}; }
+};
+
+// ---------------------------------------------------------------------------------------------
+// The batched forms: a mini-batch X of B examples is a (B, n) node, one example per row (the
+// article's n x B matrix of columns, stored column by column).
+
+struct BatchOuterOp;
+struct BatchMatVecOp;
+struct SumRowsOp;
+
+namespace detail {
+template <class W, class X>
+struct mat_t_mat_shape {
+    static_assert(shape_traits<W>::rank == 2 && shape_traits<X>::rank == 2,
+                  "matT_mat(W, X): W must be a matrix and X a batch (B, n_in)");
+};
+template <std::size_t R, std::size_t C, std::size_t B, std::size_t N>
+struct mat_t_mat_shape<Shape<R, C>, Shape<B, N>> {
+    static_assert(R == N,
+                  "matT_mat(W, X): W (n_in x n_out) has n_in rows, which must equal the width of X's examples "
+                  "(see 'mat_t_mat_shape<Shape<rows, cols>, Shape<batch, width>>' below)");
+    using type = Shape<B, C>;
+};
+template <class A, class V>
+struct add_rows_shape {
+    static_assert(shape_traits<A>::rank == 2 && shape_traits<V>::rank == 1, "add_rows(A, b): A must be a batch and b a vector");
+};
+template <std::size_t B, std::size_t N, std::size_t M>
+struct add_rows_shape<Shape<B, N>, Shape<M>> {
+    static_assert(N == M, "add_rows(A, b): b must be as wide as A's rows (see 'add_rows_shape<…>' below)");
+    using type = Shape<B, N>;
+};
+template <class S>
+inline constexpr std::size_t rows_v = S::template get<0>();
+template <class S>
+inline constexpr std::size_t cols_v = S::template get<1>();
+}  // namespace detail
+
+/// Wᵀ xᵦ for every example of a batch X (B, n_in): the batch's pre-activations, (B, n_out).
+struct MatTMatOp {
+    template <class W, class X>
+    using shape = typename detail::mat_t_mat_shape<W, X>::type;
+    template <class W, class X, class T>
+    static void compute(T* out, const T* w, const T* x) noexcept {
+        using WS = typename W::shape;
+        simd::gemm_xw<detail::rows_v<typename X::shape>, detail::rows_v<WS>, detail::cols_v<WS>>(
+            x, w, static_cast<const T*>(nullptr), out);
+    }
+    template <std::size_t I, class Self, class G, class W, class X>
+    using vjp = std::conditional_t<I == 0, Node<BatchOuterOp, X, G>, Node<BatchMatVecOp, W, G>>;
+    static Text print(const Text& w, const Text& x) { return {cat(grouped(w, 3), "ᵀ ", grouped(x, 3)), 2}; }
+};
+
+/// Σᵦ xᵦ gᵦᵀ (derived expressions only): the weight gradient summed over a batch.
+struct BatchOuterOp {
+    static constexpr bool accumulating_kernel = true;
+    template <class X, class G>
+    using shape = Shape<detail::cols_v<X>, detail::cols_v<G>>;
+    template <class X, class G, class T>
+    static void compute(T* out, const T* x, const T* g, bool accumulate) noexcept {
+        using XS = typename X::shape;
+        simd::gemm_xtd<detail::rows_v<XS>, detail::cols_v<XS>, detail::cols_v<typename G::shape>>(x, g, out, accumulate);
+    }
+    static Text print(const Text& x, const Text& g) { return {cat(grouped(x, 3), " ", grouped(g, 3), "ᵀ"), 2}; }
+};
+
+/// W gᵦ for every example (derived expressions only).
+struct BatchMatVecOp {
+    static constexpr bool accumulating_kernel = true;
+    template <class W, class G>
+    using shape = Shape<detail::rows_v<G>, detail::rows_v<W>>;
+    template <class W, class G, class T>
+    static void compute(T* out, const T* w, const T* g, bool accumulate) noexcept {
+        using WS = typename W::shape;
+        simd::gemm_dwt<detail::rows_v<typename G::shape>, detail::rows_v<WS>, detail::cols_v<WS>>(g, w, out, accumulate);
+    }
+    static Text print(const Text& w, const Text& g) { return {cat(grouped(w, 3), " ", grouped(g, 3)), 2}; }
+};
+
+/// A + b with the vector b added to every row of the batch A.
+struct AddRowsOp {
+    template <class A, class V>
+    using shape = typename detail::add_rows_shape<A, V>::type;
+    template <class A, class V, class T>
+    static void compute(T* out, const T* a, const T* b) noexcept {
+        using S = typename A::shape;
+        simd::add_rows<detail::rows_v<S>, detail::cols_v<S>>(a, b, out);
+    }
+    template <std::size_t I, class Self, class G, class A, class V>
+    using vjp = std::conditional_t<I == 0, G, Node<SumRowsOp, G>>;
+    static Text print(const Text& a, const Text& b) { return {cat(grouped(a, 1), " + ", grouped(b, 1)), 1}; }
+};
+
+/// Σᵦ gᵦ (derived expressions only): the bias gradient summed over a batch.
+struct SumRowsOp {
+    static constexpr bool accumulating_kernel = true;
+    template <class G>
+    using shape = Shape<detail::cols_v<G>>;
+    template <class G, class T>
+    static void compute(T* out, const T* g, bool accumulate) noexcept {
+        using S = typename G::shape;
+        simd::sum_rows<detail::rows_v<S>, detail::cols_v<S>>(g, out, accumulate);
+    }
+    static Text print(const Text& g) { return {cat("Σᵦ ", grouped(g, 3)), 2}; }
 };
 
 /// softmax(z)ᵢ = e^zᵢ / Σⱼ e^zⱼ (computed with the maximum subtracted, for range).
@@ -252,6 +359,9 @@ struct SoftmaxOp {
 
 template <class Op>
 concept ElementwiseOp = Op::elementwise;
+/// A kernel that derived expressions use at their top level: compute(out, operands..., accumulate).
+template <class Op>
+concept AccumulatingKernelOp = Op::accumulating_kernel;
 template <class Op>
 concept ReductionOp = Op::reduction;
 

@@ -3,6 +3,7 @@
 // Nothing is allocated inside a training step.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -82,15 +83,36 @@ struct ReferenceEngine {
     }
 };
 
-/// The gradient derived by reverse mode from the model's type (the default).
-template <AnyModel M>
+/// The gradient derived by reverse mode from the model's type (the default). A mini-batch of
+/// exactly Batch examples goes through the batched path (the batch as one matrix, one forward
+/// and one reverse sweep); any other size, example by example. Both give the same numbers.
+template <AnyModel M, std::size_t Batch = 10>
 struct AutodiffEngine {
+    static constexpr std::size_t batch_size = Batch;
+    autodiff::Workspace<M> workspace;
+    autodiff::Workspace<M, Batch> batch_workspace;
+
+    void operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y, Gradients<M>& g,
+                    Accumulate acc) noexcept {
+        autodiff::backprop_into(net, x, y, g, workspace, acc);
+    }
+    void batch(const M& net, const typename M::value_type* X, const typename M::value_type* Y, Gradients<M>& g) noexcept {
+        autodiff::backprop_batch_into(net, X, Y, g, batch_workspace, Accumulate::no);
+    }
+};
+
+/// The per-example autodiff gradient only (the article's loop over the batch).
+template <AnyModel M>
+struct AutodiffExampleEngine {
     autodiff::Workspace<M> workspace;
     void operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y, Gradients<M>& g,
                     Accumulate acc) noexcept {
         autodiff::backprop_into(net, x, y, g, workspace, acc);
     }
 };
+
+template <class E>
+concept BatchedEngine = requires { E::batch_size; };
 
 /// W ← W − c·∂W, b ← b − c·∂b for every layer.
 template <AnyModel M>
@@ -101,8 +123,9 @@ void apply_gradients(M& net, const Gradients<M>& g, typename M::value_type c) no
     });
 }
 
-/// Mini-batch SGD on one model. Engine computes one example's gradient: AutodiffEngine (the
-/// default) or ReferenceEngine.
+/// Mini-batch SGD on one model. Engine computes the gradients: AutodiffEngine (the default;
+/// batched when the batch has its compile-time size), AutodiffExampleEngine or ReferenceEngine
+/// (example by example).
 template <AnyModel M, class Engine = AutodiffEngine<M>>
 class Trainer {
 public:
@@ -112,6 +135,10 @@ public:
         if (options_.batch == 0) throw std::invalid_argument("batch size must be at least 1");
         if (!(options_.eta > 0.0) || !std::isfinite(options_.eta))
             throw std::invalid_argument("learning rate eta must be a positive number");
+        if constexpr (BatchedEngine<Engine>) {
+            batch_x_.resize(Engine::batch_size * M::input_width);
+            batch_y_.resize(Engine::batch_size * M::output_width);
+        }
     }
 
     Engine& engine() noexcept { return engine_; }
@@ -141,6 +168,19 @@ public:
     /// One SGD step on the examples order[first, last) of `train` (the article's
     /// update_mini_batch). No allocation.
     void step(const data::Dataset& train, std::size_t first, std::size_t last) noexcept {
+        if constexpr (BatchedEngine<Engine>) {
+            if (last - first == Engine::batch_size) {
+                // gather the batch into one matrix, example after example
+                for (std::size_t k = first; k < last; ++k) {
+                    load_example<M>(train, order_[k], x_, y_);
+                    std::copy(x_.begin(), x_.end(), batch_x_.begin() + static_cast<std::ptrdiff_t>((k - first) * M::input_width));
+                    std::copy(y_.begin(), y_.end(), batch_y_.begin() + static_cast<std::ptrdiff_t>((k - first) * M::output_width));
+                }
+                engine_.batch(net_, batch_x_.data(), batch_y_.data(), grads_);
+                apply_gradients(net_, grads_, static_cast<T>(options_.eta / static_cast<double>(last - first)));
+                return;
+            }
+        }
         for (std::size_t k = first; k < last; ++k) {
             load_example<M>(train, order_[k], x_, y_);
             engine_(net_, x_, y_, grads_, k == first ? Accumulate::no : Accumulate::yes);
@@ -178,6 +218,7 @@ private:
     typename M::input_type x_;
     typename M::output_type y_;
     std::vector<std::size_t> order_;
+    std::vector<T> batch_x_, batch_y_;  // the gathered batch (batched engines only), sized once
 };
 
 }  // namespace typegrad::train
