@@ -96,3 +96,44 @@ TEST_CASE("the default synthetic digits are learned: >= 90% test accuracy within
     // and it is learning, not guessing: the first epoch is already far above chance
     REQUIRE(history.front().accuracy > 0.3);
 }
+
+TEST_CASE("a diverging run stops with the epoch and the batch", "[train][diverge]") {
+    // A linear output layer with a large step blows up geometrically (a sigmoid output would
+    // saturate instead): the cost overflows to inf, then NaN.
+    using M = Model<float, decltype(input<9> | dense<5> | tanh_ | dense<3>)>;
+    const auto d = tiny(100, 6);
+    M net{1};
+    train::Trainer<M> trainer(net, {.epochs = 50, .batch = 10, .eta = 50.0, .seed = 1});
+    try {
+        trainer.run(d, d, [](const train::EpochStats&) {}, [](std::size_t, std::size_t) {});
+        FAIL("training with eta = 50 did not diverge");
+    } catch (const train::Diverged& e) {
+        INFO(e.what());
+        CHECK(e.epoch() >= 1);
+        CHECK(std::string(e.what()).find("training diverged") != std::string::npos);
+        CHECK(std::string(e.what()).find("epoch " + std::to_string(e.epoch())) != std::string::npos);
+    }
+}
+
+TEST_CASE("resuming from a trainer's state gives bit-identical weights", "[train][resume]") {
+    using M = Network<float, 9, 5, 3>;
+    const auto d = tiny(57, 7);
+    M straight{3};
+    train::Trainer<M> t1(straight, {.epochs = 3, .batch = 10, .eta = 3.0, .seed = 4});
+    for (int e = 0; e < 3; ++e) t1.epoch(d);
+
+    M first{3};
+    train::Trainer<M> t2(first, {.epochs = 3, .batch = 10, .eta = 3.0, .seed = 4});
+    t2.epoch(d);
+    const auto saved_state = t2.state();
+    const M saved_net = first;  // what a checkpoint holds
+
+    M resumed = saved_net;
+    train::Trainer<M> t3(resumed, {.epochs = 3, .batch = 10, .eta = 3.0, .seed = 999});  // the seed is restored too
+    t3.restore(saved_state);
+    REQUIRE(t3.epochs_done() == 1);
+    t3.epoch(d);
+    t3.epoch(d);
+    REQUIRE((resumed.weights<0>() == straight.weights<0>()));
+    REQUIRE((resumed.biases<1>() == straight.biases<1>()));
+}

@@ -90,10 +90,10 @@ void backward(const M& m, const T* x, Workspace<M>& ws, Gradients<M>& g, Accumul
 }  // namespace detail
 
 /// The gradient of model m's cost on (x, y), into g (overwriting ∂W, ∂b, or adding to them with
-/// Accumulate::yes). No allocation.
+/// Accumulate::yes); returns the cost J. No allocation.
 template <AnyModel M>
-void backprop_into(const M& m, const typename M::input_type& x, const typename M::output_type& y, Gradients<M>& g,
-                   Workspace<M>& ws, Accumulate acc = Accumulate::no) noexcept {
+typename M::value_type backprop_into(const M& m, const typename M::input_type& x, const typename M::output_type& y,
+                                     Gradients<M>& g, Workspace<M>& ws, Accumulate acc = Accumulate::no) noexcept {
     using S = typename M::composition;
     using T = typename M::value_type;
     typegrad::detail::forward_layers(m, x.data(), ws.values);
@@ -102,6 +102,7 @@ void backprop_into(const M& m, const typename M::input_type& x, const typename M
     M::cost_type::template gradient<T, M::output_width>(ws.values.template value<top>().data(), y.data(),
                                                         ws.adjoint.template value<top>().data());
     detail::backward<top>(m, x.data(), ws, g, acc);
+    return M::cost_type::template value<T, M::output_width>(ws.values.template value<top>().data(), y.data());
 }
 
 /// The article's backprop(x, y): the gradient of the cost of one example.

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <numeric>
 #include <stdexcept>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,37 @@ struct EpochStats {
     double accuracy = 0.0;   // correct / tested
     double seconds = 0.0;    // training time of the epoch (evaluation not included)
     double examples_per_second = 0.0;
+};
+
+/// Thrown when training diverges: the cost of a batch, or a parameter after an epoch, is NaN or
+/// infinite. The model then holds the diverged parameters; keep a copy (or a checkpoint) of the
+/// last good ones.
+class Diverged : public std::runtime_error {
+public:
+    Diverged(std::size_t epoch, std::size_t batch, const std::string& what)
+        : std::runtime_error(what), epoch_(epoch), batch_(batch) {}
+    std::size_t epoch() const noexcept { return epoch_; }  // 1-based
+    std::size_t batch() const noexcept { return batch_; }  // 1-based; 0: found after the epoch
+private:
+    std::size_t epoch_, batch_;
+};
+
+/// Whether every parameter of net is finite.
+template <AnyModel M>
+bool parameters_finite(const M& net) noexcept {
+    bool ok = true;
+    net.for_each_layer([&]<std::size_t L>(const auto& p) {
+        for (auto v : p.weights) ok &= std::isfinite(v);
+        for (auto v : p.biases) ok &= std::isfinite(v);
+    });
+    return ok;
+}
+
+/// Everything besides the parameters that decides how training continues: the epochs done and
+/// the shuffling generator. Saved in checkpoints, so that a resumed run is bit-identical.
+struct TrainerState {
+    std::size_t epochs_done = 0;
+    Rng::State rng{};
 };
 
 /// Copies image i of d into x (converting to T) and its one-hot label into y.
@@ -77,9 +109,9 @@ std::size_t count_correct(const M& net, const data::Dataset& d) {
 template <AnyModel M>
 struct ReferenceEngine {
     reference::Workspace<M> workspace;
-    void operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y, Gradients<M>& g,
-                    Accumulate acc) noexcept {
-        reference::backprop_into(net, x, y, g, workspace, acc);
+    typename M::value_type operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y,
+                                      Gradients<M>& g, Accumulate acc) noexcept {
+        return reference::backprop_into(net, x, y, g, workspace, acc);
     }
 };
 
@@ -92,12 +124,13 @@ struct AutodiffEngine {
     autodiff::Workspace<M> workspace;
     autodiff::Workspace<M, Batch> batch_workspace;
 
-    void operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y, Gradients<M>& g,
-                    Accumulate acc) noexcept {
-        autodiff::backprop_into(net, x, y, g, workspace, acc);
+    typename M::value_type operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y,
+                                      Gradients<M>& g, Accumulate acc) noexcept {
+        return autodiff::backprop_into(net, x, y, g, workspace, acc);
     }
-    void batch(const M& net, const typename M::value_type* X, const typename M::value_type* Y, Gradients<M>& g) noexcept {
-        autodiff::backprop_batch_into(net, X, Y, g, batch_workspace, Accumulate::no);
+    typename M::value_type batch(const M& net, const typename M::value_type* X, const typename M::value_type* Y,
+                                 Gradients<M>& g) noexcept {
+        return autodiff::backprop_batch_into(net, X, Y, g, batch_workspace, Accumulate::no);
     }
 };
 
@@ -105,9 +138,9 @@ struct AutodiffEngine {
 template <AnyModel M>
 struct AutodiffExampleEngine {
     autodiff::Workspace<M> workspace;
-    void operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y, Gradients<M>& g,
-                    Accumulate acc) noexcept {
-        autodiff::backprop_into(net, x, y, g, workspace, acc);
+    typename M::value_type operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y,
+                                      Gradients<M>& g, Accumulate acc) noexcept {
+        return autodiff::backprop_into(net, x, y, g, workspace, acc);
     }
 };
 
@@ -143,6 +176,15 @@ public:
 
     Engine& engine() noexcept { return engine_; }
 
+    /// The epochs done and the shuffling generator's state (see TrainerState).
+    TrainerState state() const noexcept { return {epochs_done_, rng_.state()}; }
+    /// Continues from a saved state: the next epoch is state.epochs_done + 1.
+    void restore(const TrainerState& state) noexcept {
+        epochs_done_ = state.epochs_done;
+        rng_.set_state(state.rng);
+    }
+    std::size_t epochs_done() const noexcept { return epochs_done_; }
+
     /// One pass over `train` in a fresh seeded order. on_batch(done, total) is called after
     /// each batch (for progress reporting). Returns the seconds spent.
     template <class OnBatch>
@@ -153,12 +195,23 @@ public:
         const auto start = std::chrono::steady_clock::now();
         const std::size_t n = train.size();
         const std::size_t batches = (n + options_.batch - 1) / options_.batch;
+        const std::size_t epoch_number = epochs_done_ + 1;
         for (std::size_t b = 0; b < batches; ++b) {
             const std::size_t first = b * options_.batch;
             const std::size_t last = std::min(n, first + options_.batch);
-            step(train, first, last);
+            const T cost = step(train, first, last);
+            if (!std::isfinite(cost))
+                throw Diverged(epoch_number, b + 1,
+                               "training diverged at epoch " + std::to_string(epoch_number) + ", batch " +
+                                   std::to_string(b + 1) + " of " + std::to_string(batches) + ": the cost is " +
+                                   (std::isnan(cost) ? "NaN" : "infinite"));
             on_batch(b + 1, batches);
         }
+        if (!parameters_finite(net_))
+            throw Diverged(epoch_number, 0,
+                           "training diverged in epoch " + std::to_string(epoch_number) +
+                               ": a weight or bias is NaN or infinite");
+        ++epochs_done_;
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     double epoch(const data::Dataset& train) {
@@ -166,8 +219,8 @@ public:
     }
 
     /// One SGD step on the examples order[first, last) of `train` (the article's
-    /// update_mini_batch). No allocation.
-    void step(const data::Dataset& train, std::size_t first, std::size_t last) noexcept {
+    /// update_mini_batch); returns the batch's summed cost before the step. No allocation.
+    T step(const data::Dataset& train, std::size_t first, std::size_t last) noexcept {
         if constexpr (BatchedEngine<Engine>) {
             if (last - first == Engine::batch_size) {
                 // gather the batch into one matrix, example after example
@@ -176,25 +229,28 @@ public:
                     std::copy(x_.begin(), x_.end(), batch_x_.begin() + static_cast<std::ptrdiff_t>((k - first) * M::input_width));
                     std::copy(y_.begin(), y_.end(), batch_y_.begin() + static_cast<std::ptrdiff_t>((k - first) * M::output_width));
                 }
-                engine_.batch(net_, batch_x_.data(), batch_y_.data(), grads_);
+                const T cost = engine_.batch(net_, batch_x_.data(), batch_y_.data(), grads_);
                 apply_gradients(net_, grads_, static_cast<T>(options_.eta / static_cast<double>(last - first)));
-                return;
+                return cost;
             }
         }
+        T cost = 0;
         for (std::size_t k = first; k < last; ++k) {
             load_example<M>(train, order_[k], x_, y_);
-            engine_(net_, x_, y_, grads_, k == first ? Accumulate::no : Accumulate::yes);
+            cost += engine_(net_, x_, y_, grads_, k == first ? Accumulate::no : Accumulate::yes);
         }
         apply_gradients(net_, grads_, static_cast<T>(options_.eta / static_cast<double>(last - first)));
+        return cost;
     }
 
-    /// Trains for options.epochs epochs, evaluating on `test` after each; on_epoch(EpochStats)
-    /// and on_batch(done, total) are the reporting hooks.
+    /// Trains until options.epochs epochs are done (continuing after restore()), evaluating on
+    /// `test` after each; on_epoch(EpochStats) and on_batch(done, total) are the reporting
+    /// hooks. Throws Diverged if the cost or the parameters stop being finite.
     template <class OnEpoch, class OnBatch>
     std::vector<EpochStats> run(const data::Dataset& train, const data::Dataset& test, OnEpoch&& on_epoch,
-                                OnBatch&& on_batch, std::size_t first_epoch = 1) {
+                                OnBatch&& on_batch) {
         std::vector<EpochStats> history;
-        for (std::size_t e = first_epoch; e <= options_.epochs; ++e) {
+        for (std::size_t e = epochs_done_ + 1; e <= options_.epochs; ++e) {
             EpochStats s;
             s.epoch = e;
             s.epochs = options_.epochs;
@@ -219,6 +275,7 @@ private:
     typename M::output_type y_;
     std::vector<std::size_t> order_;
     std::vector<T> batch_x_, batch_y_;  // the gathered batch (batched engines only), sized once
+    std::size_t epochs_done_ = 0;
 };
 
 }  // namespace typegrad::train

@@ -16,6 +16,19 @@ class Rng {
 public:
     using result_type = std::uint64_t;
 
+    /// The whole state, for checkpoints: the four words and the spare normal deviate.
+    struct State {
+        std::uint64_t words[4];
+        double spare;
+        bool has_spare;
+    };
+    State state() const noexcept { return {{state_[0], state_[1], state_[2], state_[3]}, spare_, has_spare_}; }
+    void set_state(const State& s) noexcept {
+        for (int i = 0; i < 4; ++i) state_[i] = s.words[i];
+        spare_ = s.spare;
+        has_spare_ = s.has_spare;
+    }
+
     explicit Rng(std::uint64_t seed = 0) noexcept {
         std::uint64_t x = seed;
         for (auto& s : state_) s = splitmix64(x);
