@@ -40,8 +40,8 @@ const data::Split& dataset() {
 template <class M>
 struct Batch {
     static constexpr std::size_t size = 10;
-    std::vector<typename M::input_type> x{size};
-    std::vector<typename M::output_type> y{size};
+    std::vector<typename M::input_type> x = std::vector<typename M::input_type>(size);
+    std::vector<typename M::output_type> y = std::vector<typename M::output_type>(size);
     std::vector<typename M::value_type> X = std::vector<typename M::value_type>(size * M::input_width);
     std::vector<typename M::value_type> Y = std::vector<typename M::value_type>(size * M::output_width);
     Batch() {

@@ -2,6 +2,30 @@
 // names the network (element type, widths, cost) and the training state, a payload of raw
 // parameters, and a CRC-32 over both. Loading checks everything before anything is used;
 // writing is atomic (temporary file, fsync, rename, fsync of the directory).
+//
+// Version 1, byte by byte. Integers are little-endian and unsigned; a "string" is a u32 byte
+// count followed by that many bytes (UTF-8, no terminator); a "list" is a u32 count followed by
+// that many u64.
+//
+//   offset 0   8 bytes   magic "TGCKPT\r\n" (54 47 43 4B 50 54 0D 0A; a CR-LF translation breaks it)
+//   offset 8   u32       format version (1)
+//   offset 12  string    element type: "float" or "double"
+//              list      widths: the composition's width after each layer (Sequential::widths)
+//              list      positions of the layers with parameters in the composition
+//              string    layers, e.g. "input<784> | dense<30> | σ | dense<10> | σ"
+//              string    cost, e.g. "quadratic"
+//              string    training: how the parameters were trained (free text, informative only)
+//              u64       epochs done
+//              4 × u64   the shuffling generator's words (xoshiro256**)
+//              u64       its spare normal deviate (IEEE 754 binary64 bits)
+//              u8        whether the spare is valid (0 or 1)
+//              u64       payload byte count P
+//              P bytes   payload: every parameter layer in order, its weights W (fan_in × fan_out,
+//                        row by row) then its biases b; IEEE 754 binary32/binary64, little-endian
+//              u32       CRC-32 (zlib's crc32, ISO-HDLC) of every byte before it
+//
+// Nothing in the file depends on time, host or path: the same model and state give the same
+// bytes.
 #pragma once
 
 #include <cstddef>
@@ -17,7 +41,7 @@
 namespace typegrad::io {
 
 /// Any unreadable, corrupted or mismatched checkpoint. what() is one line naming the file and
-/// the problem, e.g. "run.tgck: checksum mismatch (the file is corrupted)".
+/// the problem, e.g. "run.tgck: checksum mismatch: the file is corrupted".
 class CheckpointError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
@@ -30,8 +54,10 @@ struct CheckpointHeader {
     std::uint32_t version = checkpoint_version;
     std::string element_type;          // "float" or "double"
     std::vector<std::uint64_t> widths; // n₀, n₁, …: the composition's widths after each layer, as in Sequential::widths
-    std::string layers;                // a description of the layers, e.g. "784-30-10 sigmoid"
+    std::string layers;                // a description of the layers, e.g. "input<784> | dense<30> | σ | dense<10> | σ"
+    std::vector<std::uint64_t> parameter_layers;  // positions in the composition of the layers with parameters (Model::position<L>)
     std::string cost;                  // cost::...::name
+    std::string training;              // how it was trained (free text, e.g. the CLI's options); not checked on load
     std::uint64_t epochs_done = 0;
     Rng::State rng{};                  // the trainer's shuffling generator
     std::uint64_t payload_bytes = 0;
@@ -39,11 +65,27 @@ struct CheckpointHeader {
 
 struct CheckpointImage {
     CheckpointHeader header;
-    std::vector<unsigned char> payload;  // the parameters, layer by layer: W then b, native byte order
+    std::vector<unsigned char> payload;  // the parameters, layer by layer: W then b, little-endian IEEE 754
 };
 
+inline constexpr unsigned char checkpoint_magic[8] = {'T', 'G', 'C', 'K', 'P', 'T', '\r', '\n'};
+
+/// Bytes per element of "float" (4) or "double" (8); 0 for any other name.
+std::size_t element_size(const std::string& element_type) noexcept;
+
+/// The network a header describes, e.g. "784-30-10 float network": the input width, the width
+/// of every layer with parameters, the element type.
+std::string describe_network(const CheckpointHeader& header);
+
+/// Empty if `file` (read from a checkpoint) holds the same network as `model` (element type,
+/// widths, parameter layers, layers and cost all equal); else what differs, e.g.
+/// "holds a 784-100-10 double network, this is a 784-30-10 float network".
+std::string network_mismatch(const CheckpointHeader& file, const CheckpointHeader& model);
+
 /// Bytes of a whole checkpoint file for this header and payload (header.payload_bytes is set
-/// from the payload).
+/// from the payload; header.version is written as it is, checkpoint_version by default). The
+/// header is not checked against the payload, so tests can write inconsistent files. Throws
+/// std::length_error if a string or list has more than 2^32 - 1 entries.
 std::vector<unsigned char> serialize_checkpoint(CheckpointHeader header, std::span<const unsigned char> payload);
 
 /// Parses and verifies a checkpoint image: magic, version, header fields, sizes, checksum.
@@ -51,7 +93,9 @@ std::vector<unsigned char> serialize_checkpoint(CheckpointHeader header, std::sp
 /// bounds, never allocates more than the input's size, whatever the bytes.
 CheckpointImage parse_checkpoint(std::span<const unsigned char> bytes, const std::string& what);
 
-/// Reads and parses a checkpoint file (parse_checkpoint with the path as `what`).
+/// Reads and parses a checkpoint file (parse_checkpoint with the path as `what`). The magic and
+/// version are checked before the rest of the file is read; errors name the path and give
+/// strerror, e.g. "run.tgck: cannot open: No such file or directory".
 CheckpointImage read_checkpoint_file(const std::filesystem::path& path);
 
 /// Writes bytes to path atomically: a temporary file in the same directory, fsync, rename over
