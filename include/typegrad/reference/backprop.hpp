@@ -106,11 +106,20 @@ typename M::value_type backprop_into(const M& m, const typename M::input_type& x
 }
 
 /// The article's backprop(x, y): the gradient of the cost of one example.
-template <AnyModel M>
-[[nodiscard]] Gradients<M> backprop(const M& m, const typename M::input_type& x, const typename M::output_type& y) {
+template <AnyModel M, class X, class Y>
+[[nodiscard]] Gradients<M> backprop(const M& m, const X& x, const Y& y) {
+    constexpr bool x_fits = std::is_same_v<X, typename M::input_type>;
+    constexpr bool y_fits = std::is_same_v<Y, typename M::output_type>;
+    // The one place a wrong input or target is reported (then no cascade follows).
+    static_assert(x_fits, "reference::backprop(net, x, y): x must be the network's input, Vector<T, input_width> with the "
+                          "network's element type T");
+    static_assert(y_fits, "reference::backprop(net, x, y): y must be the network's target, Vector<T, output_width> with the "
+                          "network's element type T");
     Gradients<M> g;
-    Workspace<M> ws;
-    backprop_into(m, x, y, g, ws);
+    if constexpr (x_fits && y_fits) {
+        Workspace<M> ws;
+        backprop_into(m, x, y, g, ws);
+    }
     return g;
 }
 
