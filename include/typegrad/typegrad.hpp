@@ -19,4 +19,6 @@
 #include "typegrad/reference/gradcheck.hpp"
 #include "typegrad/train/sgd.hpp"
 #include "typegrad/data/dataset.hpp"
+#include "typegrad/io/checkpoint_file.hpp"
+#include "typegrad/io/checkpoint.hpp"
 #include "typegrad/util/random.hpp"

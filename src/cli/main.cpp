@@ -1,5 +1,5 @@
 // typegrad: the command-line tool. This file is the CLI11 app (the only file that includes CLI11)
-// and the error handling; options.cpp validates what was parsed and train.cpp runs it.
+// and the error handling; options.cpp validates what was parsed, train.cpp and eval.cpp run it.
 //
 // Every error is one line on stderr, "typegrad: error: <option or file>: <what is wrong>", with
 // exit code 2 for bad usage and 1 for data or file errors.
@@ -14,6 +14,7 @@
 #include <string>
 
 #include "derive.hpp"
+#include "eval.hpp"
 #include "options.hpp"
 #include "text.hpp"
 #include "train.hpp"
@@ -71,7 +72,7 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
         ->add_option("--net", args.net,
                      wrap(cat("Network shape (sigmoid layers, quadratic cost, float), one of the compiled-in "
                               "shapes: ",
-                              join(nets), " (default ", args.net, ")")))
+                              join(nets), " (default ", args.net, "; with --resume, the checkpoint's)")))
         ->type_name("SHAPE")
         ->check(CLI::Validator(
             [](std::string& value) -> std::string {
@@ -79,7 +80,8 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                 if (std::find(menu.begin(), menu.end(), value) != menu.end()) return {};
                 return cat("unknown network shape '", value, "'; the compiled-in shapes are ", join(menu));
             },
-            "", "NETWORK"));
+            "", "NETWORK"))
+        ->each([&args](const std::string&) { args.net_given = true; });
     train
         ->add_option("--grad", args.grad,
                      wrap(cat("Gradient engine, one of: ", join(engines), " (default ", args.grad, ")")))
@@ -90,9 +92,28 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                       wrap("Write one record per epoch to FILE, replaced atomically after every epoch: CSV if FILE "
                            "ends in .csv, else JSON lines. Keys: epoch, epochs, test_accuracy, correct, tested, "
                            "seconds, examples_per_second. FILE is not created if the run fails before the first "
-                           "epoch ends"))
+                           "epoch ends. With --resume, the records FILE holds of the epochs the checkpoint has "
+                           "done are kept"))
         ->type_name("FILE")
         ->each([&args](const std::string&) { args.metrics_given = true; });
+    train->add_option("--save", args.save,
+                      wrap("After every epoch, write a checkpoint to FILE: the network and the trainer's state "
+                           "(epochs done, shuffling generator). FILE is replaced atomically, so a crash or a kill "
+                           "leaves the previous checkpoint or the new one, never a damaged file; a diverging run "
+                           "stops and keeps the last good one. Use it with --resume FILE and 'typegrad eval --model "
+                           "FILE'. FILE is not created if the run fails before the first epoch ends"))
+        ->type_name("FILE")
+        ->each([&args](const std::string&) { args.save_given = true; });
+    train->add_option("--resume", args.resume,
+                      wrap("Continue the run saved in FILE (by --save) until --epochs epochs are done in all; if "
+                           "FILE already has that many, print so and exit 0 without training. The weights, the "
+                           "epochs done and the shuffling generator come from FILE, so with the same data, --limit, "
+                           "--batch, --eta and --grad the result is bit for bit that of an uninterrupted run "
+                           "(--seed then only selects the synthetic digits; a note says when the options differ). "
+                           "The network is FILE's; --net, if given, must match it. FILE may also be the --save "
+                           "file"))
+        ->type_name("FILE")
+        ->each([&args](const std::string&) { args.resume_given = true; });
     train->add_flag("-q,--quiet", args.quiet,
                     wrap("No progress bar (it is drawn on stderr only when stderr is a terminal)"));
     return train;
@@ -136,6 +157,32 @@ CLI::App* add_gradcheck(CLI::App& app, GradcheckOptions& o) {
     return check;
 }
 
+CLI::App* add_eval(CLI::App& app, EvalArgs& args) {
+    CLI::App* eval = app.add_subcommand(
+        "eval", wrap("Print the test accuracy of a checkpoint written by 'typegrad train --save FILE': "
+                     "\"test accuracy 0.XXXX (correct/tested)\". The network is the checkpoint's, one of the "
+                     "compiled-in shapes, float or double"));
+    eval->footer(
+        "Data: --data DIR, else the directory in $TYPEGRAD_DATA, else the 10000 built-in synthetic test digits.\n"
+        "Exit status: 0 success, 1 data or file error (a missing, damaged or unknown checkpoint), 2 bad option.\n");
+    eval->add_option("--model", args.model, wrap("The checkpoint to evaluate, written by 'typegrad train --save FILE'"))
+        ->type_name("FILE")
+        ->required();
+    eval->add_option("--data", args.data,
+                     wrap("Directory with MNIST-format IDX files (as for train); only the test set is used. "
+                          "Default: $TYPEGRAD_DATA if set and not empty, else the built-in synthetic digits"))
+        ->type_name("DIR")
+        ->each([&args](const std::string&) { args.data_given = true; });
+    eval->add_option("--test-limit", args.test_limit,
+                     wrap("Evaluate on the first N test examples only; 0 (default) or more than there are means "
+                          "all of them"))
+        ->type_name("N");
+    eval->add_option("--seed", args.seed,
+                     wrap("Seed of the synthetic digits, an integer in [0, 2^64) (default 42, as for train)"))
+        ->type_name("S");
+    return eval;
+}
+
 /// One line: newlines (CLI11 joins some messages with them) become "; ".
 std::string one_line(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
@@ -161,6 +208,8 @@ int main(int argc, char** argv) {
         CLI::App* derive = add_derive(app, derive_net);
         GradcheckOptions gradcheck_options;
         CLI::App* gradcheck = add_gradcheck(app, gradcheck_options);
+        EvalArgs eval_args;
+        CLI::App* eval = add_eval(app, eval_args);
         app.require_subcommand(0, 1);
 
         try {
@@ -171,12 +220,14 @@ int main(int argc, char** argv) {
             const char* hint = train->parsed()       ? " (see 'typegrad train --help')"
                                : derive->parsed()    ? " (see 'typegrad derive --help')"
                                : gradcheck->parsed() ? " (see 'typegrad gradcheck --help')"
+                               : eval->parsed()      ? " (see 'typegrad eval --help')"
                                                      : " (see 'typegrad --help')";
             return error(cat(one_line(e.what()), hint), exit_usage);
         }
 
         if (derive->parsed()) return run_derive(derive_net);
         if (gradcheck->parsed()) return run_gradcheck(gradcheck_options);
+        if (eval->parsed()) return run_eval(validate(eval_args));
         if (!train->parsed()) {
             std::cerr << app.help();
             return exit_usage;
@@ -185,6 +236,8 @@ int main(int argc, char** argv) {
     } catch (const UsageError& e) {
         return error(e.what(), exit_usage);
     } catch (const OutputError& e) {
+        return error(e.what(), exit_failure);
+    } catch (const RunError& e) {
         return error(e.what(), exit_failure);
     } catch (const typegrad::data::DataError& e) {
         return error(e.what(), exit_failure);

@@ -10,7 +10,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -63,17 +65,41 @@ bool ends_with_ignoring_case(const std::string& s, const std::string& suffix) {
                       [&](char a, char b) { return lower(a) == lower(b); });
 }
 
+/// --data DIR, else $TYPEGRAD_DATA if set and not empty, else nothing (the synthetic digits).
+void data_option(bool given, const std::string& value, std::optional<std::filesystem::path>& dir, bool& from_environment) {
+    if (given) {
+        if (value.empty()) bad("--data", "the directory name is empty");
+        dir = std::filesystem::path(value);
+    } else if (const char* env = std::getenv("TYPEGRAD_DATA"); env != nullptr && *env != '\0') {
+        dir = std::filesystem::path(env);
+        from_environment = true;
+    }
+}
+
+/// A file name given to `option`: not empty, not a directory name ("out/").
+std::filesystem::path file_option(const std::string& option, const std::string& value) {
+    if (value.empty()) bad(option, "the file name is empty");
+    const std::filesystem::path p(value);
+    if (!p.has_filename()) bad(option, cat("'", value, "' names a directory, not a file"));
+    return p;
+}
+
 }  // namespace
+
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+    std::error_code ec;
+    if (std::filesystem::equivalent(a, b, ec)) return true;
+    const auto norm = [](const std::filesystem::path& p) {
+        std::error_code e;
+        const auto abs = std::filesystem::absolute(p, e);
+        return (e ? p : abs).lexically_normal();
+    };
+    return norm(a) == norm(b);
+}
 
 TrainOptions validate(const TrainArgs& raw) {
     TrainOptions o;
-    if (raw.data_given) {
-        if (raw.data.empty()) bad("--data", "the directory name is empty");
-        o.data_dir = std::filesystem::path(raw.data);
-    } else if (const char* env = std::getenv("TYPEGRAD_DATA"); env != nullptr && *env != '\0') {
-        o.data_dir = std::filesystem::path(env);
-        o.data_from_environment = true;
-    }
+    data_option(raw.data_given, raw.data, o.data_dir, o.data_from_environment);
     o.epochs = parse_size("--epochs", raw.epochs, false);
     o.batch = parse_size("--batch", raw.batch, false);
     o.eta = parse_positive_real("--eta", raw.eta);
@@ -81,16 +107,30 @@ TrainOptions validate(const TrainArgs& raw) {
     o.limit = parse_size("--limit", raw.limit, true);
     o.test_limit = parse_size("--test-limit", raw.test_limit, true);
     o.net = raw.net;
+    o.net_given = raw.net_given;
     o.grad = raw.grad;
     if (raw.metrics_given) {
-        if (raw.metrics.empty()) bad("--metrics", "the file name is empty");
-        const std::filesystem::path p(raw.metrics);
-        if (!p.has_filename()) bad("--metrics", cat("'", raw.metrics, "' names a directory, not a file"));
-        o.metrics = p;
+        o.metrics = file_option("--metrics", raw.metrics);
         o.metrics_format =
             ends_with_ignoring_case(raw.metrics, ".csv") ? MetricsFormat::csv : MetricsFormat::json_lines;
     }
+    if (raw.save_given) o.save = file_option("--save", raw.save);
+    if (raw.resume_given) o.resume = file_option("--resume", raw.resume);
+    // The metrics file is text: it must not replace a checkpoint.
+    if (o.metrics && o.save && same_file(*o.metrics, *o.save))
+        bad("--save", cat("'", raw.save, "' is also the --metrics file"));
+    if (o.metrics && o.resume && same_file(*o.metrics, *o.resume))
+        bad("--resume", cat("'", raw.resume, "' is also the --metrics file"));
     o.quiet = raw.quiet;
+    return o;
+}
+
+EvalOptions validate(const EvalArgs& raw) {
+    EvalOptions o;
+    o.model = file_option("--model", raw.model);
+    data_option(raw.data_given, raw.data, o.data_dir, o.data_from_environment);
+    o.seed = parse_unsigned("--seed", raw.seed, true);
+    o.test_limit = parse_size("--test-limit", raw.test_limit, true);
     return o;
 }
 

@@ -29,6 +29,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// A run that cannot go on: an unusable checkpoint, a diverged training (exit code 1).
+class RunError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 enum class MetricsFormat { csv, json_lines };
 
 /// The validated options of `typegrad train`.
@@ -43,8 +49,11 @@ struct TrainOptions {
     std::size_t test_limit = 0;  // 0: all test examples
     std::string net = "784-30-10";   // the default; one of network_names() (train.cpp)
     std::string grad = "autodiff";   // the default; one of engine_names() (train.cpp)
+    bool net_given = false;          // --net was on the command line (else --resume may choose it)
     std::optional<std::filesystem::path> metrics;
     MetricsFormat metrics_format = MetricsFormat::json_lines;
+    std::optional<std::filesystem::path> save;    // --save: a checkpoint after every epoch
+    std::optional<std::filesystem::path> resume;  // --resume: continue from this checkpoint
     bool quiet = false;
 };
 
@@ -61,13 +70,43 @@ struct TrainArgs {
     std::string test_limit = "0";
     std::string net = TrainOptions{}.net;
     std::string grad = TrainOptions{}.grad;
+    bool net_given = false;
     std::string metrics;
     bool metrics_given = false;
+    std::string save;
+    bool save_given = false;
+    std::string resume;
+    bool resume_given = false;
     bool quiet = false;
 };
 
 /// The options, validated, with $TYPEGRAD_DATA read if --data was not given; throws UsageError
 /// naming the first bad option.
 [[nodiscard]] TrainOptions validate(const TrainArgs& args);
+
+/// The validated options of `typegrad eval`.
+struct EvalOptions {
+    std::filesystem::path model;                    // --model: the checkpoint
+    std::optional<std::filesystem::path> data_dir;  // none: the built-in synthetic digits
+    bool data_from_environment = false;
+    std::uint64_t seed = 42;     // of the synthetic digits
+    std::size_t test_limit = 0;  // 0: all test examples
+};
+
+/// The options of `typegrad eval` as given.
+struct EvalArgs {
+    std::string model;
+    std::string data;
+    bool data_given = false;
+    std::string seed = "42";
+    std::string test_limit = "0";
+};
+
+/// The options of `typegrad eval`, validated like validate()'s.
+[[nodiscard]] EvalOptions validate(const EvalArgs& args);
+
+/// Whether a and b name the same file: the same file if both exist, else the same absolute,
+/// normalised path.
+[[nodiscard]] bool same_file(const std::filesystem::path& a, const std::filesystem::path& b);
 
 }  // namespace typegrad::cli

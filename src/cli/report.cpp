@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <system_error>
 #include <utility>
@@ -44,8 +46,8 @@ std::string epoch_line(const EpochRecord& r) {
 
 // --- progress bar ------------------------------------------------------------------------------
 
-ProgressBar::ProgressBar(bool enabled, std::size_t epochs, std::size_t batch)
-    : enabled_(enabled), epochs_(epochs), batch_(batch == 0 ? 1 : batch) {
+ProgressBar::ProgressBar(bool enabled, std::size_t epochs, std::size_t batch, std::size_t epochs_done)
+    : enabled_(enabled), epochs_(epochs), batch_(batch == 0 ? 1 : batch), epoch_(epochs_done) {
     // Look at the clock about every 1000 examples (a few milliseconds of training).
     check_every_ = std::max<std::size_t>(1, 1024 / batch_);
 }
@@ -97,28 +99,55 @@ void ProgressBar::clear() {
 
 // --- metrics file -------------------------------------------------------------------------------
 
-MetricsWriter::MetricsWriter(fs::path file, MetricsFormat format) : file_(std::move(file)), format_(format) {
-    const std::string what = cat("--metrics ", file_.string());
-    const fs::path dir = file_.has_parent_path() ? file_.parent_path() : fs::path(".");
+void check_writable(const fs::path& file, const std::string& what) {
+    const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
     std::error_code ec;
     const auto dir_status = fs::status(dir, ec);
     if (dir_status.type() == fs::file_type::not_found)
         throw OutputError(cat(what, ": directory ", quoted(dir), " does not exist"));
     if (ec) throw OutputError(cat(what, ": cannot access directory ", quoted(dir), ": ", ec.message()));
     if (!fs::is_directory(dir_status)) throw OutputError(cat(what, ": ", quoted(dir), " is not a directory"));
-    if (fs::is_directory(fs::status(file_, ec))) throw OutputError(cat(what, ": is a directory"));
+    if (fs::is_directory(fs::status(file, ec))) throw OutputError(cat(what, ": is a directory"));
 
-    temp_ = file_;
-    temp_ += cat(".tmp-", std::to_string(static_cast<long>(::getpid())));
-    std::unique_ptr<std::FILE, FileCloser> probe(std::fopen(temp_.c_str(), "w"));
+    fs::path probe_name = file;
+    probe_name += cat(".tmp-", std::to_string(static_cast<long>(::getpid())));
+    std::unique_ptr<std::FILE, FileCloser> probe(std::fopen(probe_name.c_str(), "w"));
     if (!probe) throw OutputError(cat(what, ": cannot create a file in ", quoted(dir), ": ", std::strerror(errno)));
     probe.reset();
-    fs::remove(temp_, ec);
+    fs::remove(probe_name, ec);
+}
+
+MetricsWriter::MetricsWriter(fs::path file, MetricsFormat format) : file_(std::move(file)), format_(format) {
+    check_writable(file_, cat("--metrics ", file_.string()));
+    temp_ = file_;
+    temp_ += cat(".tmp-", std::to_string(static_cast<long>(::getpid())));
 }
 
 MetricsWriter::~MetricsWriter() {
     std::error_code ec;
     fs::remove(temp_, ec);  // only left behind if a write failed
+}
+
+void MetricsWriter::continue_from(std::size_t epochs_done) {
+    previous_.clear();
+    std::ifstream in(file_);
+    if (!in) return;  // no earlier metrics
+    const std::string csv_header = "epoch,epochs,test_accuracy,correct,tested,seconds,examples_per_second";
+    const std::string json_start = "{\"epoch\":";
+    bool first = true;
+    for (std::string line; std::getline(in, line); first = false) {
+        if (format_ == MetricsFormat::csv && first) {
+            if (line != csv_header) return;  // not a file this writer wrote
+            continue;
+        }
+        const std::size_t start = format_ == MetricsFormat::csv ? 0 : json_start.size();
+        if (format_ == MetricsFormat::json_lines && line.compare(0, json_start.size(), json_start) != 0) continue;
+        std::size_t epoch = 0;
+        const char* digits = line.data() + std::min(start, line.size());
+        const auto [end, ec] = std::from_chars(digits, line.data() + line.size(), epoch);
+        if (ec != std::errc{} || end == line.data() + line.size() || *end != ',') continue;  // "3," in both formats
+        if (epoch >= 1 && epoch <= epochs_done) previous_.push_back(line + "\n");
+    }
 }
 
 void MetricsWriter::add(const EpochRecord& r) {
@@ -150,10 +179,12 @@ std::string MetricsWriter::render() const {
     std::string out;
     if (format_ == MetricsFormat::csv) {
         out += "epoch,epochs,test_accuracy,correct,tested,seconds,examples_per_second\n";
+        for (const auto& line : previous_) out += line;
         for (const auto& r : records_)
             out += format("%zu,%zu,%.6f,%zu,%zu,%.6f,%.1f\n", r.epoch, r.epochs, r.accuracy, r.correct, r.tested,
                           r.seconds, r.examples_per_second);
     } else {
+        for (const auto& line : previous_) out += line;
         for (const auto& r : records_)
             out += format(
                 "{\"epoch\":%zu,\"epochs\":%zu,\"test_accuracy\":%.6f,\"correct\":%zu,\"tested\":%zu,"

@@ -31,7 +31,8 @@ struct EpochRecord {
 /// and looks at the clock only every few batches so the training loop stays cheap.
 class ProgressBar {
 public:
-    ProgressBar(bool enabled, std::size_t epochs, std::size_t batch);
+    /// epochs_done: epochs trained before (a resumed run); the first epoch drawn is the next one.
+    ProgressBar(bool enabled, std::size_t epochs, std::size_t batch, std::size_t epochs_done = 0);
     ProgressBar(const ProgressBar&) = delete;
     ProgressBar& operator=(const ProgressBar&) = delete;
     ~ProgressBar();
@@ -62,6 +63,11 @@ private:
     std::chrono::steady_clock::time_point last_draw_{};
 };
 
+/// Checks that `file` can be written (its directory exists and a temporary file can be created
+/// and removed there, and `file` is not a directory); throws OutputError starting with `what`
+/// (e.g. "--save run.tgck") otherwise. `file` itself is not touched.
+void check_writable(const std::filesystem::path& file, const std::string& what);
+
 /// The --metrics file: after every epoch the whole file (all epochs so far) is written to
 /// FILE.tmp-<pid> and renamed onto FILE, so FILE is always complete.
 class MetricsWriter {
@@ -73,6 +79,11 @@ public:
     MetricsWriter& operator=(const MetricsWriter&) = delete;
     ~MetricsWriter();
 
+    /// For a resumed run: keeps the records of epochs 1 … epochs_done that FILE already holds
+    /// (lines this writer wrote, in FILE's format; anything else is dropped), so that FILE goes on
+    /// as one history. Records of later epochs are dropped: those epochs are trained again.
+    void continue_from(std::size_t epochs_done);
+
     /// Appends a record and replaces FILE; throws OutputError if that fails.
     void add(const EpochRecord& r);
 
@@ -82,6 +93,7 @@ private:
     std::filesystem::path file_;
     std::filesystem::path temp_;
     MetricsFormat format_;
+    std::vector<std::string> previous_;  // lines kept by continue_from, each ending in '\n'
     std::vector<EpochRecord> records_;
 };
 

@@ -3,19 +3,25 @@
 #include "train.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstddef>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "checkpoints.hpp"
+#include "data.hpp"
+#include "menu.hpp"
 #include "report.hpp"
 #include "text.hpp"
 #include "typegrad/data/dataset.hpp"
-#include "menu.hpp"
+#include "typegrad/io/checkpoint.hpp"
 #include "typegrad/nn/model.hpp"
 #include "typegrad/train/sgd.hpp"
 
@@ -60,43 +66,8 @@ std::vector<std::string> engine_names_of(type_list<Es...>) {
 }
 
 /// The data of a run, loaded, cut to --limit/--test-limit and checked against the network.
-struct Prepared {
-    data::Split split;
-    std::string description;  // for the header line
-};
-
-Prepared prepare(const TrainOptions& o, std::size_t n_in, std::size_t n_out) {
-    Prepared p;
-    std::string what;
-    if (o.data_dir) {
-        what = o.data_dir->string();
-        try {
-            p.split = data::load_idx_directory(*o.data_dir);
-        } catch (const data::DataError& e) {
-            if (!o.data_from_environment) throw;
-            throw data::DataError(cat(e.what(), " (directory from $TYPEGRAD_DATA)"));
-        }
-        p.description = cat("IDX data from ", o.data_from_environment ? "$TYPEGRAD_DATA=" : "", what);
-    } else {
-        // The synthetic digits are generated one by one from (seed, index), so the first n of
-        // 60000 are the same as 60000 cut to n: generate only what is used.
-        constexpr std::size_t train_count = 60000;
-        constexpr std::size_t test_count = 10000;
-        const std::size_t n_train = o.limit ? std::min(o.limit, train_count) : train_count;
-        const std::size_t n_test = o.test_limit ? std::min(o.test_limit, test_count) : test_count;
-        std::fprintf(stderr, "data: synthetic digits (%zu train, %zu test); pass --data DIR for MNIST\n", n_train,
-                     n_test);
-        what = "synthetic digits";
-        p.split = data::synthetic_split(n_train, n_test, o.seed);
-        p.description = "synthetic digits";
-    }
-    if (o.limit && o.limit < p.split.train.size()) p.split.train = p.split.train.head(o.limit);
-    if (o.test_limit && o.test_limit < p.split.test.size()) p.split.test = p.split.test.head(o.test_limit);
-
-    if (p.split.train.size() == 0) throw data::DataError(cat(what, ": the training set is empty"));
-    if (p.split.test.size() == 0) throw data::DataError(cat(what, ": the test set is empty"));
-    data::check_fits(p.split.train, n_in, n_out, cat(what, " (training set)"));
-    data::check_fits(p.split.test, n_in, n_out, cat(what, " (test set)"));
+LoadedData prepare(const TrainOptions& o, std::size_t n_in, std::size_t n_out) {
+    LoadedData p = load_data({o.data_dir, o.data_from_environment, o.seed}, o.limit, o.test_limit, n_in, n_out, true);
     if (o.batch > p.split.train.size())
         throw UsageError(cat("--batch: ", std::to_string(o.batch), " is larger than the number of training examples (",
                              std::to_string(p.split.train.size()), ")"));
@@ -105,7 +76,7 @@ Prepared prepare(const TrainOptions& o, std::size_t n_in, std::size_t n_out) {
 
 /// "typegrad train: 784-30-10 sigmoid, quadratic cost, float, autodiff gradient, batch 10, eta 3, 30 epochs, seed 42,
 /// 60000 train / 10000 test (synthetic digits)"
-void print_header(const TrainOptions& o, const Prepared& p, const std::string& shape, std::string_view cost,
+void print_header(const TrainOptions& o, const LoadedData& p, const std::string& shape, std::string_view cost,
                   const char* type) {
     std::printf("typegrad train: %s sigmoid, %s cost, %s, %s gradient, batch %zu, eta %g, %zu epoch%s, seed %llu, "
                 "%zu train / %zu test (%s)\n",
@@ -115,38 +86,146 @@ void print_header(const TrainOptions& o, const Prepared& p, const std::string& s
     std::fflush(stdout);
 }
 
-/// The training run for network M with gradient engine Engine.
+/// What a checkpoint records about how it was trained: everything besides the network and the
+/// trainer's state that decides the weights of the next epochs (not --epochs, which only says
+/// when to stop). A resumed run with the same text continues exactly as an uninterrupted one.
+std::string training_note(const TrainOptions& o, std::size_t n_train) {
+    char eta[64];  // the shortest text that reads back as the same double: 3, 0.1, 1e+40
+    const auto [end, ec] = std::to_chars(eta, eta + sizeof eta, o.eta);
+    const std::string_view eta_text(eta, ec == std::errc{} ? static_cast<std::size_t>(end - eta) : 0);
+    std::string data;
+    if (o.data_dir) {
+        std::error_code ec;
+        const auto dir = std::filesystem::absolute(*o.data_dir, ec);
+        data = cat("IDX data in ", (ec ? *o.data_dir : dir).lexically_normal().string());
+    } else {
+        data = cat("synthetic digits (seed ", std::to_string(o.seed), ")");
+    }
+    return cat("batch ", std::to_string(o.batch), ", eta ", eta_text, ", ", o.grad, " gradient, ", std::to_string(n_train),
+               " training examples of ", data);
+}
+
+/// "eta 1e+40 instead of eta 3": the items of two training notes that differ (the whole notes
+/// if they do not have the same items).
+std::string note_difference(const std::string& before, const std::string& now) {
+    const auto items = [](const std::string& s) {
+        std::vector<std::string> v;
+        std::size_t from = 0;
+        for (std::size_t at; (at = s.find(", ", from)) != std::string::npos; from = at + 2)
+            v.push_back(s.substr(from, at - from));
+        v.push_back(s.substr(from));
+        return v;
+    };
+    const auto a = items(before), b = items(now);
+    if (a.size() != b.size()) return cat(now, " instead of ", before);
+    std::vector<std::string> changes;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] != b[i]) changes.push_back(cat(b[i], " instead of ", a[i]));
+    return join(changes);
+}
+
+/// The --resume checkpoint, parsed; errors name the option.
+io::CheckpointImage read_resume(const std::filesystem::path& file) {
+    try {
+        return io::read_checkpoint_file(file);
+    } catch (const io::CheckpointError& e) {
+        throw RunError(cat("--resume ", e.what()));
+    }
+}
+
+/// The training run for network M with gradient engine Engine, from scratch or from `resume`.
 template <class M, class Engine>
-int drive(const TrainOptions& o) {
-    // Everything that can fail before training is checked before the metrics file is touched.
-    const Prepared p = prepare(o, M::input_width, M::output_width);
+int drive(const TrainOptions& o, const io::CheckpointImage* resume) {
+    M net{o.seed};
+    train::TrainerState start{};
+    if (resume) {
+        const std::string file = o.resume->string();
+        try {
+            start = io::restore_checkpoint(*resume, net, file);
+        } catch (const io::CheckpointError& e) {
+            throw RunError(cat("--resume ", e.what(), o.net_given ? cat(" (--net ", o.net, ")") : std::string()));
+        }
+        if (!train::parameters_finite(net))
+            throw RunError(cat("--resume ", file, ": a weight or bias is NaN or infinite (saved by a diverged run?)"));
+        if (start.epochs_done >= o.epochs) {
+            std::printf("typegrad train: %s already has %zu epoch%s (--epochs %zu): nothing to train\n", file.c_str(),
+                        start.epochs_done, start.epochs_done == 1 ? "" : "s", o.epochs);
+            return exit_ok;
+        }
+    }
+
+    // Everything that can fail before training is checked before the output files are touched.
+    const LoadedData p = prepare(o, M::input_width, M::output_width);
     std::optional<MetricsWriter> metrics;
     if (o.metrics) metrics.emplace(*o.metrics, o.metrics_format);
+    if (metrics && resume) metrics->continue_from(start.epochs_done);
+    if (o.save) check_writable(*o.save, cat("--save ", o.save->string()));
+    const std::string note = training_note(o, p.split.train.size());
 
     print_header(o, p, shape_name<M>(), M::cost_type::name,
                  std::is_same_v<typename M::value_type, float> ? "float" : "double");
+    if (resume) {
+        std::printf("resuming from %s after epoch %zu\n", o.resume->c_str(), start.epochs_done);
+        std::fflush(stdout);
+        if (!resume->header.training.empty() && resume->header.training != note)
+            std::fprintf(stderr, "note: resuming %s with %s: the result will differ from an uninterrupted run\n",
+                         o.resume->c_str(), note_difference(resume->header.training, note).c_str());
+    }
 
-    M net{o.seed};
     train::Options options;
     options.epochs = o.epochs;
     options.batch = o.batch;
     options.eta = o.eta;
     options.seed = o.seed;
     train::Trainer<M, Engine> trainer(net, options);
+    if (resume) trainer.restore(start);
 
-    ProgressBar bar(!o.quiet && ProgressBar::stderr_is_terminal(), o.epochs, o.batch);
+    ProgressBar bar(!o.quiet && ProgressBar::stderr_is_terminal(), o.epochs, o.batch, start.epochs_done);
     EpochRecord best;
-    trainer.run(
-        p.split.train, p.split.test,
-        [&](const train::EpochStats& s) {
-            const EpochRecord r{s.epoch, s.epochs, s.correct, s.tested, s.accuracy, s.seconds, s.examples_per_second};
-            bar.clear();
-            std::printf("%s\n", epoch_line(r).c_str());
-            std::fflush(stdout);
-            if (metrics) metrics->add(r);
-            if (best.epoch == 0 || r.accuracy > best.accuracy) best = r;
-        },
-        [&](std::size_t done, std::size_t total) { bar.on_batch(done, total); });
+    std::size_t saved_epoch = 0;  // the last epoch this run saved with --save
+    try {
+        trainer.run(
+            p.split.train, p.split.test,
+            [&](const train::EpochStats& s) {
+                const EpochRecord r{s.epoch, s.epochs, s.correct, s.tested, s.accuracy, s.seconds, s.examples_per_second};
+                bar.clear();
+                std::printf("%s\n", epoch_line(r).c_str());
+                std::fflush(stdout);
+                if (metrics) metrics->add(r);
+                // The trainer calls this only after checking that every parameter is finite, so
+                // a diverged network is never saved.
+                if (o.save) {
+                    try {
+                        io::save_checkpoint(*o.save, net, trainer.state(), note);
+                    } catch (const io::CheckpointError& e) {
+                        throw OutputError(cat("--save ", e.what()));
+                    }
+                    saved_epoch = s.epoch;
+                }
+                if (best.epoch == 0 || r.accuracy > best.accuracy) best = r;
+            },
+            [&](std::size_t done, std::size_t total) { bar.on_batch(done, total); });
+    } catch (const train::Diverged& e) {
+        bar.clear();
+        std::fflush(stdout);
+        std::string kept;
+        const std::string resumed_epochs = std::to_string(start.epochs_done);
+        if (saved_epoch > 0)
+            kept = cat("the last good checkpoint ", o.save->string(), " (epoch ", std::to_string(saved_epoch), ") is kept");
+        else if (resume && o.save && same_file(*o.save, *o.resume))
+            kept = cat("the last good checkpoint ", o.save->string(), " (epoch ", resumed_epochs, ") is kept");
+        else if (resume && o.save)
+            kept = cat("no checkpoint was saved to ", o.save->string(), "; ", o.resume->string(), " (epoch ",
+                       resumed_epochs, ") is unchanged");
+        else if (resume)
+            kept = cat("no checkpoint was saved (use --save FILE); ", o.resume->string(), " (epoch ", resumed_epochs,
+                       ") is unchanged");
+        else if (o.save)
+            kept = "no checkpoint was saved (the first epoch did not finish)";
+        else
+            kept = "no checkpoint was saved (use --save FILE)";
+        throw RunError(cat(e.what(), "; ", kept));
+    }
     bar.clear();
     std::printf("best test accuracy %.4f at epoch %zu\n", best.accuracy, best.epoch);
     std::fflush(stdout);
@@ -154,17 +233,19 @@ int drive(const TrainOptions& o) {
 }
 
 template <class M, class... Es>
-int run_with_engine(const TrainOptions& o, type_list<Es...>) {
+int run_with_engine(const TrainOptions& o, const io::CheckpointImage* resume, type_list<Es...>) {
     int rc = -1;
-    const bool found = ((o.grad == Es::name ? (rc = drive<M, typename Es::template type<M>>(o), true) : false) || ...);
+    const bool found =
+        ((o.grad == Es::name ? (rc = drive<M, typename Es::template type<M>>(o, resume), true) : false) || ...);
     if (!found) throw UsageError(cat("--grad: unknown engine '", o.grad, "'; the engines are ", join(engine_names())));
     return rc;
 }
 
 template <class... Ms>
-int run_with_network(const TrainOptions& o, type_list<Ms...>) {
+int run_with_network(const TrainOptions& o, const io::CheckpointImage* resume, type_list<Ms...>) {
     int rc = -1;
-    const bool found = ((o.net == shape_name<Ms>() ? (rc = run_with_engine<Ms>(o, engines{}), true) : false) || ...);
+    const bool found =
+        ((o.net == shape_name<Ms>() ? (rc = run_with_engine<Ms>(o, resume, engines{}), true) : false) || ...);
     if (!found)
         throw UsageError(
             cat("--net: unknown network shape '", o.net, "'; the compiled-in shapes are ", join(network_names())));
@@ -183,6 +264,20 @@ const std::vector<std::string>& engine_names() {
     return names;
 }
 
-int run_train(const TrainOptions& options) { return run_with_network(options, float_networks{}); }
+int run_train(const TrainOptions& options) {
+    if (!options.resume) return run_with_network(options, nullptr, float_networks{});
+    const io::CheckpointImage image = read_resume(*options.resume);
+    TrainOptions o = options;
+    if (!o.net_given) {
+        // The network comes from the checkpoint.
+        const std::string name = menu_network_holding<float>(image.header);
+        if (name.empty())
+            throw RunError(cat("--resume ", o.resume->string(), ": holds a ", describe_checkpoint(image.header),
+                               ", not one of the networks train runs: ", join(network_names()),
+                               " (sigmoid layers, quadratic cost, float)"));
+        o.net = name;
+    }
+    return run_with_network(o, &image, float_networks{});
+}
 
 }  // namespace typegrad::cli

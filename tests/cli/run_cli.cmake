@@ -12,6 +12,9 @@
 #                           bad_magic      four files named like MNIST's whose content is text
 #                           empty_dir      an empty directory
 #                           old_metrics    no data dir, but a file m.csv holding "previous run"
+#                           text_checkpoint  no data dir, but a text file run.tgck
+#   PRE_ARGS              arguments of a run of EXE before the one checked (after SETUP); it must
+#                         exit with 0
 #   SET_ENV               NAME=VALUE set for the run (TYPEGRAD_DATA is always cleared otherwise)
 #   DATA_ENV              name of an environment variable holding a data directory, read now (at
 #                         test time): if unset or empty the test is SKIPPED, else "--data <dir>" is
@@ -20,7 +23,8 @@
 #   EXPECT_EXIT           0 (default), nonzero, or an exact exit code; a crash never passes
 #   EXPECT_REGEX          must match stdout + stderr
 #   ONE_LINE_ERROR        ON (default when the expected exit is not 0): stderr ends with exactly one
-#                         line "typegrad: error: ..." and holds nothing else but "data: ..." notes
+#                         line "typegrad: error: ..." and holds nothing else but "data: ..." and
+#                         "note: ..." lines
 #   FORBID_CR             ON: the output must not contain '\r' (no progress bar without a terminal)
 #   FORBID_FILE           this file must not exist after the run
 #   CHECK_FILE            this file must exist, and then
@@ -29,6 +33,9 @@
 #     CHECK_FILE_LINE_REGEX ... have every line match this regex (every line after the first if
 #                           CHECK_FILE_FIRST_LINE is given)
 #   MIN_LAST_ACCURACY     the last "test accuracy X" on stdout must be >= this number
+#   CHECK_EXISTS          this file (any content) must exist, with no temporary file beside it
+#   POST_ARGS             arguments of a run of EXE after the checks; it must exit with 0 and
+#     POST_REGEX            ... its stdout + stderr must match this regex
 #
 # CMake regular expressions have no {n} repetition: write [0-9][0-9][0-9][0-9] for four digits.
 # A skipped test prints "typegrad-cli-test: SKIPPED: <why>" (tests/cli/CMakeLists.txt marks that
@@ -123,6 +130,8 @@ if(DEFINED SETUP AND NOT SETUP STREQUAL "")
         file(MAKE_DIRECTORY "${d}")
     elseif(SETUP STREQUAL "old_metrics")
         file(WRITE "${WORKDIR}/m.csv" "previous run\n")
+    elseif(SETUP STREQUAL "text_checkpoint")
+        file(WRITE "${WORKDIR}/run.tgck" "these are not the weights you are looking for\n")
     else()
         message(FATAL_ERROR "typegrad-cli-test: unknown SETUP '${SETUP}'")
     endif()
@@ -130,6 +139,19 @@ endif()
 
 # --- the run ------------------------------------------------------------------------------------
 unset(ENV{TYPEGRAD_DATA})
+if(DEFINED PRE_ARGS AND NOT PRE_ARGS STREQUAL "")
+    separate_arguments(pre_args UNIX_COMMAND "${PRE_ARGS}")
+    execute_process(
+        COMMAND "${EXE}" ${pre_args}
+        WORKING_DIRECTORY "${WORKDIR}"
+        RESULT_VARIABLE rc
+        OUTPUT_VARIABLE out
+        ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+        set(ARGS "${PRE_ARGS}")
+        fail("the preparing run (PRE_ARGS) failed")
+    endif()
+endif()
 if(DEFINED SET_ENV AND NOT SET_ENV STREQUAL "")
     string(FIND "${SET_ENV}" "=" eq)
     if(eq LESS 1)
@@ -188,7 +210,7 @@ if(ONE_LINE_ERROR)
     if(NOT errors EQUAL 1 OR NOT at EQUAL 0)
         fail("stderr must end with exactly one line 'typegrad: error: ...'")
     endif()
-    string(REGEX REPLACE "\ndata: [^\n]*" "" others "\n${before}")
+    string(REGEX REPLACE "\n(data|note): [^\n]*" "" others "\n${before}")
     if(NOT others STREQUAL "" AND NOT others STREQUAL "\n")
         fail("stderr has lines that are neither the error nor a data note")
     endif()
@@ -259,6 +281,35 @@ if(DEFINED MIN_LAST_ACCURACY AND NOT MIN_LAST_ACCURACY STREQUAL "")
         fail("the last epoch's test accuracy ${accuracy} is below ${MIN_LAST_ACCURACY}")
     endif()
     message("last epoch's test accuracy ${accuracy} >= ${MIN_LAST_ACCURACY}")
+endif()
+
+if(DEFINED CHECK_EXISTS AND NOT CHECK_EXISTS STREQUAL "")
+    if(NOT EXISTS "${WORKDIR}/${CHECK_EXISTS}")
+        fail("${CHECK_EXISTS} was not written")
+    endif()
+    file(GLOB leftovers "${WORKDIR}/${CHECK_EXISTS}.tmp-*")
+    if(leftovers)
+        fail("temporary files were left behind: ${leftovers}")
+    endif()
+endif()
+
+if(DEFINED POST_ARGS AND NOT POST_ARGS STREQUAL "")
+    separate_arguments(post_args UNIX_COMMAND "${POST_ARGS}")
+    set(main_rc "${rc}")
+    execute_process(
+        COMMAND "${EXE}" ${post_args}
+        WORKING_DIRECTORY "${WORKDIR}"
+        RESULT_VARIABLE rc
+        OUTPUT_VARIABLE out
+        ERROR_VARIABLE err)
+    set(ARGS "${POST_ARGS}")
+    if(NOT rc EQUAL 0)
+        fail("the run after the checks (POST_ARGS) failed")
+    endif()
+    if(DEFINED POST_REGEX AND NOT POST_REGEX STREQUAL "" AND NOT "${out}${err}" MATCHES "${POST_REGEX}")
+        fail("the output of the run after the checks (POST_ARGS) does not match the regular expression: ${POST_REGEX}")
+    endif()
+    set(rc "${main_rc}")
 endif()
 
 message("typegrad-cli-test: passed (exit code ${rc})")

@@ -98,8 +98,8 @@ CheckpointImage parse_checkpoint(std::span<const unsigned char> bytes, const std
 /// strerror, e.g. "run.tgck: cannot open: No such file or directory".
 CheckpointImage read_checkpoint_file(const std::filesystem::path& path);
 
-/// Writes bytes to path atomically: a temporary file in the same directory, fsync, rename over
-/// path, fsync of the directory. A crash at any moment leaves either the old file or the new
+/// Writes bytes to path atomically: a temporary file in the same directory (path + ".tmp-<pid>",
+/// mode 0666 & ~umask), fsync, rename over path, fsync of the directory. A crash at any moment leaves either the old file or the new
 /// one, never a mix. Throws CheckpointError naming the path on any failure (and removes the
 /// temporary file).
 void write_file_atomically(const std::filesystem::path& path, std::span<const unsigned char> bytes);

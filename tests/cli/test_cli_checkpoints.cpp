@@ -1,0 +1,336 @@
+// `typegrad train --save/--resume` and `typegrad eval`, through the executable (TYPEGRAD_EXE):
+// resumption gives the bytes of an uninterrupted run, two runs give the same bytes, a SIGKILL at
+// any moment leaves a checkpoint that loads, damaged or foreign checkpoints are refused.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "typegrad/io/checkpoint.hpp"
+#include "typegrad/nn/model.hpp"
+#include "typegrad/util/random.hpp"
+
+using namespace typegrad;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Bytes = std::vector<unsigned char>;
+
+/// A fresh working directory, removed at the end of the test.
+struct WorkDir {
+    fs::path path;
+    WorkDir() {
+        static int n = 0;
+        path = fs::temp_directory_path() / ("typegrad-cli-checkpoints-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~WorkDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    fs::path operator/(const std::string& name) const { return path / name; }
+};
+
+std::string read_text(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+Bytes read_bytes(const fs::path& p) {
+    const std::string s = read_text(p);
+    return Bytes(s.begin(), s.end());
+}
+
+void write_bytes(const fs::path& p, const Bytes& b) {
+    std::ofstream f(p, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+std::vector<std::string> split(const std::string& command) {
+    std::istringstream in(command);
+    return {std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
+}
+
+/// Starts `typegrad <args>` in dir with stdout and stderr going to dir/<log>.out and .err.
+pid_t start(const WorkDir& dir, const std::string& args, const std::string& log) {
+    const std::vector<std::string> words = split(args);
+    const std::string out = (dir / (log + ".out")).string(), err = (dir / (log + ".err")).string();
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        std::vector<char*> argv;
+        argv.push_back(const_cast<char*>(TYPEGRAD_EXE));
+        for (const auto& w : words) argv.push_back(const_cast<char*>(w.c_str()));
+        argv.push_back(nullptr);
+        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (o < 0 || e < 0 || ::chdir(dir.path.c_str()) != 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0) ::_exit(126);
+        ::unsetenv("TYPEGRAD_DATA");
+        ::execv(TYPEGRAD_EXE, argv.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+int wait_for(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) REQUIRE(errno == EINTR);
+    return status;
+}
+
+struct Result {
+    int code = -1;  // exit code; -1 if killed by a signal
+    std::string out, err;
+};
+
+/// Runs `typegrad <args>` in dir to the end.
+Result run(const WorkDir& dir, const std::string& args) {
+    const int status = wait_for(start(dir, args, "log"));
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = read_text(dir / "log.out");
+    r.err = read_text(dir / "log.err");
+    INFO("typegrad " << args << "\n--- stdout\n" << r.out << "--- stderr\n" << r.err);
+    CHECK(r.code >= 0);
+    return r;
+}
+
+Result run_ok(const WorkDir& dir, const std::string& args) {
+    Result r = run(dir, args);
+    INFO("typegrad " << args << "\n--- stdout\n" << r.out << "--- stderr\n" << r.err);
+    REQUIRE(r.code == 0);
+    return r;
+}
+
+/// A metrics CSV without the seconds and examples_per_second columns (the only ones that
+/// depend on the machine), line by line.
+std::vector<std::string> metrics_without_timing(const fs::path& csv) {
+    std::istringstream in(read_text(csv));
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+        std::vector<std::string> cells;
+        std::istringstream fields(line);
+        for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
+        REQUIRE(cells.size() == 7);
+        lines.push_back(cells[0] + "," + cells[1] + "," + cells[2] + "," + cells[3] + "," + cells[4]);
+    }
+    return lines;
+}
+
+/// The "test accuracy ..." lines of a run's stdout.
+std::vector<std::string> accuracy_lines(const std::string& out) {
+    std::vector<std::string> v;
+    const std::regex re("test accuracy [0-9.]+ \\([0-9]+/[0-9]+\\)");
+    for (auto it = std::sregex_iterator(out.begin(), out.end(), re); it != std::sregex_iterator(); ++it) v.push_back(it->str());
+    return v;
+}
+
+const std::string quick = " --limit 2000 --test-limit 200 --quiet";
+
+}  // namespace
+
+TEST_CASE("a resumed run gives the bytes of an uninterrupted one", "[resume]") {
+    // The options vary the path through the trainer: batched autodiff, the reference engine and
+    // a batch size that is not the batched engine's, two hidden layers.
+    const auto options = GENERATE(as<std::string>{}, "", " --grad reference", " --batch 7 --net 784-60-30-10 --eta 1.5");
+    INFO("options:" << options);
+    WorkDir dir;
+    run_ok(dir, "train --epochs 3 --save a.tgck --metrics a.csv" + quick + options);
+    run_ok(dir, "train --epochs 2 --save b.tgck" + quick + options);
+    const Bytes after_two = read_bytes(dir / "b.tgck");
+    const Result resumed = run_ok(dir, "train --resume b.tgck --epochs 3 --save c.tgck --metrics c.csv" + quick + options);
+    CHECK(resumed.out.find("resuming from b.tgck after epoch 2") != std::string::npos);
+    CHECK(resumed.err.find("note:") == std::string::npos);  // the same options: no note
+
+    CHECK(read_bytes(dir / "b.tgck") == after_two);  // the file resumed from is not touched
+    REQUIRE(fs::exists(dir / "c.tgck"));
+    CHECK(read_bytes(dir / "a.tgck") == read_bytes(dir / "c.tgck"));
+    const auto a = metrics_without_timing(dir / "a.csv");
+    const auto c = metrics_without_timing(dir / "c.csv");
+    REQUIRE(a.size() == 4);  // header and epochs 1-3
+    REQUIRE(c.size() == 2);  // header and epoch 3
+    CHECK(c[0] == a[0]);
+    CHECK(c[1] == a[3]);
+
+    const Result eval_a = run_ok(dir, "eval --model a.tgck --test-limit 200");
+    const Result eval_c = run_ok(dir, "eval --model c.tgck --test-limit 200");
+    CHECK(accuracy_lines(eval_a.out) == accuracy_lines(eval_c.out));
+    CHECK(accuracy_lines(eval_a.out).size() == 1);
+
+    // Resuming onto the same files, one epoch at a time, gives the same bytes again, and the
+    // metrics file goes on as one history.
+    run_ok(dir, "train --epochs 1 --save d.tgck --metrics d.csv" + quick + options);
+    run_ok(dir, "train --resume d.tgck --save d.tgck --epochs 2 --metrics d.csv" + quick + options);
+    run_ok(dir, "train --resume d.tgck --save d.tgck --epochs 3 --metrics d.csv" + quick + options);
+    CHECK(read_bytes(dir / "d.tgck") == read_bytes(dir / "a.tgck"));
+    const auto d = metrics_without_timing(dir / "d.csv");
+    REQUIRE(d.size() == 4);
+    CHECK(d[0] == a[0]);
+    CHECK(d[3] == a[3]);
+    CHECK(d[1] == "1,1" + a[1].substr(3));  // written by a run of --epochs 1
+    CHECK(d[2] == "2,2" + a[2].substr(3));
+}
+
+TEST_CASE("two identical runs write identical checkpoints and metrics", "[reproducible]") {
+    WorkDir dir;
+    run_ok(dir, "train --epochs 2 --save x.tgck --metrics x.csv" + quick);
+    run_ok(dir, "train --epochs 2 --save y.tgck --metrics y.csv" + quick);
+    CHECK(read_bytes(dir / "x.tgck") == read_bytes(dir / "y.tgck"));
+    CHECK(metrics_without_timing(dir / "x.csv") == metrics_without_timing(dir / "y.csv"));
+    // Another seed gives other weights.
+    run_ok(dir, "train --epochs 2 --save z.tgck --seed 7" + quick);
+    CHECK(read_bytes(dir / "x.tgck") != read_bytes(dir / "z.tgck"));
+}
+
+TEST_CASE("eval reports what the last epoch reported", "[eval]") {
+    WorkDir dir;
+    const Result train = run_ok(dir, "train --epochs 2 --save run.tgck" + quick);
+    const Result eval = run_ok(dir, "eval --model run.tgck --test-limit 200");
+    REQUIRE(accuracy_lines(train.out).size() == 2);
+    REQUIRE(accuracy_lines(eval.out).size() == 1);
+    CHECK(accuracy_lines(eval.out)[0] == accuracy_lines(train.out)[1]);
+    CHECK(eval.out.find("typegrad eval: run.tgck: 784-30-10 sigmoid, quadratic cost, float, 2 epochs trained, 200 test "
+                        "(synthetic digits)") == 0);
+
+    // A double network saved by the library is on the menu too (train runs float only).
+    Network<double, 784, 30, 10> net{3};
+    io::save_checkpoint(dir / "double.tgck", net, {5, {}});
+    const Result d = run_ok(dir, "eval --model double.tgck --test-limit 50");
+    CHECK(d.out.find("784-30-10 sigmoid, quadratic cost, double, 5 epochs trained, 50 test") != std::string::npos);
+    CHECK(d.out.find("trained with") == std::string::npos);  // no training note in that file
+    CHECK(accuracy_lines(d.out).size() == 1);
+
+    const Result resume_double = run(dir, "train --resume double.tgck" + quick);
+    CHECK(resume_double.code == 1);
+    CHECK(resume_double.err.find("typegrad: error: --resume double.tgck: holds a 784-30-10 double network (input<784> | "
+                                 "dense<30> | σ | dense<10> | σ, quadratic cost), not one of the networks train runs: "
+                                 "784-30-10, 784-100-10, 784-60-30-10 (sigmoid layers, quadratic cost, float)") !=
+          std::string::npos);
+
+    // A network that is not on the menu.
+    Network<float, 784, 31, 10> odd{3};
+    io::save_checkpoint(dir / "odd.tgck", odd, {});
+    const Result e = run(dir, "eval --model odd.tgck");
+    CHECK(e.code == 1);
+    CHECK(e.err == "typegrad: error: --model odd.tgck: holds a 784-31-10 float network (input<784> | dense<31> | σ | "
+                   "dense<10> | σ, quadratic cost), not one of the compiled-in networks: 784-30-10, 784-100-10, "
+                   "784-60-30-10 (sigmoid layers, quadratic cost, float or double)\n");
+
+    // Parameters that are not finite are not trained on.
+    Network<float, 784, 30, 10> nan_net{3};
+    nan_net.biases<0>()[0] = std::numeric_limits<float>::quiet_NaN();
+    io::save_checkpoint(dir / "nan.tgck", nan_net, {1, {}});
+    const Result n = run(dir, "train --resume nan.tgck --epochs 2" + quick);
+    CHECK(n.code == 1);
+    CHECK(n.err == "typegrad: error: --resume nan.tgck: a weight or bias is NaN or infinite (saved by a diverged run?)\n");
+}
+
+TEST_CASE("damaged checkpoints are refused with one line naming the damage", "[damaged]") {
+    WorkDir dir;
+    run_ok(dir, "train --epochs 1 --save run.tgck" + quick);
+    const Bytes good = read_bytes(dir / "run.tgck");
+    REQUIRE(good.size() == 95739);
+
+    const auto refused = [&](const Bytes& bytes, const std::string& message) {
+        write_bytes(dir / "bad.tgck", bytes);
+        const std::vector<std::string> commands = {"eval --model bad.tgck",
+                                                   "train --resume bad.tgck --save bad.tgck --epochs 2" + quick};
+        for (const std::string& command : commands) {
+            const Result r = run(dir, command);
+            INFO(command << "\n" << r.err);
+            CHECK(r.code == 1);
+            const std::string option = r.err.find("--model") != std::string::npos ? "--model" : "--resume";
+            CHECK(r.err == "typegrad: error: " + option + " bad.tgck: " + message + "\n");
+            CHECK(r.out.empty());
+        }
+        CHECK(read_bytes(dir / "bad.tgck") == bytes);  // a failed resume writes nothing
+    };
+
+    Bytes flipped = good;
+    flipped[50000] ^= 0x04;
+    refused(flipped, "checksum mismatch: the file is corrupted");
+    refused(Bytes(good.begin(), good.begin() + 60000),
+            "truncated: the payload is 95440 bytes but only " + std::to_string(60000 - (good.size() - 95440 - 4)) +
+                " bytes follow the header");
+    refused(Bytes(good.begin(), good.begin() + 6), "truncated: 6 bytes, inside the magic number");
+    refused(Bytes(good.begin(), good.end() - 2), "truncated: the checksum after the payload is missing (2 of 4 bytes)");
+    refused(Bytes{}, "the file is empty, not a typegrad checkpoint");
+    Bytes v2 = good;
+    v2[8] = 2;
+    refused(v2, "checkpoint version 2, this build reads version 1");
+    Bytes gzip = good;
+    gzip[0] = 0x1f;
+    gzip[1] = 0x8b;
+    refused(gzip, "not a typegrad checkpoint (bad magic number)");
+}
+
+TEST_CASE("a run killed at any moment leaves a checkpoint that loads", "[crash]") {
+    // Each round starts `train --save F` (resuming from F once it exists) and kills it with
+    // SIGKILL after a pseudo-random delay; an epoch of 2000 synthetic examples takes a few
+    // milliseconds, so the kills land before, during and after writes of F. F must then load;
+    // once it has existed it must keep existing, and its epoch count never goes back.
+    WorkDir dir;
+    const fs::path file = dir / "run.tgck";
+    Rng rng(2024);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+    int loaded = 0;
+    int missing = 0;  // rounds that ended before the first checkpoint was written
+    long last_epochs = 0;
+    constexpr int rounds = 15;
+    for (int round = 0; round < rounds && std::chrono::steady_clock::now() < deadline; ++round) {
+        const bool exists_before = fs::exists(file);
+        const std::string args = std::string("train --save run.tgck --epochs 1000") + quick +
+                                 (exists_before ? " --resume run.tgck" : "");
+        const pid_t pid = start(dir, args, "crash");
+        // 20-150 ms; the first save comes after start-up (about 50 ms, more on a busy machine),
+        // so while there is no checkpoint yet each round waits 150 ms longer.
+        const auto delay = std::chrono::milliseconds(20 + static_cast<long>(rng.below(130)) + 150 * missing);
+        std::this_thread::sleep_for(delay);
+        REQUIRE(::kill(pid, SIGKILL) == 0);
+        const int status = wait_for(pid);
+        INFO("round " << round << ", killed after " << delay.count() << " ms\n" << read_text(dir / "crash.err"));
+        REQUIRE(WIFSIGNALED(status));  // still running when killed: 1000 epochs take seconds
+
+        if (!fs::exists(file)) {
+            REQUIRE_FALSE(exists_before);  // F is never removed once written
+            ++missing;
+            continue;
+        }
+        const Result e = run(dir, "eval --model run.tgck --test-limit 200");
+        INFO(e.err);
+        REQUIRE(e.code == 0);
+        REQUIRE(accuracy_lines(e.out).size() == 1);
+        std::smatch m;
+        REQUIRE(std::regex_search(e.out, m, std::regex(" ([0-9]+) epochs? trained")));
+        const long epochs = std::stol(m[1].str());
+        CHECK(epochs >= 1);
+        CHECK(epochs >= last_epochs);
+        last_epochs = epochs;
+        ++loaded;
+    }
+    // Temporary files of killed writers may remain (F.tmp-<pid>); they are never read.
+    std::size_t temporaries = 0;
+    for (const auto& entry : fs::directory_iterator(dir.path))
+        if (entry.path().filename().string().rfind("run.tgck.tmp-", 0) == 0) ++temporaries;
+    WARN("checkpoint loaded after " << loaded << " of " << rounds << " kills, " << last_epochs << " epochs in the end, "
+                                    << temporaries << " temporary files left by killed writers");
+    CHECK(loaded >= 1);
+}

@@ -1,0 +1,492 @@
+// Checkpoint files: round trips, every kind of damage, mismatched networks, atomic writes, and
+// that a diverged run never overwrites the last good checkpoint.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "typegrad/data/dataset.hpp"
+#include "typegrad/io/checkpoint.hpp"
+#include "typegrad/nn/layers.hpp"
+#include "typegrad/nn/model.hpp"
+#include "typegrad/train/sgd.hpp"
+
+using namespace typegrad;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Bytes = std::vector<unsigned char>;
+
+/// A fresh directory under the system's temporary directory, removed at the end of the test.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        path = fs::temp_directory_path() /
+               ("typegrad-test-checkpoint-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
+        fs::remove_all(path, ec);
+    }
+    static int& counter() {
+        static int n = 0;
+        return n;
+    }
+};
+
+Bytes read_bytes(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+void write_bytes(const fs::path& p, const Bytes& b) {
+    std::ofstream f(p, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+/// The message of the CheckpointError that parsing `bytes` throws ("" if it does not throw).
+std::string parse_error(const Bytes& bytes) {
+    try {
+        io::parse_checkpoint(bytes, "x.tgck");
+    } catch (const io::CheckpointError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+bool same_state(const train::TrainerState& a, const train::TrainerState& b) {
+    return a.epochs_done == b.epochs_done && std::equal(std::begin(a.rng.words), std::end(a.rng.words), b.rng.words) &&
+           std::bit_cast<std::uint64_t>(a.rng.spare) == std::bit_cast<std::uint64_t>(b.rng.spare) &&
+           a.rng.has_spare == b.rng.has_spare;
+}
+
+/// Every parameter of a and b has the same bits.
+template <class M>
+bool same_parameters(const M& a, const M& b) {
+    return io::checkpoint_payload(a) == io::checkpoint_payload(b);
+}
+
+/// A state with every field set to something recognisable.
+train::TrainerState some_state(std::size_t epochs) {
+    Rng rng(77);
+    rng.normal();  // leaves a spare deviate
+    return {epochs, rng.state()};
+}
+
+data::Dataset tiny(std::size_t n, std::size_t width, std::size_t classes, std::uint64_t seed) {
+    data::Dataset d;
+    d.rows = 1;
+    d.cols = width;
+    Rng rng(seed);
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t k = 0; k < width; ++k) d.pixels.push_back(static_cast<float>(rng.uniform()));
+        d.labels.push_back(static_cast<std::uint8_t>(rng.below(classes)));
+    }
+    return d;
+}
+
+using Small = Network<float, 9, 5, 3>;
+using SmallWide = Network<float, 9, 6, 3>;
+using SmallDouble = Network<double, 9, 5, 3>;
+using SmallTanh = Model<float, decltype(input<9> | dense<5> | tanh_ | dense<3> | sigmoid)>;
+using SmallCrossEntropy = Model<float, sigmoid_mlp_t<9, 5, 3>, cost::CrossEntropy>;
+using Deep = Model<double, decltype(input<12> | dense<7> | tanh_ | dense<4> | relu | dense<2> | softmax), cost::LogLikelihood>;
+
+// Offsets in a version-1 file of a float network (see checkpoint_file.hpp).
+constexpr std::size_t version_offset = 8;
+constexpr std::size_t element_type_offset = 12;  // its u32 length; "float" follows
+constexpr std::size_t widths_offset = 12 + 4 + 5;
+
+void put_u32(Bytes& b, std::size_t at, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) b[at + static_cast<std::size_t>(i)] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+}  // namespace
+
+// --- round trips -------------------------------------------------------------------------------
+
+TEMPLATE_TEST_CASE("a saved checkpoint loads back bit for bit, with the trainer's state", "[io][roundtrip]", Small,
+                   SmallDouble, Deep, (Network<float, 784, 30, 10>), (Network<double, 784, 60, 30, 10>)) {
+    using M = TestType;
+    TempDir dir;
+    const fs::path file = dir.path / "run.tgck";
+    const M net{5};
+    const auto state = some_state(17);
+    io::save_checkpoint(file, net, state, "batch 10, eta 3");
+
+    M loaded{6};
+    REQUIRE_FALSE(same_parameters(net, loaded));
+    const train::TrainerState restored = io::load_checkpoint(file, loaded);
+    CHECK(same_parameters(net, loaded));
+    CHECK(same_state(restored, state));
+    CHECK(restored.rng.has_spare);
+
+    const auto image = io::read_checkpoint_file(file);
+    CHECK(image.header.training == "batch 10, eta 3");
+    CHECK(image.header.epochs_done == 17);
+    CHECK(image.header.payload_bytes == M::parameter_count * sizeof(typename M::value_type));
+    CHECK(fs::file_size(file) == io::checkpoint_bytes(net, state, "batch 10, eta 3").size());
+    CHECK_FALSE(fs::exists(fs::path(file.string() + ".tmp-" + std::to_string(::getpid()))));
+}
+
+TEST_CASE("the header describes the network's type", "[io][header]") {
+    const auto h = io::checkpoint_header<Network<float, 784, 30, 10>>();
+    CHECK(h.element_type == "float");
+    CHECK(h.widths == std::vector<std::uint64_t>{784, 30, 30, 10, 10});
+    CHECK(h.parameter_layers == std::vector<std::uint64_t>{0, 2});
+    CHECK(h.layers == "input<784> | dense<30> | σ | dense<10> | σ");
+    CHECK(h.cost == "quadratic");
+    CHECK(h.payload_bytes == (784 * 30 + 30 + 30 * 10 + 10) * 4);
+    CHECK(io::describe_network(h) == "784-30-10 float network");
+
+    const auto d = io::checkpoint_header<Deep>();
+    CHECK(d.layers == "input<12> | dense<7> | tanh | dense<4> | relu | dense<2> | softmax");
+    CHECK(d.cost == "log-likelihood");
+    CHECK(io::describe_network(d) == "12-7-4-2 double network");
+}
+
+TEST_CASE("the same model and state give the same bytes; the layout is as documented", "[io][format]") {
+    const Small net{3};
+    const auto state = some_state(2);
+    const Bytes a = io::checkpoint_bytes(net, state, "note");
+    const Bytes b = io::checkpoint_bytes(Small{3}, state, "note");
+    CHECK(a == b);
+    REQUIRE(a.size() > 40);
+    CHECK(std::equal(a.begin(), a.begin() + 8, io::checkpoint_magic));
+    CHECK(std::string(a.begin(), a.begin() + 8) == std::string("TGCKPT\r\n"));
+    CHECK(a[version_offset] == 1);
+    CHECK(a[version_offset + 1] == 0);
+    CHECK(a[element_type_offset] == 5);
+    CHECK(std::string(a.begin() + 16, a.begin() + 21) == "float");
+    CHECK(a[widths_offset] == 5);  // 9, 5, 5, 3, 3
+
+    // The payload ends 4 bytes before the end: the last bias, little-endian.
+    const float last_bias = net.biases<1>()[2];
+    const auto bits = std::bit_cast<std::uint32_t>(last_bias);
+    for (int i = 0; i < 4; ++i)
+        CHECK(a[a.size() - 8 + static_cast<std::size_t>(i)] == static_cast<unsigned char>(bits >> (8 * i)));
+}
+
+// --- damaged files ---------------------------------------------------------------------------
+
+TEST_CASE("every flipped byte is found; in the payload and checksum it is a checksum mismatch", "[io][corrupt]") {
+    const Bytes good = io::checkpoint_bytes(Small{1}, some_state(4), "note");
+    REQUIRE(parse_error(good).empty());
+    const std::size_t payload_start = good.size() - 4 - Small::parameter_count * sizeof(float);
+    for (std::size_t i = 0; i < good.size(); ++i) {
+        for (unsigned char mask : {0x01, 0x80, 0xff}) {
+            Bytes bad = good;
+            bad[i] ^= mask;
+            const std::string e = parse_error(bad);
+            INFO("byte " << i << " ^ " << int(mask) << ": " << e);
+            REQUIRE(e.rfind("x.tgck: ", 0) == 0);
+            if (i >= payload_start) REQUIRE(e == "x.tgck: checksum mismatch: the file is corrupted");
+        }
+    }
+}
+
+TEST_CASE("a truncated file says so, at every length", "[io][corrupt]") {
+    const Bytes good = io::checkpoint_bytes(Small{1}, some_state(4), "note");
+    CHECK(parse_error(Bytes{}) == "x.tgck: the file is empty, not a typegrad checkpoint");
+    for (std::size_t n = 1; n < good.size(); ++n) {
+        const std::string e = parse_error(Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n)));
+        INFO("first " << n << " of " << good.size() << " bytes: " << e);
+        REQUIRE(e.rfind("x.tgck: truncated", 0) == 0);
+    }
+    const auto at = [&](std::size_t n) { return parse_error(Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n))); };
+    CHECK(at(5) == "x.tgck: truncated: 5 bytes, inside the magic number");
+    CHECK(at(10) == "x.tgck: truncated: the file ends inside the header (10 bytes, reading the format version)");
+    CHECK(at(14) == "x.tgck: truncated: the file ends inside the header (14 bytes, reading the element type)");
+    CHECK(at(18) == "x.tgck: truncated or corrupted: the element type (5 bytes) does not fit in the 2 bytes that follow");
+    CHECK(at(good.size() - 100) == "x.tgck: truncated: the payload is " + std::to_string(Small::parameter_count * 4) +
+                                       " bytes but only " +
+                                       std::to_string(Small::parameter_count * 4 + 4 - 100) +
+                                       " bytes follow the header");
+    CHECK(at(good.size() - 1) == "x.tgck: truncated: the checksum after the payload is missing (3 of 4 bytes)");
+}
+
+TEST_CASE("files that are not checkpoints, or of another version", "[io][corrupt]") {
+    Bytes text(100, 'x');
+    CHECK(parse_error(text) == "x.tgck: not a typegrad checkpoint (bad magic number)");
+    CHECK(parse_error(Bytes{'T', 'G', 'X'}) == "x.tgck: not a typegrad checkpoint (bad magic number)");
+
+    Bytes v7 = io::checkpoint_bytes(Small{1}, {}, "");
+    put_u32(v7, version_offset, 7);
+    CHECK(parse_error(v7) == "x.tgck: checkpoint version 7, this build reads version 1");
+    // A version-7 header written properly (its checksum right) is refused just the same.
+    io::CheckpointHeader h = io::checkpoint_header<Small>();
+    h.version = 7;
+    CHECK(parse_error(io::serialize_checkpoint(h, io::checkpoint_payload(Small{1}))) ==
+          "x.tgck: checkpoint version 7, this build reads version 1");
+}
+
+TEST_CASE("lengths are checked against the bytes left before they are used", "[io][corrupt]") {
+    const Bytes good = io::checkpoint_bytes(Small{1}, {}, "");
+    Bytes huge_string = good;
+    put_u32(huge_string, element_type_offset, 0xffffffffu);
+    CHECK(parse_error(huge_string) == "x.tgck: truncated or corrupted: the element type (4294967295 bytes) does not fit in the " +
+                                          std::to_string(good.size() - 16) + " bytes that follow");
+    Bytes huge_list = good;
+    put_u32(huge_list, widths_offset, 0x40000000u);
+    CHECK(parse_error(huge_list) == "x.tgck: truncated or corrupted: the widths (1073741824 entries, 8589934592 bytes) do not fit in the " +
+                                        std::to_string(good.size() - widths_offset - 4) + " bytes that follow");
+    // A payload size that runs past the end.
+    io::CheckpointHeader h = io::checkpoint_header<Small>();
+    Bytes big = io::serialize_checkpoint(h, io::checkpoint_payload(Small{1}));
+    const std::size_t size_at = big.size() - 4 - Small::parameter_count * 4 - 8;
+    for (int i = 0; i < 8; ++i) big[size_at + static_cast<std::size_t>(i)] = 0xff;
+    CHECK(parse_error(big).rfind("x.tgck: truncated: the payload is 18446744073709551615 bytes but only", 0) == 0);
+
+    Bytes trailing = good;
+    trailing.push_back(0);
+    trailing.push_back(0);
+    CHECK(parse_error(trailing) == "x.tgck: corrupted: 2 unexpected bytes after the end of the checkpoint");
+}
+
+TEST_CASE("a well-formed file whose header does not fit its payload is refused", "[io][corrupt]") {
+    const Bytes payload = io::checkpoint_payload(Small{1});
+    io::CheckpointHeader h = io::checkpoint_header<Small>();
+
+    io::CheckpointHeader half = h;
+    half.element_type = "half";
+    CHECK(parse_error(io::serialize_checkpoint(half, payload)) ==
+          "x.tgck: unknown element type 'half' (this build reads float and double)");
+
+    const Bytes short_payload(payload.begin(), payload.end() - 4);
+    CHECK(parse_error(io::serialize_checkpoint(h, short_payload)) ==
+          "x.tgck: the payload is 268 bytes, but a 9-5-3 float network has 68 parameters (272 bytes)");
+
+    io::CheckpointHeader as_double = h;
+    as_double.element_type = "double";
+    CHECK(parse_error(io::serialize_checkpoint(as_double, payload)) ==
+          "x.tgck: the payload is 272 bytes, but a 9-5-3 double network has 68 parameters (544 bytes)");
+
+    io::CheckpointHeader bad_positions = h;
+    bad_positions.parameter_layers = {0, 9};
+    CHECK(parse_error(io::serialize_checkpoint(bad_positions, payload)) ==
+          "x.tgck: invalid header: the positions of the layers with parameters do not fit the 4 layers");
+
+    io::CheckpointHeader overflow = h;
+    overflow.widths = {std::uint64_t{1} << 40, std::uint64_t{1} << 40};
+    overflow.parameter_layers = {0};
+    CHECK(parse_error(io::serialize_checkpoint(overflow, payload)) ==
+          "x.tgck: invalid header: a 1099511627776-1099511627776 float network has more than 2^64 bytes of parameters");
+}
+
+TEST_CASE("random damage is always refused with a CheckpointError, never read out of bounds", "[io][corrupt]") {
+    // Run under TYPEGRAD_SANITIZE=ON to have AddressSanitizer check the bounds as well.
+    const Bytes good = io::checkpoint_bytes(Network<float, 6, 4, 3>{1}, some_state(2), "note");
+    Rng rng(99);
+    for (int round = 0; round < 5000; ++round) {
+        Bytes bad = good;
+        switch (rng.below(4)) {
+            case 0:  // a few bytes changed
+                for (std::uint64_t k = 1 + rng.below(4); k > 0; --k) bad[rng.below(bad.size())] ^= static_cast<unsigned char>(1 + rng.below(255));
+                break;
+            case 1:  // a header byte set to an extreme
+                bad[8 + rng.below(120)] = rng.below(2) ? 0xff : 0x00;
+                break;
+            case 2:  // cut short, and maybe a byte changed
+                bad.resize(rng.below(bad.size()));
+                if (!bad.empty() && rng.below(2)) bad[rng.below(bad.size())] ^= 0x55;
+                break;
+            default:  // random bytes after a valid magic and version
+                bad.resize(12 + rng.below(300));
+                for (std::size_t i = 12; i < bad.size(); ++i) bad[i] = static_cast<unsigned char>(rng.below(256));
+                break;
+        }
+        if (bad == good) continue;
+        INFO("round " << round);
+        CHECK_THROWS_AS(io::parse_checkpoint(bad, "x"), io::CheckpointError);
+    }
+}
+
+// --- mismatched networks ---------------------------------------------------------------------
+
+namespace {
+/// Saves a network of type Saved, loads it into a network of type Loaded and returns the error;
+/// checks that the loaded-into network is unchanged.
+template <class Saved, class Loaded>
+std::string load_error() {
+    TempDir dir;
+    const fs::path file = dir.path / "run.tgck";
+    io::save_checkpoint(file, Saved{1}, some_state(3));
+    Loaded net{2};
+    const Loaded before = net;
+    try {
+        io::load_checkpoint(file, net);
+    } catch (const io::CheckpointError& e) {
+        CHECK(same_parameters(net, before));
+        return std::string(e.what()).substr(file.string().size());
+    }
+    return "";
+}
+}  // namespace
+
+TEST_CASE("loading into another network is refused, naming both; the model is untouched", "[io][mismatch]") {
+    CHECK(load_error<Small, SmallWide>() == ": holds a 9-5-3 float network, this is a 9-6-3 float network");
+    CHECK(load_error<Small, SmallDouble>() == ": holds a 9-5-3 float network, this is a 9-5-3 double network");
+    CHECK(load_error<Network<double, 784, 100, 10>, Network<float, 784, 30, 10>>() ==
+          ": holds a 784-100-10 double network, this is a 784-30-10 float network");
+    CHECK(load_error<Small, SmallTanh>() ==
+          ": holds a 9-5-3 float network (input<9> | dense<5> | σ | dense<3> | σ), this is a 9-5-3 float network "
+          "(input<9> | dense<5> | tanh | dense<3> | σ)");
+    CHECK(load_error<Small, SmallCrossEntropy>() ==
+          ": holds a 9-5-3 float network with quadratic cost, this is a 9-5-3 float network with cross-entropy cost");
+    CHECK(load_error<Small, Deep>().rfind(": holds a 9-5-3 float network (input<9>", 0) == 0);
+    CHECK(load_error<Small, Small>().empty());
+    CHECK(io::holds<Small>(io::checkpoint_header<Small>()));
+    CHECK_FALSE(io::holds<SmallDouble>(io::checkpoint_header<Small>()));
+}
+
+TEST_CASE("a damaged file leaves the model untouched", "[io][mismatch]") {
+    TempDir dir;
+    const fs::path file = dir.path / "run.tgck";
+    io::save_checkpoint(file, Small{1}, some_state(3));
+    Bytes b = read_bytes(file);
+    b[b.size() - 10] ^= 0x10;
+    write_bytes(file, b);
+    Small net{2};
+    const Small before = net;
+    CHECK_THROWS_WITH(io::load_checkpoint(file, net), file.string() + ": checksum mismatch: the file is corrupted");
+    CHECK(same_parameters(net, before));
+}
+
+// --- files -----------------------------------------------------------------------------------
+
+TEST_CASE("reading names the file and the system's reason", "[io][files]") {
+    TempDir dir;
+    const fs::path missing = dir.path / "missing.tgck";
+    CHECK_THROWS_WITH(io::read_checkpoint_file(missing), missing.string() + ": cannot open: No such file or directory");
+    CHECK_THROWS_WITH(io::read_checkpoint_file(dir.path), dir.path.string() + ": is a directory, not a checkpoint file");
+    const fs::path text = dir.path / "notes.txt";
+    write_bytes(text, Bytes(1000, 'a'));
+    CHECK_THROWS_WITH(io::read_checkpoint_file(text), text.string() + ": not a typegrad checkpoint (bad magic number)");
+    const fs::path tiny_file = dir.path / "tiny.tgck";
+    write_bytes(tiny_file, Bytes{'T', 'G', 'C', 'K', 'P', 'T', '\r', '\n', 1});
+    CHECK_THROWS_WITH(io::read_checkpoint_file(tiny_file), tiny_file.string() + ": truncated: the file ends inside the header (9 bytes, reading the format version)");
+}
+
+TEST_CASE("write_file_atomically replaces the file and leaves no temporary file", "[io][files]") {
+    TempDir dir;
+    const fs::path file = dir.path / "out.bin";
+    const fs::path temp = file.string() + ".tmp-" + std::to_string(::getpid());
+    io::write_file_atomically(file, Bytes{1, 2, 3});
+    CHECK(read_bytes(file) == Bytes{1, 2, 3});
+    io::write_file_atomically(file, Bytes(5000, 7));
+    CHECK(read_bytes(file) == Bytes(5000, 7));
+    io::write_file_atomically(file, Bytes{});
+    CHECK(fs::file_size(file) == 0);
+    CHECK_FALSE(fs::exists(temp));
+    CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
+
+    // A relative name is written in the working directory.
+    const fs::path cwd = fs::current_path();
+    fs::current_path(dir.path);
+    io::write_file_atomically("relative.bin", Bytes{9});
+    fs::current_path(cwd);
+    CHECK(read_bytes(dir.path / "relative.bin") == Bytes{9});
+}
+
+TEST_CASE("write_file_atomically fails with the path and the reason, and cleans up", "[io][files]") {
+    TempDir dir;
+    const fs::path nowhere = dir.path / "no-such-dir" / "out.bin";
+    CHECK_THROWS_WITH(io::write_file_atomically(nowhere, Bytes{1}),
+                      nowhere.string() + ": cannot create '" + nowhere.string() + ".tmp-" + std::to_string(::getpid()) +
+                          "': No such file or directory");
+    // Over a directory: the temporary file is written, the rename fails, and it is removed.
+    const fs::path sub = dir.path / "sub";
+    fs::create_directory(sub);
+    fs::create_directory(sub / "x");
+    const fs::path onto_dir = sub / "x";
+    CHECK_THROWS_WITH(io::write_file_atomically(onto_dir, Bytes{1}),
+                      Catch::Matchers::StartsWith(onto_dir.string() + ": cannot replace it with '") &&
+                          Catch::Matchers::EndsWith("': Is a directory"));
+    CHECK(std::distance(fs::directory_iterator(sub), fs::directory_iterator()) == 1);
+
+    if (::geteuid() != 0) {  // root writes anywhere
+        const fs::path ro = dir.path / "read-only";
+        fs::create_directory(ro);
+        fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
+        CHECK_THROWS_WITH(io::write_file_atomically(ro / "out.bin", Bytes{1}),
+                          Catch::Matchers::EndsWith("Permission denied"));
+        fs::permissions(ro, fs::perms::owner_all);
+    }
+}
+
+// --- training ----------------------------------------------------------------------------------
+
+TEST_CASE("a diverging run never overwrites the last good checkpoint", "[io][diverge]") {
+    // Two good epochs saved after each one, then a learning rate whose step η/m overflows float
+    // (as `typegrad train --eta 1e40` does): the trainer stops with Diverged before the epoch's
+    // checkpoint would be written.
+    using M = Network<float, 9, 5, 3>;
+    const auto d = tiny(60, 9, 3, 5);
+    TempDir dir;
+    const fs::path file = dir.path / "run.tgck";
+    M net{1};
+    train::Trainer<M> good(net, {.epochs = 2, .batch = 10, .eta = 3.0, .seed = 2});
+    const auto save = [&](auto& trainer) {
+        return [&](const train::EpochStats&) { io::save_checkpoint(file, net, trainer.state()); };
+    };
+    good.run(d, d, save(good), [](std::size_t, std::size_t) {});
+    const Bytes saved = read_bytes(file);
+
+    M resumed{9};
+    train::Trainer<M> bad(resumed, {.epochs = 5, .batch = 10, .eta = 1e40, .seed = 2});
+    bad.restore(io::load_checkpoint(file, resumed));
+    REQUIRE(bad.epochs_done() == 2);
+    try {
+        bad.run(d, d, [&](const train::EpochStats&) { io::save_checkpoint(file, resumed, bad.state()); },
+                [](std::size_t, std::size_t) {});
+        FAIL("eta = 1e40 did not diverge");
+    } catch (const train::Diverged& e) {
+        CHECK(e.epoch() == 3);
+        CHECK(e.batch() == 2);
+        CHECK(std::string(e.what()) == "training diverged at epoch 3, batch 2 of 6: the cost is NaN");
+    }
+    CHECK(read_bytes(file) == saved);
+    CHECK_FALSE(train::parameters_finite(resumed));
+    M reloaded{4};
+    CHECK(io::load_checkpoint(file, reloaded).epochs_done == 2);
+    CHECK(train::parameters_finite(reloaded));
+    CHECK(same_parameters(reloaded, net));
+}
+
+TEST_CASE("resuming from a checkpoint gives the weights of an uninterrupted run", "[io][resume]") {
+    using M = Network<float, 9, 5, 3>;
+    const auto d = tiny(57, 9, 3, 7);
+    TempDir dir;
+    const fs::path file = dir.path / "run.tgck";
+
+    M straight{3};
+    train::Trainer<M> t1(straight, {.epochs = 3, .batch = 10, .eta = 3.0, .seed = 4});
+    t1.run(d, d, [](const train::EpochStats&) {}, [](std::size_t, std::size_t) {});
+
+    M first{3};
+    train::Trainer<M> t2(first, {.epochs = 1, .batch = 10, .eta = 3.0, .seed = 4});
+    t2.run(d, d, [&](const train::EpochStats&) { io::save_checkpoint(file, first, t2.state()); },
+           [](std::size_t, std::size_t) {});
+
+    M resumed{123};
+    train::Trainer<M> t3(resumed, {.epochs = 3, .batch = 10, .eta = 3.0, .seed = 999});
+    t3.restore(io::load_checkpoint(file, resumed));
+    t3.run(d, d, [](const train::EpochStats&) {}, [](std::size_t, std::size_t) {});
+    CHECK(same_parameters(resumed, straight));
+    CHECK(io::checkpoint_bytes(resumed, t3.state()) == io::checkpoint_bytes(straight, t1.state()));
+}
