@@ -43,6 +43,18 @@ std::string cat(const Parts&... parts) {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
+/// A string read from a file, fit for a one-line message: control bytes as \xNN.
+std::string printable(std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) out += {'\\', 'x', hex[u >> 4], hex[u & 0xf]};
+        else out += c;
+    }
+    return out;
+}
+
 // --- writing ---------------------------------------------------------------------------------
 
 class Writer {
@@ -177,14 +189,14 @@ bool parameter_count(const CheckpointHeader& h, std::uint64_t& count) noexcept {
 /// faulty writer rather than a damaged file).
 void check_header(const CheckpointHeader& h, const std::string& what) {
     const std::size_t size = element_size(h.element_type);
-    if (size == 0) fail(what, cat("unknown element type '", h.element_type, "' (this build reads float and double)"));
+    if (size == 0) fail(what, cat("unknown element type '", printable(h.element_type), "' (this build reads float and double)"));
     if (h.widths.size() < 2) fail(what, "invalid header: a network needs at least two widths");
     if (std::find(h.widths.begin(), h.widths.end(), std::uint64_t{0}) != h.widths.end())
         fail(what, "invalid header: a width is 0");
     if (h.parameter_layers.empty()) fail(what, "invalid header: no layer with parameters");
     for (std::size_t i = 0; i < h.parameter_layers.size(); ++i) {
         const std::uint64_t p = h.parameter_layers[i];
-        if (p + 1 >= h.widths.size() || (i > 0 && p <= h.parameter_layers[i - 1]))
+        if (p >= h.widths.size() - 1 || (i > 0 && p <= h.parameter_layers[i - 1]))  // not p + 1 >= ...: it wraps
             fail(what, cat("invalid header: the positions of the layers with parameters do not fit the ",
                            h.widths.size() - 1, " layers"));
     }
@@ -276,8 +288,8 @@ std::string network_mismatch(const CheckpointHeader& file, const CheckpointHeade
     };
     const auto describe = [](const CheckpointHeader& h, bool layers, bool cost) {
         std::string s = describe_network(h);
-        if (layers) s += cat(" (", h.layers, ")");
-        if (cost) s += cat(" with ", h.cost, " cost");
+        if (layers) s += cat(" (", printable(h.layers), ")");
+        if (cost) s += cat(" with ", printable(h.cost), " cost");
         return s;
     };
     const bool layers = without_digits(file.layers) != without_digits(model.layers);

@@ -1,0 +1,98 @@
+// Writes the seed corpora for the fuzzers (run by scripts/fuzz.sh; nothing binary is committed):
+//   DIR/fuzz_idx/         tiny valid IDX image and label files, plain and gzip (one and two members)
+//   DIR/fuzz_checkpoint/  tiny valid checkpoints made by serialize_checkpoint (float and double)
+// Usage: fuzz_make_seeds DIR
+#include "typegrad/io/checkpoint_file.hpp"
+
+#include <zlib.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using Bytes = std::vector<unsigned char>;
+
+namespace {
+
+void put_u32(Bytes& b, std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<unsigned char>(v >> shift));
+}
+
+Bytes idx(std::uint8_t dims_count, const std::vector<std::uint32_t>& dims, const Bytes& payload) {
+    Bytes b{0, 0, 0x08, dims_count};
+    for (const auto d : dims) put_u32(b, d);
+    b.insert(b.end(), payload.begin(), payload.end());
+    return b;
+}
+
+void write_plain(const fs::path& path, const Bytes& bytes) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+/// bytes as gzip members of `pieces` parts (several members: what `cat a.gz b.gz` makes).
+void write_gzip(const fs::path& path, const Bytes& bytes, std::size_t pieces = 1) {
+    std::remove(path.c_str());
+    const std::size_t step = (bytes.size() + pieces - 1) / pieces;
+    for (std::size_t at = 0; at < bytes.size(); at += step) {
+        gzFile f = gzopen(path.c_str(), "ab9");
+        if (f == nullptr) throw std::runtime_error("cannot gzopen " + path.string());
+        const auto n = static_cast<unsigned>(std::min(step, bytes.size() - at));
+        const int written = gzwrite(f, bytes.data() + at, n);
+        if (gzclose(f) != Z_OK || written != static_cast<int>(n)) throw std::runtime_error("cannot gzwrite " + path.string());
+    }
+}
+
+Bytes checkpoint(const std::string& element_type, std::size_t element_bytes, bool has_spare) {
+    typegrad::io::CheckpointHeader h;
+    h.element_type = element_type;
+    h.widths = {3, 2, 2, 1, 1};  // input<3> | dense<2> | sigmoid | dense<1> | sigmoid
+    h.parameter_layers = {0, 2};
+    h.layers = "input<3> | dense<2> | σ | dense<1> | σ";
+    h.cost = "quadratic";
+    h.training = "fuzz seed";
+    h.epochs_done = 2;
+    typegrad::Rng rng(7);
+    if (has_spare) (void)rng.normal();
+    h.rng = rng.state();
+    Bytes payload((3 * 2 + 2 + 2 * 1 + 1) * element_bytes);
+    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<unsigned char>(i * 29 + 3);
+    return typegrad::io::serialize_checkpoint(h, payload);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: %s DIR\n", argv[0]);
+        return 2;
+    }
+    const fs::path dir = argv[1];
+    const fs::path idx_dir = dir / "fuzz_idx";
+    const fs::path ck_dir = dir / "fuzz_checkpoint";
+    fs::create_directories(idx_dir);
+    fs::create_directories(ck_dir);
+
+    const Bytes pixels{0, 255, 128, 1, 2, 3, 10, 20, 30, 40, 50, 60, 254, 253, 252, 251, 250, 249};
+    const Bytes images = idx(3, {3, 2, 3}, pixels);
+    const Bytes labels = idx(1, {3}, {7, 0, 9});
+    write_plain(idx_dir / "seed-images", images);
+    write_plain(idx_dir / "seed-labels", labels);
+    write_gzip(idx_dir / "seed-images.gz", images);
+    write_gzip(idx_dir / "seed-labels.gz", labels);
+    write_gzip(idx_dir / "seed-images-2-members.gz", images, 2);
+    write_plain(idx_dir / "seed-one-image-1x1", idx(3, {1, 1, 1}, {42}));
+
+    write_plain(ck_dir / "seed-float.tgck", checkpoint("float", 4, false));
+    write_plain(ck_dir / "seed-double-spare.tgck", checkpoint("double", 8, true));
+    return 0;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "fuzz_make_seeds: %s\n", e.what());
+    return 1;
+}
