@@ -9,6 +9,10 @@
 
 #include <xsimd/xsimd.hpp>
 
+#if defined(__FMA__)
+#include <immintrin.h>
+#endif
+
 namespace typegrad::simd {
 
 namespace detail {
@@ -57,10 +61,12 @@ template <class V, class T>
 V broadcast(T x) noexcept {
     return V(x);
 }
-// a·b + c rounded as xsimd rounds it in the vector lanes, so that a scalar tail element gets
-// the same value as a lane would: one rounding where the hardware has FMA, two where it has not.
-// (Not left to the compiler's contraction: GCC 12 at -O3 vectorises pairs of scalar tails
-// without fusing them.)
+// a·b + c with one rounding wherever the hardware has FMA — scalars, and every batch width
+// alike — so that an element gets the same bits whichever chunk, batch width or path computes it.
+// Not left to xsimd or the compiler: xsimd 8.1's fma is a separate multiply and add for its
+// avx512bw and sse4_2 batches (only its fma3<…> types fuse), and GCC fuses those only when it
+// contracts (not with -ffp-contract=off, not under the sanitizers' -O1), nor does GCC 12 at -O3
+// fuse vectorised pairs of scalar tails.
 template <class V>
 V fma(V a, V b, V c) noexcept {
     if constexpr (std::is_arithmetic_v<V>) {
@@ -70,7 +76,28 @@ V fma(V a, V b, V c) noexcept {
         return a * b + c;
 #endif
     } else {
+#if defined(__FMA__)
+        using T = typename V::value_type;
+        constexpr std::size_t bytes = sizeof(T) * V::size;
+        if constexpr (bytes == 16) {
+            if constexpr (std::is_same_v<T, float>) return V(_mm_fmadd_ps(a, b, c));
+            else return V(_mm_fmadd_pd(a, b, c));
+        } else if constexpr (bytes == 32) {
+            if constexpr (std::is_same_v<T, float>) return V(_mm256_fmadd_ps(a, b, c));
+            else return V(_mm256_fmadd_pd(a, b, c));
+        }
+#if defined(__AVX512F__)
+        else if constexpr (bytes == 64) {
+            if constexpr (std::is_same_v<T, float>) return V(_mm512_fmadd_ps(a, b, c));
+            else return V(_mm512_fmadd_pd(a, b, c));
+        }
+#endif
+        else {
+            return xsimd::fma(a, b, c);
+        }
+#else
         return xsimd::fma(a, b, c);
+#endif
     }
 }
 
@@ -142,7 +169,7 @@ struct PaddedRow {
     }
     void fma(T a, const T* row) noexcept {
         const V av(a);
-        for (std::size_t k = 0; k < batches; ++k) acc[k] = xsimd::fma(av, V::load_unaligned(row + k * S), acc[k]);
+        for (std::size_t k = 0; k < batches; ++k) acc[k] = simd::fma(av, V::load_unaligned(row + k * S), acc[k]);
     }
     /// out[0, N) = acc (+ bias), out[0, N) += acc: through a spill, so nothing past N is touched.
     void store_to(T* out, const T* bias = nullptr) const noexcept {
