@@ -129,25 +129,6 @@ struct ReferenceEngine {
     }
 };
 
-/// The gradient derived by reverse mode from the model's type (the default). A mini-batch of
-/// exactly Batch examples goes through the batched path (the batch as one matrix, one forward
-/// and one reverse sweep); any other size, example by example. Both give the same numbers.
-template <AnyModel M, std::size_t Batch = 10>
-struct AutodiffEngine {
-    static constexpr std::size_t batch_size = Batch;
-    autodiff::Workspace<M> workspace;
-    autodiff::Workspace<M, Batch> batch_workspace;
-
-    typename M::value_type operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y,
-                                      Gradients<M>& g, Accumulate acc) noexcept {
-        return autodiff::backprop_into(net, x, y, g, workspace, acc);
-    }
-    typename M::value_type batch(const M& net, const typename M::value_type* X, const typename M::value_type* Y,
-                                 Gradients<M>& g) noexcept {
-        return autodiff::backprop_batch_into(net, X, Y, g, batch_workspace, Accumulate::no);
-    }
-};
-
 /// The per-example autodiff gradient only (the article's loop over the batch).
 template <AnyModel M>
 struct AutodiffExampleEngine {
@@ -155,6 +136,20 @@ struct AutodiffExampleEngine {
     typename M::value_type operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y,
                                       Gradients<M>& g, Accumulate acc) noexcept {
         return autodiff::backprop_into(net, x, y, g, workspace, acc);
+    }
+};
+
+/// The gradient derived by reverse mode from the model's type (the default). A mini-batch of
+/// exactly Batch examples goes through the batched path (the batch as one matrix, one forward
+/// and one reverse sweep); any other size, example by example. Both give the same numbers.
+template <AnyModel M, std::size_t Batch = 10>
+struct AutodiffEngine : AutodiffExampleEngine<M> {
+    static constexpr std::size_t batch_size = Batch;
+    autodiff::Workspace<M, Batch> batch_workspace;
+
+    typename M::value_type batch(const M& net, const typename M::value_type* X, const typename M::value_type* Y,
+                                 Gradients<M>& g) noexcept {
+        return autodiff::backprop_batch_into(net, X, Y, g, batch_workspace, Accumulate::no);
     }
 };
 
