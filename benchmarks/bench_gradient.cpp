@@ -13,7 +13,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "typegrad/ad/model.hpp"
+#include "typegrad/autodiff/backprop.hpp"
 #include "typegrad/data/dataset.hpp"
 #include "typegrad/reference/backprop.hpp"
 #include "typegrad/simd/kernels.hpp"

@@ -10,7 +10,7 @@
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xview.hpp>
 
-#include "typegrad/nn/functions.hpp"
+#include "typegrad/expr/functions.hpp"
 #include "typegrad/simd/batched.hpp"
 #include "typegrad/simd/kernels.hpp"
 #include "typegrad/tensor/tensor.hpp"
@@ -100,7 +100,7 @@ void sigmoid(benchmark::State& state) {
     fill_random(x, 6);
     x *= 8.0f;
     for (auto _ : state) {
-        typegrad::simd::map<typegrad::fn::Sigmoid, N, float, M>(x.data(), y.data());
+        typegrad::simd::map<typegrad::expr::fn::Sigmoid, N, float, M>(x.data(), y.data());
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }

@@ -7,9 +7,9 @@
 #include "menu.hpp"
 #include "options.hpp"
 #include "text.hpp"
-#include "typegrad/ad/model.hpp"
+#include "typegrad/autodiff/backprop.hpp"
 #include "typegrad/data/dataset.hpp"
-#include "typegrad/reference/gradcheck.hpp"
+#include "typegrad/autodiff/gradcheck.hpp"
 
 namespace typegrad::cli {
 

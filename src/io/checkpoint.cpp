@@ -168,20 +168,28 @@ void check_prefix(std::span<const unsigned char> bytes, const std::string& what)
         fail(what, cat("truncated: ", bytes.size(), " bytes, inside the magic number"));
     Reader r(bytes, magic_size, what);
     const std::uint32_t version = r.u32("format version");
-    if (version != checkpoint_version)
-        fail(what, cat("checkpoint version ", version, ", this build reads version ", checkpoint_version));
+    if (version < 1 || version > checkpoint_version)
+        fail(what, cat("checkpoint version ", version, ", this build reads versions 1 to ", checkpoint_version));
 }
 
-/// Number of parameters of the layers a header describes, or nothing if it overflows.
-bool parameter_count(const CheckpointHeader& h, std::uint64_t& count) noexcept {
-    count = 0;
+/// Version 1 held dense layers only: W (in × out) then b (out) for each layer with parameters.
+std::vector<std::uint64_t> dense_parameter_sizes(const CheckpointHeader& h) {
+    std::vector<std::uint64_t> sizes;
     for (auto p : h.parameter_layers) {
         const std::uint64_t in = h.widths[p], out = h.widths[p + 1];
         std::uint64_t w = 0;
-        if (__builtin_mul_overflow(in, out, &w) || __builtin_add_overflow(count, w, &count) ||
-            __builtin_add_overflow(count, out, &count))
-            return false;
+        if (__builtin_mul_overflow(in, out, &w)) w = ~std::uint64_t{0};  // then the count overflows too
+        sizes.push_back(w);
+        sizes.push_back(out);
     }
+    return sizes;
+}
+
+/// Number of parameters of the tensors a header lists, or nothing if it overflows.
+bool parameter_count(const CheckpointHeader& h, std::uint64_t& count) noexcept {
+    count = 0;
+    for (auto n : h.parameter_sizes)
+        if (__builtin_add_overflow(count, n, &count)) return false;
     return true;
 }
 
@@ -200,6 +208,9 @@ void check_header(const CheckpointHeader& h, const std::string& what) {
             fail(what, cat("invalid header: the positions of the layers with parameters do not fit the ",
                            h.widths.size() - 1, " layers"));
     }
+    if (h.parameter_sizes.empty() || std::find(h.parameter_sizes.begin(), h.parameter_sizes.end(), std::uint64_t{0}) !=
+                                          h.parameter_sizes.end())
+        fail(what, "invalid header: the parameter tensors' sizes are missing or 0");
     std::uint64_t count = 0;
     std::uint64_t bytes = 0;
     if (!parameter_count(h, count) || __builtin_mul_overflow(count, std::uint64_t{size}, &bytes))
@@ -278,7 +289,8 @@ std::string describe_network(const CheckpointHeader& h) {
 
 std::string network_mismatch(const CheckpointHeader& file, const CheckpointHeader& model) {
     if (file.element_type == model.element_type && file.widths == model.widths &&
-        file.parameter_layers == model.parameter_layers && file.layers == model.layers && file.cost == model.cost)
+        file.parameter_layers == model.parameter_layers && file.layers == model.layers && file.cost == model.cost &&
+        file.parameter_sizes == model.parameter_sizes)
         return {};
     // The shape ("784-30-10") and the element type say enough unless the kinds of layers or the
     // cost differ too; then those are named.
@@ -317,6 +329,11 @@ std::vector<unsigned char> serialize_checkpoint(CheckpointHeader header, std::sp
     for (auto word : header.rng.words) w.u64(word);
     w.u64(std::bit_cast<std::uint64_t>(header.rng.spare));
     w.u8(header.rng.has_spare ? 1 : 0);
+    if (header.version >= 2) {
+        w.list(header.parameter_sizes, "parameter sizes");
+        w.string(header.optimizer, "optimizer");
+        w.string(std::string(header.optimizer_state.begin(), header.optimizer_state.end()), "optimizer state");
+    }
     w.u64(header.payload_bytes);
     w.bytes(payload);
     auto& out = w.result();
@@ -329,7 +346,7 @@ CheckpointImage parse_checkpoint(std::span<const unsigned char> bytes, const std
     Reader r(bytes, magic_size + 4, what);
     CheckpointImage image;
     CheckpointHeader& h = image.header;
-    h.version = checkpoint_version;
+    h.version = Reader(bytes, magic_size, what).u32("format version");
     h.element_type = r.string("element type");
     h.widths = r.list("widths");
     h.parameter_layers = r.list("parameter layers");
@@ -340,6 +357,15 @@ CheckpointImage parse_checkpoint(std::span<const unsigned char> bytes, const std
     for (auto& word : h.rng.words) word = r.u64("generator state");
     h.rng.spare = std::bit_cast<double>(r.u64("generator state"));
     const std::uint8_t has_spare = r.u8("generator state");
+    if (h.version >= 2) {
+        h.parameter_sizes = r.list("parameter sizes");
+        h.optimizer = r.string("optimizer");
+        const std::string state = r.string("optimizer state");
+        h.optimizer_state.assign(state.begin(), state.end());
+    } else {  // version 1: dense layers and SGD only
+        h.parameter_sizes = dense_parameter_sizes(h);
+        h.optimizer = "sgd";
+    }
     h.payload_bytes = r.u64("payload size");
 
     // The payload and the checksum must be exactly what is left.

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "typegrad/expr/build.hpp"
-#include "typegrad/reference/gradcheck.hpp"
+#include "typegrad/autodiff/gradcheck.hpp"
 #include "../support/gradient_check.hpp"
 
 namespace {

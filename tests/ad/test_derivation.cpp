@@ -2,7 +2,7 @@
 // they must read exactly as the article's equations.
 #include <catch2/catch.hpp>
 
-#include "typegrad/ad/model.hpp"
+#include "typegrad/autodiff/backprop.hpp"
 
 using namespace typegrad;
 
@@ -43,6 +43,26 @@ TEST_CASE("other activations and costs print their own rules", "[ad][print]") {
     const auto lines =
         autodiff::derivation<Model<double, decltype(input<6> | dense<5> | tanh_ | dense<3> | sigmoid), cost::CrossEntropy>>();
     CHECK(lines.at(1) == "a₀ = tanh(z₀)");
-    CHECK(lines.at(4) == "J = −(Σ (y ⊙ ln(a₁) + (1 − y) ⊙ ln(1 − a₁)))");
+    CHECK(lines.at(4) == "J = −Σ [y ⊙ ln a₁ + (1 − y) ⊙ ln(1 − a₁)]");
+    // cross-entropy after a sigmoid: the engine's rewrite gives the textbook δ (ad/rewrite.hpp)
+    CHECK(lines.at(5) == "δ₁ = a₁ − y");
     CHECK(lines.at(6) == "δ₀ = (W₁ δ₁) ⊙ tanh'(z₀)");
+}
+
+TEST_CASE("softmax with log-likelihood: δ = a − y, found from the types", "[ad][print]") {
+    const auto lines =
+        autodiff::derivation<Model<double, decltype(input<6> | dense<5> | relu | dense<3> | softmax), cost::LogLikelihood>>();
+    CHECK(lines.at(3) == "a₁ = softmax(z₁)");
+    CHECK(lines.at(4) == "J = −Σ y ⊙ ln a₁");
+    CHECK(lines.at(5) == "δ₁ = a₁ − y");
+    CHECK(lines.at(6) == "δ₀ = (W₁ δ₁) ⊙ relu'(z₀)");
+}
+
+TEST_CASE("a second activation after a layer gets a name of its own", "[ad][print]") {
+    const auto lines = autodiff::derivation<Model<double, decltype(input<6> | dense<5> | tanh | sigmoid | dense<3> | sigmoid)>>();
+    CHECK(lines.at(1) == "a₀ = tanh(z₀)");
+    CHECK(lines.at(2) == "a₀′ = σ(a₀)");
+    CHECK(lines.at(3) == "z₁ = W₁ᵀ a₀′ + b₁");
+    CHECK(lines.at(6) == "δ₁ = (a₁ − y) ⊙ σ'(z₁)");
+    CHECK(lines.at(7) == "δ₀ = ((W₁ δ₁) ⊙ σ'(a₀)) ⊙ tanh'(z₀)");
 }

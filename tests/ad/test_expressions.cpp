@@ -10,8 +10,8 @@
 
 using namespace typegrad::expr;
 namespace ad = typegrad::ad;
-namespace fn = typegrad::fn;
-using typegrad::Accumulate;
+namespace fn = typegrad::expr::fn;
+using typegrad::ad::Accumulate;
 using Catch::Matchers::WithinRel;
 
 namespace {

@@ -4,7 +4,7 @@
 // the max norm per tensor; wrong derivative rules miss by far more.
 #include <catch2/catch.hpp>
 
-#include "typegrad/reference/gradcheck.hpp"
+#include "typegrad/autodiff/gradcheck.hpp"
 #include "../support/gradient_check.hpp"
 
 using namespace typegrad;

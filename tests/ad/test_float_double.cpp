@@ -3,8 +3,8 @@
 // sum of products loses a few more, and sigmoid saturation can amplify it.
 #include <catch2/catch.hpp>
 
-#include "typegrad/ad/model.hpp"
-#include "typegrad/reference/gradcheck.hpp"
+#include "typegrad/autodiff/backprop.hpp"
+#include "typegrad/autodiff/gradcheck.hpp"
 #include "../support/gradient_check.hpp"
 
 using namespace typegrad;
@@ -16,14 +16,10 @@ TEMPLATE_TEST_CASE_SIG("float and double autodiff agree", "[ad][float]", ((std::
     D d{3};
     F f{3};
     // the same parameters in both: the double model's, rounded to float and back
-    d.for_each_layer([&]<std::size_t L>(auto& p) {
-        for (std::size_t k = 0; k < p.weights.size(); ++k) {
-            f.template weights<L>().data()[k] = static_cast<float>(p.weights.data()[k]);
-            p.weights.data()[k] = static_cast<double>(f.template weights<L>().data()[k]);
-        }
-        for (std::size_t k = 0; k < p.biases.size(); ++k) {
-            f.template biases<L>()[k] = static_cast<float>(p.biases[k]);
-            p.biases[k] = static_cast<double>(f.template biases<L>()[k]);
+    for_each_parameter_pair<typename D::composition>(d.parameters(), f.parameters(), [](auto, auto& pd, auto& pf) {
+        for (std::size_t k = 0; k < pd.size(); ++k) {
+            pf.data()[k] = static_cast<float>(pd.data()[k]);
+            pd.data()[k] = static_cast<double>(pf.data()[k]);
         }
     });
     Rng rng(4);
@@ -39,9 +35,9 @@ TEMPLATE_TEST_CASE_SIG("float and double autodiff agree", "[ad][float]", ((std::
     for (std::size_t i = 0; i < C; ++i) yf[i] = static_cast<float>(yd[i]);
     const auto gd = autodiff::backprop(d, xd, yd);
     const auto gf = autodiff::backprop(f, xf, yf);
-    gd.for_each_layer([&]<std::size_t L>(const auto& w, const auto& b, const auto& delta) {
-        CHECK(relative_error(w, gf.template weights<L>()) <= 1e-4);
-        CHECK(relative_error(b, gf.template biases<L>()) <= 1e-4);
-        CHECK(relative_error(delta, gf.template delta<L>()) <= 1e-4);
+    for_each_parameter_pair<typename D::composition>(gd.parameters(), gf.parameters(), [](auto ref, const auto& a, const auto& b) {
+        INFO(decltype(ref)::description());
+        CHECK(relative_error(a, b) <= 1e-4);
     });
+    gd.for_each_delta([&]<std::size_t L>(const auto& delta) { CHECK(relative_error(delta, gf.template delta<L>()) <= 1e-4); });
 }

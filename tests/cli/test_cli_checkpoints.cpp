@@ -212,7 +212,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
 
     // A double network saved by the library is on the menu too (train runs float only).
     Network<double, 784, 30, 10> net{3};
-    io::save_checkpoint(dir / "double.tgck", net, {5, {}});
+    io::save_checkpoint(dir / "double.tgck", net, {5, {}, "sgd", {}});
     const Result d = run_ok(dir, "eval --model double.tgck --test-limit 50");
     CHECK(d.out.find("784-30-10 sigmoid, quadratic cost, double, 5 epochs trained, 50 test") != std::string::npos);
     CHECK(d.out.find("trained with") == std::string::npos);  // no training note in that file
@@ -237,7 +237,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
     // Parameters that are not finite are not trained on.
     Network<float, 784, 30, 10> nan_net{3};
     nan_net.biases<0>()[0] = std::numeric_limits<float>::quiet_NaN();
-    io::save_checkpoint(dir / "nan.tgck", nan_net, {1, {}});
+    io::save_checkpoint(dir / "nan.tgck", nan_net, {1, {}, "sgd", {}});
     const Result n = run(dir, "train --resume nan.tgck --epochs 2" + quick);
     CHECK(n.code == 1);
     CHECK(n.err == "typegrad: error: --resume nan.tgck: a weight or bias is NaN or infinite (saved by a diverged run?)\n");
@@ -247,7 +247,7 @@ TEST_CASE("damaged checkpoints are refused with one line naming the damage", "[d
     WorkDir dir;
     run_ok(dir, "train --epochs 1 --save run.tgck" + quick);
     const Bytes good = read_bytes(dir / "run.tgck");
-    REQUIRE(good.size() == 95739);
+    REQUIRE(good.size() == 95786);  // version 2: 95739 bytes of version 1 + 47 (parameter sizes, optimizer)
 
     const auto refused = [&](const Bytes& bytes, const std::string& message) {
         write_bytes(dir / "bad.tgck", bytes);
@@ -273,9 +273,9 @@ TEST_CASE("damaged checkpoints are refused with one line naming the damage", "[d
     refused(Bytes(good.begin(), good.begin() + 6), "truncated: 6 bytes, inside the magic number");
     refused(Bytes(good.begin(), good.end() - 2), "truncated: the checksum after the payload is missing (2 of 4 bytes)");
     refused(Bytes{}, "the file is empty, not a typegrad checkpoint");
-    Bytes v2 = good;
-    v2[8] = 2;
-    refused(v2, "checkpoint version 2, this build reads version 1");
+    Bytes v3 = good;
+    v3[8] = 3;
+    refused(v3, "checkpoint version 3, this build reads versions 1 to 2");
     Bytes gzip = good;
     gzip[0] = 0x1f;
     gzip[1] = 0x8b;

@@ -1,5 +1,5 @@
 // A target of width 9 for a network with 10 outputs.
-#include <typegrad/ad/model.hpp>
+#include <typegrad/autodiff/backprop.hpp>
 
 int main() {
     typegrad::Network<double, 784, 30, 10> net{1};

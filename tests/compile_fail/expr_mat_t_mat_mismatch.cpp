@@ -8,5 +8,5 @@ constexpr Input<struct X_, 10, 4> X;
 #else
 constexpr Input<struct X_, 10, 5> X;
 #endif
-using Z = Node<MatTMatOp, std::remove_const_t<decltype(W)>, std::remove_const_t<decltype(X)>>::shape;
+using Z = Node<MatTVecOp, std::remove_const_t<decltype(W)>, std::remove_const_t<decltype(X)>>::shape;
 int main() { return static_cast<int>(Z::size()) - 30; }

@@ -72,7 +72,7 @@ std::string parse_error(const Bytes& bytes) {
 bool same_state(const train::TrainerState& a, const train::TrainerState& b) {
     return a.epochs_done == b.epochs_done && std::equal(std::begin(a.rng.words), std::end(a.rng.words), b.rng.words) &&
            std::bit_cast<std::uint64_t>(a.rng.spare) == std::bit_cast<std::uint64_t>(b.rng.spare) &&
-           a.rng.has_spare == b.rng.has_spare;
+           a.rng.has_spare == b.rng.has_spare && a.optimizer == b.optimizer && a.optimizer_state == b.optimizer_state;
 }
 
 /// Every parameter of a and b has the same bits.
@@ -85,7 +85,7 @@ bool same_parameters(const M& a, const M& b) {
 train::TrainerState some_state(std::size_t epochs) {
     Rng rng(77);
     rng.normal();  // leaves a spare deviate
-    return {epochs, rng.state()};
+    return {epochs, rng.state(), "sgd", {}};
 }
 
 data::Dataset tiny(std::size_t n, std::size_t width, std::size_t classes, std::uint64_t seed) {
@@ -169,7 +169,7 @@ TEST_CASE("the same model and state give the same bytes; the layout is as docume
     REQUIRE(a.size() > 40);
     CHECK(std::equal(a.begin(), a.begin() + 8, io::checkpoint_magic));
     CHECK(std::string(a.begin(), a.begin() + 8) == std::string("TGCKPT\r\n"));
-    CHECK(a[version_offset] == 1);
+    CHECK(a[version_offset] == 2);
     CHECK(a[version_offset + 1] == 0);
     CHECK(a[element_type_offset] == 5);
     CHECK(std::string(a.begin() + 16, a.begin() + 21) == "float");
@@ -227,12 +227,12 @@ TEST_CASE("files that are not checkpoints, or of another version", "[io][corrupt
 
     Bytes v7 = io::checkpoint_bytes(Small{1}, {}, "");
     put_u32(v7, version_offset, 7);
-    CHECK(parse_error(v7) == "x.tgck: checkpoint version 7, this build reads version 1");
+    CHECK(parse_error(v7) == "x.tgck: checkpoint version 7, this build reads versions 1 to 2");
     // A version-7 header written properly (its checksum right) is refused just the same.
     io::CheckpointHeader h = io::checkpoint_header<Small>();
     h.version = 7;
     CHECK(parse_error(io::serialize_checkpoint(h, io::checkpoint_payload(Small{1}))) ==
-          "x.tgck: checkpoint version 7, this build reads version 1");
+          "x.tgck: checkpoint version 7, this build reads versions 1 to 2");
 }
 
 TEST_CASE("lengths are checked against the bytes left before they are used", "[io][corrupt]") {
@@ -282,10 +282,47 @@ TEST_CASE("a well-formed file whose header does not fit its payload is refused",
           "x.tgck: invalid header: the positions of the layers with parameters do not fit the 4 layers");
 
     io::CheckpointHeader overflow = h;
-    overflow.widths = {std::uint64_t{1} << 40, std::uint64_t{1} << 40};
-    overflow.parameter_layers = {0};
+    overflow.parameter_sizes = {std::uint64_t{1} << 62, std::uint64_t{1} << 62, std::uint64_t{1} << 62, std::uint64_t{1} << 62};
     CHECK(parse_error(io::serialize_checkpoint(overflow, payload)) ==
+          "x.tgck: invalid header: a 9-5-3 float network has more than 2^64 bytes of parameters");
+
+    io::CheckpointHeader overflow_v1 = h;  // version 1: the sizes follow from the widths
+    overflow_v1.version = 1;
+    overflow_v1.widths = {std::uint64_t{1} << 40, std::uint64_t{1} << 40};
+    overflow_v1.parameter_layers = {0};
+    CHECK(parse_error(io::serialize_checkpoint(overflow_v1, payload)) ==
           "x.tgck: invalid header: a 1099511627776-1099511627776 float network has more than 2^64 bytes of parameters");
+
+    io::CheckpointHeader no_sizes = h;
+    no_sizes.parameter_sizes = {};
+    CHECK(parse_error(io::serialize_checkpoint(no_sizes, payload)) ==
+          "x.tgck: invalid header: the parameter tensors' sizes are missing or 0");
+
+    io::CheckpointHeader other_sizes = h;  // a layer of another kind with as many parameters
+    other_sizes.parameter_sizes = {5, 45, 3, 15};
+    CHECK(io::parse_checkpoint(io::serialize_checkpoint(other_sizes, payload), "x.tgck").header.parameter_sizes ==
+          std::vector<std::uint64_t>{5, 45, 3, 15});
+    Small net{2};
+    CHECK_THROWS_WITH(io::restore_checkpoint(io::parse_checkpoint(io::serialize_checkpoint(other_sizes, payload), "x.tgck"), net,
+                                             "x.tgck"),
+                      Catch::Contains("x.tgck: holds a 9-5-3 float network"));
+}
+
+TEST_CASE("a checkpoint of version 1 (written before layers had named parameters) still loads", "[io][format]") {
+    const Small net{5};
+    const auto state = some_state(4);
+    io::CheckpointHeader h = io::checkpoint_header<Small>(state, "old");
+    h.version = 1;  // the version 1 layout: no parameter sizes, no optimizer
+    const Bytes v1 = io::serialize_checkpoint(h, io::checkpoint_payload(net));
+    CHECK(v1.size() + 4 + 4 * 8 + 4 + 3 + 4 == io::checkpoint_bytes(net, state, "old").size());
+    const io::CheckpointImage image = io::parse_checkpoint(v1, "old.tgck");
+    CHECK(image.header.version == 1);
+    CHECK(image.header.parameter_sizes == std::vector<std::uint64_t>{45, 5, 15, 3});
+    CHECK(image.header.optimizer == "sgd");
+    Small loaded{9};
+    const train::TrainerState restored = io::restore_checkpoint(image, loaded, "old.tgck");
+    CHECK(same_parameters(net, loaded));
+    CHECK(same_state(restored, state));
 }
 
 TEST_CASE("random damage is always refused with a CheckpointError, never read out of bounds", "[io][corrupt]") {

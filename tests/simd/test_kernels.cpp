@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "typegrad/nn/functions.hpp"
+#include "typegrad/expr/functions.hpp"
 #include "typegrad/simd/kernels.hpp"
 #include "typegrad/util/random.hpp"
 
@@ -104,14 +104,14 @@ TEMPLATE_TEST_CASE("vectorised elementwise functions agree with the scalar rules
         for (std::size_t i = 0; i < n; ++i)
             REQUIRE(std::abs(y_v[i] - y_s[i]) <= tol * std::max<double>(1.0, std::abs(y_s[i])));
     };
-    check(fn::Sigmoid{});
-    check(fn::Tanh{});
-    check(fn::Relu{});
-    check(fn::Identity{});
+    check(expr::fn::Sigmoid{});
+    check(expr::fn::Tanh{});
+    check(expr::fn::Relu{});
+    check(expr::fn::Identity{});
     // the rules themselves
-    REQUIRE(fn::Sigmoid::value(0.0) == 0.5);
-    REQUIRE(fn::Sigmoid::derivative(0.0, 0.5) == 0.25);
-    REQUIRE(fn::Relu::derivative(-1.0, 0.0) == 0.0);
-    REQUIRE(fn::Relu::derivative(2.0, 2.0) == 1.0);
-    REQUIRE(fn::Tanh::derivative(0.3, std::tanh(0.3)) == Approx(1 - std::tanh(0.3) * std::tanh(0.3)));
+    REQUIRE(expr::fn::Sigmoid::value(0.0) == 0.5);
+    REQUIRE(expr::fn::Sigmoid::derivative(0.0, 0.5) == 0.25);
+    REQUIRE(expr::fn::Relu::derivative(-1.0, 0.0) == 0.0);
+    REQUIRE(expr::fn::Relu::derivative(2.0, 2.0) == 1.0);
+    REQUIRE(expr::fn::Tanh::derivative(0.3, std::tanh(0.3)) == Approx(1 - std::tanh(0.3) * std::tanh(0.3)));
 }

@@ -4,6 +4,10 @@
 #include <cmath>
 #include <cstddef>
 
+#include <catch2/catch.hpp>
+
+#include "typegrad/autodiff/gradcheck.hpp"
+#include "typegrad/nn/gradients.hpp"
 #include "typegrad/nn/model.hpp"
 #include "typegrad/util/random.hpp"
 
@@ -35,6 +39,29 @@ void random_example(Rng& rng, typename M::input_type& x, typename M::output_type
     for (auto& v : x) v = rng.uniform() < 0.35 ? 0.0 : rng.uniform();
     y.fill(0);
     y[rng.below(M::output_width)] = 1;
+}
+
+/// CHECKs every parameter gradient and every δ of a against b: relative_error ≤ tol (max norm
+/// per tensor), each named in the report.
+template <class M>
+void check_close(const Gradients<M>& a, const Gradients<M>& b, double tol) {
+    for_each_parameter_pair<typename M::composition>(a.parameters(), b.parameters(), [&](auto ref, const auto& x, const auto& y) {
+        INFO("∂J/∂ " << decltype(ref)::description());
+        CHECK(relative_error(x, y) <= tol);
+    });
+    a.for_each_delta([&]<std::size_t L>(const auto& d) {
+        INFO("δ of parameter layer " << L);
+        CHECK(relative_error(d, b.template delta<L>()) <= tol);
+    });
+}
+
+/// CHECKs every parameter of model a against b's: relative_error ≤ tol per tensor.
+template <class M>
+void check_close(const M& a, const M& b, double tol) {
+    for_each_parameter_pair<typename M::composition>(a.parameters(), b.parameters(), [&](auto ref, const auto& x, const auto& y) {
+        INFO(decltype(ref)::description());
+        CHECK(relative_error(x, y) <= tol);
+    });
 }
 
 }  // namespace typegrad::test

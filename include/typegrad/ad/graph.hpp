@@ -1,145 +1,190 @@
 // The graph of an expression type, computed at compile time: its nodes in topological order
-// (operands before the nodes that use them, each distinct node type once), which nodes lead to
-// a parameter, and for every (node, operand) edge whether it is the first to write that
-// operand's adjoint in the reverse sweep — so the sweep assigns there instead of zeroing
-// first and accumulating.
+// (operands before the nodes that use them, each distinct node type once), which nodes need an
+// adjoint, and for every (node, operand) edge whether it is the first to write that operand's
+// adjoint in the reverse sweep — so the sweep assigns there instead of zeroing first and
+// accumulating.
 //
 // Node identity is type identity: the same subexpression type reached twice is one node, its
 // value computed once and its adjoint the sum of both uses.
+//
+// Compile time: the order is a depth-first post-order whose visited set is a class deriving from
+// one empty tag per visited node, so "visited?" is one std::is_base_of (a compiler builtin) and
+// each node costs O(1) instantiations; index lookups go through an overload set (one deduction
+// each) instead of a linear search. The number of instantiations is linear in the nodes (it was
+// quadratic with hana::contains/append over a tuple).
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <tuple>
 #include <type_traits>
-
-#include <boost/hana/append.hpp>
-#include <boost/hana/contains.hpp>
-#include <boost/hana/fold_left.hpp>
-#include <boost/hana/tuple.hpp>
-#include <boost/hana/type.hpp>
+#include <utility>
 
 #include "typegrad/expr/node.hpp"
+#include "typegrad/expr/ops.hpp"
 
 namespace typegrad::ad {
-
-namespace hana = boost::hana;
 
 template <class... T>
 struct type_list {
     static constexpr std::size_t size = sizeof...(T);
 };
+/// Concatenation: type_list<A...>{} + type_list<B...>{} is type_list<A..., B...>{}.
+template <class... A, class... B>
+constexpr type_list<A..., B...> operator+(type_list<A...>, type_list<B...>) noexcept {
+    return {};
+}
 
 namespace detail {
 
-template <class E>
-struct operands {
-    using type = hana::tuple<>;
-};
-template <class Op, class... A>
-struct operands<expr::Node<Op, A...>> {
-    using type = hana::tuple<hana::type<A>...>;
-};
-
-// Depth-first post-order with a visited set: the topological order of a DAG of types.
-struct visit_fn {
-    template <class Visited, class N>
-    constexpr auto operator()(Visited visited, N node) const {
-        if constexpr (decltype(hana::contains(visited, node))::value) {
-            return visited;
-        } else {
-            using children = typename operands<typename N::type>::type;
-            auto after_children = hana::fold_left(children{}, visited, *this);
-            return hana::append(after_children, node);
-        }
-    }
+template <class N>
+struct tag {};
+/// The visited set and the order so far: derives from tag<N> for every N in Ns.
+template <class... Ns>
+struct visited : tag<Ns>... {
+    using list = type_list<Ns...>;
 };
 
-template <class Tuple>
-struct to_type_list;
-template <class... Ts>
-struct to_type_list<hana::tuple<Ts...>> {
-    using type = type_list<typename Ts::type...>;  // each Ts is a hana::type<N>
+template <class V, class N>
+struct append;
+template <class... Ns, class N>
+struct append<visited<Ns...>, N> {
+    using type = visited<Ns..., N>;
 };
+
+template <class V, class N>
+struct visit;
+template <class V, class... Cs>
+struct visit_all;
+template <class V>
+struct visit_all<V> {
+    using type = V;
+};
+template <class V, class C, class... Cs>
+struct visit_all<V, C, Cs...> {
+    using type = typename visit_all<typename visit<V, C>::type, Cs...>::type;
+};
+
+template <class V, class N, bool Seen = std::is_base_of_v<tag<N>, V>>
+struct visit_node {
+    using type = V;  // seen before
+};
+template <class V, class N>
+struct visit_node<V, N, false> {
+    using type = typename append<V, N>::type;  // a leaf, constant or adjoint
+};
+template <class V, class Op, class... A>
+struct visit_node<V, expr::Node<Op, A...>, false> {
+    using type = typename append<typename visit_all<V, A...>::type, expr::Node<Op, A...>>::type;
+};
+template <class V, class N>
+struct visit : visit_node<V, N> {};
 
 template <class Root>
-using topological_order_t =
-    typename to_type_list<decltype(visit_fn{}(hana::tuple<>{}, hana::type_c<Root>))>::type;
+using topological_order_t = typename visit<visited<>, Root>::type::list;
 
-template <class N, class... Ns>
-constexpr std::size_t index_in(type_list<Ns...>) {
-    constexpr bool same[] = {std::is_same_v<N, Ns>..., false};
-    for (std::size_t i = 0; i < sizeof...(Ns); ++i)
-        if (same[i]) return i;
-    return sizeof...(Ns);
+// index_of<N>: an overload per node, found by deduction.
+template <std::size_t I, class N>
+struct indexed {};
+template <class Is, class... Ns>
+struct index_map_impl;
+template <std::size_t... I, class... Ns>
+struct index_map_impl<std::index_sequence<I...>, Ns...> : indexed<I, Ns>... {};
+template <class List>
+struct index_map;
+template <class... Ns>
+struct index_map<type_list<Ns...>> {
+    using type = index_map_impl<std::index_sequence_for<Ns...>, Ns...>;
+};
+
+template <class N, std::size_t I>
+constexpr std::size_t index_from(const indexed<I, N>*) noexcept {
+    return I;
 }
+template <class N>
+constexpr std::size_t index_from(const void*) noexcept {
+    return ~std::size_t{0};
+}
+template <std::size_t I, class N>
+N node_from(const indexed<I, N>*);
+
+inline constexpr std::size_t max_arity = 4;
+inline constexpr std::size_t none = ~std::size_t{0};
 
 template <class N>
 struct arity : std::integral_constant<std::size_t, 0> {};
 template <class Op, class... A>
 struct arity<expr::Node<Op, A...>> : std::integral_constant<std::size_t, sizeof...(A)> {};
 
-inline constexpr std::size_t max_arity = 4;
-inline constexpr std::size_t none = ~std::size_t{0};
-
-template <class N, class List>
+template <class N, class Map>
 struct operand_indices {
     static constexpr std::array<std::size_t, max_arity> value{none, none, none, none};
+    static constexpr std::array<bool, max_arity> differentiable{};
 };
-template <class Op, class... A, class List>
-struct operand_indices<expr::Node<Op, A...>, List> {
+template <class Op, class... A, class Map>
+struct operand_indices<expr::Node<Op, A...>, Map> {
     static_assert(sizeof...(A) <= max_arity, "typegrad ops take at most four operands");
     static constexpr std::array<std::size_t, max_arity> value = [] {
         std::array<std::size_t, max_arity> r{none, none, none, none};
         std::size_t k = 0;
-        ((r[k++] = index_in<A>(List{})), ...);
+        ((r[k++] = index_from<A>(static_cast<const Map*>(nullptr))), ...);
         return r;
     }();
+    static constexpr std::array<bool, max_arity> differentiable = []<std::size_t... K>(std::index_sequence<K...>) {
+        return std::array<bool, max_arity>{expr::differentiates_operand_v<Op, K>...};
+    }(std::index_sequence_for<A...>{});
 };
 
-}  // namespace detail
-
-namespace detail {
-
-template <std::size_t I, class List>
-struct at;
-template <std::size_t I, class N, class... Ns>
-struct at<I, type_list<N, Ns...>> : at<I - 1, type_list<Ns...>> {};
-template <class N, class... Ns>
-struct at<0, type_list<N, Ns...>> {
-    using type = N;
-};
-
-template <class... Ns>
+template <class Map, class... Ns>
 constexpr auto operand_table(type_list<Ns...>) {
-    return std::array<std::array<std::size_t, max_arity>, sizeof...(Ns)>{operand_indices<Ns, type_list<Ns...>>::value...};
+    return std::array<std::array<std::size_t, max_arity>, sizeof...(Ns)>{operand_indices<Ns, Map>::value...};
+}
+template <class Map, class... Ns>
+constexpr auto differentiable_table(type_list<Ns...>) {
+    return std::array<std::array<bool, max_arity>, sizeof...(Ns)>{operand_indices<Ns, Map>::differentiable...};
 }
 
+/// needs_adjoint[i]: node i depends on a parameter and its adjoint reaches the root through
+/// differentiated edges (the target of a fused cost, the input x, constants: no).
 template <class... Ns>
-constexpr auto needs_adjoint_table(type_list<Ns...> list) {
-    constexpr auto ops = operand_table(type_list<Ns...>{});
-    std::array<bool, sizeof...(Ns)> r{expr::is_parameter_v<Ns>...};
-    (void)list;
-    for (std::size_t i = 0; i < sizeof...(Ns); ++i)  // operands come first: one pass suffices
+constexpr auto needs_adjoint_table(const std::array<std::array<std::size_t, max_arity>, sizeof...(Ns)>& ops,
+                                   const std::array<std::array<bool, max_arity>, sizeof...(Ns)>& diff) {
+    constexpr std::size_t n = sizeof...(Ns);
+    std::array<bool, n> depends{expr::is_parameter_v<Ns>...};
+    for (std::size_t i = 0; i < n; ++i)  // operands come first: one pass suffices
         for (std::size_t k = 0; k < max_arity; ++k)
-            if (ops[i][k] != none && r[ops[i][k]]) r[i] = true;
+            if (ops[i][k] != none && diff[i][k] && depends[ops[i][k]]) depends[i] = true;
+    std::array<bool, n> reached{};
+    if (n > 0) reached[n - 1] = true;
+    for (std::size_t i = n; i-- > 0;)  // users come later: one reverse pass suffices
+        if (reached[i])
+            for (std::size_t k = 0; k < max_arity; ++k)
+                if (ops[i][k] != none && diff[i][k]) reached[ops[i][k]] = true;
+    std::array<bool, n> r{};
+    for (std::size_t i = 0; i < n; ++i) r[i] = depends[i] && reached[i];
     return r;
 }
 
-template <class... Ns>
-constexpr auto first_write_table(type_list<Ns...>) {
-    constexpr std::size_t n = sizeof...(Ns);
-    constexpr auto ops = operand_table(type_list<Ns...>{});
-    std::array<std::array<bool, max_arity>, n> r{};
-    std::array<bool, n> written{};
-    for (std::size_t i = n; i-- > 0;)
+template <std::size_t N>
+constexpr auto first_write_table(const std::array<std::array<std::size_t, max_arity>, N>& ops,
+                                 const std::array<std::array<bool, max_arity>, N>& diff, const std::array<bool, N>& needs) {
+    std::array<std::array<bool, max_arity>, N> r{};
+    std::array<bool, N> written{};
+    for (std::size_t i = N; i-- > 0;) {
+        if (!needs[i]) continue;
         for (std::size_t k = 0; k < max_arity; ++k) {
             const std::size_t c = ops[i][k];
-            if (c == none) continue;
+            if (c == none || !diff[i][k] || !needs[c]) continue;
             r[i][k] = !written[c];
             written[c] = true;
         }
+    }
     return r;
+}
+
+template <class... Ns>
+constexpr auto leaf_table(type_list<Ns...>) {
+    return std::array<bool, sizeof...(Ns)>{expr::is_leaf_v<Ns>...};
 }
 
 }  // namespace detail
@@ -151,22 +196,32 @@ struct Graph {
     using nodes = detail::topological_order_t<Root>;
     static constexpr std::size_t size = nodes::size;
 
+private:
+    using map = typename detail::index_map<nodes>::type;
+
+public:
     /// The I-th node in topological order.
     template <std::size_t I>
-    using node_at = typename detail::at<I, nodes>::type;
+    using node_at = decltype(detail::node_from<I>(static_cast<const map*>(nullptr)));
 
     template <class N>
-    static constexpr std::size_t index_of = detail::index_in<N>(nodes{});
+    static constexpr std::size_t index_of = detail::index_from<N>(static_cast<const map*>(nullptr));
     template <class N>
     static constexpr bool contains = index_of<N> < size;
 
     /// operands[i][k]: the index of operand k of node i (none past its arity).
-    static constexpr auto operands = detail::operand_table(nodes{});
-    /// needs_adjoint[i]: node i is a parameter or depends on one.
-    static constexpr auto needs_adjoint = detail::needs_adjoint_table(nodes{});
+    static constexpr auto operands = detail::operand_table<map>(nodes{});
+    /// differentiable[i][k]: the op of node i differentiates through its operand k.
+    static constexpr auto differentiable = detail::differentiable_table<map>(nodes{});
+    /// needs_adjoint[i]: node i is a parameter or depends on one, and its adjoint reaches J.
+    static constexpr auto needs_adjoint = []<class... Ns>(type_list<Ns...>) {
+        return detail::needs_adjoint_table<Ns...>(operands, differentiable);
+    }(nodes{});
     /// first_write[i][k]: in the reverse sweep (i from size − 1 down to 0, operands k in
     /// order), edge (i, k) is the first to reach the adjoint of operand k of node i.
-    static constexpr auto first_write = detail::first_write_table(nodes{});
+    static constexpr auto first_write = detail::first_write_table<size>(operands, differentiable, needs_adjoint);
+    /// is_leaf[i]: node i is a leaf (bound to the caller's data).
+    static constexpr auto is_leaf = detail::leaf_table(nodes{});
 };
 
 }  // namespace typegrad::ad

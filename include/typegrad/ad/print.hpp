@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "typegrad/ad/graph.hpp"
+#include "typegrad/ad/rewrite.hpp"
 #include "typegrad/expr/node.hpp"
 #include "typegrad/expr/ops.hpp"
 #include "typegrad/util/text.hpp"
@@ -44,7 +45,7 @@ struct contributions_from<N, expr::Node<Op, A...>> {
     using P = expr::Node<Op, A...>;
     template <std::size_t... K>
     static auto of(std::index_sequence<K...>) -> typename concat<std::conditional_t<
-        std::is_same_v<N, std::tuple_element_t<K, std::tuple<A...>>>,
+        std::is_same_v<N, std::tuple_element_t<K, std::tuple<A...>>> && expr::differentiates_operand_v<Op, K>,
         type_list<typename Op::template vjp<K, P, expr::Adjoint<P>, A...>>, type_list<>>...>::type;
     using type = decltype(of(std::index_sequence_for<A...>{}));
 };
@@ -69,6 +70,21 @@ struct sum_of<type_list<C>> {
 template <class C, class D, class... Rest>
 struct sum_of<type_list<C, D, Rest...>> {
     using type = typename sum_of<type_list<expr::Node<expr::AddOp, C, D>, Rest...>>::type;
+};
+
+template <class G, class List>
+struct with_adjoint;
+template <class G, class... Ns>
+struct with_adjoint<G, type_list<Ns...>> {
+    using type = decltype((type_list<>{} + ... +
+                           std::conditional_t<G::needs_adjoint[G::template index_of<Ns>], type_list<Ns>, type_list<>>{}));
+};
+
+template <class List>
+struct first;
+template <class F, class... R>
+struct first<type_list<F, R...>> {
+    using type = F;
 };
 
 template <class E>
@@ -140,9 +156,12 @@ auto simplify_node() {
 
 /// Names given to intermediate nodes: a type_list of Named<Node, Name> (see ad/model.hpp).
 /// Name::name() names the node's value; Name::adjoint_name(), if present, its adjoint.
-template <class Root, class Names = type_list<>>
+template <class Expr, class Names = type_list<>>
 struct Derivation {
+    using Root = rewrite_t<Expr>;  // as the engine runs it (ad/rewrite.hpp)
     using graph = Graph<Root>;
+    /// The nodes whose adjoint the engine propagates (the others contribute nothing).
+    using adjoint_nodes = typename detail::with_adjoint<graph, typename graph::nodes>::type;
 
     template <class N>
     static constexpr auto named() {
@@ -150,7 +169,7 @@ struct Derivation {
             using found = typename detail::concat<std::conditional_t<std::is_same_v<typename Ns::node, N>, type_list<typename Ns::name>,
                                                              type_list<>>...>::type;
             if constexpr (found::size == 0) return std::type_identity<void>{};
-            else return std::type_identity<typename detail::at<0, found>::type>{};
+            else return std::type_identity<typename detail::first<found>::type>{};
         }(Names{});
     }
     template <class N>
@@ -168,7 +187,7 @@ struct Derivation {
     static auto adjoint_expansion() {
         if constexpr (std::is_same_v<N, Root>) return std::type_identity<expr::Const<1>>{};
         else {
-            using sum = typename detail::sum_of<typename detail::all_contributions<N, typename graph::nodes>::type>::type;
+            using sum = typename detail::sum_of<typename detail::all_contributions<N, adjoint_nodes>::type>::type;
             return expand<sum>();
         }
     }

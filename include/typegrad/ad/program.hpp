@@ -7,9 +7,11 @@
 //               the next (decided at compile time, see ad/graph.hpp).
 // There is no tape and no run-time graph: the sweep is a sequence of inlined kernel calls fixed
 // by the type. Leaves are bound to the caller's data by pointer (closure rule: the program
-// never owns inputs, parameters or gradients).
+// never owns inputs, parameters or gradients). The engine's rewrite rules (ad/rewrite.hpp) are
+// applied to Root first.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <string_view>
@@ -18,13 +20,24 @@
 #include <utility>
 
 #include "typegrad/ad/graph.hpp"
+#include "typegrad/ad/rewrite.hpp"
 #include "typegrad/expr/node.hpp"
 #include "typegrad/expr/ops.hpp"
-#include "typegrad/nn/gradients.hpp"
 #include "typegrad/simd/kernels.hpp"
 #include "typegrad/simd/row.hpp"
 
 namespace typegrad::ad {
+
+template <class T>
+concept Real = std::same_as<T, float> || std::same_as<T, double>;
+
+/// Whether a gradient evaluation overwrites the parameters' gradients or adds to them (summing
+/// over the examples of a batch).
+enum class Accumulate : bool { no = false, yes = true };
+
+/// What a program computes: values only (a forward pass, e.g. a prediction), or values and
+/// gradients (J must then be a scalar).
+enum class Sweep { forward, gradient };
 
 namespace detail {
 
@@ -35,6 +48,8 @@ struct alignas(64) Buffer {
 struct NoBuffer {};
 
 // --- bound elementwise evaluators: load<V>(i) gives element i (V = T or an xsimd batch) ----
+// at(start) gives the evaluator of the row that starts at element `start` of the result: an
+// operand of fewer elements (a bias over a batch) restarts every `size` elements.
 
 template <class T>
 struct BoundScalar {
@@ -43,14 +58,16 @@ struct BoundScalar {
     V load(std::size_t) const noexcept {
         return V(s);
     }
+    BoundScalar at(std::size_t) const noexcept { return *this; }
 };
-template <class T>
+template <class T, std::size_t Size>
 struct BoundPointer {
     const T* p;
     template <class V>
     V load(std::size_t i) const noexcept {
         return simd::load<V>(p + i);
     }
+    BoundPointer at(std::size_t start) const noexcept { return {p + start % Size}; }
 };
 template <class Op, class... B>
 struct BoundOp {
@@ -58,6 +75,9 @@ struct BoundOp {
     template <class V>
     V load(std::size_t i) const noexcept {
         return std::apply([i](const B&... b) { return Op::apply(b.template load<V>(i)...); }, operands);
+    }
+    BoundOp at(std::size_t start) const noexcept {
+        return std::apply([start](const B&... b) { return BoundOp{{b.at(start)...}}; }, operands);
     }
 };
 
@@ -70,7 +90,7 @@ BoundOp<Op, B...> make_bound_op(B... b) noexcept {
 /// the rest (the bounds are constants, so no empty tail loop is emitted — GCC 12 wrongly warns
 /// about those under -Waggressive-loop-optimizations).
 template <std::size_t N, class T, class B>
-void store_elementwise(T* dst, const B& e, bool assign) noexcept {
+void store_row(T* dst, const B& e, bool assign) noexcept {
     using V = simd::batch<T>;
     constexpr std::size_t S = simd::width_v<T>;
     constexpr std::size_t head = N / S * S;
@@ -88,17 +108,22 @@ void store_elementwise(T* dst, const B& e, bool assign) noexcept {
     });
 }
 
+/// dst[0, N) = e or += e, in rows of Row elements (Row divides N; Row < N when an operand is
+/// repeated along the leading extents).
+template <std::size_t N, std::size_t Row, class T, class B>
+void store_elementwise(T* dst, const B& e, bool assign) noexcept {
+    if constexpr (Row >= N) {
+        store_row<N>(dst, e, assign);
+    } else {
+        static_assert(N % Row == 0);
+        for (std::size_t start = 0; start < N; start += Row) store_row<Row>(dst + start, e.at(start), assign);
+    }
+}
+
 template <class E>
 inline constexpr bool has_storage_v = expr::is_node_v<E>;
 
-template <class Op>
-struct map_function {};
-template <class F>
-struct map_function<expr::MapOp<F>> {
-    using type = F;
-};
-template <class Op>
-inline constexpr bool is_map_v = requires { typename map_function<Op>::type; };
+inline constexpr std::size_t unbounded = ~std::size_t{0};
 
 }  // namespace detail
 
@@ -119,6 +144,11 @@ template <class T, class Tag, std::size_t... N>
 Binding<expr::Param<Tag, N...>, T> bind(expr::Param<Tag, N...>, const T* value, T* gradient) noexcept {
     return {value, gradient};
 }
+/// A parameter bound without a gradient: read as data (a forward pass).
+template <class T, class Tag, std::size_t... N>
+Binding<expr::Param<Tag, N...>, T> bind(expr::Param<Tag, N...>, const T* value) noexcept {
+    return {value, nullptr};
+}
 template <class Leaf, class C>
 auto bind(Leaf leaf, const C& value) noexcept -> decltype(bind(leaf, value.data())) {
     return bind(leaf, value.data());
@@ -128,25 +158,30 @@ auto bind(Leaf leaf, const C& value, D& gradient) noexcept -> decltype(bind(leaf
     return bind(leaf, value.data(), gradient.data());
 }
 
-template <Real T, expr::Expression Root>
+template <Real T, expr::Expression Expr, Sweep Mode = Sweep::gradient>
 class Program {
 public:
-    using graph = Graph<Root>;
+    /// The expression after the engine's rewrite rules.
+    using root = rewrite_t<Expr>;
+    using graph = Graph<root>;
     using nodes = typename graph::nodes;
     static constexpr std::size_t size = graph::size;
+    static constexpr bool differentiates = Mode == Sweep::gradient;
 
-    static_assert(expr::is_scalar_shape_v<typename Root::shape>,
+    static_assert(!differentiates || expr::is_scalar_shape_v<typename root::shape>,
                   "autodiff: the expression to differentiate (the cost J) must be a scalar; "
                   "wrap a vector in sum(...) or squared_norm(...)");
 
 private:
     template <class N>
+    static constexpr bool adjoint_stored = differentiates && detail::has_storage_v<N> &&
+                                           graph::needs_adjoint[graph::template index_of<N>];
+    template <class N>
     using value_buffer = std::conditional_t<detail::has_storage_v<N>, detail::Buffer<T, expr::size_v<typename N::shape>>,
                                             detail::NoBuffer>;
     template <class N>
     using adjoint_buffer =
-        std::conditional_t<detail::has_storage_v<N> && graph::needs_adjoint[graph::template index_of<N>],
-                           detail::Buffer<T, expr::size_v<typename N::shape>>, detail::NoBuffer>;
+        std::conditional_t<adjoint_stored<N>, detail::Buffer<T, expr::size_v<typename N::shape>>, detail::NoBuffer>;
     template <class... Ns>
     static auto workspace_of(type_list<Ns...>) -> std::tuple<value_buffer<Ns>..., adjoint_buffer<Ns>...>;
     using workspace_type = decltype(workspace_of(nodes{}));
@@ -161,17 +196,18 @@ public:
         (bind_one(b), ...);
     }
 
-    /// Evaluates every node; returns J.
+    /// Evaluates every node; returns the first element of the root (J for a cost).
     T forward() noexcept {
         forward_all(std::make_index_sequence<size>{});
-        return value_ptr<Root>()[0];
+        return value_ptr<root>()[0];
     }
 
     /// The reverse sweep: every parameter's gradient (overwritten, or added to with
     /// Accumulate::yes) and every intermediate adjoint. Requires forward() first.
     void backward(Accumulate acc = Accumulate::no) noexcept {
+        static_assert(differentiates, "backward(): this program was made for the forward sweep only (Sweep::forward)");
         if constexpr (graph::needs_adjoint[size - 1]) {
-            adjoint_ptr<Root>()[0] = T(1);  // ∂J/∂J
+            adjoint_ptr<root>()[0] = T(1);  // ∂J/∂J
             backward_all(std::make_index_sequence<size>{}, acc);
         }
     }
@@ -186,6 +222,7 @@ public:
     template <class N>
     const T* adjoint() const noexcept {
         static_assert(graph::template contains<N>, "adjoint<N>(): N is not a node of this expression");
+        static_assert(adjoint_stored<N> || expr::is_leaf_v<N>, "adjoint<N>(): N has no adjoint (nothing it depends on is differentiated)");
         return const_cast<Program*>(this)->template adjoint_ptr<N>();
     }
 
@@ -216,6 +253,21 @@ private:
 
     // --- evaluation of (derived) expressions ----------------------------------------------
 
+    // The length of the rows an elementwise expression is evaluated in: the size of its
+    // smallest non-scalar operand (a bias repeated over a batch), unbounded for a scalar.
+    template <class E>
+    static constexpr std::size_t row_length() {
+        using S = typename E::shape;
+        if constexpr (expr::is_scalar_shape_v<S>) return detail::unbounded;
+        else if constexpr (expr::is_node_v<E> && !graph::template contains<E>) {
+            if constexpr (expr::ReductionOp<typename E::op>) return detail::unbounded;
+            else
+                return []<class Op, class... A>(expr::Node<Op, A...>*) {
+                    return std::min({detail::unbounded, row_length<A>()...});
+                }(static_cast<E*>(nullptr));
+        } else return expr::size_v<S>;
+    }
+
     template <class E>
     auto bound() noexcept {
         using S = typename E::shape;
@@ -223,10 +275,10 @@ private:
             return detail::BoundScalar<T>{T(E::num) / T(E::den)};
         } else if constexpr (expr::is_adjoint_v<E>) {
             if constexpr (expr::is_scalar_shape_v<S>) return detail::BoundScalar<T>{adjoint_ptr<typename E::node>()[0]};
-            else return detail::BoundPointer<T>{adjoint_ptr<typename E::node>()};
+            else return detail::BoundPointer<T, expr::size_v<S>>{adjoint_ptr<typename E::node>()};
         } else if constexpr (graph::template contains<E>) {  // a node's stored value, or a leaf
             if constexpr (expr::is_scalar_shape_v<S>) return detail::BoundScalar<T>{value_ptr<E>()[0]};
-            else return detail::BoundPointer<T>{value_ptr<E>()};
+            else return detail::BoundPointer<T, expr::size_v<S>>{value_ptr<E>()};
         } else {
             return bound_new(static_cast<E*>(nullptr));
         }
@@ -252,6 +304,8 @@ private:
     }
     template <class Op, class A0, class... A>
     T reduce() noexcept {
+        static_assert(((std::is_same_v<typename A::shape, typename A0::shape> || expr::is_scalar_shape_v<typename A::shape>) && ...),
+                      "autodiff: the operands of a reduction must have one shape");
         constexpr std::size_t n = expr::size_v<typename A0::shape>;
         auto b0 = bound<A0>();
         auto bs = std::make_tuple(this->template bound<A>()...);
@@ -283,10 +337,10 @@ private:
             if constexpr (expr::AccumulatingKernelOp<Op>) {
                 kernel_into(static_cast<E*>(nullptr), dst, assign);
             } else {
-                detail::store_elementwise<N>(dst, bound<E>(), assign);
+                detail::store_elementwise<N, row_length<E>()>(dst, bound<E>(), assign);
             }
         } else {
-            detail::store_elementwise<N>(dst, bound<E>(), assign);
+            detail::store_elementwise<N, row_length<E>()>(dst, bound<E>(), assign);
         }
     }
 
@@ -312,27 +366,29 @@ private:
         using N = expr::Node<Op, A...>;
         T* out = value_ptr<N>();
         if constexpr (expr::ElementwiseOp<Op>) {
-            if constexpr (detail::is_map_v<Op>)
-                map_kernel<Op, A...>(out);  // the same vectorised kernel as the reference
+            if constexpr (requires { typename Op::function; } && sizeof...(A) == 1)
+                map_kernel<typename Op::function, A...>(out);  // the same vectorised kernel as the reference
             else
-                detail::store_elementwise<expr::size_v<typename N::shape>>(out, make_bound_op<Op, A...>(), true);
+                detail::store_elementwise<expr::size_v<typename N::shape>, std::min({detail::unbounded, row_length<A>()...})>(
+                    out, make_bound_op<Op, A...>(), true);
         } else if constexpr (expr::ReductionOp<Op>) {
             out[0] = reduce<Op, A...>();
         } else {
             Op::template compute<A...>(out, address<A>()...);
         }
     }
-    template <class Op, class A>
+    // Row by row along the last extent, so that an element gets the same bits whether it is
+    // computed for one example or in a batch (a vectorised exp and the scalar one of a row's
+    // tail differ in the last place).
+    template <class F, class A>
     void map_kernel(T* out) noexcept {
-        using F = typename detail::map_function<Op>::type;
         using S = typename A::shape;
-        if constexpr (expr::shape_traits<S>::rank == 2) {
-            // row by row, so that each example is computed exactly as on the per-example path
-            constexpr std::size_t rows = S::template get<0>(), cols = S::template get<1>();
-            const T* in = address<A>();
-            for (std::size_t r = 0; r < rows; ++r) simd::map<F, cols>(in + r * cols, out + r * cols);
+        const T* in = address<A>();
+        if constexpr (expr::rank_v<S> <= 1) {
+            simd::map<F, expr::size_v<S>>(in, out);
         } else {
-            simd::map<F, expr::size_v<S>>(address<A>(), out);
+            constexpr std::size_t cols = expr::detail::last_v<S>, rows = expr::size_v<S> / cols;
+            for (std::size_t r = 0; r < rows; ++r) simd::map<F, cols>(in + r * cols, out + r * cols);
         }
     }
 
@@ -344,6 +400,9 @@ private:
     template <class Op, class... A>
     void reverse(expr::Node<Op, A...>* node, Accumulate acc) noexcept {
         constexpr std::size_t i = graph::template index_of<expr::Node<Op, A...>>;
+        static_assert(expr::DifferentiableOp<Op, A...>,
+                      "autodiff: this op is not a DifferentiableOp: it has no local derivative rule (vjp<I, …>) for an "
+                      "operand it differentiates (see docs/design.md, 'How an op declares its local rule')");
         propagate_all<i, Op, A...>(node, acc, std::index_sequence_for<A...>{});
     }
     template <std::size_t I, class Op, class... A, std::size_t... K>
@@ -354,9 +413,7 @@ private:
     void propagate(expr::Node<Op, A...>*, Accumulate acc) noexcept {
         using N = expr::Node<Op, A...>;
         using C = std::tuple_element_t<K, std::tuple<A...>>;
-        if constexpr (graph::needs_adjoint[graph::template index_of<C>]) {
-            static_assert(requires { typename Op::template vjp<K, N, expr::Adjoint<N>, A...>; },
-                          "autodiff: this op has no local derivative rule (vjp) for this operand");
+        if constexpr (graph::differentiable[I][K] && graph::needs_adjoint[graph::template index_of<C>]) {
             using contribution = typename Op::template vjp<K, N, expr::Adjoint<N>, A...>;
             constexpr bool first = graph::first_write[I][K];
             const bool assign = first && !(expr::is_parameter_v<C> && acc == Accumulate::yes);
@@ -369,15 +426,42 @@ private:
     T* leaf_gradients_[size] = {};
 };
 
-/// J and its gradient in one call: binds the leaves, runs forward and backward, writes every
-/// parameter's gradient into its binding. Allocates a workspace; reuse a Program to avoid that.
+namespace detail {
+template <class Leaf, class... Bound>
+inline constexpr bool is_bound_v = (std::is_same_v<Leaf, Bound> || ...);
+
+// The one place an unbound leaf is reported: names it ('leaf_is_bound<Leaf<…, tag, …>, …>').
+template <class Leaf, bool Bound>
+struct leaf_is_bound {
+    static_assert(Bound,
+                  "ad::gradient(J, bindings...): a leaf of J is not bound; bind every input and parameter "
+                  "(see 'leaf_is_bound<leaf, false>' below)");
+    static constexpr bool value = Bound;
+};
+template <class G, class... Bound>
+constexpr bool all_leaves_bound() {
+    return []<class... Ns>(type_list<Ns...>) {
+        return (leaf_is_bound<Ns, !expr::is_leaf_v<Ns> || is_bound_v<Ns, Bound...>>::value && ...);
+    }(typename G::nodes{});
+}
+}  // namespace detail
+
+/// J and its gradient in one call: binds the leaves (every leaf of J must be bound), runs
+/// forward and backward, writes every parameter's gradient into its binding. Allocates a
+/// workspace; reuse a Program to avoid that.
 template <Real T, expr::Expression Root, class... Leaves>
 T gradient(Root, const Binding<Leaves, T>&... bindings) {
-    Program<T, Root> p;
-    p.bind_all(bindings...);
-    const T j = p.forward();
-    p.backward();
-    return j;
+    using P = Program<T, Root>;
+    constexpr bool complete = detail::all_leaves_bound<typename P::graph, Leaves...>();
+    if constexpr (!complete) {
+        return T(0);
+    } else {
+        P p;
+        p.bind_all(bindings...);
+        const T j = p.forward();
+        p.backward();
+        return j;
+    }
 }
 
 }  // namespace typegrad::ad

@@ -4,30 +4,24 @@
 //
 // Closure rule: nodes are empty, so expressions are passed and stored by value at no cost; all
 // data is bound by pointer at evaluation time (see ad/program.hpp), never owned by a node.
+//
+// Shapes: a batch is the leading extent. The same op serves one example (a Shape<30> node) and
+// a batch of them (a Shape<10, 30> node); there is no second family of batched ops.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
-#include <xtensor/xshape.hpp>
+#include "typegrad/tensor/tensor.hpp"
 
 namespace typegrad::expr {
 
-template <std::size_t... N>
-using Shape = xt::fixed_shape<N...>;
-
-template <class S>
-struct shape_traits;
-template <std::size_t... N>
-struct shape_traits<xt::fixed_shape<N...>> {
-    static constexpr std::size_t rank = sizeof...(N);
-    static constexpr std::size_t size = (std::size_t{1} * ... * N);
-};
-template <class S>
-inline constexpr std::size_t size_v = shape_traits<S>::size;
-template <class S>
-inline constexpr bool is_scalar_shape_v = shape_traits<S>::rank == 0;
+using typegrad::is_scalar_shape_v;
+using typegrad::rank_v;
+using typegrad::Shape;
+using typegrad::shape_traits;
+using typegrad::size_v;
 
 /// What a leaf stands for: data that is differentiated (a parameter) or not (an input, a target).
 enum class Role { input, parameter };
@@ -47,6 +41,16 @@ using Input = Leaf<Role::input, Tag, N...>;
 /// Data that is differentiated: Param<struct W_, 784, 30>.
 template <class Tag, std::size_t... N>
 using Param = Leaf<Role::parameter, Tag, N...>;
+
+/// A leaf of role R, tag Tag and shape S (a Shape<N...> type rather than the extents).
+template <Role R, class Tag, class S>
+struct leaf_of_shape;
+template <Role R, class Tag, std::size_t... N>
+struct leaf_of_shape<R, Tag, Shape<N...>> {
+    using type = Leaf<R, Tag, N...>;
+};
+template <Role R, class Tag, class S>
+using leaf_of_shape_t = typename leaf_of_shape<R, Tag, S>::type;
 
 /// An exact rational constant, a scalar: Const<1, 2> is ½.
 template <std::intmax_t Num, std::intmax_t Den = 1>

@@ -25,26 +25,11 @@
 #include "typegrad/io/checkpoint_file.hpp"
 #include "typegrad/nn/layers.hpp"
 #include "typegrad/nn/model.hpp"
-#include "typegrad/train/sgd.hpp"
+#include "typegrad/train/state.hpp"
 
 namespace typegrad::io {
 
 namespace detail {
-
-template <class Layer>
-struct layer_name;
-template <std::size_t Out, std::size_t In>
-struct layer_name<Dense<Out, In>> {
-    static std::string get() { return "dense<" + std::to_string(Out) + ">"; }
-};
-template <class F>
-struct layer_name<Activation<F>> {
-    static std::string get() { return std::string(F::name); }
-};
-template <>
-struct layer_name<Softmax> {
-    static std::string get() { return "softmax"; }
-};
 
 template <class T>
 using unsigned_of = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
@@ -72,15 +57,7 @@ std::string element_type_name() {
     return std::is_same_v<typename M::value_type, float> ? "float" : "double";
 }
 
-/// The layers of a composition as text: "input<784> | dense<30> | σ | dense<10> | σ".
-template <class S>
-std::string layers_description() {
-    std::string s = "input<" + std::to_string(S::input_width) + ">";
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-        ((s += " | ", s += detail::layer_name<std::tuple_element_t<K, typename S::layers>>::get()), ...);
-    }(std::make_index_sequence<S::depth>{});
-    return s;
-}
+using typegrad::layers_description;
 
 /// The header that a checkpoint of a model of type M with this trainer state has
 /// (payload_bytes included). `training` is free text kept in the file (e.g. the options).
@@ -98,19 +75,22 @@ CheckpointHeader checkpoint_header(const train::TrainerState& state = {}, std::s
     h.training = std::move(training);
     h.epochs_done = state.epochs_done;
     h.rng = state.rng;
+    for_each_parameter_ref<S, typename M::value_type>([&](auto ref) { h.parameter_sizes.push_back(decltype(ref)::size); });
+    h.optimizer = state.optimizer;
+    h.optimizer_state = state.optimizer_state;
     h.payload_bytes = M::parameter_count * sizeof(typename M::value_type);
     return h;
 }
 
-/// The parameters as checkpoint payload bytes: layer by layer, W then b, little-endian.
+/// The parameters as checkpoint payload bytes: tensor by tensor in the parameter visitor's order
+/// (a dense layer: W then b), little-endian.
 template <AnyModel M>
 std::vector<unsigned char> checkpoint_payload(const M& net) {
     using T = typename M::value_type;
     std::vector<unsigned char> bytes(M::parameter_count * sizeof(T));
     unsigned char* out = bytes.data();
-    net.for_each_layer([&]<std::size_t L>(const auto& p) {
-        for (auto v : p.weights) detail::put<T>(out, v);
-        for (auto v : p.biases) detail::put<T>(out, v);
+    net.for_each_parameter([&](auto, const auto& t) {
+        for (auto v : t) detail::put<T>(out, v);
     });
     return bytes;
 }
@@ -149,11 +129,11 @@ train::TrainerState restore_checkpoint(const CheckpointImage& image, M& net, con
     if (image.header.epochs_done > std::numeric_limits<std::size_t>::max())
         throw CheckpointError(what + ": " + std::to_string(image.header.epochs_done) + " epochs do not fit size_t");
     const unsigned char* in = image.payload.data();
-    net.for_each_layer([&]<std::size_t L>(auto& p) {
-        for (auto& v : p.weights) v = detail::get<T>(in);
-        for (auto& v : p.biases) v = detail::get<T>(in);
+    net.for_each_parameter([&](auto, auto& t) {
+        for (auto& v : t) v = detail::get<T>(in);
     });
-    return {static_cast<std::size_t>(image.header.epochs_done), image.header.rng};
+    return {static_cast<std::size_t>(image.header.epochs_done), image.header.rng, image.header.optimizer,
+            image.header.optimizer_state};
 }
 
 /// Reads a checkpoint into net (which must have exactly the type it was saved from) and returns

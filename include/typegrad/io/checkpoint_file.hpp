@@ -3,7 +3,7 @@
 // parameters, and a CRC-32 over both. Loading checks everything before anything is used;
 // writing is atomic (temporary file, fsync, rename, fsync of the directory).
 //
-// Version 1, byte by byte. Integers are little-endian and unsigned; a "string" is a u32 byte
+// Version 2 (version 1 files load too), byte by byte. Integers are little-endian and unsigned; a "string" is a u32 byte
 // count followed by that many bytes (UTF-8, no terminator); a "list" is a u32 count followed by
 // that many u64.
 //
@@ -19,9 +19,13 @@
 //              4 × u64   the shuffling generator's words (xoshiro256**)
 //              u64       its spare normal deviate (IEEE 754 binary64 bits)
 //              u8        whether the spare is valid (0 or 1)
+//   (version 2) list      element count of every parameter tensor, in payload order
+//   (version 2) string    optimizer name, e.g. "sgd"
+//   (version 2) string    optimizer state (its own bytes; empty for SGD)
 //              u64       payload byte count P
-//              P bytes   payload: every parameter layer in order, its weights W (fan_in × fan_out,
-//                        row by row) then its biases b; IEEE 754 binary32/binary64, little-endian
+//              P bytes   payload: every parameter tensor of every layer in order (a dense layer:
+//                        its weights W, fan_in × fan_out row by row, then its biases b);
+//                        IEEE 754 binary32/binary64, little-endian
 //              u32       CRC-32 (zlib's crc32, ISO-HDLC) of every byte before it
 //
 // Nothing in the file depends on time, host or path: the same model and state give the same
@@ -47,7 +51,7 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-inline constexpr std::uint32_t checkpoint_version = 1;
+inline constexpr std::uint32_t checkpoint_version = 2;
 
 /// What a checkpoint says about itself.
 struct CheckpointHeader {
@@ -60,12 +64,15 @@ struct CheckpointHeader {
     std::string training;              // how it was trained (free text, e.g. the CLI's options); not checked on load
     std::uint64_t epochs_done = 0;
     Rng::State rng{};                  // the trainer's shuffling generator
+    std::vector<std::uint64_t> parameter_sizes;  // elements of every parameter tensor, in payload order
+    std::string optimizer = "sgd";     // the optimizer's name (Optimizer::name)
+    std::vector<unsigned char> optimizer_state;  // its state (Optimizer::state())
     std::uint64_t payload_bytes = 0;
 };
 
 struct CheckpointImage {
     CheckpointHeader header;
-    std::vector<unsigned char> payload;  // the parameters, layer by layer: W then b, little-endian IEEE 754
+    std::vector<unsigned char> payload;  // the parameters, tensor by tensor, little-endian IEEE 754
 };
 
 inline constexpr unsigned char checkpoint_magic[8] = {'T', 'G', 'C', 'K', 'P', 'T', '\r', '\n'};

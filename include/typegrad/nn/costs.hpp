@@ -1,12 +1,16 @@
-// Costs C(a, y) of one example. Each gives its value and, for the hand-written reference only,
-// its gradient ∂C/∂a written out by hand; the autodiff engine derives that from the cost's
-// expression instead (see ad/).
+// Costs C(a, y) of one example (summed over the examples of a batch). Each gives its textbook
+// expression, which the autodiff engine differentiates (and, for cross-entropy after a sigmoid
+// and log-likelihood after a softmax, rewrites into a stable fused form: ad/rewrite.hpp); and,
+// for the hand-written reference only, its value and gradient ∂C/∂a written out by hand, plus
+// the value from the output layer's pre-activation z where the textbook pairs them.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <string_view>
 
+#include "typegrad/expr/functions.hpp"
 #include "typegrad/expr/node.hpp"
 #include "typegrad/expr/ops.hpp"
 
@@ -39,9 +43,9 @@ struct CrossEntropy {
     using expression = expr::Node<
         expr::NegOp,
         expr::Node<expr::SumOp,
-                   expr::Node<expr::AddOp, expr::Node<expr::MulOp, Y, expr::Node<expr::MapOp<fn::Log>, A>>,
+                   expr::Node<expr::AddOp, expr::Node<expr::MulOp, Y, expr::Node<expr::MapOp<expr::fn::Log>, A>>,
                               expr::Node<expr::MulOp, expr::Node<expr::SubOp, expr::Const<1>, Y>,
-                                         expr::Node<expr::MapOp<fn::Log>, expr::Node<expr::SubOp, expr::Const<1>, A>>>>>>;
+                                         expr::Node<expr::MapOp<expr::fn::Log>, expr::Node<expr::SubOp, expr::Const<1>, A>>>>>>;
     template <class T, std::size_t N>
     static T value(const T* a, const T* y) noexcept {
         T s = 0;
@@ -52,6 +56,13 @@ struct CrossEntropy {
     static void gradient(const T* a, const T* y, T* g) noexcept {
         for (std::size_t i = 0; i < N; ++i) g[i] = (a[i] - y[i]) / (a[i] * (1 - a[i]));
     }
+    /// C for a = σ(z), from z: Σ [max(z, 0) − z y + ln(1 + e^−|z|)], finite for any finite z.
+    template <class T, std::size_t N>
+    static T value_from_logits(const T* z, const T* y) noexcept {
+        T s = 0;
+        for (std::size_t i = 0; i < N; ++i) s += std::max(z[i], T(0)) - z[i] * y[i] + std::log1p(std::exp(-std::abs(z[i])));
+        return s;
+    }
 };
 
 /// Negative log-likelihood of a probability vector (after a softmax): C = −Σ y ln a,
@@ -61,7 +72,7 @@ struct LogLikelihood {
     /// J = −Σ y ⊙ ln a
     template <class A, class Y>
     using expression =
-        expr::Node<expr::NegOp, expr::Node<expr::SumOp, expr::Node<expr::MulOp, Y, expr::Node<expr::MapOp<fn::Log>, A>>>>;
+        expr::Node<expr::NegOp, expr::Node<expr::SumOp, expr::Node<expr::MulOp, Y, expr::Node<expr::MapOp<expr::fn::Log>, A>>>>;
     template <class T, std::size_t N>
     static T value(const T* a, const T* y) noexcept {
         T s = 0;
@@ -71,6 +82,18 @@ struct LogLikelihood {
     template <class T, std::size_t N>
     static void gradient(const T* a, const T* y, T* g) noexcept {
         for (std::size_t i = 0; i < N; ++i) g[i] = -y[i] / a[i];
+    }
+    /// C for a = softmax(z), from z: −Σ yᵢ (zᵢ − ln Σⱼ e^zⱼ), finite for any finite z.
+    template <class T, std::size_t N>
+    static T value_from_logits(const T* z, const T* y) noexcept {
+        const T m = *std::max_element(z, z + N);
+        T s = 0;
+        for (std::size_t i = 0; i < N; ++i) s += std::exp(z[i] - m);
+        const T lse = m + std::log(s);
+        T c = 0;
+        for (std::size_t i = 0; i < N; ++i)
+            if (y[i] != T(0)) c -= y[i] * (z[i] - lse);
+        return c;
     }
 };
 

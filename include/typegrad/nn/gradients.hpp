@@ -1,6 +1,6 @@
-// The gradient of a model's cost for one example (or summed over a batch): ∂J/∂Wᴸ, ∂J/∂bᴸ
-// and δᴸ = ∂J/∂zᴸ for every layer with parameters. The reference and the autodiff engine
-// both fill this one type.
+// The gradient of a model's cost for one example (or summed over a batch): ∂J/∂p for every
+// parameter p of every layer, and δᴸ = ∂J/∂(output of parameter layer L) — for a dense layer,
+// ∂J/∂zᴸ. The reference and the autodiff engine both fill this one type.
 #pragma once
 
 #include <cstddef>
@@ -9,30 +9,31 @@
 #include <utility>
 
 #include "typegrad/nn/model.hpp"
+#include "typegrad/nn/parameters.hpp"
 
 namespace typegrad {
 
 template <AnyModel M>
 class Gradients {
     using T = typename M::value_type;
-
-    template <std::size_t L>
-    struct Layer {
-        typename M::template weights_type<L> weights;
-        typename M::template biases_type<L> biases;
-        typename M::template biases_type<L> delta;
-    };
+    using S = typename M::composition;
+    using parameters_type = typename M::parameters_type;
     template <std::size_t... L>
-    static auto storage_of(std::index_sequence<L...>) -> std::tuple<Layer<L>...>;
-    using storage_type = decltype(storage_of(std::make_index_sequence<M::layers>{}));
+    static auto deltas_of(std::index_sequence<L...>)
+        -> std::tuple<Tensor<T, typename S::template shape_at<S::parameter_positions[L] + 1>>...>;
+    using deltas_type = decltype(deltas_of(std::make_index_sequence<M::layers>{}));
+    struct Storage {
+        parameters_type parameters;
+        deltas_type deltas;
+    };
 
 public:
     using model_type = M;
     using value_type = T;
 
     /// All zeros. Storage is on the heap, allocated here once.
-    Gradients() : g_(std::make_unique<storage_type>()) { zero(); }
-    Gradients(const Gradients& o) : g_(std::make_unique<storage_type>(*o.g_)) {}
+    Gradients() : g_(std::make_unique<Storage>()) { zero(); }
+    Gradients(const Gradients& o) : g_(std::make_unique<Storage>(*o.g_)) {}
     Gradients(Gradients&&) noexcept = default;
     Gradients& operator=(const Gradients& o) {
         if (this != &o) *g_ = *o.g_;
@@ -41,49 +42,80 @@ public:
     Gradients& operator=(Gradients&&) noexcept = default;
     ~Gradients() = default;
 
+    /// ∂J/∂(parameter Name of layer L).
+    template <std::size_t L, fixed_string Name>
+    auto& parameter() noexcept {
+        using Set = typename M::template layer_parameters_type<M::template position<L>>;
+        if constexpr (detail::layer_has_parameter<Set, Name>::value) {  // else reported there, once
+            return std::get<M::template position<L>>(g_->parameters).template get<Name>();
+        } else {
+            static Tensor<T, Shape<1>> none{};
+            return none;
+        }
+    }
+    template <std::size_t L, fixed_string Name>
+    const auto& parameter() const noexcept {
+        using Set = typename M::template layer_parameters_type<M::template position<L>>;
+        if constexpr (detail::layer_has_parameter<Set, Name>::value) {  // else reported there, once
+            return std::get<M::template position<L>>(g_->parameters).template get<Name>();
+        } else {
+            static Tensor<T, Shape<1>> none{};
+            return none;
+        }
+    }
     /// ∂J/∂Wᴸ = aᴸ⁻¹ δᴸᵀ, shape (n_in, n_out).
     template <std::size_t L>
-    auto& weights() noexcept { return std::get<L>(*g_).weights; }
+    auto& weights() noexcept { return parameter<L, "W">(); }
     template <std::size_t L>
-    const auto& weights() const noexcept { return std::get<L>(*g_).weights; }
+    const auto& weights() const noexcept { return parameter<L, "W">(); }
     /// ∂J/∂bᴸ = δᴸ (summed over the examples of a batch).
     template <std::size_t L>
-    auto& biases() noexcept { return std::get<L>(*g_).biases; }
+    auto& biases() noexcept { return parameter<L, "b">(); }
     template <std::size_t L>
-    const auto& biases() const noexcept { return std::get<L>(*g_).biases; }
-    /// δᴸ = ∂J/∂zᴸ of the last example.
+    const auto& biases() const noexcept { return parameter<L, "b">(); }
+    /// δᴸ = ∂J/∂(output of parameter layer L), of the last example.
     template <std::size_t L>
-    auto& delta() noexcept { return std::get<L>(*g_).delta; }
+    auto& delta() noexcept { return std::get<detail::parameter_layer_exists<L, M::layers>::value>(g_->deltas); }
     template <std::size_t L>
-    const auto& delta() const noexcept { return std::get<L>(*g_).delta; }
+    const auto& delta() const noexcept { return std::get<detail::parameter_layer_exists<L, M::layers>::value>(g_->deltas); }
+
+    /// The gradients of every layer, as the model holds its parameters.
+    parameters_type& parameters() noexcept { return g_->parameters; }
+    const parameters_type& parameters() const noexcept { return g_->parameters; }
+
+    /// Calls f(ref, gradient tensor) for every parameter, as Model::for_each_parameter.
+    template <class F>
+    void for_each_parameter(F&& f) {
+        for_each_parameter_in<S>(g_->parameters, f);
+    }
+    template <class F>
+    void for_each_parameter(F&& f) const {
+        for_each_parameter_in<S>(g_->parameters, f);
+    }
+    /// Calls f.template operator()<L>(δᴸ) for every parameter layer.
+    template <class F>
+    void for_each_delta(F&& f) const {
+        [&]<std::size_t... L>(std::index_sequence<L...>) { (f.template operator()<L>(std::get<L>(g_->deltas)), ...); }(
+            std::make_index_sequence<M::layers>{});
+    }
 
     void zero() noexcept {
-        for_each_layer([]<std::size_t L>(auto& w, auto& b, auto& d) {
-            w.fill(T(0));
-            b.fill(T(0));
-            d.fill(T(0));
-        });
-    }
-
-    /// Calls f.template operator()<L>(weights, biases, delta) for every layer.
-    template <class F>
-    void for_each_layer(F&& f) {
-        [&]<std::size_t... L>(std::index_sequence<L...>) {
-            (f.template operator()<L>(weights<L>(), biases<L>(), delta<L>()), ...);
-        }(std::make_index_sequence<M::layers>{});
-    }
-    template <class F>
-    void for_each_layer(F&& f) const {
-        [&]<std::size_t... L>(std::index_sequence<L...>) {
-            (f.template operator()<L>(weights<L>(), biases<L>(), delta<L>()), ...);
-        }(std::make_index_sequence<M::layers>{});
+        for_each_parameter([](auto, auto& t) { t.fill(T(0)); });
+        std::apply([](auto&... d) { (d.fill(T(0)), ...); }, g_->deltas);
     }
 
 private:
-    std::unique_ptr<storage_type> g_;
+    std::unique_ptr<Storage> g_;
 };
 
-/// Whether a gradient evaluation overwrites ∂W, ∂b or adds to them (summing over a batch).
-enum class Accumulate : bool { no = false, yes = true };
+/// Calls f(ref, parameter tensor, gradient tensor) for every parameter of net, in order.
+template <AnyModel M, class F>
+void for_each_parameter(M& net, Gradients<std::remove_const_t<M>>& g, F&& f) {
+    for_each_parameter_pair<typename M::composition>(net.parameters(), g.parameters(), f);
+}
+template <AnyModel M, class F>
+void for_each_parameter(M& net, const Gradients<std::remove_const_t<M>>& g, F&& f) {
+    for_each_parameter_pair<typename M::composition>(net.parameters(), g.parameters(), f);
+}
 
 }  // namespace typegrad

@@ -32,12 +32,14 @@ void gemm_xtd_block(const T* __restrict X, const T* __restrict D, T* __restrict 
                 if (!accumulate) RowAccumulator<T, width>::fill_zero(row);
                 continue;
             }
-            // Σᵦ xᵦᵢ dᵦ in the order b = 0, 1, …, as the per-example kernel sums them
+            // G + Σᵦ xᵦᵢ dᵦ with one FMA per example in the order b = 0, 1, …, starting from what
+            // G holds when accumulating: exactly the per-example kernel's sequence, so a batch
+            // split into chunks sums to the same bits as one example at a time
             Row acc;
-            acc.zero();
+            if (accumulate) acc.load_row(row);
+            else acc.zero();
             for (std::size_t b = 0; b < B; ++b) acc.fma(X[b * In + i], dpad + b * Row::padded);
-            if (accumulate) acc.add_to(row);
-            else acc.store_to(row);
+            acc.store_to(row);
         }
     }
     if constexpr (J0 + width < Out) gemm_xtd_block<B, In, Out, J0 + width>(X, D, G, accumulate);

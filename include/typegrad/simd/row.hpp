@@ -135,11 +135,6 @@ struct RowAccumulator {
         store(V(T(0)), out + Offset);
         Rest::fill_zero(out);
     }
-    /// out[Offset, N) += acc
-    void add_to(T* out) const noexcept {
-        store(load<V>(out + Offset) + acc, out + Offset);
-        rest.add_to(out);
-    }
 };
 template <class T, std::size_t N>
 struct RowAccumulator<T, N, N> {
@@ -147,15 +142,13 @@ struct RowAccumulator<T, N, N> {
     void fma(T, const T*) noexcept {}
     void store_to(T*) const noexcept {}
     void store_to(T*, const T*) const noexcept {}
-    void add_to(T*) const noexcept {}
     static void fill_zero(T*) noexcept {}
 };
 
 /// A row of N values held in ceil(N / S) full batches. Loading a row of a row-major matrix this
-/// way reads past its end into the next row; the extra lanes are never stored (or, in
-/// add_padded, stored back unchanged because the multiplier is zero-padded). Callers keep such
-/// loads inside the matrix: rows_with_padding<N, Rows> of them are safe, the rest go through
-/// RowAccumulator.
+/// way reads past its end into the next row; the extra lanes are never stored. Callers keep such
+/// loads inside the matrix (see detail::safe_rows in kernels.hpp); the last rows go through a
+/// padded copy.
 template <class T, std::size_t N>
 struct PaddedRow {
     using V = xsimd::batch<T>;
@@ -167,11 +160,17 @@ struct PaddedRow {
     void zero() noexcept {
         for (auto& a : acc) a = V(T(0));
     }
+    /// acc = row[0, N) (zero-padded), through a copy, so nothing past N is read.
+    void load_row(const T* row) noexcept {
+        alignas(64) T tmp[padded] = {};
+        for (std::size_t i = 0; i < N; ++i) tmp[i] = row[i];
+        for (std::size_t k = 0; k < batches; ++k) acc[k] = V::load_aligned(tmp + k * S);
+    }
     void fma(T a, const T* row) noexcept {
         const V av(a);
         for (std::size_t k = 0; k < batches; ++k) acc[k] = simd::fma(av, V::load_unaligned(row + k * S), acc[k]);
     }
-    /// out[0, N) = acc (+ bias), out[0, N) += acc: through a spill, so nothing past N is touched.
+    /// out[0, N) = acc (+ bias): through a spill, so nothing past N is touched.
     void store_to(T* out, const T* bias = nullptr) const noexcept {
         alignas(64) T tmp[padded];
         for (std::size_t k = 0; k < batches; ++k) acc[k].store_aligned(tmp + k * S);
@@ -180,24 +179,11 @@ struct PaddedRow {
         else
             for_each_chunk_<N>([&]<class W, std::size_t Offset>() { store(load<W>(tmp + Offset), out + Offset); });
     }
-    void add_to(T* out) const noexcept {
-        alignas(64) T tmp[padded];
-        for (std::size_t k = 0; k < batches; ++k) acc[k].store_aligned(tmp + k * S);
-        for_each_chunk_<N>([&]<class W, std::size_t Offset>() { store(load<W>(out + Offset) + load<W>(tmp + Offset), out + Offset); });
-    }
 
 private:
     template <std::size_t M, std::size_t Offset = 0, class F>
     static void for_each_chunk_(F&& f) noexcept;
 };
-
-/// Rows of a (Rows x N) row-major matrix whose padded loads stay inside it.
-template <class T, std::size_t N, std::size_t Rows>
-inline constexpr std::size_t rows_with_padding = [] {
-    constexpr std::size_t extra = PaddedRow<T, N>::padded - N;  // read past a row's end
-    constexpr std::size_t unsafe = (extra + N - 1) / N;          // last rows whose padding leaves the matrix
-    return Rows > unsafe ? Rows - unsafe : 0;
-}();
 
 /// Calls f.template operator()<V, Offset>() for the chunks of a row of N values of T.
 template <class T, std::size_t N, std::size_t Offset = 0, class F>

@@ -5,10 +5,11 @@
 #include <cmath>
 #include <concepts>
 #include <string_view>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
-namespace typegrad {
+namespace typegrad::expr {
 
 namespace detail {
 // Lets the same rule run on T and on xsimd::batch<T>: select(c, a, b) and max(x, 0).
@@ -25,12 +26,21 @@ V step(V x) noexcept {
 }  // namespace detail
 
 /// What an elementwise function must provide: its printed name, its value f(x), and its
-/// derivative f'(x) given x and y = f(x) (so sigmoid can use y(1 − y)).
+/// derivative f'(x) given x and y = f(x) (so sigmoid can use y(1 − y)) — for scalars (float,
+/// double) *and* for xsimd batches of them, since the kernels call it on whole SIMD registers:
+/// write it as a template over the value type V, with `using std::exp;` before an unqualified
+/// `exp(x)` so that xsimd's overloads are found for batches.
 template <class F>
-concept ElementwiseFunction = requires(double x) {
+concept ElementwiseFunction = requires(double x, float xf, xsimd::batch<double> b, xsimd::batch<float> bf) {
     { F::name } -> std::convertible_to<std::string_view>;
     { F::value(x) } -> std::convertible_to<double>;
     { F::derivative(x, x) } -> std::convertible_to<double>;
+    { F::value(xf) } -> std::convertible_to<float>;
+    { F::derivative(xf, xf) } -> std::convertible_to<float>;
+    { F::value(b) } -> std::convertible_to<xsimd::batch<double>>;
+    { F::derivative(b, b) } -> std::convertible_to<xsimd::batch<double>>;
+    { F::value(bf) } -> std::convertible_to<xsimd::batch<float>>;
+    { F::derivative(bf, bf) } -> std::convertible_to<xsimd::batch<float>>;
 };
 
 namespace fn {
@@ -93,4 +103,4 @@ static_assert(ElementwiseFunction<Sigmoid> && ElementwiseFunction<Tanh> && Eleme
               ElementwiseFunction<Identity> && ElementwiseFunction<Log>);
 
 }  // namespace fn
-}  // namespace typegrad
+}  // namespace typegrad::expr

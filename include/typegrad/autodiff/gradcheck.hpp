@@ -7,8 +7,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 
-#include "typegrad/ad/model.hpp"
+#include "typegrad/autodiff/backprop.hpp"
 #include "typegrad/nn/gradients.hpp"
 #include "typegrad/nn/model.hpp"
 #include "typegrad/reference/backprop.hpp"
@@ -26,14 +27,13 @@ double relative_error(const A& a, const B& b) noexcept {
     return scale > 0 ? diff / scale : 0.0;
 }
 
-/// The largest relative_error over every ∂W, ∂b and δ of two gradients.
+/// The largest relative_error over every parameter gradient and δ of two gradients.
 template <AnyModel M>
 double max_relative_error(const Gradients<M>& a, const Gradients<M>& b) noexcept {
     double e = 0;
-    a.for_each_layer([&]<std::size_t L>(const auto& w, const auto& bias, const auto& d) {
-        e = std::max({e, relative_error(w, b.template weights<L>()), relative_error(bias, b.template biases<L>()),
-                      relative_error(d, b.template delta<L>())});
-    });
+    for_each_parameter_pair<typename M::composition>(a.parameters(), b.parameters(),
+                                                     [&](auto, const auto& x, const auto& y) { e = std::max(e, relative_error(x, y)); });
+    a.for_each_delta([&]<std::size_t L>(const auto& d) { e = std::max(e, relative_error(d, b.template delta<L>())); });
     return e;
 }
 
@@ -43,8 +43,8 @@ struct GradcheckOptions {
 };
 
 struct GradcheckResult {
-    double autodiff_vs_reference = 0;  // max over tensors of relative_error (∂W, ∂b, δ)
-    double autodiff_vs_fd = 0;         // max over tensors of relative_error on the entries checked (∂W, ∂b)
+    double autodiff_vs_reference = 0;  // max over tensors of relative_error (every parameter's gradient, δ)
+    double autodiff_vs_fd = 0;         // max over tensors of relative_error on the entries checked
     double reference_vs_fd = 0;
     double cost = 0;                   // J at the parameters
     std::size_t fd_entries = 0;        // parameters checked by finite differences
@@ -62,10 +62,13 @@ GradcheckResult gradcheck(M& m, const typename M::input_type& x, const typename 
     GradcheckResult r;
     r.autodiff_vs_reference = max_relative_error(ad, ref);
 
-    auto cost = [&] {
-        const auto a = m.forward(x);
-        return double(M::cost_type::template value<T, M::output_width>(a.data(), y.data()));
-    };
+    // J by the engine's forward sweep (stable for the fused costs); the parameters are bound by
+    // pointer, so perturbing them in place is seen by the next forward()
+    using E = ModelExpression<M, 1>;
+    auto program = std::make_unique<ad::Program<T, typename E::cost, ad::Sweep::forward>>();
+    program->bind_all(ad::bind(typename E::x{}, x.data()), ad::bind(typename E::y{}, y.data()));
+    bind_parameters<E>(*program, m);
+    auto cost = [&] { return double(program->forward()); };
     r.cost = cost();
     auto check_tensor = [&](auto& p, const auto& g_ad, const auto& g_ref) {
         const std::size_t n = p.size();
@@ -91,10 +94,12 @@ GradcheckResult gradcheck(M& m, const typename M::input_type& x, const typename 
             r.reference_vs_fd = std::max(r.reference_vs_fd, d_ref / scale);
         }
     };
-    m.for_each_layer([&]<std::size_t L>(auto& p) {
-        check_tensor(p.weights, ad.template weights<L>(), ref.template weights<L>());
-        check_tensor(p.biases, ad.template biases<L>(), ref.template biases<L>());
-    });
+    // every parameter of every layer, through the one parameter visitor
+    for_each_parameter_pair<typename M::composition>(
+        m.parameters(), ad.parameters(), [&](auto ref_, auto& p, const auto& g_ad) {
+            using R = decltype(ref_);
+            check_tensor(p, g_ad, std::get<R::position>(ref.parameters()).template at<R::index>());
+        });
     return r;
 }
 

@@ -1,0 +1,181 @@
+// A model's cost as an expression type, built from its composition: each layer adds the node of
+// its `expression` rule to the node before it, with one leaf per parameter. Batch = 1 is one
+// example (nodes of the layers' own shapes); Batch = B > 1 is a mini-batch of B examples, the
+// batch as the leading extent — the same network, the same ops, the same engine.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "typegrad/ad/graph.hpp"
+#include "typegrad/expr/node.hpp"
+#include "typegrad/nn/layer.hpp"
+#include "typegrad/nn/sequential.hpp"
+#include "typegrad/util/text.hpp"
+
+namespace typegrad {
+
+/// Subscript digits for printed names: subscript(12) == "₁₂".
+inline std::string subscript(std::size_t n) {
+    static constexpr const char* digits[] = {"₀", "₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉"};
+    std::string s;
+    do {
+        s.insert(0, digits[n % 10]);
+        n /= 10;
+    } while (n > 0);
+    return s;
+}
+
+/// Tags of a model's leaves: the input x, the target y, and parameter I of layer K (named by
+/// the parameter and the layer's index L among layers with parameters: W₀, b₀, α₁).
+struct input_tag {
+    static std::string name() { return "x"; }
+};
+struct target_tag {
+    static std::string name() { return "y"; }
+};
+namespace detail {
+template <std::size_t I, class List>
+struct element_of;
+template <std::size_t I, template <class...> class List, class... P>
+struct element_of<I, List<P...>> {
+    using type = std::tuple_element_t<I, std::tuple<P...>>;
+};
+}  // namespace detail
+
+template <class S, std::size_t K, std::size_t I>
+struct parameter_tag {
+    using descriptor = typename detail::element_of<
+        I, typename layer_traits<typename S::template layer_at<K>>::template parameters<typename S::template shape_at<K>>>::type;
+    static std::string name() { return cat(descriptor::name, subscript(S::parameter_index[K])); }
+};
+
+/// A name given to an intermediate node of a model's expression (zᴸ, aᴸ) and, optionally, to
+/// its adjoint (δᴸ for zᴸ).
+template <class Node, class Name>
+struct Named {
+    using node = Node;
+    using name = Name;
+};
+
+namespace detail {
+
+template <class S, std::size_t K>
+inline constexpr std::string_view symbol_of = [] {
+    constexpr std::string_view s = layer_traits<typename S::template layer_at<K>>::symbol;
+    if constexpr (!s.empty()) return s;
+    else return S::has_parameters[K] ? std::string_view("z") : std::string_view("a");
+}();
+// The subscript of layer K's output: L for the z of parameter layer L, and for an activation the
+// L of the last parameter layer before it; primes tell apart repeated names (a₀, a₀′).
+template <class S, std::size_t K>
+inline constexpr std::size_t subscript_of = symbol_of<S, K> == "z" && S::has_parameters[K] ? S::parameter_index[K]
+                                            : S::parameter_index[K] > 0                   ? S::parameter_index[K] - 1
+                                                                                          : 0;
+template <class S, std::size_t K>
+inline constexpr std::size_t primes_of = []<std::size_t... J>(std::index_sequence<J...>) {
+    return (std::size_t{0} + ... +
+            (S::parameter_index[J] > 0 && symbol_of<S, J> == symbol_of<S, K> && subscript_of<S, J> == subscript_of<S, K> ? 1 : 0));
+}(std::make_index_sequence<K>{});
+
+template <class S, std::size_t K>
+struct output_name {
+    static std::string name() {
+        std::string s = cat(symbol_of<S, K>, subscript(subscript_of<S, K>));
+        for (std::size_t i = 0; i < primes_of<S, K>; ++i) s += "′";
+        return s;
+    }
+};
+template <class S, std::size_t K>
+struct delta_name : output_name<S, K> {
+    static std::string adjoint_name() { return cat("δ", subscript(subscript_of<S, K>)); }
+};
+
+template <std::size_t Batch, class Sh>
+using batched_t = std::conditional_t<Batch == 1, Sh, prepend_t<Batch, Sh>>;
+
+template <class S, std::size_t K, class ParamList>
+struct parameter_leaves;
+template <class S, std::size_t K, class... P>
+struct parameter_leaves<S, K, params<P...>> {
+    template <std::size_t... I>
+    static auto of(std::index_sequence<I...>)
+        -> ad::type_list<expr::leaf_of_shape_t<expr::Role::parameter, parameter_tag<S, K, I>, typename P::shape>...>;
+    using type = decltype(of(std::index_sequence_for<P...>{}));
+};
+template <class S, std::size_t K>
+using parameter_leaves_t = typename parameter_leaves<
+    S, K, typename layer_traits<typename S::template layer_at<K>>::template parameters<typename S::template shape_at<K>>>::type;
+
+template <class S, std::size_t K, class E, class Leaves>
+struct layer_node;
+template <class S, std::size_t K, class E, class... P>
+struct layer_node<S, K, E, ad::type_list<P...>> {
+    using type = typename layer_traits<typename S::template layer_at<K>>::template expression<E, P...>;
+};
+
+template <class S, std::size_t K, class E, class... Done>
+struct layer_outputs {
+    using node = typename layer_node<S, K, E, parameter_leaves_t<S, K>>::type;
+    using type = typename layer_outputs<S, K + 1, node, Done..., node>::type;
+};
+template <class S, class E, class... Done>
+    requires(sizeof...(Done) == S::depth)
+struct layer_outputs<S, S::depth, E, Done...> {
+    using type = std::tuple<Done...>;
+};
+
+}  // namespace detail
+
+/// Everything the engine needs to know about model M, as types. Batch = 1: the cost of one
+/// example; Batch = B > 1: the summed cost of a mini-batch of B examples, with (B, …) nodes.
+template <class M, std::size_t Batch = 1>
+struct ModelExpression {
+    static_assert(Batch >= 1, "a batch has at least one example");
+    using S = typename M::composition;
+    using T = typename M::value_type;
+    static constexpr std::size_t batch = Batch;
+    using x = expr::leaf_of_shape_t<expr::Role::input, input_tag, detail::batched_t<Batch, typename S::input_shape>>;
+    using y = expr::leaf_of_shape_t<expr::Role::input, target_tag, detail::batched_t<Batch, typename S::output_shape>>;
+    /// outputs: the output node of every layer, in order.
+    using outputs = typename detail::layer_outputs<S, 0, x>::type;
+    template <std::size_t K>
+    using output_of_layer = std::tuple_element_t<K, outputs>;
+    using output = output_of_layer<S::depth - 1>;
+    /// The cost J(a, y) (summed over the batch), before the engine's rewrite rules.
+    using cost = typename M::cost_type::template expression<output, y>;
+    /// The leaf of parameter I of the layer at position K.
+    template <std::size_t K, std::size_t I>
+    using parameter = typename detail::element_of<I, detail::parameter_leaves_t<S, K>>::type;
+    /// zᴸ: the output node of parameter layer L (its adjoint is δᴸ); Wᴸ and bᴸ.
+    template <std::size_t L>
+    using z = output_of_layer<S::parameter_positions[L]>;
+    template <std::size_t L>
+    using weights = parameter<S::parameter_positions[L], 0>;
+    template <std::size_t L>
+    using biases = parameter<S::parameter_positions[L], 1>;
+
+private:
+    template <std::size_t K>
+    static auto name_of_layer() {
+        if constexpr (detail::symbol_of<S, K> == "z" && S::has_parameters[K])
+            return ad::type_list<Named<output_of_layer<K>, detail::delta_name<S, K>>>{};
+        else if constexpr (S::parameter_index[K] == 0)
+            return ad::type_list<>{};  // an activation of the input itself: written out
+        else
+            return ad::type_list<Named<output_of_layer<K>, detail::output_name<S, K>>>{};
+    }
+    template <std::size_t... K>
+    static auto names_of(std::index_sequence<K...>) {
+        return (ad::type_list<>{} + ... + name_of_layer<K>());
+    }
+
+public:
+    /// Names for printing: zᴸ (adjoint δᴸ) and aᴸ.
+    using names = decltype(names_of(std::make_index_sequence<S::depth>{}));
+};
+
+}  // namespace typegrad

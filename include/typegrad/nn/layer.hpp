@@ -1,0 +1,173 @@
+// The layer contract. A layer is one type that answers, at compile time, everything the rest of
+// typegrad needs; nothing else in typegrad names a particular kind of layer.
+//
+//   struct MyLayer {
+//       static constexpr std::string_view name = "mylayer";   // derive, checkpoints, messages
+//       template <class In> using output_shape = …;            // its output shape for input shape In
+//                                                              // (static_assert in your words if In does not fit)
+//       template <class In> using parameters = typegrad::params<typegrad::param<"α", Shape<…>, Init>, …>;
+//                                                              // optional: none when absent
+//       template <class X, class... P> using expression = …;   // the node it adds to the graph, given the node X
+//                                                              // feeding it (its shape: In, or a batch (B, In...))
+//                                                              // and one leaf per parameter, in declared order
+//       static constexpr std::string_view symbol = "a";        // optional: the letter of its output in derive
+//   };
+//
+// and, for the hand-written reference, a specialisation of typegrad::reference::rule<MyLayer>
+// (reference/rule.hpp). docs/layers.md walks through an example (PReLU).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "typegrad/expr/node.hpp"
+#include "typegrad/tensor/tensor.hpp"
+#include "typegrad/util/random.hpp"
+
+namespace typegrad {
+
+/// A string usable as a template argument: param<"W", …>.
+template <std::size_t N>
+struct fixed_string {
+    char value[N]{};
+    constexpr fixed_string(const char (&s)[N]) noexcept { std::copy_n(s, N, value); }
+    constexpr std::string_view view() const noexcept { return {value, N - 1}; }
+    constexpr operator std::string_view() const noexcept { return view(); }
+    template <std::size_t M>
+    constexpr bool operator==(const fixed_string<M>& o) const noexcept {
+        return view() == o.view();
+    }
+};
+
+/// How a parameter starts.
+namespace init {
+/// N(0, 1), the article's initialisation.
+struct Normal {
+    template <class T>
+    static void fill(T* p, std::size_t n, Rng& rng) noexcept {
+        for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<T>(rng.normal());
+    }
+};
+/// The constant Num/Den (for example PReLU's slope of ¼, as PyTorch).
+template <std::intmax_t Num, std::intmax_t Den = 1>
+struct Constant {
+    template <class T>
+    static void fill(T* p, std::size_t n, Rng&) noexcept {
+        for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<T>(Num) / static_cast<T>(Den);
+    }
+};
+}  // namespace init
+
+/// A learnable tensor of a layer: its name, its shape and its initialiser.
+template <fixed_string Name, class S, class Init = init::Normal>
+struct param {
+    static constexpr std::string_view name = Name;
+    using shape = S;
+    using initializer = Init;
+};
+/// The parameters of a layer, in the order of its expression's leaves and of checkpoints.
+template <class... P>
+struct params {
+    static constexpr std::size_t size = sizeof...(P);
+};
+
+/// The width a layer takes from whatever precedes it (Dense<N> without a stated input width).
+inline constexpr std::size_t inferred_width = 0;
+
+namespace detail {
+template <class L, class In>
+struct parameters_of {
+    using type = params<>;
+};
+template <class L, class In>
+    requires requires { typename L::template parameters<In>; }
+struct parameters_of<L, In> {
+    using type = typename L::template parameters<In>;
+};
+
+// L::expression<X, P...> for the layer's parameters P (an alias template with a fixed number of
+// parameters cannot take a pack expansion, CWG 1430: spelled out for up to six).
+template <class L, class X, class... P>
+struct expression_of;
+template <class L, class X>
+struct expression_of<L, X> {
+    using type = typename L::template expression<X>;
+};
+template <class L, class X, class P0>
+struct expression_of<L, X, P0> {
+    using type = typename L::template expression<X, P0>;
+};
+template <class L, class X, class P0, class P1>
+struct expression_of<L, X, P0, P1> {
+    using type = typename L::template expression<X, P0, P1>;
+};
+template <class L, class X, class P0, class P1, class P2>
+struct expression_of<L, X, P0, P1, P2> {
+    using type = typename L::template expression<X, P0, P1, P2>;
+};
+template <class L, class X, class P0, class P1, class P2, class P3>
+struct expression_of<L, X, P0, P1, P2, P3> {
+    using type = typename L::template expression<X, P0, P1, P2, P3>;
+};
+template <class L, class X, class P0, class P1, class P2, class P3, class P4>
+struct expression_of<L, X, P0, P1, P2, P3, P4> {
+    using type = typename L::template expression<X, P0, P1, P2, P3, P4>;
+};
+template <class L, class X, class P0, class P1, class P2, class P3, class P4, class P5>
+struct expression_of<L, X, P0, P1, P2, P3, P4, P5> {
+    using type = typename L::template expression<X, P0, P1, P2, P3, P4, P5>;
+};
+
+template <class L, class In>
+struct output_shape_of {
+    using type = typename L::template output_shape<In>;
+};
+
+template <class L>
+std::string layer_name_of() {
+    if constexpr (requires { L::name(); }) return std::string(L::name());
+    else return std::string(L::name);
+}
+}  // namespace detail
+
+/// What typegrad reads of a layer type. The primary template reads the members of the
+/// contract above; built-in layers defined elsewhere (the activations of expr/) specialise it.
+template <class L>
+struct layer_traits {
+    static constexpr bool is_layer = requires { L::name; } || requires { L::name(); };
+    static std::string name() { return detail::layer_name_of<L>(); }
+    template <class In>
+    using output_shape = typename detail::output_shape_of<L, In>::type;
+    template <class In>
+    using parameters = typename detail::parameters_of<L, In>::type;
+    template <class X, class... P>
+    using expression = typename detail::expression_of<L, X, P...>::type;
+    static constexpr std::string_view symbol = [] {
+        if constexpr (requires { L::symbol; }) return std::string_view(L::symbol);
+        else return std::string_view{};
+    }();
+    /// Draws the initial parameters (tensors in declared order) from rng. The layer's own
+    /// `initialize(rng, tensors...)` if it has one, else each parameter's initialiser in order.
+    template <class In, class... Tensors>
+    static void initialize(Rng& rng, Tensors&... t) {
+        if constexpr (requires { L::template initialize<In>(rng, t...); }) {
+            L::template initialize<In>(rng, t...);
+        } else {
+            [&]<class... P>(params<P...>) { (P::initializer::fill(t.data(), t.size(), rng), ...); }(parameters<In>{});
+        }
+    }
+};
+
+/// A layer: a type with a name and an output shape rule (see the contract above).
+template <class L>
+concept Layer = layer_traits<L>::is_layer;
+
+template <class L, class In>
+inline constexpr bool has_parameters_v = layer_traits<L>::template parameters<In>::size > 0;
+
+}  // namespace typegrad

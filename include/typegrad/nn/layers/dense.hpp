@@ -1,0 +1,66 @@
+// Fully connected layer: z = Wᵀ a + b, W of shape (n_in, n_out) (the article's orientation),
+// b of shape (n_out); for a batch, Wᵀ aᵦ + b for every example.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "typegrad/expr/node.hpp"
+#include "typegrad/expr/ops.hpp"
+#include "typegrad/nn/layer.hpp"
+
+namespace typegrad {
+
+namespace detail {
+// The one place a dense layer's input is checked; the compiler shows this instantiation with the
+// layer and the shape it was given, e.g. "layer_fits<typegrad::Dense<10, 20>, xt::fixed_shape<30>>".
+template <class L, class In>
+struct layer_fits {
+    static constexpr bool vector = rank_v<In> == 1;
+    static_assert(vector,
+                  "a dense layer takes a vector: put typegrad::flatten before it to flatten a "
+                  "multi-dimensional input (see 'layer_fits<Layer, shape of the previous layer>' below)");
+    static constexpr bool width = !vector || L::stated_input == inferred_width || L::stated_input == size_v<In>;
+    static_assert(width,
+                  "this layer cannot follow the previous one: it expects a different input width "
+                  "(see 'layer_fits<Layer, width of the previous layer>' below)");
+    static constexpr bool value = vector && width;
+};
+}  // namespace detail
+
+/// Fully connected layer with Out units. In is taken from the previous layer unless stated (then
+/// it is checked): Dense<10> or Dense<10, 30>.
+template <std::size_t Out, std::size_t In = inferred_width>
+struct Dense {
+    static_assert(Out > 0, "Dense<Out>: a layer must have at least one unit");
+    static constexpr std::size_t units = Out;
+    static constexpr std::size_t stated_input = In;
+
+    static std::string name() { return "dense<" + std::to_string(Out) + ">"; }
+    static constexpr std::string_view symbol = "z";
+
+    template <class S>
+    using output_shape = std::conditional_t<detail::layer_fits<Dense, S>::value, Shape<Out>, Shape<Out>>;
+    template <class S>
+    using parameters = params<param<"W", Shape<size_v<S>, Out>>, param<"b", Shape<Out>>>;
+    template <class X, class W, class B>
+    using expression = expr::Node<expr::AddOp, expr::Node<expr::MatTVecOp, W, X>, B>;
+
+    /// The article's order: the biases first, then the weights, both from N(0, 1).
+    template <class S, class R, class Wt, class Bt>
+    static void initialize(R& rng, Wt& w, Bt& b) {
+        init::Normal::fill(b.data(), b.size(), rng);
+        init::Normal::fill(w.data(), w.size(), rng);
+    }
+};
+
+/// PyTorch's spelling: Linear<in_features, out_features> is Dense<Out, In>.
+template <std::size_t In, std::size_t Out>
+using Linear = Dense<Out, In>;
+
+template <std::size_t Out, std::size_t In = inferred_width>
+inline constexpr Dense<Out, In> dense{};
+template <std::size_t In, std::size_t Out>
+inline constexpr Linear<In, Out> linear{};
+
+}  // namespace typegrad

@@ -1,0 +1,30 @@
+// softmax(z)ᵢ = e^zᵢ / Σⱼ e^zⱼ over the last extent (pair it with cost::LogLikelihood: the engine
+// then computes J from z and δ = a − y, see ad/rewrite.hpp).
+#pragma once
+
+#include <string>
+
+#include "typegrad/expr/build.hpp"
+#include "typegrad/nn/layer.hpp"
+
+namespace typegrad {
+
+using Softmax = expr::SoftmaxFn;
+using expr::softmax;
+
+template <>
+struct layer_traits<expr::SoftmaxFn> {
+    static constexpr bool is_layer = true;
+    static std::string name() { return "softmax"; }
+    template <class In>
+    using output_shape = In;
+    template <class In>
+    using parameters = params<>;
+    template <class X>
+    using expression = expr::Node<expr::SoftmaxOp, X>;
+    static constexpr std::string_view symbol = "a";
+    template <class In>
+    static void initialize(Rng&) noexcept {}
+};
+
+}  // namespace typegrad

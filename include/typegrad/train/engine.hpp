@@ -1,0 +1,99 @@
+// Gradient engines: given a model and a set of examples, the gradient of their summed cost.
+//
+//   template <class E, class M> concept GradientEngine = requires(E e, const M& net,
+//       const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g) {
+//       { e.gradient(net, d, examples, g) } -> std::convertible_to<typename M::value_type>;
+//   };
+//
+// AutodiffEngine<M, Chunk> (the trainer's default) runs the reverse mode derived from the
+// network's type on the examples Chunk at a time, each chunk as one (Chunk, …) tensor through
+// one forward and one reverse sweep, and the rest of the batch one example at a time; the
+// chunks add into the same gradient in example order, so the result is the per-example sum bit
+// for bit whatever the batch size. ReferenceEngine<M> is the article's hand-written backprop,
+// example by example. Neither allocates after construction.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "typegrad/autodiff/backprop.hpp"
+#include "typegrad/data/dataset.hpp"
+#include "typegrad/nn/gradients.hpp"
+#include "typegrad/nn/model.hpp"
+#include "typegrad/reference/backprop.hpp"
+#include "typegrad/train/example.hpp"
+
+namespace typegrad::train {
+
+template <class E, class M>
+concept GradientEngine = requires(E e, const M& net, const data::Dataset& d, std::span<const std::size_t> examples,
+                                  Gradients<M>& g) {
+    { e.gradient(net, d, examples, g) } -> std::convertible_to<typename M::value_type>;
+};
+
+/// The hand-written gradient (the article's backprop) as a training engine.
+template <AnyModel M>
+struct ReferenceEngine {
+    using T = typename M::value_type;
+    reference::Workspace<M> workspace;
+    typename M::input_type x;
+    typename M::output_type y;
+
+    /// One example: into g (overwritten, or added to with Accumulate::yes); returns its cost.
+    T operator()(const M& net, const typename M::input_type& xi, const typename M::output_type& yi, Gradients<M>& g,
+                 Accumulate acc) noexcept {
+        return reference::backprop_into(net, xi, yi, g, workspace, acc);
+    }
+    /// The summed gradient of `examples` of d into g; returns their summed cost.
+    T gradient(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g) noexcept {
+        T cost = 0;
+        for (std::size_t k = 0; k < examples.size(); ++k) {
+            load_example<M>(d, examples[k], x, y);
+            cost += (*this)(net, x, y, g, k == 0 ? Accumulate::no : Accumulate::yes);
+        }
+        return cost;
+    }
+};
+
+/// The gradient derived by reverse mode from the model's type (the default): Chunk examples at a
+/// time as one tensor, the rest of a batch one at a time. Chunk is a compile-time choice (the
+/// batch is a dimension of the program's types): 10, the article's batch, by default.
+template <AnyModel M, std::size_t Chunk = 10>
+struct AutodiffEngine {
+    static_assert(Chunk >= 1, "AutodiffEngine<M, Chunk>: a chunk has at least one example");
+    using T = typename M::value_type;
+    static constexpr std::size_t chunk = Chunk;
+    autodiff::Workspace<M> workspace;
+    autodiff::Workspace<M, Chunk> chunk_workspace;
+    std::vector<T> X = std::vector<T>(Chunk * M::input_width), Y = std::vector<T>(Chunk * M::output_width);
+
+    /// One example: into g (overwritten, or added to with Accumulate::yes); returns its cost.
+    T operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y, Gradients<M>& g,
+                 Accumulate acc) noexcept {
+        return autodiff::backprop_into(net, x, y, g, workspace, acc);
+    }
+    /// The summed gradient of `examples` of d into g; returns their summed cost.
+    T gradient(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g) noexcept {
+        T cost = 0;
+        std::size_t k = 0;
+        for (; k + Chunk <= examples.size(); k += Chunk) {
+            for (std::size_t b = 0; b < Chunk; ++b)
+                load_example<M>(d, examples[k + b], X.data() + b * M::input_width, Y.data() + b * M::output_width);
+            cost += autodiff::backprop_batch_into(net, X.data(), Y.data(), g, chunk_workspace,
+                                                  k == 0 ? Accumulate::no : Accumulate::yes);
+        }
+        for (; k < examples.size(); ++k) {
+            load_example<M>(d, examples[k], X.data(), Y.data());
+            cost += autodiff::detail::run(net, X.data(), Y.data(), g, workspace, k == 0 ? Accumulate::no : Accumulate::yes);
+        }
+        return cost;
+    }
+};
+
+/// The per-example autodiff gradient only (the article's loop over the batch).
+template <AnyModel M>
+using AutodiffExampleEngine = AutodiffEngine<M, 1>;
+
+}  // namespace typegrad::train

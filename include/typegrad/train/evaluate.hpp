@@ -1,0 +1,74 @@
+// Evaluation: the predicted class of every example of a dataset, through the forward sweep of
+// the model's expression, Chunk examples at a time (one workspace, kept).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "typegrad/ad/program.hpp"
+#include "typegrad/data/dataset.hpp"
+#include "typegrad/nn/expression.hpp"
+#include "typegrad/nn/model.hpp"
+#include "typegrad/train/example.hpp"
+
+namespace typegrad::train {
+
+/// Predictions of a model, Chunk examples per forward sweep; the workspace is made once.
+template <AnyModel M, std::size_t Chunk = 10>
+class Evaluator {
+public:
+    using T = typename M::value_type;
+
+    /// Number of examples of d whose predicted class equals the label.
+    std::size_t count_correct(const M& net, const data::Dataset& d) {
+        std::size_t correct = 0;
+        std::size_t i = 0;
+        for (; i + Chunk <= d.size(); i += Chunk) {
+            for (std::size_t b = 0; b < Chunk; ++b)
+                load_example<M>(d, i + b, x_chunk_.data() + b * M::input_width, y_.data());
+            const T* out = run<Chunk>(chunk_, net, x_chunk_.data());
+            for (std::size_t b = 0; b < Chunk; ++b)
+                correct += argmax_of(out + b * M::output_width) == d.labels[i + b];
+        }
+        for (; i < d.size(); ++i) {
+            load_example<M>(d, i, x_chunk_.data(), y_.data());
+            correct += argmax_of(run<1>(one_, net, x_chunk_.data())) == d.labels[i];
+        }
+        return correct;
+    }
+
+private:
+    template <std::size_t B>
+    using program_of = ad::Program<T, typename ModelExpression<M, B>::output, ad::Sweep::forward>;
+
+    template <std::size_t B>
+    const T* run(program_of<B>& p, const M& net, const T* x) noexcept {
+        using E = ModelExpression<M, B>;
+        p.bind_all(ad::bind(typename E::x{}, x));
+        bind_parameters<E>(p, net);
+        p.forward();
+        return p.template value<typename E::output>();
+    }
+    static std::size_t argmax_of(const T* o) noexcept {
+        std::size_t best = 0;
+        for (std::size_t k = 1; k < M::output_width; ++k)
+            if (o[k] > o[best]) best = k;
+        return best;
+    }
+
+    program_of<1> one_;
+    program_of<Chunk> chunk_;
+    std::vector<T> x_chunk_ = std::vector<T>(Chunk * M::input_width);
+    std::vector<T> y_ = std::vector<T>(M::output_width);
+};
+
+/// Number of examples of d whose predicted class equals the label.
+template <AnyModel M>
+std::size_t count_correct(const M& net, const data::Dataset& d) {
+    auto e = std::make_unique<Evaluator<M>>();
+    return e->count_correct(net, d);
+}
+
+}  // namespace typegrad::train

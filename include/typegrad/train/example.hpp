@@ -1,0 +1,45 @@
+// One example of a dataset as the network's tensors: the image converted to the element type T
+// and the label as a one-hot target.
+#pragma once
+
+#include <cstddef>
+
+#include "typegrad/data/dataset.hpp"
+#include "typegrad/nn/model.hpp"
+
+namespace typegrad::train {
+
+/// Copies image i of d to x[0, input_width) (converting to T) and its one-hot label to
+/// y[0, output_width).
+template <AnyModel M>
+void load_example(const data::Dataset& d, std::size_t i, typename M::value_type* x, typename M::value_type* y) noexcept {
+    using T = typename M::value_type;
+    const float* p = d.pixels.data() + i * M::input_width;
+    for (std::size_t k = 0; k < M::input_width; ++k) x[k] = static_cast<T>(p[k]);
+    for (std::size_t k = 0; k < M::output_width; ++k) y[k] = T(0);
+    y[d.labels[i]] = T(1);
+}
+template <AnyModel M>
+void load_example(const data::Dataset& d, std::size_t i, typename M::input_type& x, typename M::output_type& y) noexcept {
+    load_example<M>(d, i, x.data(), y.data());
+}
+
+/// Asks the memory system for image i of d ahead of use: the shuffled order reads images from
+/// all over the training set, and waiting for each one from DRAM costs more than its gradient
+/// (measured with perf).
+template <AnyModel M>
+void prefetch_example(const data::Dataset& d, std::size_t i) noexcept {
+    const char* p = reinterpret_cast<const char*>(d.pixels.data() + i * M::input_width);
+    for (std::size_t offset = 0; offset < M::input_width * sizeof(float); offset += 64) __builtin_prefetch(p + offset);
+}
+
+/// Index of the largest output (the predicted class).
+template <class V>
+std::size_t argmax(const V& v) noexcept {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < v.size(); ++i)
+        if (v[i] > v[best]) best = i;
+    return best;
+}
+
+}  // namespace typegrad::train

@@ -1,0 +1,205 @@
+// Mini-batch training as in the article: shuffle the training set each epoch (seeded), split it
+// into batches of m, and for each batch one optimizer step from the batch's summed gradient
+// (SGD: W ← W − η/m · Σ ∂J/∂W). The gradient engine and the optimizer are parameters;
+// nothing is allocated inside a training step.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "typegrad/data/dataset.hpp"
+#include "typegrad/nn/gradients.hpp"
+#include "typegrad/nn/model.hpp"
+#include "typegrad/train/engine.hpp"
+#include "typegrad/train/evaluate.hpp"
+#include "typegrad/train/example.hpp"
+#include "typegrad/train/optimizer.hpp"
+#include "typegrad/train/state.hpp"
+#include "typegrad/util/random.hpp"
+
+namespace typegrad::train {
+
+/// Hyper-parameters of a run (the article's defaults).
+struct Options {
+    std::size_t epochs = 30;
+    std::size_t batch = 10;
+    double eta = 3.0;
+    std::uint64_t seed = 0;
+};
+
+/// What one epoch did.
+struct EpochStats {
+    std::size_t epoch = 0;   // 1-based
+    std::size_t epochs = 0;
+    std::size_t correct = 0;
+    std::size_t tested = 0;
+    double accuracy = 0.0;   // correct / tested
+    double seconds = 0.0;    // training time of the epoch (evaluation not included)
+    double examples_per_second = 0.0;
+};
+
+/// Thrown when training diverges: the cost of a batch, or a parameter after an epoch, is NaN or
+/// infinite. The model then holds the diverged parameters; keep a copy (or a checkpoint) of the
+/// last good ones.
+class Diverged : public std::runtime_error {
+public:
+    Diverged(std::size_t epoch, std::size_t batch, const std::string& what)
+        : std::runtime_error(what), epoch_(epoch), batch_(batch) {}
+    std::size_t epoch() const noexcept { return epoch_; }  // 1-based
+    std::size_t batch() const noexcept { return batch_; }  // 1-based; 0: found after the epoch
+private:
+    std::size_t epoch_, batch_;
+};
+
+/// Whether every parameter of net is finite.
+template <AnyModel M>
+bool parameters_finite(const M& net) noexcept {
+    bool ok = true;
+    net.for_each_parameter([&](auto, const auto& t) {
+        for (auto v : t) ok &= std::isfinite(v);
+    });
+    return ok;
+}
+
+namespace detail {
+struct NoEpochHook {
+    void operator()(const EpochStats&) const noexcept {}
+};
+struct NoBatchHook {
+    void operator()(std::size_t, std::size_t) const noexcept {}
+};
+}  // namespace detail
+
+/// Mini-batch training of one model. Engine computes the gradients (AutodiffEngine, the default,
+/// or ReferenceEngine); Optimizer turns them into updates (Sgd, the article's, by default).
+template <AnyModel M, class Engine = AutodiffEngine<M>, class Opt = Sgd>
+    requires GradientEngine<Engine, M> && Optimizer<Opt, M>
+class Trainer {
+public:
+    using T = typename M::value_type;
+
+    Trainer(M& net, Options options, Opt optimizer = Opt{})
+        : net_(net), options_(options), optimizer_(std::move(optimizer)), rng_(options.seed ^ 0x5851f42d4c957f2dULL) {
+        if (options_.batch == 0) throw std::invalid_argument("batch size must be at least 1");
+        if (!(options_.eta > 0.0) || !std::isfinite(options_.eta))
+            throw std::invalid_argument("learning rate eta must be a positive number");
+    }
+
+    Engine& engine() noexcept { return *engine_; }
+    Opt& optimizer() noexcept { return optimizer_; }
+    const Options& options() const noexcept { return options_; }
+
+    /// The epochs done, the shuffling generator and the optimizer's state (see TrainerState).
+    TrainerState state() const {
+        return {epochs_done_, rng_.state(), std::string(Opt::name), optimizer_.state()};
+    }
+    /// Continues from a saved state: the next epoch is state.epochs_done + 1. Throws
+    /// std::invalid_argument (and changes nothing) if the state is another optimizer's.
+    void restore(const TrainerState& state) {
+        if (state.optimizer != Opt::name)
+            throw std::invalid_argument("the state is of optimizer '" + state.optimizer + "', this trainer uses '" +
+                                        std::string(Opt::name) + "'");
+        Opt restored = optimizer_;
+        restored.restore(state.optimizer_state);
+        optimizer_ = std::move(restored);
+        epochs_done_ = state.epochs_done;
+        rng_.set_state(state.rng);
+    }
+    std::size_t epochs_done() const noexcept { return epochs_done_; }
+
+    /// One pass over `train` in a fresh seeded order, in batches of options.batch (the last one
+    /// smaller when the size is not a multiple). on_batch(done, total) is called after each
+    /// batch. Returns the seconds spent. Throws Diverged.
+    template <class OnBatch = detail::NoBatchHook>
+    double epoch(const data::Dataset& train, OnBatch&& on_batch = {}) {
+        order_.resize(train.size());
+        std::iota(order_.begin(), order_.end(), std::size_t{0});
+        rng_.shuffle(order_.begin(), order_.end());
+        const auto start = std::chrono::steady_clock::now();
+        const std::size_t n = train.size();
+        const std::size_t batches = (n + options_.batch - 1) / options_.batch;
+        const std::size_t epoch_number = epochs_done_ + 1;
+        for (std::size_t b = 0; b < batches; ++b) {
+            const std::size_t first = b * options_.batch;
+            const std::size_t last = std::min(n, first + options_.batch);
+            // the next batch's images, while this one computes
+            for (std::size_t k = last; k < std::min(n, last + options_.batch); ++k) prefetch_example<M>(train, order_[k]);
+            const T cost = step_unchecked(train, std::span<const std::size_t>(order_.data() + first, last - first));
+            if (!std::isfinite(cost))
+                throw Diverged(epoch_number, b + 1,
+                               "training diverged at epoch " + std::to_string(epoch_number) + ", batch " +
+                                   std::to_string(b + 1) + " of " + std::to_string(batches) + ": the cost is " +
+                                   (std::isnan(cost) ? "NaN" : "infinite"));
+            on_batch(b + 1, batches);
+        }
+        if (!parameters_finite(net_))
+            throw Diverged(epoch_number, 0,
+                           "training diverged in epoch " + std::to_string(epoch_number) +
+                               ": a weight or bias is NaN or infinite");
+        ++epochs_done_;
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+
+    /// One optimizer step on the examples of `d` the caller chooses (the article's
+    /// update_mini_batch): their summed gradient, then the update with m = examples.size().
+    /// Returns the examples' summed cost before the step. Throws std::invalid_argument for an
+    /// empty list and std::out_of_range for an index past the dataset; nothing changes then.
+    T step(const data::Dataset& d, std::span<const std::size_t> examples) {
+        if (examples.empty()) throw std::invalid_argument("step: no examples given");
+        for (std::size_t i : examples)
+            if (i >= d.size())
+                throw std::out_of_range("step: example " + std::to_string(i) + " is past the dataset's " +
+                                        std::to_string(d.size()) + " examples");
+        return step_unchecked(d, examples);
+    }
+
+    /// Trains until options.epochs epochs are done (continuing after restore()), evaluating on
+    /// `test` after each; on_epoch(EpochStats) and on_batch(done, total) are optional reporting
+    /// hooks. Throws Diverged if the cost or the parameters stop being finite.
+    template <class OnEpoch = detail::NoEpochHook, class OnBatch = detail::NoBatchHook>
+    std::vector<EpochStats> run(const data::Dataset& train, const data::Dataset& test, OnEpoch&& on_epoch = {},
+                                OnBatch&& on_batch = {}) {
+        std::vector<EpochStats> history;
+        for (std::size_t e = epochs_done_ + 1; e <= options_.epochs; ++e) {
+            EpochStats s;
+            s.epoch = e;
+            s.epochs = options_.epochs;
+            s.seconds = epoch(train, on_batch);
+            s.examples_per_second = s.seconds > 0 ? static_cast<double>(train.size()) / s.seconds : 0.0;
+            s.tested = test.size();
+            s.correct = evaluator_->count_correct(net_, test);
+            s.accuracy = s.tested ? static_cast<double>(s.correct) / static_cast<double>(s.tested) : 0.0;
+            on_epoch(s);
+            history.push_back(s);
+        }
+        return history;
+    }
+
+private:
+    T step_unchecked(const data::Dataset& d, std::span<const std::size_t> examples) noexcept {
+        const T cost = engine_->gradient(net_, d, examples, grads_);
+        optimizer_.step(net_, grads_, Step{options_.eta, examples.size(), d.size()});
+        return cost;
+    }
+
+    M& net_;
+    Options options_;
+    Opt optimizer_;
+    Rng rng_;
+    std::unique_ptr<Engine> engine_ = std::make_unique<Engine>();
+    std::unique_ptr<Evaluator<M>> evaluator_ = std::make_unique<Evaluator<M>>();
+    Gradients<M> grads_;
+    std::vector<std::size_t> order_;
+    std::size_t epochs_done_ = 0;
+};
+
+}  // namespace typegrad::train
