@@ -319,7 +319,10 @@ private:
     const T* address() noexcept {
         if constexpr (expr::is_adjoint_v<E>) return adjoint_ptr<typename E::node>();
         else {
-            static_assert(graph::template contains<E>, "autodiff: a kernel operand must be a stored value or adjoint");
+            static_assert(graph::template contains<E>,
+                          "autodiff: a kernel operand must be a stored value or adjoint (a local rule may apply a kernel "
+                          "op only to nodes of the forward graph or adjoints; SumToOp of an elementwise expression is "
+                          "the one exception, evaluated row by row)");
             return value_ptr<E>();
         }
     }
@@ -329,10 +332,34 @@ private:
         Op::template compute<A...>(dst, address<A>()..., !assign);
     }
 
+    // dst = Σ over the leading extents of an expression of G's shape, row after row in order
+    // (the gradient of a parameter repeated over a batch, e.g. a slope that multiplies every
+    // example): the same additions in the same order as one example at a time.
+    template <class To, class A>
+    void sum_rows_into(expr::Node<expr::SumToOp<To>, A>*, T* dst, bool assign) noexcept {
+        constexpr std::size_t n = expr::size_v<To>, rows = expr::size_v<typename A::shape> / n;
+        constexpr std::size_t row = std::min(n, row_length<A>());
+        const auto e = bound<A>();
+        for (std::size_t r = 0; r < rows; ++r) detail::store_elementwise<n, row>(dst, e.at(r * n), assign && r == 0);
+    }
+    template <class E>
+    static constexpr bool sums_an_expression = [] {
+        if constexpr (expr::is_node_v<E>) {
+            return []<class Op, class... A>(expr::Node<Op, A...>*) {
+                if constexpr (sizeof...(A) == 1 && requires { typename Op::template shape<typename A::shape...>; })
+                    return std::is_same_v<Op, expr::SumToOp<typename Op::template shape<typename A::shape...>>> &&
+                           (!graph::template contains<A> && ...) && (!expr::is_adjoint_v<A> && ...);
+                else return false;
+            }(static_cast<E*>(nullptr));
+        } else return false;
+    }();
+
     // dst (of N elements) = E or += E
     template <std::size_t N, class E>
     void evaluate_into(T* dst, bool assign) noexcept {
-        if constexpr (expr::is_node_v<E> && !graph::template contains<E>) {
+        if constexpr (sums_an_expression<E>) {
+            sum_rows_into(static_cast<E*>(nullptr), dst, assign);
+        } else if constexpr (expr::is_node_v<E> && !graph::template contains<E>) {
             using Op = typename E::op;
             if constexpr (expr::AccumulatingKernelOp<Op>) {
                 kernel_into(static_cast<E*>(nullptr), dst, assign);
