@@ -11,8 +11,7 @@
 
 namespace typegrad::cli {
 
-template <class... Ts>
-struct type_list {};
+using ad::type_list;
 
 /// A shape n₀-n₁-…: the article's sigmoid network of those widths, in element type T.
 template <std::size_t... N>

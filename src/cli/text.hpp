@@ -6,16 +6,11 @@
 #include <string_view>
 #include <vector>
 
+#include "typegrad/util/text.hpp"
+
 namespace typegrad::cli {
 
-/// Concatenates strings, literals and string_views. (Used instead of "literal" + std::string,
-/// for which GCC 12 at -O3 gives a false -Wrestrict warning, GCC PR 105329.)
-template <class... Parts>
-[[nodiscard]] std::string cat(const Parts&... parts) {
-    std::string s;
-    (s.append(std::string_view(parts)), ...);
-    return s;
-}
+using typegrad::cat;
 
 /// "a, b, c"
 [[nodiscard]] inline std::string join(const std::vector<std::string>& items, std::string_view separator = ", ") {

@@ -2,6 +2,7 @@
 // writing, parsing with every length checked against what is left before it is used, and the
 // atomic file replacement.
 #include "typegrad/io/checkpoint_file.hpp"
+#include "typegrad/util/text.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -25,19 +26,6 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t magic_size = sizeof checkpoint_magic;
 constexpr std::size_t crc_size = 4;
-
-/// Concatenates strings, literals and numbers. (Not "literal" + std::string, for which GCC 12
-/// at -O3 gives a false -Wrestrict warning, GCC PR 105329.)
-template <class... Parts>
-std::string cat(const Parts&... parts) {
-    std::string s;
-    const auto append = [&s](const auto& part) {
-        if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(part)>>) s.append(std::to_string(part));
-        else s.append(std::string_view(part));
-    };
-    (append(parts), ...);
-    return s;
-}
 
 [[noreturn]] void fail(const std::string& what, const std::string& problem) { throw CheckpointError(cat(what, ": ", problem)); }
 
