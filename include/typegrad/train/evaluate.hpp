@@ -1,5 +1,7 @@
 // Evaluation: the predicted class of every example of a dataset, through the forward sweep of
-// the model's expression, Chunk examples at a time (one workspace, kept).
+// the model's expression, Chunk examples at a time (one workspace, kept). It runs the very
+// programs the autodiff engine differentiates (forward sweep only, against a zero target), so a
+// training translation unit instantiates two programs, not four: compile time is a feature.
 #pragma once
 
 #include <cmath>
@@ -8,6 +10,7 @@
 #include <vector>
 
 #include "typegrad/ad/program.hpp"
+#include "typegrad/autodiff/backprop.hpp"
 #include "typegrad/data/dataset.hpp"
 #include "typegrad/nn/expression.hpp"
 #include "typegrad/nn/model.hpp"
@@ -27,26 +30,23 @@ public:
         std::size_t i = 0;
         for (; i + Chunk <= d.size(); i += Chunk) {
             for (std::size_t b = 0; b < Chunk; ++b)
-                load_example<M>(d, i + b, x_chunk_.data() + b * M::input_width, y_.data());
-            const T* out = run<Chunk>(chunk_, net, x_chunk_.data());
+                load_example<M>(d, i + b, x_chunk_.data() + b * M::input_width, y_scratch_.data());
+            const T* out = run<Chunk>(chunk_->program, net, x_chunk_.data());
             for (std::size_t b = 0; b < Chunk; ++b)
                 correct += argmax_of(out + b * M::output_width) == d.labels[i + b];
         }
         for (; i < d.size(); ++i) {
-            load_example<M>(d, i, x_chunk_.data(), y_.data());
-            correct += argmax_of(run<1>(one_, net, x_chunk_.data())) == d.labels[i];
+            load_example<M>(d, i, x_chunk_.data(), y_scratch_.data());
+            correct += argmax_of(run<1>(one_->program, net, x_chunk_.data())) == d.labels[i];
         }
         return correct;
     }
 
 private:
-    template <std::size_t B>
-    using program_of = ad::Program<T, typename ModelExpression<M, B>::output, ad::Sweep::forward>;
-
-    template <std::size_t B>
-    const T* run(program_of<B>& p, const M& net, const T* x) noexcept {
+    template <std::size_t B, class P>
+    const T* run(P& p, const M& net, const T* x) noexcept {
         using E = ModelExpression<M, B>;
-        p.bind_all(ad::bind(typename E::x{}, x));
+        p.bind_all(ad::bind(typename E::x{}, x), ad::bind(typename E::y{}, y_.data()));
         bind_parameters<E>(p, net);
         p.forward();
         return p.template value<typename E::output>();
@@ -58,10 +58,11 @@ private:
         return best;
     }
 
-    program_of<1> one_;
-    program_of<Chunk> chunk_;
+    std::unique_ptr<autodiff::Workspace<M, 1>> one_ = std::make_unique<autodiff::Workspace<M, 1>>();
+    std::unique_ptr<autodiff::Workspace<M, Chunk>> chunk_ = std::make_unique<autodiff::Workspace<M, Chunk>>();
     std::vector<T> x_chunk_ = std::vector<T>(Chunk * M::input_width);
-    std::vector<T> y_ = std::vector<T>(M::output_width);
+    std::vector<T> y_ = std::vector<T>(Chunk * M::output_width);  // the target the cost is computed against: 0
+    std::vector<T> y_scratch_ = std::vector<T>(M::output_width);
 };
 
 /// Number of examples of d whose predicted class equals the label.
