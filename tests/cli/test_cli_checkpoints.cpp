@@ -212,7 +212,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
 
     // A double network saved by the library is on the menu too (train runs float only).
     Network<double, 784, 30, 10> net{3};
-    io::save_checkpoint(dir / "double.tgck", net, {5, {}});
+    io::save_checkpoint(dir / "double.tgck", net, {5, Rng(5).state()});
     const Result d = run_ok(dir, "eval --model double.tgck --test-limit 50");
     CHECK(d.out.find("784-30-10 sigmoid, quadratic cost, double, 5 epochs trained, 50 test") != std::string::npos);
     CHECK(d.out.find("trained with") == std::string::npos);  // no training note in that file
@@ -227,7 +227,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
 
     // A network that is not on the menu.
     Network<float, 784, 31, 10> odd{3};
-    io::save_checkpoint(dir / "odd.tgck", odd, {});
+    io::save_checkpoint(dir / "odd.tgck", odd, {0, Rng(6).state()});
     const Result e = run(dir, "eval --model odd.tgck");
     CHECK(e.code == 1);
     CHECK(e.err == "typegrad: error: --model odd.tgck: holds a 784-31-10 float network (input<784> | dense<31> | σ | "
@@ -237,7 +237,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
     // Parameters that are not finite are not trained on.
     Network<float, 784, 30, 10> nan_net{3};
     nan_net.biases<0>()[0] = std::numeric_limits<float>::quiet_NaN();
-    io::save_checkpoint(dir / "nan.tgck", nan_net, {1, {}});
+    io::save_checkpoint(dir / "nan.tgck", nan_net, {1, Rng(7).state()});
     const Result n = run(dir, "train --resume nan.tgck --epochs 2" + quick);
     CHECK(n.code == 1);
     CHECK(n.err == "typegrad: error: --resume nan.tgck: a weight or bias is NaN or infinite (saved by a diverged run?)\n");
