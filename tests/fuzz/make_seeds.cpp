@@ -1,8 +1,11 @@
 // Writes the seed corpora for the fuzzers (run by scripts/fuzz.sh; nothing binary is committed):
 //   DIR/fuzz_idx/         tiny valid IDX image and label files, plain and gzip (one and two members)
 //   DIR/fuzz_checkpoint/  tiny valid checkpoints made by serialize_checkpoint (float and double)
+//   DIR/fuzz_resume/      checkpoints of the 4-3-2 networks fuzz_resume trains, after a real epoch
 // Usage: fuzz_make_seeds DIR
-#include "typegrad/io/checkpoint_file.hpp"
+#include "typegrad/io/checkpoint.hpp"
+#include "typegrad/nn/model.hpp"
+#include "typegrad/train/sgd.hpp"
 
 #include <zlib.h>
 
@@ -91,6 +94,10 @@ int main(int argc, char** argv) try {
 
     write_plain(ck_dir / "seed-float.tgck", checkpoint("float", 4, false));
     write_plain(ck_dir / "seed-double-spare.tgck", checkpoint("double", 8, true));
+    const fs::path resume_dir = dir / "fuzz_resume";
+    fs::create_directories(resume_dir);
+    write_plain(resume_dir / "seed-float.tgck", trained_checkpoint<typegrad::Network<float, 4, 3, 2>>());
+    write_plain(resume_dir / "seed-double.tgck", trained_checkpoint<typegrad::Network<double, 4, 3, 2>>());
     return 0;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "fuzz_make_seeds: %s\n", e.what());
