@@ -43,10 +43,22 @@ std::string hex(std::uint32_t value, int digits) {
     return s;
 }
 
-struct FileCloser {
-    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+/// An open file descriptor, closed on destruction.
+class FileDescriptor {
+public:
+    FileDescriptor() = default;
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    ~FileDescriptor() { reset(-1); }
+    void reset(int fd) noexcept {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = fd;
+    }
+    [[nodiscard]] int get() const noexcept { return fd_; }
+
+private:
+    int fd_ = -1;
 };
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
 /// What kind of file a stat mode describes, for "is not a regular file (a FIFO)".
 const char* file_kind(mode_t mode) {
@@ -78,8 +90,7 @@ int open_regular(const fs::path& path, struct stat& st) {
         ::close(fd);
         fail(path, "changed while it was being opened (not a regular file any more)");
     }
-    const int flags = ::fcntl(fd, F_GETFL);
-    if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    // O_NONBLOCK stays: it changes nothing for a regular file's reads.
     st = opened;
     return fd;
 }
@@ -90,13 +101,7 @@ class ByteStream {
 public:
     explicit ByteStream(const fs::path& path) : path_(path) {
         struct stat st {};
-        const int fd = open_regular(path, st);
-        file_.reset(::fdopen(fd, "rb"));
-        if (!file_) {
-            const int err = errno;
-            ::close(fd);
-            fail(path, std::string("cannot open: ") + std::strerror(err));
-        }
+        file_.reset(open_regular(path, st));
         file_size_ = st.st_size > 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
         // No bigger than the file: a tiny file costs a tiny buffer.
         input_.resize(static_cast<std::size_t>(std::min<std::uint64_t>(input_chunk_bytes, file_size_ + 1)));
@@ -104,7 +109,6 @@ public:
         if (!refill(nullptr, 0)) fail(path, "empty file");
         gzip_ = input_size_ >= 2 && input_[0] == 0x1f && input_[1] == 0x8b;
         if (gzip_) {
-            if (input_.size() < input_chunk_bytes) input_.resize(input_chunk_bytes);  // refill() may use it all now
             // 15 + 16: maximum window, gzip wrapper only (zlib checks the CRC and length).
             if (inflateInit2(&zs_, 15 + 16) != Z_OK) fail(path, "cannot initialise zlib");
             zs_initialised_ = true;
@@ -138,8 +142,14 @@ private:
     /// reads more after them. Returns false if no input at all is left.
     bool refill(const std::uint8_t* tail, std::size_t keep) {
         if (keep > 0) std::memmove(input_.data(), tail, keep);
-        const std::size_t got = std::fread(input_.data() + keep, 1, input_.size() - keep, file_.get());
-        if (std::ferror(file_.get())) fail(path_, std::string("read error: ") + std::strerror(errno));
+        std::size_t got = 0;
+        while (keep + got < input_.size()) {  // fill the buffer unless the file ends
+            const ssize_t n = ::read(file_.get(), input_.data() + keep + got, input_.size() - keep - got);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) fail(path_, std::string("read error: ") + std::strerror(errno));
+            if (n == 0) break;
+            got += static_cast<std::size_t>(n);
+        }
         input_size_ = keep + got;
         input_pos_ = 0;
         return input_size_ > 0;
@@ -212,7 +222,7 @@ private:
     }
 
     fs::path path_;
-    FilePtr file_;
+    FileDescriptor file_;
     std::uint64_t file_size_ = 0;
     std::vector<std::uint8_t> input_;
     std::size_t input_size_ = 0;
@@ -224,11 +234,11 @@ private:
 };
 
 /// Appends up to n bytes to out, fewer only at the end of the data, and returns how many.
-/// The output grows with what really arrives (64 KiB, then doubling up to 1 MiB a step), never
-/// by what a header promises: a tiny file costs tiny buffers.
+/// The output grows with what really arrives (4 KiB, then doubling up to 1 MiB a step), never
+/// by what a header promises: a tiny file costs tiny buffers (and a fuzzer's input microseconds).
 std::size_t read_up_to(ByteStream& in, std::uint64_t n, std::vector<std::uint8_t>& out) {
     std::size_t total = 0;
-    std::size_t step = std::size_t{1} << 16;
+    std::size_t step = std::size_t{1} << 12;
     while (total < n) {
         const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(n - total, step));
         const std::size_t got = in.read(want, out);

@@ -1,32 +1,35 @@
-// libFuzzer harness: restore a checkpoint and train from it (src/io/checkpoint.cpp, the
-// trainer, Rng). The input is parsed as a checkpoint (and again with its last 4 bytes replaced by
-// the CRC-32 of the rest, so mutations of the header reach the checks after the checksum, as in
-// fuzz_checkpoint); whatever is accepted and holds one of the two tiny networks below is restored
-// into it, with the trainer's state, and trained for one epoch (three steps) on six examples.
+// libFuzzer harness: restore a checkpoint and train from it (src/io/checkpoint.cpp, Rng, the
+// hand-written backprop). The input is parsed as a checkpoint (and again with its last 4 bytes
+// replaced by the CRC-32 of the rest, so mutations of the header reach the checks after the
+// checksum, as in fuzz_checkpoint); whatever is accepted and holds one of the two tiny networks
+// of tiny_network.hpp is restored into it, with the shuffling generator's state, and trained for
+// one epoch (three steps of two examples) as train::Trainer::epoch does: shuffle the indices with
+// the restored generator, then per batch the summed gradient and W -= eta/m dW.
 //
-// This is what the parser harness could not see: a file the parser accepts but that stops
-// training from terminating (an all-zero generator state hung the shuffle) or makes it misbehave.
-// A bug is a crash, a sanitizer report, an exception other than CheckpointError escaping, or a
-// hang (libFuzzer's -timeout).
-#include "typegrad/io/checkpoint.hpp"
-#include "typegrad/nn/model.hpp"
-#include "typegrad/train/sgd.hpp"
-
+// This is what the parser harness could not see: a file the parser accepts that stops training
+// from terminating (an all-zero generator state hung the shuffle) or makes it misbehave. A bug
+// is a crash, a sanitizer report, an exception other than CheckpointError escaping, or a hang
+// (libFuzzer's -timeout). (Trainer itself includes the autodiff headers, which clang 14 does not
+// compile: see tiny_network.hpp; its loop is the few lines below.)
 #include <zlib.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <numeric>
 #include <span>
 #include <vector>
+
+#include "tiny_network.hpp"
+#include "typegrad/data/dataset.hpp"
+#include "typegrad/reference/backprop.hpp"
+#include "typegrad/util/random.hpp"
 
 namespace {
 
 using namespace typegrad;
-
-using SmallFloat = Network<float, 4, 3, 2>;
-using SmallDouble = Network<double, 4, 3, 2>;
 
 const data::Dataset& examples() {
     static const data::Dataset d = [] {
@@ -40,30 +43,56 @@ const data::Dataset& examples() {
     return d;
 }
 
-template <class M>
+template <class T>
 void train_from(const io::CheckpointImage& image) {
+    using M = fuzz::Tiny<T>;
     M net{1};
-    const train::TrainerState state = io::restore_checkpoint(image, net, "fuzz.tgck");
-    if (!train::parameters_finite(net)) return;  // what --resume refuses
-    train::Trainer<M> trainer(net, {.epochs = state.epochs_done + 1, .batch = 2, .eta = 0.5, .seed = 1});
-    trainer.restore(state);
-    try {
-        (void)trainer.run(examples(), examples(), [](const train::EpochStats&) {}, [](std::size_t, std::size_t) {});
-    } catch (const train::Diverged&) {
-        // finite parameters can still overflow; the trainer says so, which is fine
+    fuzz::tiny_restore<T>(image.payload, net);
+    Rng rng;
+    rng.set_state(image.header.rng);
+    // One epoch as Trainer::epoch: a shuffled order, batches of 2.
+    const data::Dataset& d = examples();
+    std::vector<std::size_t> order(d.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    rng.shuffle(order.begin(), order.end());
+    reference::Workspace<M> ws;
+    Gradients<M> g;
+    typename M::input_type x;
+    typename M::output_type y;
+    for (std::size_t first = 0; first < order.size(); first += 2) {
+        for (std::size_t k = first; k < first + 2; ++k) {
+            for (std::size_t p = 0; p < M::input_width; ++p) x[p] = static_cast<T>(d.pixel(order[k], p));
+            y.fill(T(0));
+            y[d.labels[order[k]]] = T(1);
+            (void)reference::backprop_into(net, x, y, g, ws, k == first ? Accumulate::no : Accumulate::yes);
+        }
+        net.for_each_layer([&]<std::size_t L>(auto& p) {
+            const auto& gw = g.template weights<L>();
+            const auto& gb = g.template biases<L>();
+            for (std::size_t i = 0; i < p.weights.size(); ++i) p.weights.data()[i] -= T(0.25) * gw.data()[i];
+            for (std::size_t i = 0; i < p.biases.size(); ++i) p.biases.data()[i] -= T(0.25) * gb.data()[i];
+        });
     }
-    if (trainer.epochs_done() != state.epochs_done + 1) {
-        std::fprintf(stderr, "fuzz_resume: the epoch did not complete\n");
-        std::abort();
+    // The order must still be a permutation.
+    std::vector<bool> seen(order.size());
+    for (const std::size_t i : order) {
+        if (i >= seen.size() || seen[i]) {
+            std::fprintf(stderr, "fuzz_resume: the shuffle is not a permutation\n");
+            std::abort();
+        }
+        seen[i] = true;
     }
 }
 
 void resume(std::span<const unsigned char> bytes) {
     try {
         const io::CheckpointImage image = io::parse_checkpoint(bytes, "fuzz.tgck");
-        if (image.header.epochs_done > 1000000) return;  // --epochs bounds the loop; not this harness's subject
-        if (io::holds<SmallFloat>(image.header)) train_from<SmallFloat>(image);
-        else if (io::holds<SmallDouble>(image.header)) train_from<SmallDouble>(image);
+        if (!Rng::valid(image.header.rng)) {
+            std::fprintf(stderr, "fuzz_resume: the parser accepted an invalid generator state\n");
+            std::abort();
+        }
+        if (io::network_mismatch(image.header, fuzz::tiny_header<float>()).empty()) train_from<float>(image);
+        else if (io::network_mismatch(image.header, fuzz::tiny_header<double>()).empty()) train_from<double>(image);
     } catch (const io::CheckpointError&) {
         // the expected answer to a bad file
     }

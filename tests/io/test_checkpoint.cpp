@@ -678,3 +678,24 @@ TEST_CASE("printable_text escapes control characters, C1 controls and bytes that
     CHECK(io::printable_text("cut \xe2\x82") == "cut \\xe2\\x82");
     CHECK(io::printable_text("nbsp \xc2\xa0 ok") == "nbsp \xc2\xa0 ok");
 }
+
+#include "../fuzz/tiny_network.hpp"
+
+TEST_CASE("fuzz_resume's hand-written header and payload are what the checkpoint writer writes", "[io][fuzz]") {
+    // tests/fuzz/tiny_network.hpp spells them out because clang 14 cannot compile io/checkpoint.hpp.
+    const auto state = some_state(3);
+    fuzz::Tiny<float> f{4};
+    io::CheckpointHeader hf = fuzz::tiny_header<float>();
+    hf.training = "n";
+    hf.epochs_done = 3;
+    hf.rng = state.rng;
+    CHECK(io::serialize_checkpoint(hf, fuzz::tiny_payload<float>(f)) == io::checkpoint_bytes(f, state, "n"));
+    fuzz::Tiny<double> d{5};
+    io::CheckpointHeader hd = fuzz::tiny_header<double>();
+    hd.epochs_done = 3;
+    hd.rng = state.rng;
+    CHECK(io::serialize_checkpoint(hd, fuzz::tiny_payload<double>(d)) == io::checkpoint_bytes(d, state));
+    fuzz::Tiny<double> back{9};
+    fuzz::tiny_restore<double>(fuzz::tiny_payload<double>(d), back);
+    CHECK(io::checkpoint_payload(back) == io::checkpoint_payload(d));
+}
