@@ -1,6 +1,7 @@
 // `typegrad train --save/--resume` and `typegrad eval`, through the executable (TYPEGRAD_EXE):
-// resumption gives the bytes of an uninterrupted run, two runs give the same bytes, a SIGKILL at
-// any moment leaves a checkpoint that loads, damaged or foreign checkpoints are refused.
+// resumption gives the bytes of an uninterrupted run, two runs give the same bytes, a writer
+// SIGKILLed at each step of a save leaves a checkpoint that loads, damaged or foreign
+// checkpoints are refused.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
