@@ -175,6 +175,7 @@ std::string resume_command(const TrainOptions& o) {
 /// Standard output must take what is printed: a closed or full stdout is an error, not a
 /// silent success.
 void check_stdout() {
+    errno = 0;
     if (std::fflush(stdout) != 0 || std::ferror(stdout))
         throw OutputError(cat("standard output: cannot write: ", std::strerror(errno != 0 ? errno : EIO)));
 }
