@@ -7,6 +7,7 @@
 #include "checkpoints.hpp"
 #include "data.hpp"
 #include "menu.hpp"
+#include "report.hpp"
 #include "text.hpp"
 #include "typegrad/io/checkpoint.hpp"
 #include "typegrad/train/sgd.hpp"
@@ -38,7 +39,7 @@ int evaluate(const EvalOptions& o, const io::CheckpointImage& image) {
     const std::size_t tested = d.split.test.size();
     std::printf("test accuracy %.4f (%zu/%zu)\n", static_cast<double>(correct) / static_cast<double>(tested), correct,
                 tested);
-    std::fflush(stdout);
+    (void)flush_stdout();
     return exit_ok;
 }
 

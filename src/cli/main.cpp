@@ -23,6 +23,7 @@
 #include "eval.hpp"
 #include "interrupt.hpp"
 #include "options.hpp"
+#include "report.hpp"
 #include "text.hpp"
 #include "train.hpp"
 #include "typegrad/data/dataset.hpp"
@@ -220,12 +221,7 @@ bool keep_open(int fd) {
 
 /// Everything printed on stdout must have arrived: a closed or full stdout is a failure.
 int finish(int code) {
-    errno = 0;
-    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-        const int err = errno != 0 ? errno : EIO;
-        std::clearerr(stdout);
-        return error(cat("standard output: cannot write: ", std::strerror(err)), exit_failure);
-    }
+    if (!flush_stdout()) return error(cat("standard output: cannot write: ", std::strerror(stdout_error())), exit_failure);
     return code;
 }
 

@@ -88,7 +88,7 @@ void print_header(const TrainOptions& o, const LoadedData& p, const std::string&
                 shape.c_str(), std::string(cost).c_str(), type, o.grad.c_str(), o.batch, o.eta, o.epochs,
                 o.epochs == 1 ? "" : "s", static_cast<unsigned long long>(o.seed), p.split.train.size(),
                 p.split.test.size(), p.description.c_str());
-    std::fflush(stdout);
+    (void)flush_stdout();
 }
 
 /// What a checkpoint records about how it was trained: everything besides the network and the
@@ -175,9 +175,7 @@ std::string resume_command(const TrainOptions& o) {
 /// Standard output must take what is printed: a closed or full stdout is an error, not a
 /// silent success.
 void check_stdout() {
-    errno = 0;
-    if (std::fflush(stdout) != 0 || std::ferror(stdout))
-        throw OutputError(cat("standard output: cannot write: ", std::strerror(errno != 0 ? errno : EIO)));
+    if (!flush_stdout()) throw OutputError(cat("standard output: cannot write: ", std::strerror(stdout_error())));
 }
 
 /// The --resume checkpoint, parsed; errors name the option.
@@ -236,7 +234,7 @@ int drive(const TrainOptions& o, const io::CheckpointImage* resume) {
                  std::is_same_v<typename M::value_type, float> ? "float" : "double");
     if (resume) {
         std::printf("resuming from %s after epoch %zu\n", o.resume->c_str(), start.epochs_done);
-        std::fflush(stdout);
+        (void)flush_stdout();
         if (!resume->header.training.empty() && resume->header.training != note)
             std::fprintf(stderr, "note: resuming %s with %s: the result will differ from an uninterrupted run\n",
                          o.resume->c_str(), io::printable_text(note_difference(resume->header.training, note)).c_str());
@@ -262,7 +260,7 @@ int drive(const TrainOptions& o, const io::CheckpointImage* resume) {
                 const EpochRecord r{s.epoch, s.epochs, s.correct, s.tested, s.accuracy, s.seconds, s.examples_per_second};
                 bar.clear();
                 std::printf("%s\n", epoch_line(r).c_str());
-                std::fflush(stdout);
+                (void)flush_stdout();
                 if (metrics) metrics->add(r);
                 // The trainer calls this only after checking that every parameter is finite, so
                 // a diverged network is never saved.
@@ -288,7 +286,7 @@ int drive(const TrainOptions& o, const io::CheckpointImage* resume) {
             });
     } catch (const Interrupted& i) {
         bar.clear();
-        std::fflush(stdout);
+        (void)flush_stdout();
         std::string where = batch_done > 0 ? cat("in epoch ", std::to_string(epoch_done + 1), " (", std::to_string(batch_done),
                                                  " of ", std::to_string(batches), " batches done, abandoned)")
                                            : cat("after epoch ", std::to_string(epoch_done));
@@ -307,7 +305,7 @@ int drive(const TrainOptions& o, const io::CheckpointImage* resume) {
         return 128 + i.signal;
     } catch (const train::Diverged& e) {
         bar.clear();
-        std::fflush(stdout);
+        (void)flush_stdout();
         std::string kept;
         const std::string resumed_epochs = std::to_string(start.epochs_done);
         if (saved_epoch > 0)
