@@ -24,7 +24,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 jobs="$(nproc 2>/dev/null || echo 2)"
-if [ ! -f "$build/CMakeCache.txt" ]; then
-    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >&2
-fi
+# Configure every time, with the options stated: an existing build/ whose cache turned the tests
+# or the CLI off (or BUILD_TESTING) would otherwise build and run only part of the suite, and
+# pass. Re-running cmake on an up-to-date cache takes a second.
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+    -DTYPEGRAD_BUILD_TESTS=ON -DTYPEGRAD_BUILD_CLI=ON -DBUILD_TESTING=ON >&2
 cmake --build "$build" --parallel "$jobs" >&2

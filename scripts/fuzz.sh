@@ -17,7 +17,7 @@ case "$seconds" in
     '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS per fuzzer, default 60]" >&2; exit 2 ;;
 esac
 jobs="$(nproc 2>/dev/null || echo 2)"
-fuzzers=(fuzz_idx fuzz_checkpoint)
+fuzzers=(fuzz_idx fuzz_checkpoint fuzz_resume)
 
 start=$SECONDS
 # typegrad's own dependencies (xtensor, Boost, zlib, CMake ...); also keeps build/ up to date.
@@ -71,6 +71,7 @@ for f in "${fuzzers[@]}"; do
     corpus="$build/corpus/$f"
     mkdir -p "$corpus"
     dict="$root/tests/fuzz/${f#fuzz_}.dict"
+    [ -f "$dict" ] || dict="$root/tests/fuzz/checkpoint.dict"  # fuzz_resume reads checkpoints too
     log="$build/logs/$f.log"
     echo "typegrad fuzz: $f for $seconds s (corpus $corpus, log $log)" >&2
     # -timeout: one input taking 10 s is a hang. -malloc_limit_mb: both parsers allocate about

@@ -3,8 +3,20 @@
 # MNIST read TYPEGRAD_MNIST_DIR and are skipped (with a message) when it is not set.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$root/scripts/bootstrap.sh"
+# TYPEGRAD_SKIP_BOOTSTRAP=1: use the build directory as it is (tests/support/stale_build.cmake
+# checks the guard below this way).
+[ "${TYPEGRAD_SKIP_BOOTSTRAP:-0}" = 1 ] || "$root/scripts/bootstrap.sh"
 build="${TYPEGRAD_BUILD_DIR:-$root/build}"
 # CTest runs each test in its own directory: make a relative data path absolute first.
 if [ -n "${TYPEGRAD_MNIST_DIR:-}" ]; then export TYPEGRAD_MNIST_DIR="$(realpath -m "$TYPEGRAD_MNIST_DIR")"; fi
-exec ctest --test-dir "$build" --output-on-failure --parallel "$(nproc 2>/dev/null || echo 2)" "$@"
+# --no-tests=error: a build that defines no tests (or a filter matching none) fails instead of
+# passing. And a build/ that defines fewer tests than the sources declare (one per
+# typegrad_test and typegrad_cli_test line) is refused rather than run.
+declared=$(( $(grep -c '^typegrad_test(' "$root/tests/CMakeLists.txt" "$root/tests/io/CMakeLists.txt" | awk -F: '{ s += $2 } END { print s }') \
+           + $(grep -c '^typegrad_cli_test(' "$root/tests/cli/CMakeLists.txt") ))
+count="$(ctest --test-dir "$build" -N | sed -n 's/^Total Tests: //p')"
+if [ "${count:-0}" -lt "$declared" ]; then
+    echo "typegrad: error: $build defines ${count:-0} tests, fewer than the $declared the sources declare: is it configured with TYPEGRAD_BUILD_TESTS and TYPEGRAD_BUILD_CLI on?" >&2
+    exit 1
+fi
+exec ctest --test-dir "$build" --output-on-failure --no-tests=error --parallel "$(nproc 2>/dev/null || echo 2)" "$@"

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "typegrad/data/dataset.hpp"
 
@@ -21,11 +22,14 @@ struct DataSource {
 struct LoadedData {
     data::Split split;
     std::string description;  // "synthetic digits", "IDX data from DIR", for the header line
+    std::vector<std::filesystem::path> files;  // the IDX files read (none for the synthetic digits)
 };
 
-/// Loads the data, keeps the first `limit` training and `test_limit` test examples (0: all),
-/// and checks that they fit a network with n_in inputs and n_out outputs. Without
-/// `with_training_set` the training set is left empty (for eval). Throws data::DataError.
+/// Loads the data, reading only the first `limit` training and `test_limit` test examples
+/// (0: all), and checks that they fit a network with n_in inputs and n_out outputs. Without
+/// `with_training_set` the training set is neither read nor needed (for eval: a directory with
+/// only the two t10k files will do). Prints "data: ..." notes on stderr (which of a plain and a
+/// .gz file was read). Throws data::DataError.
 LoadedData load_data(const DataSource& source, std::size_t limit, std::size_t test_limit, std::size_t n_in,
                      std::size_t n_out, bool with_training_set);
 

@@ -34,8 +34,6 @@ int run_derive(const std::string& net) {
 }
 
 int run_gradcheck(const GradcheckOptions& o) {
-    if (!(o.step > 0.0) || !(o.step < 1.0))
-        throw UsageError(cat("--step: must be a number in (0, 1), got ", std::to_string(o.step)));
     int rc = exit_ok;
     const bool found = with_network<double>(o.net, [&]<class M>() {
         M net{o.seed};
@@ -43,7 +41,7 @@ int run_gradcheck(const GradcheckOptions& o) {
         const auto digits = data::synthetic_digits(1, o.seed);
         typename M::input_type x;
         typename M::output_type y;
-        for (std::size_t i = 0; i < M::input_width; ++i) x[i] = digits.pixels[i];
+        for (std::size_t i = 0; i < M::input_width; ++i) x[i] = digits.pixel(0, i);
         y.fill(0.0);
         y[digits.labels[0]] = 1.0;
         const auto r = gradcheck(net, x, y, {.step = o.step, .samples_per_tensor = o.samples});

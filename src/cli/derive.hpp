@@ -18,6 +18,18 @@ struct GradcheckOptions {
     double step = 1e-6;
 };
 
+/// gradcheck's options as given (strings, like train's: one validation for every command).
+struct GradcheckArgs {
+    std::string net = "784-30-10";
+    std::string seed = "42";
+    std::string samples = "0";
+    std::string step = "1e-6";
+};
+
+/// Validated with the same rules and messages as train's options (options.cpp); throws
+/// UsageError naming the option.
+[[nodiscard]] GradcheckOptions validate(const GradcheckArgs& args);
+
 /// Compares autodiff, the hand-written reference and central finite differences on the network
 /// `net` in double, at a synthetic digit; prints the three maximum relative errors. Returns 0
 /// when autodiff and reference agree to 1e-12 and both agree with finite differences to 1e-6.

@@ -7,6 +7,7 @@
 #include "checkpoints.hpp"
 #include "data.hpp"
 #include "menu.hpp"
+#include "report.hpp"
 #include "text.hpp"
 #include "typegrad/io/checkpoint.hpp"
 #include "typegrad/train/sgd.hpp"
@@ -24,18 +25,21 @@ int evaluate(const EvalOptions& o, const io::CheckpointImage& image) {
     } catch (const io::CheckpointError& e) {
         throw RunError(cat("--model ", e.what()));
     }
+    // As --resume: an accuracy of a diverged network says nothing.
+    if (!train::parameters_finite(net)) throw RunError(cat("--model ", file, ": ", non_finite_parameters));
     const LoadedData d =
         load_data({o.data_dir, o.data_from_environment, o.seed}, 0, o.test_limit, M::input_width, M::output_width, false);
     const auto& h = image.header;
+    // Text from the file is escaped wherever it is printed (a note could hold terminal escapes).
     std::printf("typegrad eval: %s: %s sigmoid, %s cost, %s, %zu epoch%s trained, %zu test (%s)\n", file.c_str(),
-                shape_name<M>().c_str(), h.cost.c_str(), h.element_type.c_str(), state.epochs_done,
-                state.epochs_done == 1 ? "" : "s", d.split.test.size(), d.description.c_str());
-    if (!h.training.empty()) std::printf("trained with %s\n", h.training.c_str());
+                shape_name<M>().c_str(), io::printable_text(h.cost).c_str(), io::printable_text(h.element_type).c_str(),
+                state.epochs_done, state.epochs_done == 1 ? "" : "s", d.split.test.size(), d.description.c_str());
+    if (!h.training.empty()) std::printf("trained with %s\n", io::printable_text(h.training).c_str());
     const std::size_t correct = train::count_correct(net, d.split.test);
     const std::size_t tested = d.split.test.size();
     std::printf("test accuracy %.4f (%zu/%zu)\n", static_cast<double>(correct) / static_cast<double>(tested), correct,
                 tested);
-    std::fflush(stdout);
+    (void)flush_stdout();
     return exit_ok;
 }
 

@@ -5,8 +5,14 @@
 // exit code 2 for bad usage and 1 for data or file errors.
 #include <CLI/CLI.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <iterator>
 #include <exception>
 #include <iostream>
 #include <new>
@@ -15,7 +21,9 @@
 
 #include "derive.hpp"
 #include "eval.hpp"
+#include "interrupt.hpp"
 #include "options.hpp"
+#include "report.hpp"
 #include "text.hpp"
 #include "train.hpp"
 #include "typegrad/data/dataset.hpp"
@@ -140,20 +148,22 @@ CLI::App* add_derive(CLI::App& app, std::string& net) {
     return derive;
 }
 
-CLI::App* add_gradcheck(CLI::App& app, GradcheckOptions& o) {
+CLI::App* add_gradcheck(CLI::App& app, GradcheckArgs& o) {
     CLI::App* check = app.add_subcommand(
         "gradcheck", wrap("Compare the autodiff gradient, the hand-written reference and central finite differences "
                           "of J on a network (double, a synthetic digit as input); print the three maximum relative "
                           "errors. Exit status 1 if they disagree"));
     add_net_option(check, o.net);
-    check->add_option("--seed", o.seed, wrap("Seed of the weights and of the input digit (default 42)"))->type_name("S");
+    check->add_option("--seed", o.seed,
+                      wrap("Seed of the weights and of the input digit, an integer in [0, 2^64) (default 42)"))
+        ->type_name("S");
     check->add_option("--samples", o.samples,
                       wrap("Check at most N entries of each tensor by finite differences; 0 (default) checks every "
                            "parameter"))
         ->type_name("N");
-    check->add_option("--step", o.step, wrap("h of the central difference (J(p+h) − J(p−h)) / 2h (default 1e-6)"))
-        ->type_name("H")
-        ->check(CLI::PositiveNumber);
+    check->add_option("--step", o.step,
+                      wrap("h of the central difference (J(p+h) − J(p−h)) / 2h, a number in (0, 1) (default 1e-6)"))
+        ->type_name("H");
     return check;
 }
 
@@ -195,10 +205,43 @@ int error(const std::string& message, int code) {
     return code;
 }
 
+constexpr const char* commands[] = {"train", "eval", "derive", "gradcheck"};
+
+/// Whether descriptor fd is open; if not, /dev/null takes its place, so that no file the run
+/// opens later becomes "standard output" by accident (a checkpoint would receive the report).
+bool keep_open(int fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) return true;
+    const int null = ::open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+    if (null >= 0 && null != fd) {
+        ::dup2(null, fd);
+        ::close(null);
+    }
+    return false;
+}
+
+/// Everything printed on stdout must have arrived: a closed or full stdout is a failure.
+int finish(int code) {
+    if (!flush_stdout()) return error(cat("standard output: cannot write: ", std::strerror(stdout_error())), exit_failure);
+    return code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    keep_open(STDIN_FILENO);
+    const bool stderr_open = keep_open(STDERR_FILENO);
+    (void)stderr_open;
+    if (!keep_open(STDOUT_FILENO))
+        return error("standard output is closed: nothing could be reported (redirect it to /dev/null to discard it)",
+                     exit_failure);
+    install_interrupt_handlers();
     try {
+        // "typegrad trian": CLI11 would say "unexpected argument"; name the command and the list.
+        if (argc > 1 && argv[1][0] != '-' &&
+            std::none_of(std::begin(commands), std::end(commands), [&](const char* c) { return std::strcmp(c, argv[1]) == 0; }))
+            return error(cat("unknown command '", argv[1], "'; the commands are train, eval, derive, gradcheck (see "
+                             "'typegrad --help')"),
+                         exit_usage);
         CLI::App app{"typegrad: neural networks as C++ types.", "typegrad"};
         app.set_version_flag("--version", version, "Print the version and exit");
         app.footer("Run 'typegrad <command> --help' for the options of a command.\n");
@@ -206,16 +249,18 @@ int main(int argc, char** argv) {
         CLI::App* train = add_train(app, train_args);
         std::string derive_net = TrainOptions{}.net;
         CLI::App* derive = add_derive(app, derive_net);
-        GradcheckOptions gradcheck_options;
-        CLI::App* gradcheck = add_gradcheck(app, gradcheck_options);
+        GradcheckArgs gradcheck_args;
+        CLI::App* gradcheck = add_gradcheck(app, gradcheck_args);
         EvalArgs eval_args;
         CLI::App* eval = add_eval(app, eval_args);
         app.require_subcommand(0, 1);
 
+        for (int i = 2; i < argc; ++i) train_args.command.emplace_back(argv[i]);
+        train_args.command.insert(train_args.command.begin(), "train");
         try {
             app.parse(argc, argv);
         } catch (const CLI::Success& e) {
-            return app.exit(e);  // --help, --version
+            return finish(app.exit(e));  // --help, --version
         } catch (const CLI::ParseError& e) {
             const char* hint = train->parsed()       ? " (see 'typegrad train --help')"
                                : derive->parsed()    ? " (see 'typegrad derive --help')"
@@ -225,14 +270,18 @@ int main(int argc, char** argv) {
             return error(cat(one_line(e.what()), hint), exit_usage);
         }
 
-        if (derive->parsed()) return run_derive(derive_net);
-        if (gradcheck->parsed()) return run_gradcheck(gradcheck_options);
-        if (eval->parsed()) return run_eval(validate(eval_args));
+        if (derive->parsed()) return finish(run_derive(derive_net));
+        if (gradcheck->parsed()) return finish(run_gradcheck(validate(gradcheck_args)));
+        if (eval->parsed()) return finish(run_eval(validate(eval_args)));
         if (!train->parsed()) {
             std::cerr << app.help();
             return exit_usage;
         }
-        return run_train(validate(train_args));
+        return finish(run_train(validate(train_args)));
+    } catch (const Interrupted& i) {
+        std::fprintf(stderr, "typegrad: interrupted by %s before training started; nothing was written\n",
+                     signal_name(i.signal));
+        return 128 + i.signal;
     } catch (const UsageError& e) {
         return error(e.what(), exit_usage);
     } catch (const OutputError& e) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include <vector>
 #include <system_error>
 
+#include "derive.hpp"
 #include "text.hpp"
 
 namespace typegrad::cli {
@@ -45,17 +47,38 @@ std::size_t parse_size(const std::string& option, const std::string& text, bool 
     return static_cast<std::size_t>(v);
 }
 
-/// A finite number > 0 in plain decimal or scientific notation ("3", "0.5", "1e-1").
+/// A finite number > 0 in plain decimal or scientific notation ("3", "0.5", "1e-1"), as a
+/// double. Too large for a double is "not a finite number"; too small "underflows" (1e-400 is
+/// not infinite, it is below what a double holds), and so does a subnormal (1e-320: 5 digits of
+/// precision, a range of 309-digit numbers).
 double parse_positive_real(const std::string& option, const std::string& text) {
-    double value = 0.0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    const bool whole = !text.empty() && end == text.data() + text.size();
-    if ((ec != std::errc{} && ec != std::errc::result_out_of_range) || !whole)
-        bad(option, cat("expected a positive number, got '", text, "'"));
-    if (ec == std::errc::result_out_of_range || !std::isfinite(value))
-        bad(option, cat("'", text, "' is not a finite number"));
-    if (!(value > 0.0)) bad(option, cat("must be greater than 0, got '", text, "'"));
+    const std::string expected = cat("expected a positive number, got '", text, "'");
+    const bool number_chars = !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
+        return std::isdigit(c) != 0 || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+    });
+    std::string lower = text;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool named = lower == "nan" || lower == "inf" || lower == "infinity" || lower == "+inf" || lower == "-inf";
+    if (!number_chars && !named) bad(option, expected);
+    errno = 0;
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    const bool range = errno == ERANGE;
+    if (end != text.c_str() + text.size()) bad(option, expected);
+    if (!std::isfinite(value)) bad(option, cat("'", text, "' is not a finite number"));
+    if (text[0] == '-' || value < 0.0 || (value == 0.0 && !range)) bad(option, cat("must be greater than 0, got '", text, "'"));
+    if (range || value < std::numeric_limits<double>::min())
+        bad(option, cat("'", text, "' underflows: it is below the smallest normal double, 2.2e-308",
+                        value == 0.0 ? " (it rounds to 0)" : ""));
     return value;
+}
+
+/// The same number in the network's element type T must still be a positive number: a learning
+/// rate that rounds to 0 in float trains nothing.
+template <class T>
+void check_positive_in(const std::string& option, const std::string& text, double value, const char* type) {
+    if (static_cast<T>(value) == T(0))
+        bad(option, cat("'", text, "' rounds to 0 in ", type, ", the network's element type: nothing would train"));
 }
 
 bool ends_with_ignoring_case(const std::string& s, const std::string& suffix) {
@@ -103,6 +126,12 @@ TrainOptions validate(const TrainArgs& raw) {
     o.epochs = parse_size("--epochs", raw.epochs, false);
     o.batch = parse_size("--batch", raw.batch, false);
     o.eta = parse_positive_real("--eta", raw.eta);
+    // train's networks are float (the --net menu): eta, and the step eta/m the trainer applies,
+    // must be positive floats too.
+    check_positive_in<float>("--eta", raw.eta, o.eta, "float");
+    if (static_cast<float>(o.eta / static_cast<double>(o.batch)) == 0.0f)
+        bad("--eta", cat("'", raw.eta, "' divided by the batch size ", std::to_string(o.batch),
+                         " rounds to 0 in float (the network's element type): nothing would train"));
     o.seed = parse_unsigned("--seed", raw.seed, true);
     o.limit = parse_size("--limit", raw.limit, true);
     o.test_limit = parse_size("--test-limit", raw.test_limit, true);
@@ -122,6 +151,7 @@ TrainOptions validate(const TrainArgs& raw) {
     if (o.metrics && o.resume && same_file(*o.metrics, *o.resume))
         bad("--resume", cat("'", raw.resume, "' is also the --metrics file"));
     o.quiet = raw.quiet;
+    o.command = raw.command;
     return o;
 }
 
@@ -131,6 +161,20 @@ EvalOptions validate(const EvalArgs& raw) {
     data_option(raw.data_given, raw.data, o.data_dir, o.data_from_environment);
     o.seed = parse_unsigned("--seed", raw.seed, true);
     o.test_limit = parse_size("--test-limit", raw.test_limit, true);
+    return o;
+}
+
+}  // namespace typegrad::cli
+
+namespace typegrad::cli {
+
+GradcheckOptions validate(const GradcheckArgs& raw) {
+    GradcheckOptions o;
+    o.net = raw.net;
+    o.seed = parse_unsigned("--seed", raw.seed, true);
+    o.samples = parse_size("--samples", raw.samples, true);
+    o.step = parse_positive_real("--step", raw.step);
+    if (!(o.step < 1.0)) bad("--step", cat("must be less than 1, got '", raw.step, "'"));
     return o;
 }
 

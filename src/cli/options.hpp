@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace typegrad::cli {
 
@@ -55,6 +56,7 @@ struct TrainOptions {
     std::optional<std::filesystem::path> save;    // --save: a checkpoint after every epoch
     std::optional<std::filesystem::path> resume;  // --resume: continue from this checkpoint
     bool quiet = false;
+    std::vector<std::string> command;  // the arguments after "typegrad" (to say how to resume)
 };
 
 /// The options of `typegrad train` as given: CLI11 (main.cpp) fills these in as strings, and
@@ -78,6 +80,7 @@ struct TrainArgs {
     std::string resume;
     bool resume_given = false;
     bool quiet = false;
+    std::vector<std::string> command;  // the arguments after "typegrad", as given
 };
 
 /// The options, validated, with $TYPEGRAD_DATA read if --data was not given; throws UsageError

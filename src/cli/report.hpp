@@ -2,7 +2,9 @@
 // metrics file. Nothing here depends on the network type, so none of it is a template.
 #pragma once
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -11,6 +13,20 @@
 #include "options.hpp"
 
 namespace typegrad::cli {
+
+/// Flushes standard output; false if it cannot be written (closed, full, a broken pipe). The
+/// reason of the first failure is kept in stdout_error(): the stream's error flag does not keep
+/// it, and a later flush of the emptied buffer "succeeds" with errno unset.
+inline int& stdout_error() noexcept {
+    static int error = 0;
+    return error;
+}
+inline bool flush_stdout() noexcept {
+    errno = 0;
+    if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return true;
+    if (stdout_error() == 0) stdout_error() = errno != 0 ? errno : EIO;
+    return false;
+}
 
 /// One epoch's results (train::EpochStats without the library dependency).
 struct EpochRecord {

@@ -3,6 +3,9 @@
 #include "train.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <cstddef>
 #include <cstdio>
@@ -17,6 +20,8 @@
 
 #include "checkpoints.hpp"
 #include "data.hpp"
+#include "interrupt.hpp"
+#include "outputs.hpp"
 #include "menu.hpp"
 #include "report.hpp"
 #include "text.hpp"
@@ -83,21 +88,23 @@ void print_header(const TrainOptions& o, const LoadedData& p, const std::string&
                 shape.c_str(), std::string(cost).c_str(), type, o.grad.c_str(), o.batch, o.eta, o.epochs,
                 o.epochs == 1 ? "" : "s", static_cast<unsigned long long>(o.seed), p.split.train.size(),
                 p.split.test.size(), p.description.c_str());
-    std::fflush(stdout);
+    (void)flush_stdout();
 }
 
 /// What a checkpoint records about how it was trained: everything besides the network and the
 /// trainer's state that decides the weights of the next epochs (not --epochs, which only says
 /// when to stop). A resumed run with the same text continues exactly as an uninterrupted one.
-std::string training_note(const TrainOptions& o, std::size_t n_train) {
+/// The data is named by what it is, not where it is: a fingerprint of the training examples used
+/// (the same files through another path, or gzip instead of plain, give the same note), and no
+/// path of this machine goes into the file.
+std::string training_note(const TrainOptions& o, const data::Dataset& train) {
     char eta[64];  // the shortest text that reads back as the same double: 3, 0.1, 1e+40
     const auto [end, ec] = std::to_chars(eta, eta + sizeof eta, o.eta);
     const std::string_view eta_text(eta, ec == std::errc{} ? static_cast<std::size_t>(end - eta) : 0);
+    const std::size_t n_train = train.size();
     std::string data;
     if (o.data_dir) {
-        std::error_code ec;
-        const auto dir = std::filesystem::absolute(*o.data_dir, ec);
-        data = cat("IDX data in ", (ec ? *o.data_dir : dir).lexically_normal().string());
+        data = cat("IDX data (content ", data::content_fingerprint(train), ")");
     } else {
         data = cat("synthetic digits (seed ", std::to_string(o.seed), ")");
     }
@@ -124,6 +131,53 @@ std::string note_difference(const std::string& before, const std::string& now) {
     return join(changes);
 }
 
+/// A command line as a shell would need it: arguments with anything but safe characters in
+/// single quotes.
+std::string shell_words(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) {
+        if (!out.empty()) out += ' ';
+        const bool safe = !w.empty() && std::all_of(w.begin(), w.end(), [](unsigned char c) {
+            return std::isalnum(c) != 0 || std::string_view("-_./=:,+@%").find(static_cast<char>(c)) != std::string_view::npos;
+        });
+        if (safe) {
+            out += w;
+            continue;
+        }
+        out += '\'';
+        for (const char c : w) {
+            if (c == '\'') out += "'\\''";
+            else out += c;
+        }
+        out += '\'';
+    }
+    return out;
+}
+
+/// How to continue an interrupted run: the same command with --resume FILE (the --save file)
+/// instead of any --resume it had.
+std::string resume_command(const TrainOptions& o) {
+    std::vector<std::string> words{"typegrad"};
+    for (std::size_t i = 0; i < o.command.size(); ++i) {
+        const std::string& a = o.command[i];
+        if (a == "--resume") {
+            ++i;  // and its value
+            continue;
+        }
+        if (a.rfind("--resume=", 0) == 0) continue;
+        words.push_back(a);
+    }
+    words.push_back("--resume");
+    words.push_back(o.save->string());
+    return shell_words(words);
+}
+
+/// Standard output must take what is printed: a closed or full stdout is an error, not a
+/// silent success.
+void check_stdout() {
+    if (!flush_stdout()) throw OutputError(cat("standard output: cannot write: ", std::strerror(stdout_error())));
+}
+
 /// The --resume checkpoint, parsed; errors name the option.
 io::CheckpointImage read_resume(const std::filesystem::path& file) {
     try {
@@ -145,8 +199,7 @@ int drive(const TrainOptions& o, const io::CheckpointImage* resume) {
         } catch (const io::CheckpointError& e) {
             throw RunError(cat("--resume ", e.what(), o.net_given ? cat(" (--net ", o.net, ")") : std::string()));
         }
-        if (!train::parameters_finite(net))
-            throw RunError(cat("--resume ", file, ": a weight or bias is NaN or infinite (saved by a diverged run?)"));
+        if (!train::parameters_finite(net)) throw RunError(cat("--resume ", file, ": ", non_finite_parameters));
         if (start.epochs_done >= o.epochs) {
             std::printf("typegrad train: %s already has %zu epoch%s (--epochs %zu): nothing to train\n", file.c_str(),
                         start.epochs_done, start.epochs_done == 1 ? "" : "s", o.epochs);
@@ -156,21 +209,37 @@ int drive(const TrainOptions& o, const io::CheckpointImage* resume) {
 
     // Everything that can fail before training is checked before the output files are touched.
     const LoadedData p = prepare(o, M::input_width, M::output_width);
+    if (pending_signal() != 0) throw Interrupted{pending_signal()};
+    std::vector<OutputFile::Input> inputs;
+    for (const auto& f : p.files) inputs.push_back({f, "an input data file"});
+    std::optional<OutputFile> save_file, metrics_file;
+    if (o.save) save_file.emplace("--save", *o.save, inputs);  // --save may be the --resume file
+    if (resume) inputs.push_back({*o.resume, "the --resume checkpoint"});
+    if (o.metrics) metrics_file.emplace("--metrics", *o.metrics, inputs);
+    if (save_file && metrics_file && save_file->target() == metrics_file->target())
+        throw UsageError(cat("--save: '", o.save->string(), "' is also the --metrics file"));
+    for (const OutputFile* f : {save_file ? &*save_file : nullptr, metrics_file ? &*metrics_file : nullptr}) {
+        if (f == nullptr || f->removed().empty()) continue;
+        std::vector<std::string> names;
+        for (const auto& r : f->removed()) names.push_back(r.filename().string());
+        std::fprintf(stderr, "note: %s: removed %zu temporary file%s left by killed runs (%s)\n", f->what().c_str(),
+                     names.size(), names.size() == 1 ? "" : "s", io::printable_text(join(names)).c_str());
+    }
     std::optional<MetricsWriter> metrics;
-    if (o.metrics) metrics.emplace(*o.metrics, o.metrics_format);
+    if (metrics_file) metrics.emplace(metrics_file->target(), o.metrics_format);
     if (metrics && resume) metrics->continue_from(start.epochs_done);
-    if (o.save) check_writable(*o.save, cat("--save ", o.save->string()));
-    const std::string note = training_note(o, p.split.train.size());
+    const std::string note = training_note(o, p.split.train);
 
     print_header(o, p, shape_name<M>(), M::cost_type::name,
                  std::is_same_v<typename M::value_type, float> ? "float" : "double");
     if (resume) {
         std::printf("resuming from %s after epoch %zu\n", o.resume->c_str(), start.epochs_done);
-        std::fflush(stdout);
+        (void)flush_stdout();
         if (!resume->header.training.empty() && resume->header.training != note)
             std::fprintf(stderr, "note: resuming %s with %s: the result will differ from an uninterrupted run\n",
-                         o.resume->c_str(), note_difference(resume->header.training, note).c_str());
+                         o.resume->c_str(), io::printable_text(note_difference(resume->header.training, note)).c_str());
     }
+    check_stdout();
 
     train::Options options;
     options.epochs = o.epochs;
@@ -183,6 +252,7 @@ int drive(const TrainOptions& o, const io::CheckpointImage* resume) {
     ProgressBar bar(!o.quiet && ProgressBar::stderr_is_terminal(), o.epochs, o.batch, start.epochs_done);
     EpochRecord best;
     std::size_t saved_epoch = 0;  // the last epoch this run saved with --save
+    std::size_t epoch_done = start.epochs_done, batch_done = 0, batches = 0;
     try {
         trainer.run(
             p.split.train, p.split.test,
@@ -190,24 +260,52 @@ int drive(const TrainOptions& o, const io::CheckpointImage* resume) {
                 const EpochRecord r{s.epoch, s.epochs, s.correct, s.tested, s.accuracy, s.seconds, s.examples_per_second};
                 bar.clear();
                 std::printf("%s\n", epoch_line(r).c_str());
-                std::fflush(stdout);
+                (void)flush_stdout();
                 if (metrics) metrics->add(r);
                 // The trainer calls this only after checking that every parameter is finite, so
                 // a diverged network is never saved.
                 if (o.save) {
                     try {
-                        io::save_checkpoint(*o.save, net, trainer.state(), note);
+                        io::save_checkpoint(save_file->target(), net, trainer.state(), note);
                     } catch (const io::CheckpointError& e) {
                         throw OutputError(cat("--save ", e.what()));
                     }
                     saved_epoch = s.epoch;
                 }
                 if (best.epoch == 0 || r.accuracy > best.accuracy) best = r;
+                epoch_done = s.epoch;
+                batch_done = 0;
+                check_stdout();  // after the checkpoint: a full stdout loses no epoch
+                if (pending_signal() != 0 && s.epoch < s.epochs) throw Interrupted{pending_signal()};
             },
-            [&](std::size_t done, std::size_t total) { bar.on_batch(done, total); });
+            [&](std::size_t done, std::size_t total) {
+                bar.on_batch(done, total);
+                batch_done = done;
+                batches = total;
+                if (pending_signal() != 0) throw Interrupted{pending_signal()};
+            });
+    } catch (const Interrupted& i) {
+        bar.clear();
+        (void)flush_stdout();
+        std::string where = batch_done > 0 ? cat("in epoch ", std::to_string(epoch_done + 1), " (", std::to_string(batch_done),
+                                                 " of ", std::to_string(batches), " batches done, abandoned)")
+                                           : cat("after epoch ", std::to_string(epoch_done));
+        std::string kept;
+        if (saved_epoch > 0 || (resume && o.save && same_existing_file(*o.save, *o.resume)))
+            kept = cat(o.save->string(), " holds epoch ", std::to_string(saved_epoch > 0 ? saved_epoch : start.epochs_done),
+                       "; continue with: ", resume_command(o));
+        else if (o.save && resume)
+            kept = cat("no checkpoint was saved; ", o.resume->string(), " (epoch ", std::to_string(start.epochs_done),
+                       ") is unchanged");
+        else if (o.save)
+            kept = "no checkpoint was saved (the first epoch did not finish)";
+        else
+            kept = "no checkpoint was saved (use --save FILE to be able to resume)";
+        std::fprintf(stderr, "typegrad: interrupted by %s %s; %s\n", signal_name(i.signal), where.c_str(), kept.c_str());
+        return 128 + i.signal;
     } catch (const train::Diverged& e) {
         bar.clear();
-        std::fflush(stdout);
+        (void)flush_stdout();
         std::string kept;
         const std::string resumed_epochs = std::to_string(start.epochs_done);
         if (saved_epoch > 0)
@@ -228,7 +326,7 @@ int drive(const TrainOptions& o, const io::CheckpointImage* resume) {
     }
     bar.clear();
     std::printf("best test accuracy %.4f at epoch %zu\n", best.accuracy, best.epoch);
-    std::fflush(stdout);
+    check_stdout();
     return exit_ok;
 }
 

@@ -1,10 +1,14 @@
 // IDX (MNIST-format) files, plain or gzip-compressed, and the small Dataset helpers.
 //
-// Files are untrusted input: the header is validated before anything is allocated for the
-// payload, and the payload is read a chunk at a time, so a header that lies about its size
-// costs at most what the file really holds (and never more than max_payload_bytes).
+// Files are untrusted input: only regular files are opened (never blocking), the header is
+// validated before anything is allocated for the payload, and the payload is read a chunk at a
+// time and only as far as the caller's limit, so a header that lies about its size costs at most
+// what the file really holds (and never more than max_payload_bytes).
 #include "typegrad/data/dataset.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -39,26 +43,68 @@ std::string hex(std::uint32_t value, int digits) {
     return s;
 }
 
-struct FileCloser {
-    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+/// An open file descriptor, closed on destruction.
+class FileDescriptor {
+public:
+    FileDescriptor() = default;
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    ~FileDescriptor() { reset(-1); }
+    void reset(int fd) noexcept {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = fd;
+    }
+    [[nodiscard]] int get() const noexcept { return fd_; }
+
+private:
+    int fd_ = -1;
 };
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+/// What kind of file a stat mode describes, for "is not a regular file (a FIFO)".
+const char* file_kind(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+/// Opens a regular file for reading without ever blocking: stat first (a FIFO would block in
+/// open() until a writer comes, a device such as /dev/zero never ends), then open with
+/// O_NONBLOCK and check that what was opened is still that regular file.
+int open_regular(const fs::path& path, struct stat& st) {
+    if (::stat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR) fail(path, "no such file");
+        fail(path, std::string("cannot access: ") + std::strerror(errno));
+    }
+    // fopen() happily opens a directory on Linux; only the first read would fail, with a
+    // less helpful message.
+    if (S_ISDIR(st.st_mode)) fail(path, "is a directory, not a file");
+    if (!S_ISREG(st.st_mode)) fail(path, std::string("is not a regular file (") + file_kind(st.st_mode) + ")");
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
+    struct stat opened {};
+    if (::fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode) || opened.st_dev != st.st_dev ||
+        opened.st_ino != st.st_ino) {
+        ::close(fd);
+        fail(path, "changed while it was being opened (not a regular file any more)");
+    }
+    // O_NONBLOCK stays: it changes nothing for a regular file's reads.
+    st = opened;
+    return fd;
+}
 
 /// The content of a file, decompressed if it starts with the gzip magic bytes, handed out
 /// in pieces so the caller decides how much it is willing to look at.
 class ByteStream {
 public:
-    explicit ByteStream(const fs::path& path) : path_(path), input_(input_chunk_bytes) {
-        std::error_code ec;
-        const auto status = fs::status(path, ec);
-        if (status.type() == fs::file_type::not_found) fail(path, "no such file");
-        if (ec) fail(path, "cannot access: " + ec.message());
-        // fopen() happily opens a directory on Linux; only the first read would fail, with a
-        // less helpful message.
-        if (fs::is_directory(status)) fail(path, "is a directory, not a file");
-
-        file_.reset(std::fopen(path.c_str(), "rb"));
-        if (!file_) fail(path, std::string("cannot open: ") + std::strerror(errno));
+    explicit ByteStream(const fs::path& path) : path_(path) {
+        struct stat st {};
+        file_.reset(open_regular(path, st));
+        file_size_ = st.st_size > 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+        // No bigger than the file: a tiny file costs a tiny buffer.
+        input_.resize(static_cast<std::size_t>(std::min<std::uint64_t>(input_chunk_bytes, file_size_ + 1)));
 
         if (!refill(nullptr, 0)) fail(path, "empty file");
         gzip_ = input_size_ >= 2 && input_[0] == 0x1f && input_[1] == 0x8b;
@@ -78,6 +124,10 @@ public:
         if (zs_initialised_) inflateEnd(&zs_);
     }
 
+    [[nodiscard]] bool gzip() const noexcept { return gzip_; }
+    /// The file's size when it was opened (compressed size for gzip).
+    [[nodiscard]] std::uint64_t file_size() const noexcept { return file_size_; }
+
     /// Appends up to n bytes to out and returns how many; fewer than n only at the end.
     std::size_t read(std::size_t n, std::vector<std::uint8_t>& out) {
         const std::size_t start = out.size();
@@ -92,8 +142,14 @@ private:
     /// reads more after them. Returns false if no input at all is left.
     bool refill(const std::uint8_t* tail, std::size_t keep) {
         if (keep > 0) std::memmove(input_.data(), tail, keep);
-        const std::size_t got = std::fread(input_.data() + keep, 1, input_.size() - keep, file_.get());
-        if (std::ferror(file_.get())) fail(path_, std::string("read error: ") + std::strerror(errno));
+        std::size_t got = 0;
+        while (keep + got < input_.size()) {  // fill the buffer unless the file ends
+            const ssize_t n = ::read(file_.get(), input_.data() + keep + got, input_.size() - keep - got);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) fail(path_, std::string("read error: ") + std::strerror(errno));
+            if (n == 0) break;
+            got += static_cast<std::size_t>(n);
+        }
         input_size_ = keep + got;
         input_pos_ = 0;
         return input_size_ > 0;
@@ -134,7 +190,9 @@ private:
     }
 
     /// After one gzip member: `cat a.gz b.gz` is a valid gzip file, so another member may
-    /// follow; anything else after the end is an error rather than silently ignored.
+    /// follow; zero bytes to the end of the file are padding, which gzip ignores too (tape
+    /// blocks, some archivers); anything else after the end is an error rather than silently
+    /// ignored.
     void next_member() {
         if (zs_.avail_in < 2) {
             refill(zs_.next_in, zs_.avail_in);
@@ -145,13 +203,27 @@ private:
             finished_ = true;
             return;
         }
+        if (zs_.next_in[0] == 0) {
+            // Padding: zeros to the end of the file (read a buffer at a time, nothing kept).
+            for (;;) {
+                if (std::any_of(zs_.next_in, zs_.next_in + zs_.avail_in, [](std::uint8_t b) { return b != 0; }))
+                    fail(path_, "trailing data after the end of the gzip stream (and after zero padding)");
+                if (!refill(nullptr, 0)) break;
+                zs_.next_in = input_.data();
+                zs_.avail_in = static_cast<uInt>(input_size_);
+            }
+            zs_.avail_in = 0;
+            finished_ = true;
+            return;
+        }
         if (zs_.avail_in < 2 || zs_.next_in[0] != 0x1f || zs_.next_in[1] != 0x8b)
             fail(path_, "trailing data after the end of the gzip stream");
         if (inflateReset(&zs_) != Z_OK) fail(path_, "cannot reset zlib");
     }
 
     fs::path path_;
-    FilePtr file_;
+    FileDescriptor file_;
+    std::uint64_t file_size_ = 0;
     std::vector<std::uint8_t> input_;
     std::size_t input_size_ = 0;
     std::size_t input_pos_ = 0;
@@ -162,13 +234,17 @@ private:
 };
 
 /// Appends up to n bytes to out, fewer only at the end of the data, and returns how many.
+/// The output grows with what really arrives (4 KiB, then doubling up to 1 MiB a step), never
+/// by what a header promises: a tiny file costs tiny buffers (and a fuzzer's input microseconds).
 std::size_t read_up_to(ByteStream& in, std::uint64_t n, std::vector<std::uint8_t>& out) {
     std::size_t total = 0;
+    std::size_t step = std::size_t{1} << 12;
     while (total < n) {
-        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(n - total, output_chunk_bytes));
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(n - total, step));
         const std::size_t got = in.read(want, out);
         total += got;
         if (got < want) break;
+        step = std::min(step * 2, output_chunk_bytes);
     }
     return total;
 }
@@ -228,7 +304,8 @@ std::uint64_t payload_size(const fs::path& path, const std::vector<std::uint32_t
     return count * per_item;
 }
 
-IdxFile read_idx_file(const fs::path& path, const IdxKind& kind) {
+/// Reads the header and the first `limit` items (0: all) of an IDX file.
+IdxFile read_idx_file(const fs::path& path, const IdxKind& kind, std::size_t limit) {
     ByteStream in(path);
     std::vector<std::uint8_t> header;
     const std::size_t header_bytes = 4 + 4 * std::size_t{kind.dims};
@@ -247,28 +324,60 @@ IdxFile read_idx_file(const fs::path& path, const IdxKind& kind) {
     IdxFile file;
     for (std::size_t d = 0; d < kind.dims; ++d) file.dims.push_back(big_endian_u32(header.data() + 4 + 4 * d));
     const std::uint64_t expected = payload_size(path, file.dims, kind);
+    const std::uint64_t per_item = expected / file.dims[0];
+    const std::uint64_t items = limit > 0 ? std::min<std::uint64_t>(limit, file.dims[0]) : file.dims[0];
+    const std::uint64_t wanted = items * per_item;
 
-    // One byte more than promised tells "exactly right" from "trailing data" without
-    // reading (or decompressing) an unbounded tail.
-    const std::size_t got = read_up_to(in, expected + 1, file.data);
-    if (got < expected)
+    const auto truncated = [&](std::uint64_t has) {
         fail(path, "truncated: header promises " + std::to_string(expected) + " bytes of " + kind.payload +
-                       ", file has " + std::to_string(got));
-    if (got > expected)
+                       ", file has " + std::to_string(has));
+    };
+    const auto trailing = [&] {
         fail(path, "trailing data after the " + std::to_string(expected) + " bytes of " + kind.payload +
                        " the header promises");
+    };
+    // A plain file's size says at once whether the payload is all there, even when only part of
+    // it is read; and it bounds what the payload can cost.
+    if (!in.gzip()) {
+        const std::uint64_t has = in.file_size() - std::min<std::uint64_t>(in.file_size(), header_bytes);
+        if (has < expected) truncated(has);
+        if (has > expected) trailing();
+    }
+    // Room for what the file can really hold (deflate expands at most 1032:1), not for what
+    // the header promises.
+    const std::uint64_t can_hold = in.gzip() ? in.file_size() * 1032 : in.file_size();
+    file.data.reserve(static_cast<std::size_t>(std::min(wanted, can_hold)));
+
+    if (wanted < expected) {
+        // --limit: the rest is neither decompressed nor checked.
+        const std::size_t got = read_up_to(in, wanted, file.data);
+        if (got < wanted) truncated(got);
+        return file;
+    }
+    // One byte more than promised tells "exactly right" from "trailing data" without
+    // reading (or decompressing) an unbounded tail.
+    std::vector<std::uint8_t> extra;
+    const std::size_t got = read_up_to(in, expected, file.data);
+    if (got < expected) truncated(got);
+    if (read_up_to(in, 1, extra) > 0) trailing();
     return file;
 }
 
 /// dir/name if it exists, else dir/name.gz; the plain file wins when both exist because it
-/// is cheaper to read and presumably the decompressed copy of the other.
-fs::path find_in_directory(const fs::path& dir, const std::string& name) {
-    for (const fs::path& candidate : {dir / name, dir / (name + ".gz")}) {
+/// is cheaper to read and presumably the decompressed copy of the other (a note says so).
+fs::path find_in_directory(const fs::path& dir, const std::string& name, std::vector<std::string>& notes) {
+    const auto exists = [](const fs::path& candidate) {
         std::error_code ec;
         const auto status = fs::status(candidate, ec);
-        if (fs::exists(status)) return candidate;
         if (ec && status.type() != fs::file_type::not_found) fail(candidate, "cannot access: " + ec.message());
+        return fs::exists(status);
+    };
+    const fs::path plain = dir / name, gz = dir / (name + ".gz");
+    if (exists(plain)) {
+        if (exists(gz)) notes.push_back(plain.string() + ": read (" + name + ".gz beside it is not)");
+        return plain;
     }
+    if (exists(gz)) return gz;
     fail(dir, "missing " + name + " (or .gz)");
 }
 
@@ -289,9 +398,9 @@ Dataset Dataset::head(std::size_t n) const {
     return out;
 }
 
-Dataset read_idx(const fs::path& images, const fs::path& labels) {
-    const IdxFile image_file = read_idx_file(images, images_kind);
-    const IdxFile label_file = read_idx_file(labels, labels_kind);
+Dataset read_idx(const fs::path& images, const fs::path& labels, std::size_t limit) {
+    IdxFile image_file = read_idx_file(images, images_kind, limit);
+    IdxFile label_file = read_idx_file(labels, labels_kind, limit);
     if (image_file.dims[0] != label_file.dims[0])
         throw DataError(images.string() + " and " + labels.string() + ": " + std::to_string(image_file.dims[0]) +
                         " images but " + std::to_string(label_file.dims[0]) + " labels");
@@ -299,33 +408,68 @@ Dataset read_idx(const fs::path& images, const fs::path& labels) {
     Dataset d;
     d.rows = image_file.dims[1];
     d.cols = image_file.dims[2];
-    d.pixels.resize(image_file.data.size());
-    std::transform(image_file.data.begin(), image_file.data.end(), d.pixels.begin(),
-                   [](std::uint8_t b) { return static_cast<float>(b) / 255.0f; });
-    d.labels = label_file.data;
+    d.pixels = std::move(image_file.data);  // bytes as they are: converted per batch
+    d.labels = std::move(label_file.data);
     return d;
 }
 
-Split load_idx_directory(const fs::path& dir) {
+std::vector<fs::path> IdxFiles::all() const {
+    std::vector<fs::path> v;
+    for (const fs::path* p : {&train_images, &train_labels, &test_images, &test_labels})
+        if (!p->empty()) v.push_back(*p);
+    return v;
+}
+
+IdxFiles find_idx_files(const fs::path& dir, bool with_training_set) {
     std::error_code ec;
     const auto status = fs::status(dir, ec);
     if (status.type() == fs::file_type::not_found) fail(dir, "no such directory");
     if (ec) fail(dir, "cannot access: " + ec.message());
     if (!fs::is_directory(status)) fail(dir, "not a directory");
 
-    // Look for all four before reading any, so a missing file is reported at once rather
+    // Look for all of them before reading any, so a missing file is reported at once rather
     // than after decompressing the training set.
-    const fs::path train_images = find_in_directory(dir, "train-images-idx3-ubyte");
-    const fs::path train_labels = find_in_directory(dir, "train-labels-idx1-ubyte");
-    const fs::path test_images = find_in_directory(dir, "t10k-images-idx3-ubyte");
-    const fs::path test_labels = find_in_directory(dir, "t10k-labels-idx1-ubyte");
+    IdxFiles f;
+    if (with_training_set) {
+        f.train_images = find_in_directory(dir, "train-images-idx3-ubyte", f.notes);
+        f.train_labels = find_in_directory(dir, "train-labels-idx1-ubyte", f.notes);
+    }
+    f.test_images = find_in_directory(dir, "t10k-images-idx3-ubyte", f.notes);
+    f.test_labels = find_in_directory(dir, "t10k-labels-idx1-ubyte", f.notes);
+    return f;
+}
 
-    Split split{read_idx(train_images, train_labels), read_idx(test_images, test_labels)};
-    if (split.train.rows != split.test.rows || split.train.cols != split.test.cols)
+Split load_idx_files(const fs::path& dir, const IdxFiles& files, const LoadLimits& limits) {
+    Split split;
+    if (limits.with_training_set) split.train = read_idx(files.train_images, files.train_labels, limits.train);
+    split.test = read_idx(files.test_images, files.test_labels, limits.test);
+    if (limits.with_training_set && (split.train.rows != split.test.rows || split.train.cols != split.test.cols))
         fail(dir, "training images are " + std::to_string(split.train.rows) + "x" + std::to_string(split.train.cols) +
                       " but test images are " + std::to_string(split.test.rows) + "x" +
                       std::to_string(split.test.cols));
     return split;
+}
+
+Split load_idx_directory(const fs::path& dir, const LoadLimits& limits) {
+    return load_idx_files(dir, find_idx_files(dir, limits.with_training_set), limits);
+}
+
+std::string content_fingerprint(const Dataset& d) {
+    const auto crc = [](const std::vector<std::uint8_t>& v, uLong start) {
+        uLong c = start;
+        const std::uint8_t* p = v.data();
+        for (std::size_t left = v.size(); left > 0;) {  // zlib takes a uInt length
+            const std::size_t n = std::min<std::size_t>(left, std::size_t{1} << 30);
+            c = ::crc32(c, p, static_cast<uInt>(n));
+            p += n;
+            left -= n;
+        }
+        return static_cast<std::uint32_t>(c);
+    };
+    const std::uint32_t shape = static_cast<std::uint32_t>(d.rows * 65599u + d.cols);
+    const std::uint32_t a = crc(d.pixels, ::crc32(0L, Z_NULL, 0) ^ shape);
+    const std::uint32_t b = crc(d.labels, ::crc32(0L, Z_NULL, 0));
+    return hex(a, 8).substr(2) + hex(b, 8).substr(2);
 }
 
 void check_fits(const Dataset& d, std::size_t n_in, std::size_t n_out, const std::string& what) {

@@ -354,8 +354,11 @@ Dataset synthetic_digits(std::size_t count, std::uint64_t seed) {
     Dataset d;
     d.rows = side;
     d.cols = side;
-    d.pixels.assign(count * side * side, 0.0f);
+    d.pixels.assign(count * side * side, 0);
     d.labels.resize(count);
+    // Drawn in float, stored as bytes like an IDX file's pixels (rounded to the nearest of the
+    // 256 levels).
+    std::array<float, side * side> image{};
     // Labels come in shuffled blocks of ten, so every class is equally common in any prefix
     // up to one block.
     std::array<std::uint8_t, 10> block{};
@@ -368,7 +371,10 @@ Dataset synthetic_digits(std::size_t count, std::uint64_t seed) {
         }
         d.labels[i] = block[i % 10];
         Rng rng = stream(seed, image_purpose, i);
-        draw_digit(d.pixels.data() + i * side * side, d.labels[i], rng, strokes);
+        image.fill(0.0f);
+        draw_digit(image.data(), d.labels[i], rng, strokes);
+        std::uint8_t* out = d.pixels.data() + i * side * side;
+        for (std::size_t k = 0; k < image.size(); ++k) out[k] = static_cast<std::uint8_t>(image[k] * 255.0f + 0.5f);
     }
     return d;
 }

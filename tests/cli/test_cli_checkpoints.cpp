@@ -1,6 +1,7 @@
 // `typegrad train --save/--resume` and `typegrad eval`, through the executable (TYPEGRAD_EXE):
-// resumption gives the bytes of an uninterrupted run, two runs give the same bytes, a SIGKILL at
-// any moment leaves a checkpoint that loads, damaged or foreign checkpoints are refused.
+// resumption gives the bytes of an uninterrupted run, two runs give the same bytes, a writer
+// SIGKILLed at each step of a save leaves a checkpoint that loads, damaged or foreign
+// checkpoints are refused.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 
 #include "typegrad/io/checkpoint.hpp"
 #include "typegrad/nn/model.hpp"
+#include "typegrad/train/sgd.hpp"
 #include "typegrad/util/random.hpp"
 
 using namespace typegrad;
@@ -212,7 +214,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
 
     // A double network saved by the library is on the menu too (train runs float only).
     Network<double, 784, 30, 10> net{3};
-    io::save_checkpoint(dir / "double.tgck", net, {5, {}, "sgd", {}});
+    io::save_checkpoint(dir / "double.tgck", net, {5, Rng(5).state(), "sgd", {}});
     const Result d = run_ok(dir, "eval --model double.tgck --test-limit 50");
     CHECK(d.out.find("784-30-10 sigmoid, quadratic cost, double, 5 epochs trained, 50 test") != std::string::npos);
     CHECK(d.out.find("trained with") == std::string::npos);  // no training note in that file
@@ -227,7 +229,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
 
     // A network that is not on the menu.
     Network<float, 784, 31, 10> odd{3};
-    io::save_checkpoint(dir / "odd.tgck", odd, {});
+    io::save_checkpoint(dir / "odd.tgck", odd, {0, Rng(6).state(), "sgd", {}});
     const Result e = run(dir, "eval --model odd.tgck");
     CHECK(e.code == 1);
     CHECK(e.err == "typegrad: error: --model odd.tgck: holds a 784-31-10 float network (input<784> | dense<31> | σ | "
@@ -237,7 +239,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
     // Parameters that are not finite are not trained on.
     Network<float, 784, 30, 10> nan_net{3};
     nan_net.biases<0>()[0] = std::numeric_limits<float>::quiet_NaN();
-    io::save_checkpoint(dir / "nan.tgck", nan_net, {1, {}, "sgd", {}});
+    io::save_checkpoint(dir / "nan.tgck", nan_net, {1, Rng(7).state(), "sgd", {}});
     const Result n = run(dir, "train --resume nan.tgck --epochs 2" + quick);
     CHECK(n.code == 1);
     CHECK(n.err == "typegrad: error: --resume nan.tgck: a weight or bias is NaN or infinite (saved by a diverged run?)\n");
@@ -282,55 +284,66 @@ TEST_CASE("damaged checkpoints are refused with one line naming the damage", "[d
     refused(gzip, "not a typegrad checkpoint (bad magic number)");
 }
 
-TEST_CASE("a run killed at any moment leaves a checkpoint that loads", "[crash]") {
-    // Each round starts `train --save F` (resuming from F once it exists) and kills it with
-    // SIGKILL after a pseudo-random delay; an epoch of 2000 synthetic examples takes a few
-    // milliseconds, so the kills land before, during and after writes of F. F must then load;
-    // once it has existed it must keep existing, and its epoch count never goes back.
+namespace {
+int stop_at_stage = 0;  // the write_file_atomically stage at which the forked writer stops
+void stop_here(int stage) {
+    if (stage == stop_at_stage) ::raise(SIGSTOP);
+}
+}  // namespace
+
+TEST_CASE("a writer killed at any point of a save leaves the old checkpoint or the new one", "[crash]") {
+    // Deterministic: a forked writer stops itself (SIGSTOP, through io::testing::write_hook) at a
+    // known point of write_file_atomically; the parent sees it stopped there (not before, not
+    // after), looks at the files, and kills it with SIGKILL. For each point the checkpoint must
+    // then load, holding the old epoch or the new one; the next run writing it removes what the
+    // killed writer left behind.
     WorkDir dir;
     const fs::path file = dir / "run.tgck";
-    Rng rng(2024);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
-    int loaded = 0;
-    int missing = 0;  // rounds that ended before the first checkpoint was written
-    long last_epochs = 0;
-    constexpr int rounds = 15;
-    for (int round = 0; round < rounds && std::chrono::steady_clock::now() < deadline; ++round) {
-        const bool exists_before = fs::exists(file);
-        const std::string args = std::string("train --save run.tgck --epochs 1000") + quick +
-                                 (exists_before ? " --resume run.tgck" : "");
-        const pid_t pid = start(dir, args, "crash");
-        // 20-150 ms; the first save comes after start-up (about 50 ms, more on a busy machine),
-        // so while there is no checkpoint yet each round waits 150 ms longer.
-        const auto delay = std::chrono::milliseconds(20 + static_cast<long>(rng.below(130)) + 150 * missing);
-        std::this_thread::sleep_for(delay);
-        REQUIRE(::kill(pid, SIGKILL) == 0);
-        const int status = wait_for(pid);
-        INFO("round " << round << ", killed after " << delay.count() << " ms\n" << read_text(dir / "crash.err"));
-        REQUIRE(WIFSIGNALED(status));  // still running when killed: 1000 epochs take seconds
-
-        if (!fs::exists(file)) {
-            REQUIRE_FALSE(exists_before);  // F is never removed once written
-            ++missing;
-            continue;
+    run_ok(dir, "train --epochs 1 --save run.tgck" + quick);
+    const Bytes old_bytes = read_bytes(file);
+    for (const int stage : {1, 2, 3}) {
+        INFO("stopped at stage " << stage);
+        const Network<float, 784, 30, 10> net{static_cast<std::uint64_t>(stage)};
+        const train::TrainerState state{static_cast<std::size_t>(10 + stage), Rng(stage).state(), "sgd", {}};
+        const Bytes new_bytes = io::checkpoint_bytes(net, state, "written by a killed writer");
+        stop_at_stage = stage;
+        const pid_t writer = ::fork();
+        REQUIRE(writer >= 0);
+        if (writer == 0) {
+            try {
+                io::testing::write_hook = stop_here;
+                io::save_checkpoint(file, net, state, "written by a killed writer");
+            } catch (...) {
+                ::_exit(3);
+            }
+            ::_exit(0);  // not reached: killed while stopped
         }
-        const Result e = run(dir, "eval --model run.tgck --test-limit 200");
-        INFO(e.err);
-        REQUIRE(e.code == 0);
-        REQUIRE(accuracy_lines(e.out).size() == 1);
-        std::smatch m;
-        REQUIRE(std::regex_search(e.out, m, std::regex(" ([0-9]+) epochs? trained")));
-        const long epochs = std::stol(m[1].str());
-        CHECK(epochs >= 1);
-        CHECK(epochs >= last_epochs);
-        last_epochs = epochs;
-        ++loaded;
+        int status = 0;
+        REQUIRE(::waitpid(writer, &status, WUNTRACED) == writer);
+        REQUIRE(WIFSTOPPED(status));  // the kill lands exactly at that point
+        const fs::path temp = dir / ("run.tgck.tmp-" + std::to_string(writer));
+        if (stage == 1) {  // half the temporary file written
+            REQUIRE(fs::exists(temp));
+            CHECK(fs::file_size(temp) == new_bytes.size() / 2);
+            CHECK(read_bytes(file) == old_bytes);
+        } else if (stage == 2) {  // temporary file complete, not yet renamed
+            CHECK(read_bytes(temp) == new_bytes);
+            CHECK(read_bytes(file) == old_bytes);
+        } else {  // renamed, directory not yet synced
+            CHECK_FALSE(fs::exists(temp));
+            CHECK(read_bytes(file) == new_bytes);
+        }
+        REQUIRE(::kill(writer, SIGKILL) == 0);
+        REQUIRE(::waitpid(writer, &status, 0) == writer);
+        REQUIRE(WIFSIGNALED(status));
+        const Result e = run_ok(dir, "eval --model run.tgck --test-limit 20");
+        CHECK(e.out.find(stage < 3 ? " 1 epoch trained" : " 13 epochs trained") != std::string::npos);
+        CHECK(fs::exists(temp) == (stage < 3));  // what a SIGKILL leaves behind
+        if (stage == 3) write_bytes(file, old_bytes);
     }
-    // Temporary files of killed writers may remain (F.tmp-<pid>); they are never read.
-    std::size_t temporaries = 0;
+    // The next run writing the file removes the two temporaries of the killed writers.
+    const Result next = run_ok(dir, "train --epochs 2 --resume run.tgck --save run.tgck" + quick);
+    CHECK(next.err.find("note: --save run.tgck: removed 2 temporary files left by killed runs") != std::string::npos);
     for (const auto& entry : fs::directory_iterator(dir.path))
-        if (entry.path().filename().string().rfind("run.tgck.tmp-", 0) == 0) ++temporaries;
-    WARN("checkpoint loaded after " << loaded << " of " << rounds << " kills, " << last_epochs << " epochs in the end, "
-                                    << temporaries << " temporary files left by killed writers");
-    CHECK(loaded >= 1);
+        CHECK(entry.path().filename().string().find("run.tgck.tmp-") == std::string::npos);
 }

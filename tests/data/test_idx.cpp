@@ -3,6 +3,7 @@
 #include "typegrad/data/dataset.hpp"
 
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <chrono>
@@ -117,12 +118,13 @@ void check_small(const Dataset& d) {
     REQUIRE(d.pixels.size() == small_pixels.size());
     for (std::size_t i = 0; i < small_pixels.size(); ++i) {
         INFO("pixel " << i);
-        CHECK(d.pixels[i] == Approx(small_pixels[i] / 255.0).epsilon(1e-6));
+        CHECK(d.pixels[i] == small_pixels[i]);  // the bytes as they are in the file
+        CHECK(d.pixel(i / 6, i % 6) == static_cast<float>(small_pixels[i]) / 255.0f);
     }
-    CHECK(d.pixels[0] == 0.0f);
-    CHECK(d.pixels[1] == 1.0f);
+    CHECK(d.pixel(0, 0) == 0.0f);
+    CHECK(d.pixel(0, 1) == 1.0f);
     CHECK(d.labels == std::vector<std::uint8_t>(small_labels.begin(), small_labels.end()));
-    CHECK(d.image(2)[0] == Approx(254 / 255.0));
+    CHECK(d.image(2)[0] == 254);
 }
 
 }  // namespace
@@ -168,7 +170,7 @@ TEST_CASE("read_idx handles a file larger than its read buffers", "[data][idx]")
     REQUIRE(d.pixels.size() == pixels.size());
     for (const std::size_t i : {std::size_t{0}, std::size_t{65535}, std::size_t{65536}, pixels.size() - 1}) {
         INFO("pixel " << i);
-        CHECK(d.pixels[i] == Approx(pixels[i] / 255.0));
+        CHECK(d.pixels[i] == pixels[i]);
     }
     CHECK(d.labels[2999] == 9);
 }
@@ -254,10 +256,16 @@ TEST_CASE("read_idx names the file and the problem for malformed files", "[data]
     SECTION("garbage after the end of the gzip stream") {
         write_gzip(p.images, image_file(3, 2, 3, small_pixels));
         Bytes raw = read_all(p.images);
-        raw.push_back(0);
+        raw.push_back('x');
         write_plain(p.images, raw);
         REQUIRE_THROWS_WITH(read_idx(p.images, p.labels),
                             Contains(images + ": trailing data after the end of the gzip stream"));
+        // zero padding and then something else is garbage too
+        raw.back() = 0;
+        raw.insert(raw.end(), {0, 0, 7});
+        write_plain(p.images, raw);
+        REQUIRE_THROWS_WITH(read_idx(p.images, p.labels),
+                            Contains(images + ": trailing data after the end of the gzip stream (and after zero padding)"));
     }
     SECTION("a header claiming a huge count does not allocate it") {
         // 2^32 - 1 images: refused from the header alone.
@@ -334,8 +342,8 @@ TEST_CASE("load_idx_directory finds the four MNIST files, plain or gzip", "[data
         CHECK(split.test.cols == 4);
         CHECK(split.train.labels == std::vector<std::uint8_t>{0, 1, 2, 3, 4});
         CHECK(split.test.labels == std::vector<std::uint8_t>{9, 8});
-        CHECK(split.train.pixels[17] == Approx(train_pixels[17] / 255.0));
-        CHECK(split.test.pixels[31] == Approx(test_pixels_used[31] / 255.0));
+        CHECK(split.train.pixels[17] == train_pixels[17]);
+        CHECK(split.test.pixels[31] == test_pixels_used[31]);
     }
     SECTION("a plain file wins over a .gz next to it") {
         write_plain(dir / "train-images-idx3-ubyte", image_file(5, 4, 4, train_pixels));
@@ -391,14 +399,14 @@ TEST_CASE("Dataset::head and label_count", "[data][idx]") {
     Dataset d;
     d.rows = 1;
     d.cols = 2;
-    d.pixels = {0.0f, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f};
+    d.pixels = {0, 10, 20, 30, 40, 50};
     d.labels = {4, 0, 2};
 
     const Dataset two = d.head(2);
     CHECK(two.rows == 1);
     CHECK(two.cols == 2);
     CHECK(two.labels == std::vector<std::uint8_t>{4, 0});
-    CHECK(two.pixels == std::vector<float>{0.0f, 0.1f, 0.2f, 0.3f});
+    CHECK(two.pixels == std::vector<std::uint8_t>{0, 10, 20, 30});
 
     const Dataset all = d.head(99);
     CHECK(all.labels == d.labels);
@@ -413,4 +421,124 @@ TEST_CASE("Dataset::head and label_count", "[data][idx]") {
     CHECK(two.label_count() == 5);
     CHECK(none.label_count() == 0);
     CHECK(Dataset{}.label_count() == 0);
+}
+
+// --- issue 9: what the reader must not do (hang, read devices, decode what it does not need) ----
+
+TEST_CASE("zero padding after the gzip stream is accepted, as gzip accepts it", "[data][idx][issue9]") {
+    // gzip -t says "decompression OK, trailing zero bytes ignored" and exits 0.
+    const TempDir dir;
+    const Pair p = write_valid_pair(dir);
+    for (const std::size_t padding : {std::size_t{1}, std::size_t{511}, std::size_t{200000}}) {
+        INFO(padding << " zero bytes");
+        write_gzip(p.images, image_file(3, 2, 3, small_pixels));
+        Bytes raw = read_all(p.images);
+        raw.resize(raw.size() + padding, 0);
+        write_plain(p.images, raw);
+        check_small(read_idx(p.images, p.labels));
+    }
+}
+
+TEST_CASE("read_idx refuses what is not a regular file before opening it", "[data][idx][issue9]") {
+    const TempDir dir;
+    const Pair p = write_valid_pair(dir);
+    // /dev/zero is endless zeros: once "element type 0x00 is not supported".
+    REQUIRE_THROWS_WITH(read_idx("/dev/zero", p.labels), "/dev/zero: is not a regular file (a character device)");
+    REQUIRE_THROWS_WITH(read_idx(p.images, "/dev/null"), "/dev/null: is not a regular file (a character device)");
+    // A FIFO with no writer: open() would block forever. If the reader blocked, this test would
+    // hang (CTest's timeout fails it); a watchdog thread makes that a failure at once.
+    const fs::path fifo = dir / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE_THROWS_WITH(read_idx(fifo, p.labels), fifo.string() + ": is not a regular file (a FIFO)");
+    REQUIRE_THROWS_WITH(read_idx(p.images, fifo), fifo.string() + ": is not a regular file (a FIFO)");
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    // A symbolic link to a regular file is read through.
+    fs::create_symlink(p.images, dir / "link");
+    check_small(read_idx(dir / "link", p.labels));
+}
+
+TEST_CASE("read_idx with a limit decodes only what it keeps", "[data][idx][issue9]") {
+    const TempDir dir;
+    // 10^6 blank 28x28 images compress to under 1 MB; the whole set would be 784 MB.
+    const std::uint32_t count = 1000000;
+    {
+        gzFile f = gzopen((dir / "images.gz").c_str(), "wb9");
+        REQUIRE(f != nullptr);
+        const Bytes header = image_file(count, 28, 28, {});
+        REQUIRE(gzwrite(f, header.data(), static_cast<unsigned>(header.size())) == static_cast<int>(header.size()));
+        const Bytes blank(784 * 1000, 0);
+        for (std::uint32_t i = 0; i < count / 1000; ++i)
+            REQUIRE(gzwrite(f, blank.data(), static_cast<unsigned>(blank.size())) == static_cast<int>(blank.size()));
+        REQUIRE(gzclose(f) == Z_OK);
+    }
+    {
+        gzFile f = gzopen((dir / "labels.gz").c_str(), "wb9");
+        REQUIRE(f != nullptr);
+        Bytes labels = label_file(Bytes(count, 3));
+        REQUIRE(gzwrite(f, labels.data(), static_cast<unsigned>(labels.size())) == static_cast<int>(labels.size()));
+        REQUIRE(gzclose(f) == Z_OK);
+    }
+    CHECK(fs::file_size(dir / "images.gz") < 1500000);
+    const auto start = std::chrono::steady_clock::now();
+    const Dataset d = read_idx(dir / "images.gz", dir / "labels.gz", 100);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    REQUIRE(d.size() == 100);
+    CHECK(d.pixels.size() == 100u * 784u);
+    CHECK(d.pixels.capacity() == 100u * 784u);  // no room reserved for the other 999900
+    CHECK(d.labels.capacity() == 100u);
+    // Decoding 784 MB takes seconds; 78 kB, microseconds (generous for a loaded machine).
+    CHECK(elapsed < std::chrono::milliseconds(500));
+}
+
+TEST_CASE("read_idx with a limit still checks a plain file's size and the counts", "[data][idx][issue9]") {
+    const TempDir dir;
+    const Pair p = write_valid_pair(dir);
+    const Dataset two = read_idx(p.images, p.labels, 2);
+    REQUIRE(two.size() == 2);
+    CHECK(two.pixels == Bytes(small_pixels.begin(), small_pixels.begin() + 12));
+    CHECK(read_idx(p.images, p.labels, 99).size() == 3);  // a limit beyond the file: all of it
+    Bytes cut = image_file(3, 2, 3, small_pixels);
+    cut.pop_back();
+    write_plain(p.images, cut);
+    REQUIRE_THROWS_WITH(read_idx(p.images, p.labels, 1),
+                        p.images.string() + ": truncated: header promises 18 bytes of pixels, file has 17");
+    write_plain(p.images, image_file(3, 2, 3, small_pixels));
+    write_plain(p.labels, label_file({1, 2}));
+    REQUIRE_THROWS_WITH(read_idx(p.images, p.labels, 1), Contains("3 images but 2 labels"));
+}
+
+TEST_CASE("find_idx_files says which of a plain and a .gz file it reads; the test set alone", "[data][idx][issue9]") {
+    const TempDir dir;
+    const Bytes images = image_file(3, 2, 3, small_pixels), labels = label_file(small_labels);
+    write_plain(dir / "t10k-images-idx3-ubyte", images);
+    write_gzip(dir / "t10k-images-idx3-ubyte.gz", images);
+    write_gzip(dir / "t10k-labels-idx1-ubyte.gz", labels);
+    // Only the test files: enough without the training set (eval), a missing file with it.
+    const auto files = typegrad::data::find_idx_files(dir.path(), false);
+    CHECK(files.train_images.empty());
+    CHECK(files.test_images == dir / "t10k-images-idx3-ubyte");
+    CHECK(files.test_labels == dir / "t10k-labels-idx1-ubyte.gz");
+    REQUIRE(files.notes.size() == 1);
+    CHECK(files.notes[0] == (dir / "t10k-images-idx3-ubyte").string() + ": read (t10k-images-idx3-ubyte.gz beside it is not)");
+    CHECK(files.all().size() == 2);
+    const auto split = load_idx_directory(dir.path(), {0, 2, false});
+    CHECK(split.train.size() == 0);
+    CHECK(split.test.size() == 2);
+    REQUIRE_THROWS_WITH(load_idx_directory(dir.path()), Contains("missing train-images-idx3-ubyte (or .gz)"));
+}
+
+TEST_CASE("content_fingerprint depends on the examples only", "[data][idx][issue9]") {
+    const TempDir dir;
+    const Pair p = write_valid_pair(dir);
+    write_gzip(dir / "images.gz", image_file(3, 2, 3, small_pixels));
+    const auto plain = typegrad::data::content_fingerprint(read_idx(p.images, p.labels));
+    CHECK(plain.size() == 16);
+    CHECK(typegrad::data::content_fingerprint(read_idx(dir / "images.gz", p.labels)) == plain);
+    Bytes other = small_pixels;
+    other[5] ^= 1;
+    write_plain(p.images, image_file(3, 2, 3, other));
+    CHECK(typegrad::data::content_fingerprint(read_idx(p.images, p.labels)) != plain);
+    write_plain(p.images, image_file(3, 3, 2, small_pixels));  // same bytes, another shape
+    CHECK(typegrad::data::content_fingerprint(read_idx(p.images, p.labels)) != plain);
 }

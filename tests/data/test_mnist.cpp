@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -28,7 +29,7 @@ const Split& mnist() {
 
 double mean_pixel(const Dataset& d) {
     double sum = 0;
-    for (const float v : d.pixels) sum += v;
+    for (const std::uint8_t v : d.pixels) sum += typegrad::data::unit_pixel(v);
     return sum / static_cast<double>(d.pixels.size());
 }
 
@@ -71,13 +72,13 @@ TEST_CASE("MNIST pixels are scaled to [0, 1] with the known mean", "[data][mnist
     // test set's is 0.1325.
     CHECK(mean_pixel(split.train) == Approx(0.1307).margin(0.005));
     CHECK(mean_pixel(split.test) == Approx(0.1325).margin(0.005));
-    float lo = 1.0f, hi = 0.0f;
-    for (const float v : split.train.pixels) {
+    std::uint8_t lo = 255, hi = 0;
+    for (const std::uint8_t v : split.train.pixels) {
         lo = std::min(lo, v);
         hi = std::max(hi, v);
     }
-    CHECK(lo == 0.0f);
-    CHECK(hi == 1.0f);
+    CHECK(typegrad::data::unit_pixel(lo) == 0.0f);
+    CHECK(typegrad::data::unit_pixel(hi) == 1.0f);
 }
 
 TEST_CASE("MNIST images and labels are paired in the published order", "[data][mnist]") {
@@ -91,10 +92,10 @@ TEST_CASE("MNIST images and labels are paired in the published order", "[data][m
     for (std::size_t i = 0; i < split.train.size(); i += 997) {
         const auto img = split.train.image(i);
         INFO("image " << i);
-        CHECK(img[0] == 0.0f);
-        CHECK(img[27] == 0.0f);
-        CHECK(img[27 * 28] == 0.0f);
-        CHECK(img[28 * 28 - 1] == 0.0f);
+        CHECK(img[0] == 0);
+        CHECK(img[27] == 0);
+        CHECK(img[27 * 28] == 0);
+        CHECK(img[28 * 28 - 1] == 0);
     }
 }
 

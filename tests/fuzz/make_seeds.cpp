@@ -1,7 +1,9 @@
 // Writes the seed corpora for the fuzzers (run by scripts/fuzz.sh; nothing binary is committed):
 //   DIR/fuzz_idx/         tiny valid IDX image and label files, plain and gzip (one and two members)
 //   DIR/fuzz_checkpoint/  tiny valid checkpoints made by serialize_checkpoint (float and double)
+//   DIR/fuzz_resume/      checkpoints of the 4-3-2 networks fuzz_resume trains, after a real epoch
 // Usage: fuzz_make_seeds DIR
+#include "tiny_network.hpp"
 #include "typegrad/io/checkpoint_file.hpp"
 
 #include <zlib.h>
@@ -66,6 +68,18 @@ Bytes checkpoint(const std::string& element_type, std::size_t element_bytes, boo
     return typegrad::io::serialize_checkpoint(h, payload);
 }
 
+/// A checkpoint of fuzz_resume's 4-3-2 network with a generator that has drawn a little.
+template <class T>
+Bytes tiny_checkpoint() {
+    typegrad::io::CheckpointHeader h = typegrad::fuzz::tiny_header<T>();
+    h.training = "fuzz seed";
+    h.epochs_done = 1;
+    typegrad::Rng rng(3);
+    for (int i = 0; i < 5; ++i) (void)rng.below(6);
+    h.rng = rng.state();
+    return typegrad::io::serialize_checkpoint(h, typegrad::fuzz::tiny_payload<T>(typegrad::fuzz::Tiny<T>{3}));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -91,6 +105,10 @@ int main(int argc, char** argv) try {
 
     write_plain(ck_dir / "seed-float.tgck", checkpoint("float", 4, false));
     write_plain(ck_dir / "seed-double-spare.tgck", checkpoint("double", 8, true));
+    const fs::path resume_dir = dir / "fuzz_resume";
+    fs::create_directories(resume_dir);
+    write_plain(resume_dir / "seed-float.tgck", tiny_checkpoint<float>());
+    write_plain(resume_dir / "seed-double.tgck", tiny_checkpoint<double>());
     return 0;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "fuzz_make_seeds: %s\n", e.what());

@@ -14,7 +14,7 @@ data::Dataset tiny(std::size_t n, std::uint64_t seed) {
     d.cols = 3;
     Rng rng(seed);
     for (std::size_t i = 0; i < n; ++i) {
-        for (int k = 0; k < 9; ++k) d.pixels.push_back(static_cast<float>(rng.uniform()));
+        for (int k = 0; k < 9; ++k) d.pixels.push_back(static_cast<std::uint8_t>(rng.below(256)));
         d.labels.push_back(static_cast<std::uint8_t>(rng.below(3)));
     }
     return d;

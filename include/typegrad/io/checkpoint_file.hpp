@@ -38,6 +38,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "typegrad/util/random.hpp"
@@ -100,15 +101,63 @@ std::vector<unsigned char> serialize_checkpoint(CheckpointHeader header, std::sp
 /// bounds, never allocates more than the input's size, whatever the bytes.
 CheckpointImage parse_checkpoint(std::span<const unsigned char> bytes, const std::string& what);
 
-/// Reads and parses a checkpoint file (parse_checkpoint with the path as `what`). The magic and
-/// version are checked before the rest of the file is read; errors name the path and give
+/// Reads and parses a checkpoint file (parse_checkpoint with the path as `what`). Only a regular
+/// file is opened (a FIFO or a device is refused before open(), which could block); the magic
+/// and version are checked before the rest of the file is read, and the sizes the header gives
+/// are checked against the file's size before the payload is read, so a long file with a valid
+/// header costs what its header says, not what the file holds. Errors name the path and give
 /// strerror, e.g. "run.tgck: cannot open: No such file or directory".
 CheckpointImage read_checkpoint_file(const std::filesystem::path& path);
 
-/// Writes bytes to path atomically: a temporary file in the same directory (path + ".tmp-<pid>",
-/// mode 0666 & ~umask), fsync, rename over path, fsync of the directory. A crash at any moment leaves either the old file or the new
-/// one, never a mix. Throws CheckpointError naming the path on any failure (and removes the
-/// temporary file).
+/// `text` (from a file) fit for a terminal and a one-line message: control characters (C0,
+/// DEL, C1 such as U+009B CSI) and bytes that are not UTF-8 are written as \xNN; the rest of
+/// the UTF-8 text (σ, ...) is kept.
+std::string printable_text(std::string_view text);
+
+/// The file that writing `path` replaces: `path`, or where it leads if it is a symbolic link
+/// (followed like `cp` or `>` do: the link stays and its target is replaced; a dangling link
+/// creates its target). Throws CheckpointError naming `path` if that exists and is not a
+/// regular file (a device such as /dev/null, a FIFO, a directory, a socket): those are never
+/// replaced.
+std::filesystem::path replace_target(const std::filesystem::path& path);
+
+/// Writes bytes to path atomically: a temporary file beside the file it replaces
+/// (replace_target(path) + ".tmp-<pid>", mode 0666 & ~umask, created exclusively), fsync,
+/// rename over it, fsync of the directory. A crash at any moment leaves either the old file or
+/// the new one, never a mix. Throws CheckpointError naming the path on any failure (and removes
+/// the temporary file); refuses to replace anything but a regular file.
 void write_file_atomically(const std::filesystem::path& path, std::span<const unsigned char> bytes);
+
+/// Removes the temporary files write_file_atomically left beside `target` (the file it
+/// replaces, see replace_target) when its process was killed: `target`.tmp-<pid> of processes
+/// that no longer exist. Returns what it removed. Call it while holding the OutputLock.
+std::vector<std::filesystem::path> remove_stale_temporaries(const std::filesystem::path& target);
+
+/// An advisory lock (POSIX fcntl) on `target`.lock, held while one process writes `target` (a
+/// file that is replaced by rename, so the lock cannot be on the file itself). The lock file
+/// holds the holder's pid and is removed on release. A second OutputLock on the same target,
+/// from any process, throws CheckpointError naming the holder: "run.tgck: is being written by
+/// another process (pid 1234, which holds the lock on 'run.tgck.lock')".
+class OutputLock {
+public:
+    explicit OutputLock(const std::filesystem::path& target);
+    OutputLock(const OutputLock&) = delete;
+    OutputLock& operator=(const OutputLock&) = delete;
+    ~OutputLock();
+    /// Removes the lock file and releases the lock (also done by the destructor).
+    void release() noexcept;
+    [[nodiscard]] const std::filesystem::path& lock_file() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_;
+    int fd_ = -1;
+};
+
+namespace testing {
+/// For tests that stop a writer at a known point: write_file_atomically calls write_hook(stage),
+/// if set, after writing the first half of the temporary file (1), after the temporary file is
+/// complete, synced and closed (2), and after the rename, before the directory is synced (3).
+inline void (*write_hook)(int stage) = nullptr;
+}  // namespace testing
 
 }  // namespace typegrad::io

@@ -117,14 +117,17 @@ struct layer_node<S, K, E, ad::type_list<P...>> {
     using type = typename layer_traits<typename S::template layer_at<K>>::template expression<E, P...>;
 };
 
+// (The end is a bool parameter rather than a partial specialisation on S::depth, which clang
+// refuses: "type of specialized non-type template argument depends on a template parameter".)
+template <class S, std::size_t K, class E, class Done, bool End = (K == S::depth)>
+struct layer_outputs;
 template <class S, std::size_t K, class E, class... Done>
-struct layer_outputs {
+struct layer_outputs<S, K, E, std::tuple<Done...>, false> {
     using node = typename layer_node<S, K, E, parameter_leaves_t<S, K>>::type;
-    using type = typename layer_outputs<S, K + 1, node, Done..., node>::type;
+    using type = typename layer_outputs<S, K + 1, node, std::tuple<Done..., node>>::type;
 };
-template <class S, class E, class... Done>
-    requires(sizeof...(Done) == S::depth)
-struct layer_outputs<S, S::depth, E, Done...> {
+template <class S, std::size_t K, class E, class... Done>
+struct layer_outputs<S, K, E, std::tuple<Done...>, true> {
     using type = std::tuple<Done...>;
 };
 
@@ -141,7 +144,7 @@ struct ModelExpression {
     using x = expr::leaf_of_shape_t<expr::Role::input, input_tag, detail::batched_t<Batch, typename S::input_shape>>;
     using y = expr::leaf_of_shape_t<expr::Role::input, target_tag, detail::batched_t<Batch, typename S::output_shape>>;
     /// outputs: the output node of every layer, in order.
-    using outputs = typename detail::layer_outputs<S, 0, x>::type;
+    using outputs = typename detail::layer_outputs<S, 0, x, std::tuple<>>::type;
     template <std::size_t K>
     using output_of_layer = std::tuple_element_t<K, outputs>;
     using output = output_of_layer<S::depth - 1>;

@@ -127,9 +127,11 @@ public:
     [[nodiscard]] const auto& biases() const noexcept { return parameter<L, "b">(); }
 
     template <std::size_t L>
-    using weights_type = std::remove_cvref_t<decltype(std::declval<BasicModel&>().template weights<L>())>;
+    using weights_type =
+        std::remove_cvref_t<decltype(std::declval<layer_parameters_type<position<L>>&>().template get<"W">())>;
     template <std::size_t L>
-    using biases_type = std::remove_cvref_t<decltype(std::declval<BasicModel&>().template biases<L>())>;
+    using biases_type =
+        std::remove_cvref_t<decltype(std::declval<layer_parameters_type<position<L>>&>().template get<"b">())>;
 
     [[nodiscard]] parameters_type& parameters() noexcept { return *params_; }
     [[nodiscard]] const parameters_type& parameters() const noexcept { return *params_; }

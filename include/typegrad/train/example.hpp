@@ -3,19 +3,20 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "typegrad/data/dataset.hpp"
 #include "typegrad/nn/model.hpp"
 
 namespace typegrad::train {
 
-/// Copies image i of d to x[0, input_width) (converting to T) and its one-hot label to
-/// y[0, output_width).
+/// Copies image i of d to x[0, input_width) (converting its bytes b to T as the float b / 255)
+/// and its one-hot label to y[0, output_width).
 template <AnyModel M>
 void load_example(const data::Dataset& d, std::size_t i, typename M::value_type* x, typename M::value_type* y) noexcept {
     using T = typename M::value_type;
-    const float* p = d.pixels.data() + i * M::input_width;
-    for (std::size_t k = 0; k < M::input_width; ++k) x[k] = static_cast<T>(p[k]);
+    const std::uint8_t* p = d.pixels.data() + i * M::input_width;
+    for (std::size_t k = 0; k < M::input_width; ++k) x[k] = static_cast<T>(data::unit_pixel(p[k]));
     for (std::size_t k = 0; k < M::output_width; ++k) y[k] = T(0);
     y[d.labels[i]] = T(1);
 }
@@ -25,12 +26,12 @@ void load_example(const data::Dataset& d, std::size_t i, typename M::input_type&
 }
 
 /// Asks the memory system for image i of d ahead of use: the shuffled order reads images from
-/// all over the training set, and waiting for each one from DRAM costs more than its gradient
-/// (measured with perf).
+/// all over the training set (47 MB of bytes for MNIST), and waiting for each one from DRAM
+/// costs more than its gradient (measured with perf).
 template <AnyModel M>
 void prefetch_example(const data::Dataset& d, std::size_t i) noexcept {
     const char* p = reinterpret_cast<const char*>(d.pixels.data() + i * M::input_width);
-    for (std::size_t offset = 0; offset < M::input_width * sizeof(float); offset += 64) __builtin_prefetch(p + offset);
+    for (std::size_t offset = 0; offset < M::input_width; offset += 64) __builtin_prefetch(p + offset);
 }
 
 /// Index of the largest output (the predicted class).

@@ -14,7 +14,7 @@ namespace typegrad::train {
 /// bit-identical.
 struct TrainerState {
     std::size_t epochs_done = 0;
-    Rng::State rng{};
+    Rng::State rng = Rng(0).state();             // a valid generator (an all-zero state never changes)
     std::string optimizer = "sgd";               // Optimizer::name
     std::vector<unsigned char> optimizer_state;  // Optimizer::state()
 };

@@ -23,6 +23,19 @@ public:
         bool has_spare;
     };
     State state() const noexcept { return {{state_[0], state_[1], state_[2], state_[3]}, spare_, has_spare_}; }
+
+    /// Whether s is a state this generator can be in: not all four words zero (xoshiro256**
+    /// maps the zero state to itself and returns 0 forever; seeding never produces it, since
+    /// splitmix64 is a bijection and the four seeding inputs differ) and, if the spare is
+    /// marked valid, a finite spare. Check states read from outside (checkpoints) with this.
+    static constexpr bool valid(const State& s) noexcept {
+        const bool words = (s.words[0] | s.words[1] | s.words[2] | s.words[3]) != 0;
+        const bool spare = !s.has_spare || (s.spare == s.spare && s.spare - s.spare == 0.0);  // finite
+        return words && spare;
+    }
+
+    /// Sets the state; s should be valid(s). If it is not, nothing hangs: below(), normal()
+    /// and shuffle() still terminate (their loops are bounded), with degenerate values.
     void set_state(const State& s) noexcept {
         for (int i = 0; i < 4; ++i) state_[i] = s.words[i];
         spare_ = s.spare;
@@ -55,13 +68,21 @@ public:
     /// Uniform in [lo, hi).
     double uniform(double lo, double hi) noexcept { return lo + (hi - lo) * uniform(); }
 
-    /// Uniform integer in [0, n), n > 0, without modulo bias (rejects the top partial range).
+    /// At most this many draws in a rejection loop. A valid state rejects a draw in below(n)
+    /// with probability (2^64 mod n) / 2^64 < n / 2^64, so reaching the bound takes 64 rejections
+    /// in a row (probability below 2^-2048 for n < 2^32): the results are those of the unbounded
+    /// loop, but termination no longer depends on the state. The all-zero state returns 0
+    /// forever and ends the loops at the bound.
+    static constexpr int max_rejections = 64;
+
+    /// Uniform integer in [0, n) without modulo bias (rejects the top partial range); 0 for
+    /// n == 0. Always terminates (see max_rejections).
     std::uint64_t below(std::uint64_t n) noexcept {
+        if (n == 0) return 0;
         const std::uint64_t threshold = (0 - n) % n;  // 2^64 mod n
-        for (;;) {
-            const std::uint64_t r = (*this)();
-            if (r >= threshold) return r % n;
-        }
+        std::uint64_t r = (*this)();
+        for (int tries = 1; r < threshold && tries < max_rejections; ++tries) r = (*this)();
+        return r % n;
     }
 
     /// Standard normal N(0, 1) by Box-Muller (both values used).
@@ -70,8 +91,9 @@ public:
             has_spare_ = false;
             return spare_;
         }
-        double u1 = 0.0;
-        while (u1 == 0.0) u1 = uniform();
+        double u1 = uniform();
+        for (int tries = 1; u1 == 0.0 && tries < max_rejections; ++tries) u1 = uniform();
+        if (u1 == 0.0) u1 = 0x1.0p-53;  // only a degenerate (all-zero) state gets here
         const double u2 = uniform();
         const double r = std::sqrt(-2.0 * std::log(u1));
         const double theta = 2.0 * std::numbers::pi * u2;
