@@ -3,6 +3,9 @@
 #include <cmath>
 #include <vector>
 
+#include <array>
+#include <limits>
+
 #include <catch2/catch.hpp>
 
 #include "typegrad/expr/functions.hpp"
@@ -114,4 +117,26 @@ TEMPLATE_TEST_CASE("vectorised elementwise functions agree with the scalar rules
     REQUIRE(expr::fn::Relu::derivative(-1.0, 0.0) == 0.0);
     REQUIRE(expr::fn::Relu::derivative(2.0, 2.0) == 1.0);
     REQUIRE(expr::fn::Tanh::derivative(0.3, std::tanh(0.3)) == Approx(1 - std::tanh(0.3) * std::tanh(0.3)));
+}
+
+TEMPLATE_TEST_CASE("the sigmoid of huge inputs: 0 and 1, vectorised and scalar, without undefined behaviour", "[simd]", float,
+                   double) {
+    // xsimd's exp converts x·log2(e) to an integer; for |x| near the type's maximum that is UB
+    // (found by fuzz_resume; run under UBSan by scripts/sanitize.sh). The argument is limited.
+    using T = TestType;
+    constexpr std::size_t n = 37;
+    std::array<T, n> x{}, v{}, s{};
+    for (std::size_t i = 0; i < n; ++i)
+        x[i] = (i % 2 ? T(1) : T(-1)) * std::numeric_limits<T>::max() / T(1 << (i % 8));
+    simd::map<expr::fn::Sigmoid, n, T, simd::Mode::vector>(x.data(), v.data());
+    simd::map<expr::fn::Sigmoid, n, T, simd::Mode::scalar>(x.data(), s.data());
+    for (std::size_t i = 0; i < n; ++i) {
+        CHECK(v[i] == (i % 2 ? T(1) : T(0)));
+        CHECK(s[i] == v[i]);
+    }
+    // and just inside and outside the limits the value is what the unlimited exp gives
+    for (T z : {T(80), T(88), T(103), T(700), T(709)}) {
+        CHECK(expr::fn::Sigmoid::value(-z) == T(1) / (T(1) + std::exp(z)));
+        CHECK(expr::fn::Sigmoid::value(z) == T(1) / (T(1) + std::exp(-z)));
+    }
 }

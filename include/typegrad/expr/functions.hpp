@@ -23,6 +23,21 @@ V step(V x) noexcept {
     if constexpr (std::is_floating_point_v<V>) return x > V(0) ? V(1) : V(0);
     else return xsimd::select(x > V(0), V(1), V(0));
 }
+/// x limited to where exp(x) is still finite and non-zero-ish: exp of the limited value is the
+/// same 0 or ∞ as exp(x) (e^−104 and e^89 already round to 0 and ∞ in float, e^−746 and e^710
+/// in double), but xsimd's vectorised exp converts x·log2(e) to an integer first, which is
+/// undefined behaviour for |x| near 1e300 (UBSan found it through a restored checkpoint).
+template <class V>
+V exp_domain(V x) noexcept {
+    if constexpr (std::is_floating_point_v<V>) {
+        constexpr V lo = sizeof(V) == 4 ? V(-104) : V(-746), hi = sizeof(V) == 4 ? V(89) : V(710);
+        return x < lo ? lo : (x > hi ? hi : x);
+    } else {
+        using T = typename V::value_type;
+        constexpr T lo = sizeof(T) == 4 ? T(-104) : T(-746), hi = sizeof(T) == 4 ? T(89) : T(710);
+        return xsimd::min(xsimd::max(x, V(lo)), V(hi));
+    }
+}
 }  // namespace detail
 
 /// What an elementwise function must provide: its printed name, its value f(x), and its
@@ -51,7 +66,7 @@ struct Sigmoid {
     template <class V>
     static V value(V x) noexcept {
         using std::exp;
-        return V(1) / (V(1) + exp(-x));
+        return V(1) / (V(1) + exp(detail::exp_domain(-x)));  // the same value, without UB for huge |x|
     }
     template <class V>
     static V derivative(V /*x*/, V y) noexcept { return y * (V(1) - y); }
