@@ -116,11 +116,14 @@ void batch_ad(benchmark::State& state) {
     }
 }
 
+// One epoch at mini-batch state.range(0) (10 unless given): any batch size goes through the
+// engine's chunks of 10 and, for the rest, one example at a time.
 template <class M, class Engine>
 void epoch(benchmark::State& state) {
     const auto& train_set = dataset().train;
     auto net = std::make_unique<M>(1);
-    train::Trainer<M, Engine> trainer(*net, {.epochs = 1, .batch = 10, .eta = 3.0, .seed = 1});
+    const auto batch = static_cast<std::size_t>(state.range(0));
+    train::Trainer<M, Engine> trainer(*net, {.epochs = 1, .batch = batch, .eta = 3.0, .seed = 1});
     for (auto _ : state) trainer.epoch(train_set);
     state.counters["examples/s"] =
         benchmark::Counter(double(train_set.size()), benchmark::Counter::kIsIterationInvariantRate);
@@ -136,9 +139,29 @@ void register_shape(const std::string& shape) {
     RegisterBenchmark(("BM_gradBatch10_" + shape + "_adExample").c_str(), batch_ad_example<M>);
     RegisterBenchmark(("BM_gradBatch10_" + shape + "_ad").c_str(), batch_ad<M>);
     RegisterBenchmark(("BM_epoch_" + shape + "_ref").c_str(), epoch<M, train::ReferenceEngine<M>>)
+        ->Arg(10)
         ->Unit(benchmark::kMillisecond)
         ->MinTime(1.0);
     RegisterBenchmark(("BM_epoch_" + shape + "_ad").c_str(), epoch<M, train::AutodiffEngine<M>>)
+        ->Arg(10)
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(1.0);
+    RegisterBenchmark(("BM_epochBatch_" + shape + "_ad").c_str(), epoch<M, train::AutodiffEngine<M>>)
+        ->Arg(32)
+        ->Arg(100)
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(1.0);
+}
+
+// A softmax classifier (ReLU hidden layer, log-likelihood): it trains through the batched path too.
+void register_softmax() {
+    using M = Model<float, decltype(input<784> | dense<100> | relu | dense<10> | softmax), cost::LogLikelihood>;
+    benchmark::RegisterBenchmark("BM_epoch_784x100x10softmax_ad", epoch<M, train::AutodiffEngine<M>>)
+        ->Arg(10)
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(1.0);
+    benchmark::RegisterBenchmark("BM_epoch_784x100x10softmax_ref", epoch<M, train::ReferenceEngine<M>>)
+        ->Arg(10)
         ->Unit(benchmark::kMillisecond)
         ->MinTime(1.0);
 }
@@ -151,6 +174,7 @@ int main(int argc, char** argv) {
               << " floats per batch; mini-batch 10; float; data: " << data_name << "\n";
     register_shape<784, 30, 10>("784x30x10");
     register_shape<784, 100, 10>("784x100x10");
+    register_softmax();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();

@@ -34,6 +34,9 @@ tests=(
     test_ad_batched
     test_ad_no_allocation
     test_sgd
+    test_custom_layer
+    test_batching
+    test_ad_stable_costs
 )
 
 start=$SECONDS

@@ -34,6 +34,17 @@ using namespace typegrad::cli;
 
 constexpr const char* version = "typegrad " TYPEGRAD_VERSION;
 
+/// The one check of --net, for every subcommand: a shape of the compiled-in menu.
+CLI::Validator network_validator() {
+    return CLI::Validator(
+        [](std::string& value) -> std::string {
+            const auto& menu = network_names();
+            if (std::find(menu.begin(), menu.end(), value) != menu.end()) return {};
+            return cat("unknown network shape '", value, "'; the compiled-in shapes are ", join(menu));
+        },
+        "", "NETWORK");
+}
+
 /// Registers `train` and its options on app, bound to args.
 CLI::App* add_train(CLI::App& app, TrainArgs& args) {
     CLI::App* train = app.add_subcommand("train", wrap("Train the network of Nielsen's \"Neural Networks and Deep "
@@ -82,13 +93,7 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                               "shapes: ",
                               join(nets), " (default ", args.net, "; with --resume, the checkpoint's)")))
         ->type_name("SHAPE")
-        ->check(CLI::Validator(
-            [](std::string& value) -> std::string {
-                const auto& menu = network_names();
-                if (std::find(menu.begin(), menu.end(), value) != menu.end()) return {};
-                return cat("unknown network shape '", value, "'; the compiled-in shapes are ", join(menu));
-            },
-            "", "NETWORK"))
+        ->check(network_validator())
         ->each([&args](const std::string&) { args.net_given = true; });
     train
         ->add_option("--grad", args.grad,
@@ -131,13 +136,7 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
 void add_net_option(CLI::App* cmd, std::string& net) {
     cmd->add_option("--net", net, wrap(cat("Network shape, one of: ", join(network_names()), " (default ", net, ")")))
         ->type_name("SHAPE")
-        ->check(CLI::Validator(
-            [](std::string& value) -> std::string {
-                const auto& menu = network_names();
-                if (std::find(menu.begin(), menu.end(), value) != menu.end()) return {};
-                return cat("unknown network shape '", value, "'; the compiled-in shapes are ", join(menu));
-            },
-            "", "NETWORK"));
+        ->check(network_validator());
 }
 
 CLI::App* add_derive(CLI::App& app, std::string& net) {

@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include "typegrad/io/checkpoint_file.hpp"
+
 #include "text.hpp"
 
 #include <unistd.h>
@@ -153,25 +155,12 @@ void MetricsWriter::continue_from(std::size_t epochs_done) {
 void MetricsWriter::add(const EpochRecord& r) {
     records_.push_back(r);
     const std::string text = render();
-    const std::string what = cat("--metrics ", file_.string());
-    {
-        std::unique_ptr<std::FILE, FileCloser> f(std::fopen(temp_.c_str(), "w"));
-        if (!f) throw OutputError(cat(what, ": cannot create ", quoted(temp_), ": ", std::strerror(errno)));
-        const bool written = std::fwrite(text.data(), 1, text.size(), f.get()) == text.size() &&
-                             std::fflush(f.get()) == 0 && ::fsync(::fileno(f.get())) == 0;
-        const int err = errno;
-        if (std::fclose(f.release()) != 0 || !written) {
-            std::error_code ignored;
-            fs::remove(temp_, ignored);
-            throw OutputError(cat(what, ": cannot write ", quoted(temp_), ": ", std::strerror(written ? errno : err)));
-        }
-    }
-    std::error_code ec;
-    fs::rename(temp_, file_, ec);
-    if (ec) {
-        std::error_code ignored;
-        fs::remove(temp_, ignored);
-        throw OutputError(cat(what, ": cannot replace it: ", ec.message()));
+    // The checkpoints' writer: temporary file, fsync, rename, fsync of the directory; links
+    // followed, devices never replaced (one atomic writer for every output).
+    try {
+        io::write_file_atomically(file_, std::span(reinterpret_cast<const unsigned char*>(text.data()), text.size()));
+    } catch (const io::CheckpointError& e) {
+        throw OutputError(cat("--metrics ", e.what()));
     }
 }
 

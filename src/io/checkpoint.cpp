@@ -220,6 +220,7 @@ void check_prefix(std::span<const unsigned char> bytes, const std::string& what)
 std::vector<std::uint64_t> dense_parameter_sizes(const CheckpointHeader& h) {
     std::vector<std::uint64_t> sizes;
     for (auto p : h.parameter_layers) {
+        if (h.widths.empty() || p >= h.widths.size() - 1) return {};  // check_header reports the positions
         const std::uint64_t in = h.widths[p], out = h.widths[p + 1];
         std::uint64_t w = 0;
         if (__builtin_mul_overflow(in, out, &w)) w = ~std::uint64_t{0};  // then the count overflows too
