@@ -131,3 +131,18 @@ TEST_CASE("a step on examples the caller chooses", "[train][step]") {
     fresh.step(d, chosen);
     test::check_close(other, oracle_epoch(start, d, chosen, chosen.size(), 0.5), 1e-12);
 }
+
+TEST_CASE("load_example converts bytes to unit_pixel exactly (a vectorised loop)", "[train][data]") {
+    data::Dataset d;
+    d.rows = 16;
+    d.cols = 16;
+    for (std::size_t b = 0; b < 256; ++b) d.pixels.push_back(static_cast<std::uint8_t>(b));
+    d.labels = {3};
+    using P = Model<double, decltype(input<256> | dense<4> | softmax), cost::LogLikelihood>;
+    P::input_type x;
+    P::output_type y;
+    train::load_example<P>(d, 0, x, y);
+    for (std::size_t b = 0; b < 256; ++b) CHECK(x[b] == static_cast<double>(data::unit_pixel(static_cast<std::uint8_t>(b))));
+    CHECK(y[3] == 1.0);
+    CHECK(y[0] + y[1] + y[2] == 0.0);
+}

@@ -19,6 +19,7 @@ template <std::size_t B, std::size_t In, std::size_t Out, std::size_t J0, class 
 void gemm_xtd_block(const T* __restrict X, const T* __restrict D, T* __restrict G, bool accumulate) noexcept {
     constexpr std::size_t width = std::min(block_columns<T>, Out - J0);
     using Row = PaddedRow<T, width>;
+    constexpr std::size_t safe = safe_rows<In, Out, J0, Row::padded>;  // rows of G a padded load stays inside
     // the batch's rows of D for these columns, zero-padded to whole SIMD batches
     alignas(64) T dpad[B * Row::padded] = {};
     for (std::size_t b = 0; b < B; ++b) std::copy_n(D + b * Out + J0, width, dpad + b * Row::padded);
@@ -36,8 +37,9 @@ void gemm_xtd_block(const T* __restrict X, const T* __restrict D, T* __restrict 
             // G holds when accumulating: exactly the per-example kernel's sequence, so a batch
             // split into chunks sums to the same bits as one example at a time
             Row acc;
-            if (accumulate) acc.load_row(row);
-            else acc.zero();
+            if (!accumulate) acc.zero();
+            else if (i < safe) acc.load_padded(row);  // reads past the row, inside G; those lanes are never stored
+            else acc.load_row(row);
             for (std::size_t b = 0; b < B; ++b) acc.fma(X[b * In + i], dpad + b * Row::padded);
             acc.store_to(row);
         }

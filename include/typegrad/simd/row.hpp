@@ -163,6 +163,11 @@ struct PaddedRow {
 #pragma GCC unroll 16
         for (std::size_t k = 0; k < batches; ++k) acc[k] = V(T(0));
     }
+    /// acc = row[0, padded): whole batches, reading past N (the caller keeps that inside its array).
+    void load_padded(const T* row) noexcept {
+#pragma GCC unroll 16
+        for (std::size_t k = 0; k < batches; ++k) acc[k] = V::load_unaligned(row + k * S);
+    }
     /// acc = row[0, N) (zero-padded), through a copy, so nothing past N is read.
     void load_row(const T* row) noexcept {
         alignas(64) T tmp[padded] = {};

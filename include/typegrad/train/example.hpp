@@ -10,13 +10,30 @@
 
 namespace typegrad::train {
 
+namespace detail {
+// GCC 12 vectorises the conversion below only at -O3 (the "very cheap" cost model of -O2 refuses
+// the byte-to-float widening): at -O2 the 784 divisions of an image cost 570 ns, vectorised 47 ns
+// (measured, AVX-512). The attribute asks for the -O3 cost model for this loop alone.
+#if defined(__GNUC__) && !defined(__clang__)
+#define TYPEGRAD_VECTORIZE_LOOP __attribute__((optimize("vect-cost-model=dynamic")))
+#else
+#define TYPEGRAD_VECTORIZE_LOOP
+#endif
+/// x[k] = data::unit_pixel(p[k]) (b / 255.0f, converted to T), k < n.
+template <class T>
+TYPEGRAD_VECTORIZE_LOOP void unit_pixels(const std::uint8_t* __restrict p, T* __restrict x, std::size_t n) noexcept {
+    for (std::size_t k = 0; k < n; ++k) x[k] = static_cast<T>(static_cast<float>(p[k]) / 255.0f);
+}
+#undef TYPEGRAD_VECTORIZE_LOOP
+}  // namespace detail
+
 /// Copies image i of d to x[0, input_width) (converting its bytes b to T as the float b / 255)
 /// and its one-hot label to y[0, output_width).
 template <AnyModel M>
 void load_example(const data::Dataset& d, std::size_t i, typename M::value_type* x, typename M::value_type* y) noexcept {
     using T = typename M::value_type;
     const std::uint8_t* p = d.pixels.data() + i * M::input_width;
-    for (std::size_t k = 0; k < M::input_width; ++k) x[k] = static_cast<T>(data::unit_pixel(p[k]));
+    detail::unit_pixels<T>(p, x, M::input_width);
     for (std::size_t k = 0; k < M::output_width; ++k) y[k] = T(0);
     y[d.labels[i]] = T(1);
 }
