@@ -121,3 +121,15 @@ TEST_CASE("the derivation of a hand-written expression is printed from its types
     CHECK(lines[0] == "∂J/∂W = x ((σ(Wᵀ x + b) − y) ⊙ σ'(Wᵀ x + b))ᵀ");
     CHECK(lines[1] == "∂J/∂b = (σ(Wᵀ x + b) − y) ⊙ σ'(Wᵀ x + b)");
 }
+
+TEST_CASE("DifferentiableOp names the contract of an op the engine differentiates through", "[ad][expr]") {
+    using Wt = std::remove_const_t<decltype(W)>;
+    using Xt = std::remove_const_t<decltype(x)>;
+    using Yt = std::remove_const_t<decltype(y)>;
+    STATIC_REQUIRE(DifferentiableOp<MatTVecOp, Wt, Xt>);
+    STATIC_REQUIRE(DifferentiableOp<MapOp<fn::Sigmoid>, Xt>);
+    // a fused cost differentiates only through z: the target and the output need no rule
+    STATIC_REQUIRE(DifferentiableOp<SoftmaxLogLikelihoodOp, Yt, Yt, Node<SoftmaxOp, Yt>>);
+    // f' has no rule of its own (typegrad differentiates once)
+    STATIC_REQUIRE_FALSE(DifferentiableOp<DerivOp<fn::Sigmoid>, Xt, Xt>);
+}

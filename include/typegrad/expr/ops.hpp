@@ -425,14 +425,18 @@ inline constexpr bool differentiates_operand_v = [] {
 /// shapes, and for each operand it differentiates a local derivative rule vjp<I, Self, G,
 /// Args...> that names an expression of the operand's shape. The engine checks it where an op
 /// enters a gradient (ad/program.hpp), with this concept's name in the message.
+namespace detail {
+template <class Op, class Operands, class... Args>
+inline constexpr bool has_local_rules_v = false;
+template <class Op, std::size_t... I, class... Args>
+inline constexpr bool has_local_rules_v<Op, std::index_sequence<I...>, Args...> =
+    ((!differentiates_operand_v<Op, I> ||
+      requires { typename Op::template vjp<I, Node<Op, Args...>, Adjoint<Node<Op, Args...>>, Args...>; }) &&
+     ...);
+}  // namespace detail
+
 template <class Op, class... Args>
 concept DifferentiableOp = requires { typename Op::template shape<typename Args::shape...>; } &&
-                           []<std::size_t... I>(std::index_sequence<I...>) {
-                               return ((!differentiates_operand_v<Op, I> ||
-                                        requires {
-                                            typename Op::template vjp<I, Node<Op, Args...>, Adjoint<Node<Op, Args...>>, Args...>;
-                                        }) &&
-                                       ...);
-                           }(std::index_sequence_for<Args...>{});
+                           detail::has_local_rules_v<Op, std::index_sequence_for<Args...>, Args...>;
 
 }  // namespace typegrad::expr
