@@ -6,6 +6,8 @@
 // what the file really holds (and never more than max_payload_bytes).
 #include "typegrad/data/dataset.hpp"
 
+#include "../io/file_kind.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +24,8 @@
 
 namespace typegrad::data {
 namespace {
+
+using io::file_kind;
 
 namespace fs = std::filesystem;
 
@@ -60,15 +64,6 @@ private:
     int fd_ = -1;
 };
 
-/// What kind of file a stat mode describes, for "is not a regular file (a FIFO)".
-const char* file_kind(mode_t mode) {
-    if (S_ISDIR(mode)) return "a directory";
-    if (S_ISFIFO(mode)) return "a FIFO";
-    if (S_ISCHR(mode)) return "a character device";
-    if (S_ISBLK(mode)) return "a block device";
-    if (S_ISSOCK(mode)) return "a socket";
-    return "not a regular file";
-}
 
 /// Opens a regular file for reading without ever blocking: stat first (a FIFO would block in
 /// open() until a writer comes, a device such as /dev/zero never ends), then open with

@@ -3,6 +3,7 @@
 // atomic file replacement.
 #include "typegrad/io/checkpoint_file.hpp"
 #include "typegrad/util/text.hpp"
+#include "file_kind.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -472,16 +473,6 @@ CheckpointImage parse_checkpoint(std::span<const unsigned char> bytes, const std
 
 namespace {
 
-/// "a FIFO", "a character device", ... for "is not a regular file (a FIFO)".
-const char* file_kind(mode_t mode) {
-    if (S_ISDIR(mode)) return "a directory";
-    if (S_ISFIFO(mode)) return "a FIFO";
-    if (S_ISCHR(mode)) return "a character device";
-    if (S_ISBLK(mode)) return "a block device";
-    if (S_ISSOCK(mode)) return "a socket";
-    if (S_ISLNK(mode)) return "a symbolic link";
-    return "not a regular file";
-}
 
 /// Reads up to `want` more bytes onto the end of `bytes`; returns how many came.
 std::size_t read_more(int fd, std::vector<unsigned char>& bytes, std::size_t want, const std::string& what) {

@@ -28,6 +28,7 @@
 #include "typegrad/io/checkpoint.hpp"
 #include "typegrad/nn/model.hpp"
 #include "typegrad/util/random.hpp"
+#include "../support/workdir.hpp"
 
 using namespace typegrad;
 namespace fs = std::filesystem;
@@ -35,42 +36,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using Bytes = std::vector<unsigned char>;
+using test::Bytes;
+using test::read_bytes;
+using test::read_text;
+using test::split;
+using test::write_bytes;
 
-struct WorkDir {
-    fs::path path;
-    WorkDir() {
-        static int n = 0;
-        path = fs::temp_directory_path() / ("typegrad-cli-robustness-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~WorkDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    fs::path operator/(const std::string& name) const { return path / name; }
+/// A fresh working directory, removed at the end of the test.
+struct WorkDir : test::WorkDir {
+    WorkDir() : test::WorkDir("typegrad-cli-robustness") {}
 };
-
-std::string read_text(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
-Bytes read_bytes(const fs::path& p) {
-    const std::string s = read_text(p);
-    return Bytes(s.begin(), s.end());
-}
-
-void write_bytes(const fs::path& p, const Bytes& b) {
-    std::ofstream f(p, std::ios::binary);
-    f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-}
-
-std::vector<std::string> split(const std::string& command) {
-    std::istringstream in(command);
-    return {std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
-}
 
 /// Starts `typegrad <args>` in dir; stdout goes to `out` ("-": closed), stderr to dir/err.
 pid_t start(const WorkDir& dir, const std::string& args, const std::string& out = "out") {
