@@ -154,7 +154,7 @@ auto simplify_node() {
 
 }  // namespace detail
 
-/// Names given to intermediate nodes: a type_list of Named<Node, Name> (see ad/model.hpp).
+/// Names given to intermediate nodes: a type_list of Named<Node, Name> (see nn/expression.hpp).
 /// Name::name() names the node's value; Name::adjoint_name(), if present, its adjoint.
 template <class Expr, class Names = type_list<>>
 struct Derivation {

@@ -190,7 +190,7 @@ void axpy_neg(T c, const T* __restrict g, T* __restrict x) noexcept {
         for (std::size_t i = head; i < N; ++i) x[i] -= c * g[i];
 }
 
-/// y = F(x) elementwise over N values, F an elementwise function (see nn/functions.hpp).
+/// y = F(x) elementwise over N values, F an elementwise function (see expr/functions.hpp).
 template <class F, std::size_t N, class T, Mode M = Mode::vector>
 void map(const T* __restrict x, T* __restrict y) noexcept {
     if constexpr (M == Mode::scalar) {
