@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <type_traits>
 #include <tuple>
 #include <utility>
 
@@ -45,23 +46,11 @@ public:
     /// ∂J/∂(parameter Name of layer L).
     template <std::size_t L, fixed_string Name>
     auto& parameter() noexcept {
-        using Set = typename M::template layer_parameters_type<M::template position<L>>;
-        if constexpr (detail::layer_has_parameter<Set, Name>::value) {  // else reported there, once
-            return std::get<M::template position<L>>(g_->parameters).template get<Name>();
-        } else {
-            static Tensor<T, Shape<1>> none{};
-            return none;
-        }
+        return detail::parameter_of<M, L, Name>(g_->parameters);
     }
     template <std::size_t L, fixed_string Name>
     const auto& parameter() const noexcept {
-        using Set = typename M::template layer_parameters_type<M::template position<L>>;
-        if constexpr (detail::layer_has_parameter<Set, Name>::value) {  // else reported there, once
-            return std::get<M::template position<L>>(g_->parameters).template get<Name>();
-        } else {
-            static Tensor<T, Shape<1>> none{};
-            return none;
-        }
+        return detail::parameter_of<M, L, Name>(g_->parameters);
     }
     /// ∂J/∂Wᴸ = aᴸ⁻¹ δᴸᵀ, shape (n_in, n_out).
     template <std::size_t L>
@@ -107,6 +96,31 @@ public:
 private:
     std::unique_ptr<Storage> g_;
 };
+
+/// The type check of a backprop(net, x, y) call: x and y must be the network's input and target
+/// tensors. Call names the entry point (autodiff::backprop_call, reference::backprop_call), so
+/// the compiler's "In instantiation of checked_example<call, …>" line says which call it was;
+/// one error at a time, no cascade.
+template <class Call, AnyModel M, class X, class Y>
+struct checked_example {
+    static constexpr bool input = std::is_same_v<std::remove_cvref_t<X>, typename M::input_type>;
+    static constexpr bool target = std::is_same_v<std::remove_cvref_t<Y>, typename M::output_type>;
+    static_assert(input, "backprop(net, x, y): x must be the network's input, Vector<T, input_width> (Tensor<T, input "
+                         "shape>) with the network's element type T (the call: 'checked_example<call, …>' below)");
+    static_assert(!input || target, "backprop(net, x, y): y must be the network's target, Vector<T, output_width> "
+                                    "(Tensor<T, output shape>) with the network's element type T (the call: "
+                                    "'checked_example<call, …>' below)");
+    static constexpr bool value = input && target;
+};
+
+/// The one checked front end of autodiff::backprop and reference::backprop: checks (x, y), then
+/// into(g) fills a fresh Gradients<M>.
+template <class Call, AnyModel M, class X, class Y, class Into>
+[[nodiscard]] Gradients<M> checked_backprop(const X&, const Y&, Into&& into) {
+    Gradients<M> g;
+    if constexpr (checked_example<Call, M, X, Y>::value) into(g);
+    return g;
+}
 
 /// Calls f(ref, parameter tensor, gradient tensor) for every parameter of net, in order.
 template <AnyModel M, class F>

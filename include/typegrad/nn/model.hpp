@@ -45,6 +45,19 @@ struct layer_has_parameter {
                   "(see 'layer_has_parameter<ParameterSet<T, params<param<name, …>…>>, name>' below)");
     static constexpr bool value = Set::template has<Name>;
 };
+/// The parameter Name of parameter layer L in a storage of model M's parameter sets (a model's
+/// own, or its gradients'): one error if the layer has no such parameter, no cascade.
+template <class M, std::size_t L, fixed_string Name, class Storage>
+auto& parameter_of(Storage& storage) noexcept {
+    constexpr std::size_t K = M::template position<L>;
+    using Set = typename M::template layer_parameters_type<K>;
+    if constexpr (layer_has_parameter<Set, Name>::value) {  // else reported there, once
+        return std::get<K>(storage).template get<Name>();
+    } else {
+        static Tensor<typename M::value_type, Shape<1>> none{};
+        return none;
+    }
+}
 }  // namespace detail
 
 /// A network of typed layers with element type T (spelled Model<T, S, Cost>). Parameters live on
@@ -97,23 +110,11 @@ public:
     /// The parameter Name of parameter layer L: parameter<0, "W">().
     template <std::size_t L, fixed_string Name>
     [[nodiscard]] auto& parameter() noexcept {
-        using Set = layer_parameters_type<position<L>>;
-        if constexpr (detail::layer_has_parameter<Set, Name>::value) {  // else reported there, once
-            return std::get<position<L>>(*params_).template get<Name>();
-        } else {
-            static Tensor<T, Shape<1>> none{};
-            return none;
-        }
+        return detail::parameter_of<BasicModel, L, Name>(*params_);
     }
     template <std::size_t L, fixed_string Name>
     [[nodiscard]] const auto& parameter() const noexcept {
-        using Set = layer_parameters_type<position<L>>;
-        if constexpr (detail::layer_has_parameter<Set, Name>::value) {  // else reported there, once
-            return std::get<position<L>>(*params_).template get<Name>();
-        } else {
-            static Tensor<T, Shape<1>> none{};
-            return none;
-        }
+        return detail::parameter_of<BasicModel, L, Name>(*params_);
     }
     /// Wᴸ: for a dense layer of shape (n_in, n_out), the article's weights[L] transposed to z = Wᵀa + b.
     template <std::size_t L>
@@ -185,16 +186,6 @@ template <class T, class S, class C>
 struct is_model<BasicModel<T, S, C>> : std::true_type {};
 template <class M>
 concept AnyModel = is_model<std::remove_cvref_t<M>>::value;
-
-/// The model's type check of a (net, x, y) call, shared by autodiff::backprop, reference::backprop
-/// and gradcheck: x and y must be the network's input and target tensors. Reported once, with
-/// the call's name in the message, by the caller's static_assert on `fits`.
-template <AnyModel M, class X, class Y>
-struct example_fits {
-    static constexpr bool input = std::is_same_v<std::remove_cvref_t<X>, typename M::input_type>;
-    static constexpr bool target = std::is_same_v<std::remove_cvref_t<Y>, typename M::output_type>;
-    static constexpr bool value = input && target;
-};
 
 /// Binds every parameter of net to the program's parameter leaves (gradients into g's tensors
 /// when given): the one place the model's parameters meet the expression's leaves.

@@ -126,21 +126,16 @@ typename M::value_type backprop_into(const M& m, const typename M::input_type& x
     }
 }
 
+/// Names this entry point in checked_example's messages.
+struct backprop_call {};
+
 /// The article's backprop(x, y): the gradient of the cost of one example.
 template <AnyModel M, class X, class Y>
 [[nodiscard]] Gradients<M> backprop(const M& m, const X& x, const Y& y) {
-    using fits = typegrad::example_fits<M, X, Y>;
-    // The one place a wrong input or target is reported (then no cascade follows).
-    static_assert(fits::input, "reference::backprop(net, x, y): x must be the network's input, Vector<T, input_width> "
-                               "(Tensor<T, input shape>) with the network's element type T");
-    static_assert(fits::target, "reference::backprop(net, x, y): y must be the network's target, Vector<T, output_width> "
-                                "(Tensor<T, output shape>) with the network's element type T");
-    Gradients<M> g;
-    if constexpr (fits::value) {
+    return checked_backprop<backprop_call, M>(x, y, [&](auto& g) {  // instantiated only when (x, y) fit
         Workspace<M> ws;
         backprop_into(m, x, y, g, ws);
-    }
-    return g;
+    });
 }
 
 }  // namespace typegrad::reference
