@@ -18,17 +18,6 @@
 
 namespace typegrad {
 
-/// Subscript digits for printed names: subscript(12) == "₁₂".
-inline std::string subscript(std::size_t n) {
-    static constexpr const char* digits[] = {"₀", "₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉"};
-    std::string s;
-    do {
-        s.insert(0, digits[n % 10]);
-        n /= 10;
-    } while (n > 0);
-    return s;
-}
-
 /// Tags of a model's leaves: the input x, the target y, and parameter I of layer K (named by
 /// the parameter and the layer's index L among layers with parameters: W₀, b₀, α₁).
 struct input_tag {
@@ -114,7 +103,7 @@ template <class S, std::size_t K, class E, class Leaves>
 struct layer_node;
 template <class S, std::size_t K, class E, class... P>
 struct layer_node<S, K, E, ad::type_list<P...>> {
-    using type = typename layer_traits<typename S::template layer_at<K>>::template expression<E, P...>;
+    using type = typename layer_traits<typename S::template layer_at<K>>::template expression<typename S::template shape_at<K>, E, P...>;
 };
 
 // (The end is a bool parameter rather than a partial specialisation on S::depth, which clang

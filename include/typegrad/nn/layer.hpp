@@ -9,7 +9,9 @@
 //                                                              // optional: none when absent
 //       template <class X, class... P> using expression = …;   // the node it adds to the graph, given the node X
 //                                                              // feeding it (its shape: In, or a batch (B, In...))
-//                                                              // and one leaf per parameter, in declared order
+//                                                              // and one leaf per parameter, in declared order;
+//                                                              // or expression_at<In, X, P...> if it needs In
+//                                                              // (flatten: what is batch and what is image)
 //       static constexpr std::string_view symbol = "a";        // optional: the letter of its output in derive
 //   };
 //
@@ -18,6 +20,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -53,6 +56,19 @@ struct Normal {
         for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<T>(rng.normal());
     }
 };
+/// U(−1/√fan_in, 1/√fan_in), PyTorch's default for Conv2d and Linear (kaiming_uniform with
+/// a = √5 gives this bound for the weights; the biases use the same one).
+struct FanInUniform {
+    template <class T>
+    static void fill(T* p, std::size_t n, Rng& rng, std::size_t fan_in) noexcept {
+        const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+        for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<T>(rng.uniform(-bound, bound));
+    }
+};
+/// How a model's parameters start (BasicModel's constructor): the article's N(0, 1) (each
+/// layer's own initialiser), PyTorch's defaults, or automatic — the article's for an MLP,
+/// PyTorch's for a network of images.
+enum class Scheme { automatic, article, pytorch };
 /// The constant Num/Den (for example PReLU's slope of ¼, as PyTorch).
 template <std::intmax_t Num, std::intmax_t Den = 1>
 struct Constant {
@@ -90,37 +106,80 @@ struct parameters_of<L, In> {
     using type = typename L::template parameters<In>;
 };
 
-// L::expression<X, P...> for the layer's parameters P (an alias template with a fixed number of
-// parameters cannot take a pack expansion, CWG 1430: spelled out for up to six).
-template <class L, class X, class... P>
+// L::expression<X, P...> for the layer's parameters P, or L::expression_at<In, X, P...> when the
+// layer needs its input shape In (an alias template with a fixed number of parameters cannot take
+// a pack expansion, CWG 1430: spelled out for up to six).
+template <class L, class In, class X, class... P>
 struct expression_of;
-template <class L, class X>
-struct expression_of<L, X> {
-    using type = typename L::template expression<X>;
+template <class L, class In, class X>
+struct expression_of<L, In, X> {
+    static auto pick() {
+        if constexpr (requires { typename L::template expression_at<In, X>; })
+            return std::type_identity<typename L::template expression_at<In, X>>{};
+        else
+            return std::type_identity<typename L::template expression<X>>{};
+    }
+    using type = typename decltype(pick())::type;
 };
-template <class L, class X, class P0>
-struct expression_of<L, X, P0> {
-    using type = typename L::template expression<X, P0>;
+template <class L, class In, class X, class P0>
+struct expression_of<L, In, X, P0> {
+    static auto pick() {
+        if constexpr (requires { typename L::template expression_at<In, X, P0>; })
+            return std::type_identity<typename L::template expression_at<In, X, P0>>{};
+        else
+            return std::type_identity<typename L::template expression<X, P0>>{};
+    }
+    using type = typename decltype(pick())::type;
 };
-template <class L, class X, class P0, class P1>
-struct expression_of<L, X, P0, P1> {
-    using type = typename L::template expression<X, P0, P1>;
+template <class L, class In, class X, class P0, class P1>
+struct expression_of<L, In, X, P0, P1> {
+    static auto pick() {
+        if constexpr (requires { typename L::template expression_at<In, X, P0, P1>; })
+            return std::type_identity<typename L::template expression_at<In, X, P0, P1>>{};
+        else
+            return std::type_identity<typename L::template expression<X, P0, P1>>{};
+    }
+    using type = typename decltype(pick())::type;
 };
-template <class L, class X, class P0, class P1, class P2>
-struct expression_of<L, X, P0, P1, P2> {
-    using type = typename L::template expression<X, P0, P1, P2>;
+template <class L, class In, class X, class P0, class P1, class P2>
+struct expression_of<L, In, X, P0, P1, P2> {
+    static auto pick() {
+        if constexpr (requires { typename L::template expression_at<In, X, P0, P1, P2>; })
+            return std::type_identity<typename L::template expression_at<In, X, P0, P1, P2>>{};
+        else
+            return std::type_identity<typename L::template expression<X, P0, P1, P2>>{};
+    }
+    using type = typename decltype(pick())::type;
 };
-template <class L, class X, class P0, class P1, class P2, class P3>
-struct expression_of<L, X, P0, P1, P2, P3> {
-    using type = typename L::template expression<X, P0, P1, P2, P3>;
+template <class L, class In, class X, class P0, class P1, class P2, class P3>
+struct expression_of<L, In, X, P0, P1, P2, P3> {
+    static auto pick() {
+        if constexpr (requires { typename L::template expression_at<In, X, P0, P1, P2, P3>; })
+            return std::type_identity<typename L::template expression_at<In, X, P0, P1, P2, P3>>{};
+        else
+            return std::type_identity<typename L::template expression<X, P0, P1, P2, P3>>{};
+    }
+    using type = typename decltype(pick())::type;
 };
-template <class L, class X, class P0, class P1, class P2, class P3, class P4>
-struct expression_of<L, X, P0, P1, P2, P3, P4> {
-    using type = typename L::template expression<X, P0, P1, P2, P3, P4>;
+template <class L, class In, class X, class P0, class P1, class P2, class P3, class P4>
+struct expression_of<L, In, X, P0, P1, P2, P3, P4> {
+    static auto pick() {
+        if constexpr (requires { typename L::template expression_at<In, X, P0, P1, P2, P3, P4>; })
+            return std::type_identity<typename L::template expression_at<In, X, P0, P1, P2, P3, P4>>{};
+        else
+            return std::type_identity<typename L::template expression<X, P0, P1, P2, P3, P4>>{};
+    }
+    using type = typename decltype(pick())::type;
 };
-template <class L, class X, class P0, class P1, class P2, class P3, class P4, class P5>
-struct expression_of<L, X, P0, P1, P2, P3, P4, P5> {
-    using type = typename L::template expression<X, P0, P1, P2, P3, P4, P5>;
+template <class L, class In, class X, class P0, class P1, class P2, class P3, class P4, class P5>
+struct expression_of<L, In, X, P0, P1, P2, P3, P4, P5> {
+    static auto pick() {
+        if constexpr (requires { typename L::template expression_at<In, X, P0, P1, P2, P3, P4, P5>; })
+            return std::type_identity<typename L::template expression_at<In, X, P0, P1, P2, P3, P4, P5>>{};
+        else
+            return std::type_identity<typename L::template expression<X, P0, P1, P2, P3, P4, P5>>{};
+    }
+    using type = typename decltype(pick())::type;
 };
 
 template <class L, class In>
@@ -145,8 +204,9 @@ struct layer_traits {
     using output_shape = typename detail::output_shape_of<L, In>::type;
     template <class In>
     using parameters = typename detail::parameters_of<L, In>::type;
-    template <class X, class... P>
-    using expression = typename detail::expression_of<L, X, P...>::type;
+    /// The node the layer adds after X, for input shape In (one example's).
+    template <class In, class X, class... P>
+    using expression = typename detail::expression_of<L, In, X, P...>::type;
     static constexpr std::string_view symbol = [] {
         if constexpr (requires { L::symbol; }) return std::string_view(L::symbol);
         else return std::string_view{};

@@ -6,7 +6,10 @@
 
 #include "typegrad/nn/layer.hpp"
 #include "typegrad/nn/layers/activation.hpp"
+#include "typegrad/nn/layers/conv2d.hpp"
 #include "typegrad/nn/layers/dense.hpp"
+#include "typegrad/nn/layers/flatten.hpp"
+#include "typegrad/nn/layers/pool.hpp"
 #include "typegrad/nn/layers/softmax.hpp"
 #include "typegrad/nn/sequential.hpp"
 

@@ -90,12 +90,20 @@ public:
     template <std::size_t K>
     using layer_parameters_type = std::tuple_element_t<K, parameters_type>;
 
-    /// Every parameter drawn with a generator seeded by `seed`, layer by layer, by each layer's
-    /// initialiser (the article's N(0, 1) for dense layers, biases first).
-    explicit BasicModel(std::uint64_t seed = 0) : params_(std::make_unique<parameters_type>()) {
+    /// The scheme init::Scheme::automatic stands for: the article's for a network of vectors (an
+    /// MLP), PyTorch's for a network of images (a CNN).
+    static constexpr init::Scheme automatic_scheme = rank_v<input_shape> > 1 ? init::Scheme::pytorch : init::Scheme::article;
+
+    /// Every parameter drawn with a generator seeded by `seed`, layer by layer. With the article's
+    /// scheme each layer's own initialiser (N(0, 1) for dense layers, biases first); with
+    /// PyTorch's, U(−1/√fan_in, 1/√fan_in) for the weights W and biases b of every layer that has
+    /// both (fan_in = size(W) / size(b)), each layer's own initialiser for the others.
+    explicit BasicModel(std::uint64_t seed = 0, init::Scheme scheme = init::Scheme::automatic)
+        : params_(std::make_unique<parameters_type>()) {
+        if (scheme == init::Scheme::automatic) scheme = automatic_scheme;
         Rng rng(seed);
         [&]<std::size_t... K>(std::index_sequence<K...>) {
-            (initialize_layer<K>(rng), ...);
+            (initialize_layer<K>(rng, scheme), ...);
         }(std::make_index_sequence<S::depth>{});
     }
     BasicModel(const BasicModel& other) : params_(std::make_unique<parameters_type>(*other.params_)) {}
@@ -160,13 +168,24 @@ public:
 
 private:
     template <std::size_t K>
-    void initialize_layer(Rng& rng) {
+    void initialize_layer(Rng& rng, init::Scheme scheme) {
         using L = typename S::template layer_at<K>;
         using In = typename S::template shape_at<K>;
         auto& set = std::get<K>(*params_);
+        using Set = std::tuple_element_t<K, parameters_type>;
+        if constexpr (Set::template has<"W"> && Set::template has<"b">) {
+            if (scheme == init::Scheme::pytorch) {
+                auto& w = set.template get<"W">();
+                auto& b = set.template get<"b">();
+                const std::size_t fan_in = w.size() / b.size();
+                init::FanInUniform::fill(w.data(), w.size(), rng, fan_in);  // PyTorch: the weights first
+                init::FanInUniform::fill(b.data(), b.size(), rng, fan_in);
+                return;
+            }
+        }
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             layer_traits<L>::template initialize<In>(rng, set.template at<I>()...);
-        }(std::make_index_sequence<std::tuple_element_t<K, parameters_type>::size>{});
+        }(std::make_index_sequence<Set::size>{});
     }
 
     std::unique_ptr<parameters_type> params_;

@@ -21,6 +21,7 @@
 #include "typegrad/nn/gradients.hpp"
 #include "typegrad/nn/model.hpp"
 #include "typegrad/reference/rule.hpp"
+#include "typegrad/reference/spatial.hpp"
 
 namespace typegrad::reference {
 

@@ -1,6 +1,7 @@
 // String building for printed expressions.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -17,6 +18,17 @@ template <class... Parts>
         else s.append(std::string_view(part));
     };
     (append(parts), ...);
+    return s;
+}
+
+/// Subscript digits for printed names: subscript(12) == "₁₂".
+inline std::string subscript(std::size_t n) {
+    static constexpr const char* digits[] = {"₀", "₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉"};
+    std::string s;
+    do {
+        s.insert(0, digits[n % 10]);
+        n /= 10;
+    } while (n > 0);
     return s;
 }
 

@@ -29,7 +29,7 @@ struct layer_traits<expr::MapFn<F>> {
     using output_shape = std::conditional_t<expr::detail::check_function<F>::value, In, In>;  // F is checked here
     template <class In>
     using parameters = params<>;
-    template <class X>
+    template <class In, class X>
     using expression = expr::Node<expr::MapOp<F>, X>;
     static constexpr std::string_view symbol = "a";
     template <class In>

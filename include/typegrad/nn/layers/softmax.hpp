@@ -20,7 +20,7 @@ struct layer_traits<expr::SoftmaxFn> {
     using output_shape = In;
     template <class In>
     using parameters = params<>;
-    template <class X>
+    template <class In, class X>
     using expression = expr::Node<expr::SoftmaxOp, X>;
     static constexpr std::string_view symbol = "a";
     template <class In>

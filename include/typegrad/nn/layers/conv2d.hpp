@@ -1,0 +1,68 @@
+// 2-D convolution layer: z = W ⋆ a + b over images (C, H, W), with Co kernels of K × K, a stride
+// and zero padding; W (Co, C, K, K) and b (Co) as in PyTorch's Conv2d, and PyTorch's default
+// initialisation (U(−1/√fan_in, 1/√fan_in) for both, fan_in = C·K·K).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+
+#include "typegrad/expr/node.hpp"
+#include "typegrad/expr/spatial.hpp"
+#include "typegrad/nn/layer.hpp"
+
+namespace typegrad {
+
+namespace detail {
+// The one place a convolution's input is checked; the compiler shows this instantiation with
+// the layer and the input shape, e.g. "conv_fits<typegrad::Conv2d<6, 5, 1, 0>, xt::fixed_shape<1, 4, 4>>".
+template <class L, class In>
+struct conv_fits {
+    static constexpr bool image = rank_v<In> == 3;
+    static_assert(image,
+                  "conv2d takes an image (channels, height, width): start the network with input<C, H, W> "
+                  "(see 'conv_fits<Layer, input shape>' below)");
+    static constexpr auto e = shape_traits<std::conditional_t<image, In, Shape<1, 1, 1>>>::extents;
+    static constexpr bool kernel = L::kernel <= e[1] + 2 * L::padding && L::kernel <= e[2] + 2 * L::padding;
+    static_assert(!image || kernel,
+                  "conv2d: the kernel is larger than the (padded) input image "
+                  "(see 'conv_fits<Layer, input shape>' below)");
+    static constexpr bool value = image && kernel;
+    using window = simd::Window<e[0], e[1], e[2], (value ? L::kernel : 1), L::stride, L::padding>;
+};
+}  // namespace detail
+
+/// Conv2d<Co, K, Stride = 1, Padding = 0>: Co output channels, K × K kernels.
+template <std::size_t Co, std::size_t K, std::size_t Stride = 1, std::size_t Padding = 0>
+struct Conv2d {
+    static_assert(Co > 0, "conv2d<C_out, K>: a convolution has at least one output channel");
+    static_assert(K > 0, "conv2d<C_out, K>: the kernel is at least 1 × 1");
+    static_assert(Stride > 0, "conv2d<C_out, K, Stride, Padding>: the stride is at least 1");
+    static constexpr std::size_t channels = Co, kernel = K, stride = Stride, padding = Padding;
+
+    static std::string name() {
+        if constexpr (Stride == 1 && Padding == 0) return cat("conv2d<", Co, ", ", K, ">");
+        else return cat("conv2d<", Co, ", ", K, ", ", Stride, ", ", Padding, ">");
+    }
+    static constexpr std::string_view symbol = "z";
+
+    template <class In>
+    using output_shape = Shape<Co, detail::conv_fits<Conv2d, In>::window::out_height,
+                               detail::conv_fits<Conv2d, In>::window::out_width>;
+    template <class In>
+    using parameters = params<param<"W", Shape<Co, shape_traits<In>::extents[0], K, K>>, param<"b", Shape<Co>>>;
+    template <class X, class W, class B>
+    using expression = expr::Node<expr::Conv2dOp<Stride, Padding>, W, X, B>;
+
+    template <class In, class R, class Wt, class Bt>
+    static void initialize(R& rng, Wt& w, Bt& b) {
+        constexpr std::size_t fan_in = shape_traits<In>::extents[0] * K * K;
+        init::FanInUniform::fill(w.data(), w.size(), rng, fan_in);
+        init::FanInUniform::fill(b.data(), b.size(), rng, fan_in);
+    }
+};
+
+template <std::size_t Co, std::size_t K, std::size_t Stride = 1, std::size_t Padding = 0>
+inline constexpr Conv2d<Co, K, Stride, Padding> conv2d{};
+
+}  // namespace typegrad

@@ -1,0 +1,29 @@
+// flatten: an image (C, H, W) becomes a vector of C·H·W elements in the same row-major order
+// (PyTorch's nn.Flatten), so that a dense layer can follow.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "typegrad/expr/node.hpp"
+#include "typegrad/expr/spatial.hpp"
+#include "typegrad/nn/layer.hpp"
+
+namespace typegrad {
+
+struct Flatten {
+    static constexpr std::string_view name = "flatten";
+    static constexpr std::string_view symbol = "a";
+    template <class In>
+    using output_shape = Shape<size_v<In>>;
+    // X is one example (shape In) or a batch of them: the leading extents are kept as one.
+    template <class In, class X>
+    using expression_at = expr::Node<
+        expr::ReshapeOp<std::conditional_t<rank_v<typename X::shape> == rank_v<In>, Shape<size_v<In>>,
+                                           Shape<size_v<typename X::shape> / size_v<In>, size_v<In>>>>,
+        X>;
+};
+
+inline constexpr Flatten flatten{};
+
+}  // namespace typegrad

@@ -1,0 +1,62 @@
+// Pooling layers over images (C, H, W): max_pool<K> and avg_pool<K> take K × K windows with
+// stride K. The window must divide the height and the width (checked at compile time; there is
+// no silent floor that drops the last rows, as PyTorch's default does).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "typegrad/expr/node.hpp"
+#include "typegrad/expr/spatial.hpp"
+#include "typegrad/nn/layer.hpp"
+
+namespace typegrad {
+
+namespace detail {
+// The one place a pooling layer's input is checked ('pool_fits<Layer, input shape>').
+template <class L, class In>
+struct pool_fits {
+    static constexpr bool image = rank_v<In> == 3;
+    static_assert(image, "max_pool/avg_pool take an image (channels, height, width) (see 'pool_fits<Layer, input shape>' below)");
+    static constexpr auto e = shape_traits<std::conditional_t<image, In, Shape<1, 1, 1>>>::extents;
+    static constexpr bool divides = e[1] % L::window == 0 && e[2] % L::window == 0;
+    static_assert(!image || divides,
+                  "max_pool<K>/avg_pool<K>: the window K must divide the input's height and width "
+                  "(see 'pool_fits<Layer, input shape>' below)");
+    using type = Shape<e[0], (divides ? e[1] / L::window : 1), (divides ? e[2] / L::window : 1)>;
+};
+}  // namespace detail
+
+/// The maximum of every K × K window; its gradient goes to the window's maximum (the first one,
+/// in row-major order, on ties).
+template <std::size_t K>
+struct MaxPool {
+    static_assert(K > 0, "max_pool<K>: the window is at least 1 × 1");
+    static constexpr std::size_t window = K;
+    static std::string name() { return cat("max_pool<", K, ">"); }
+    static constexpr std::string_view symbol = "a";
+    template <class In>
+    using output_shape = typename detail::pool_fits<MaxPool, In>::type;
+    template <class X>
+    using expression = expr::Node<expr::MaxPoolOp<K>, X>;
+};
+
+/// The mean of every K × K window.
+template <std::size_t K>
+struct AvgPool {
+    static_assert(K > 0, "avg_pool<K>: the window is at least 1 × 1");
+    static constexpr std::size_t window = K;
+    static std::string name() { return cat("avg_pool<", K, ">"); }
+    static constexpr std::string_view symbol = "a";
+    template <class In>
+    using output_shape = typename detail::pool_fits<AvgPool, In>::type;
+    template <class X>
+    using expression = expr::Node<expr::AvgPoolOp<K>, X>;
+};
+
+template <std::size_t K>
+inline constexpr MaxPool<K> max_pool{};
+template <std::size_t K>
+inline constexpr AvgPool<K> avg_pool{};
+
+}  // namespace typegrad
