@@ -25,7 +25,7 @@ constexpr double fd_limit = 1e-6;
 
 int run_derive(const std::string& net) {
     const bool found = with_network<float>(net, [&]<class M>() {
-        std::printf("typegrad derive: %s, sigmoid layers, %s cost; derived from the network's type\n", net.c_str(),
+        std::printf("typegrad derive: %s, %s cost; derived from the network's type\n", network_description<M>().c_str(),
                     std::string(M::cost_type::name).c_str());
         for (const auto& line : autodiff::derivation<M>()) std::printf("%s\n", line.c_str());
     });
@@ -41,7 +41,7 @@ int run_gradcheck(const GradcheckOptions& o) {
         const auto digits = data::synthetic_digits(1, o.seed);
         typename M::input_type x;
         typename M::output_type y;
-        for (std::size_t i = 0; i < M::input_width; ++i) x[i] = digits.pixel(0, i);
+        for (std::size_t i = 0; i < M::input_width; ++i) x.data()[i] = digits.pixel(0, i);
         y.fill(0.0);
         y[digits.labels[0]] = 1.0;
         const auto r = gradcheck(net, x, y, {.step = o.step, .samples_per_tensor = o.samples});

@@ -31,8 +31,8 @@ int evaluate(const EvalOptions& o, const io::CheckpointImage& image) {
         load_data({o.data_dir, o.data_from_environment, o.seed}, 0, o.test_limit, M::input_width, M::output_width, false);
     const auto& h = image.header;
     // Text from the file is escaped wherever it is printed (a note could hold terminal escapes).
-    std::printf("typegrad eval: %s: %s sigmoid, %s cost, %s, %zu epoch%s trained, %zu test (%s)\n", file.c_str(),
-                shape_name<M>().c_str(), io::printable_text(h.cost).c_str(), io::printable_text(h.element_type).c_str(),
+    std::printf("typegrad eval: %s: %s, %s cost, %s, %zu epoch%s trained, %zu test (%s)\n", file.c_str(),
+                network_description<M>().c_str(), io::printable_text(h.cost).c_str(), io::printable_text(h.element_type).c_str(),
                 state.epochs_done, state.epochs_done == 1 ? "" : "s", d.split.test.size(), d.description.c_str());
     if (!h.training.empty()) std::printf("trained with %s\n", io::printable_text(h.training).c_str());
     const std::size_t correct = train::count_correct(net, d.split.test);
@@ -63,7 +63,7 @@ int run_eval(const EvalOptions& o) {
         return rc;
     throw RunError(cat("--model ", o.model.string(), ": holds a ", describe_checkpoint(image.header),
                        ", not one of the compiled-in networks: ", join(shape_names_of(networks<float>{})),
-                       " (sigmoid layers, quadratic cost, float or double)"));
+                       " (float or double)"));
 }
 
 }  // namespace typegrad::cli

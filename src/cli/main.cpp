@@ -68,7 +68,10 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                       wrap("Mini-batch size, a positive integer no larger than the number of training examples "
                            "(default 10)"))
         ->type_name("M");
-    train->add_option("--eta", args.eta, wrap("Learning rate, a finite number > 0 (default 3.0)"))->type_name("E");
+    train->add_option("--eta", args.eta, wrap("Learning rate, a finite number > 0 (default: 3.0 for the sigmoid networks, "
+                                               "the article's; 0.05 for lenet)"))
+        ->type_name("E")
+        ->each([&args](const std::string&) { args.eta_given = true; });
     train->add_option("--seed", args.seed,
                       wrap("Seed of the weight initialisation, of the shuffling and of the synthetic digits, an "
                            "integer in [0, 2^64) (default 42)"))
@@ -89,8 +92,8 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
         throw std::logic_error("the default --net or --grad is not on the menu in train.cpp");
     train
         ->add_option("--net", args.net,
-                     wrap(cat("Network shape (sigmoid layers, quadratic cost, float), one of the compiled-in "
-                              "shapes: ",
+                     wrap(cat("Network, float, one of the compiled-in shapes: the article's sigmoid networks "
+                              "with the quadratic cost by their widths, and lenet (LeNet-5, softmax, log-likelihood): ",
                               join(nets), " (default ", args.net, "; with --resume, the checkpoint's)")))
         ->type_name("SHAPE")
         ->check(network_validator())

@@ -1,30 +1,54 @@
-// The compiled-in network shapes, shared by `train`, `derive` and `gradcheck`. Adding a shape
-// is one line here.
+// The compiled-in networks, shared by `train`, `eval`, `derive` and `gradcheck`: the article's
+// sigmoid MLPs by their widths, and LeNet-5. Adding a network is one entry here.
 #pragma once
 
 #include <cstddef>
+#include <tuple>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "typegrad/nn/layers.hpp"
 #include "typegrad/nn/model.hpp"
 
 namespace typegrad::cli {
 
 using ad::type_list;
 
-/// A shape n₀-n₁-…: the article's sigmoid network of those widths, in element type T.
+/// A shape n₀-n₁-…: the article's sigmoid network of those widths, quadratic cost, in element
+/// type T, trained with the article's η = 3 unless --eta says otherwise.
 template <std::size_t... N>
 struct shape {
     template <class T>
     using network = Network<T, N...>;
+    static std::string name() {
+        std::string s;
+        ((s += (s.empty() ? "" : "-"), s += std::to_string(N)), ...);
+        return s;
+    }
+    static std::string description() { return name() + " sigmoid"; }
+    static constexpr double default_eta = 3.0;
+};
+
+/// LeNet-5 (issue 10): two convolutions with ReLU and max pooling, three dense layers, softmax
+/// and log-likelihood (PyTorch's CrossEntropyLoss), PyTorch's initialisation.
+inline constexpr auto lenet_layers = input<1, 28, 28> | conv2d<6, 5, 1, 2> | relu | max_pool<2> | conv2d<16, 5> | relu |
+                                     max_pool<2> | flatten | dense<120> | relu | dense<84> | relu | dense<10> | softmax;
+struct lenet {
+    template <class T>
+    using network = Model<T, decltype(lenet_layers), cost::LogLikelihood>;
+    static std::string name() { return "lenet"; }
+    static std::string description() { return "lenet (LeNet-5: 2 convolutions, ReLU, max pooling, softmax)"; }
+    static constexpr double default_eta = 0.05;
 };
 
 /// --net: the menu, the default first.
 using shapes = type_list<  //
     shape<784, 30, 10>,    //
     shape<784, 100, 10>,   //
-    shape<784, 60, 30, 10>>;
+    shape<784, 60, 30, 10>,
+    lenet>;
 
 template <class T, class... S>
 auto networks_of(type_list<S...>) -> type_list<typename S::template network<T>...>;
@@ -32,14 +56,33 @@ auto networks_of(type_list<S...>) -> type_list<typename S::template network<T>..
 template <class T>
 using networks = decltype(networks_of<T>(shapes{}));
 
-/// "784-30-10": the input width and every layer's width.
+/// The menu entry whose network is M (void if none).
+template <class M, class List>
+struct entry_of {
+    using type = void;
+};
+template <class M, class E, class... Es>
+struct entry_of<M, type_list<E, Es...>> {
+    using type = std::conditional_t<std::is_same_v<M, typename E::template network<typename M::value_type>>, E,
+                                    typename entry_of<M, type_list<Es...>>::type>;
+};
+template <class M>
+using entry_of_t = typename entry_of<M, shapes>::type;
+
+/// "784-30-10" or "lenet": the menu name of network M.
 template <class M>
 std::string shape_name() {
-    std::string s = std::to_string(M::input_width);
-    [&]<std::size_t... L>(std::index_sequence<L...>) {
-        ((s += '-', s += std::to_string(M::template fan_out<L>)), ...);
-    }(std::make_index_sequence<M::layers>{});
-    return s;
+    return entry_of_t<M>::name();
+}
+/// "784-30-10 sigmoid": the network in the headers of train and eval.
+template <class M>
+std::string network_description() {
+    return entry_of_t<M>::description();
+}
+/// The η a network trains with when --eta is not given.
+template <class M>
+double default_eta() {
+    return entry_of_t<M>::default_eta;
 }
 
 template <class... Ms>

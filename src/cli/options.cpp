@@ -137,6 +137,7 @@ TrainOptions validate(const TrainArgs& raw) {
     o.test_limit = parse_size("--test-limit", raw.test_limit, true);
     o.net = raw.net;
     o.net_given = raw.net_given;
+    o.eta_given = raw.eta_given;
     o.grad = raw.grad;
     if (raw.metrics_given) {
         o.metrics = file_option("--metrics", raw.metrics);

@@ -44,7 +44,8 @@ struct TrainOptions {
     bool data_from_environment = false;             // data_dir came from $TYPEGRAD_DATA, not --data
     std::size_t epochs = 30;
     std::size_t batch = 10;
-    double eta = 3.0;
+    double eta = 3.0;          // the network's default (menu.hpp) unless eta_given
+    bool eta_given = false;
     std::uint64_t seed = 42;
     std::size_t limit = 0;       // 0: all training examples
     std::size_t test_limit = 0;  // 0: all test examples
@@ -66,7 +67,8 @@ struct TrainArgs {
     bool data_given = false;  // --data was on the command line (else $TYPEGRAD_DATA is read)
     std::string epochs = "30";
     std::string batch = "10";
-    std::string eta = "3.0";
+    std::string eta = "3.0";  // checked as given; replaced by the network's default unless eta_given
+    bool eta_given = false;
     std::string seed = "42";
     std::string limit = "0";
     std::string test_limit = "0";

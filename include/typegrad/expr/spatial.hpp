@@ -4,8 +4,8 @@
 //
 // Their local rules are ops too (derived expressions only), each a kernel of simd/conv.hpp:
 //   z = W ⋆ x + b        ∂J/∂W = x ⋆ δ,   ∂J/∂b = Σ_hw δ,   ∂J/∂x = full(δ) ⋆ flip(W)
-//   y = maxpool_K(x)     ∂J/∂x = δ routed to each window's maximum (the first one on ties)
-//   y = avgpool_K(x)     ∂J/∂x = δ spread evenly over each window
+//   y = maxpool_K(x)     ∂J/∂x = route_K(δ; x): δ routed to each window's maximum (the first on ties)
+//   y = avgpool_K(x)     ∂J/∂x = spread_K(δ) / K²: δ spread evenly over each window
 //   y = x as S           ∂J/∂x = δ as x's shape   (reshaping copies elements in order)
 #pragma once
 
@@ -197,7 +197,7 @@ struct MaxPoolGradOp {
                                                                          out + r * I::size, accumulate);
     }
     static Text print(const Text& x, const Text&, const Text& d) {
-        return {cat(grouped(d, 3), " routed to argmax", subscript(K), "(", x.s, ")"), 3};
+        return {cat("route", subscript(K), "(", d.s, "; ", x.s, ")"), 3};  // each entry to the maximum of its window of x
     }
 };
 

@@ -1,0 +1,352 @@
+// The training driver of `typegrad train`, a template over the network and the gradient engine,
+// shared by the translation units that instantiate it: train.cpp (the article's MLPs) and
+// train_lenet.cpp (LeNet-5), so that each network family compiles on its own core.
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <charconv>
+#include <cstddef>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "checkpoints.hpp"
+#include "data.hpp"
+#include "interrupt.hpp"
+#include "outputs.hpp"
+#include "menu.hpp"
+#include "report.hpp"
+#include "text.hpp"
+#include "typegrad/data/dataset.hpp"
+#include "typegrad/io/checkpoint.hpp"
+#include "typegrad/nn/model.hpp"
+#include "typegrad/train/sgd.hpp"
+#include "train.hpp"
+
+namespace typegrad::cli {
+
+/// A string usable as a template argument: engine<"reference", ...>.
+template <std::size_t N>
+struct fixed_string {
+    char chars[N]{};
+    constexpr fixed_string(const char (&s)[N]) { std::copy_n(s, N, chars); }  // NOLINT: implicit on purpose
+    [[nodiscard]] constexpr std::string_view view() const { return {chars, N - 1}; }
+};
+
+/// A gradient engine on the --grad menu: its name and the engine template (instantiated with
+/// the network type), as Trainer<M, Engine> expects it.
+template <fixed_string Name, template <AnyModel> class Engine>
+struct engine {
+    static constexpr std::string_view name = Name.view();
+    template <class M>
+    using type = Engine<M>;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The menus. Adding a network shape or an engine is one line (put it first in the list); the
+// defaults are named in options.hpp (TrainOptions) and checked against these lists at startup.
+
+/// --net: the compiled-in network shapes (menu.hpp), in float.
+using float_networks = cli::networks<float>;
+
+/// --grad: the gradient engines, each a template over the model type with
+/// operator()(net, x, y, Gradients&, Accumulate), like train::ReferenceEngine.
+using engines = type_list<                        //
+    engine<"autodiff", train::AutodiffEngine>,    // derived from the network's type (default)
+    engine<"reference", train::ReferenceEngine>>;  // the article's backprop, by hand
+
+// ---------------------------------------------------------------------------------------------
+
+template <class... Es>
+std::vector<std::string> engine_names_of(type_list<Es...>) {
+    return {std::string(Es::name)...};
+}
+
+/// The data of a run, loaded, cut to --limit/--test-limit and checked against the network.
+inline LoadedData prepare(const TrainOptions& o, std::size_t n_in, std::size_t n_out) {
+    LoadedData p = load_data({o.data_dir, o.data_from_environment, o.seed}, o.limit, o.test_limit, n_in, n_out, true);
+    if (o.batch > p.split.train.size())
+        throw UsageError(cat("--batch: ", std::to_string(o.batch), " is larger than the number of training examples (",
+                             std::to_string(p.split.train.size()), ")"));
+    return p;
+}
+
+/// "typegrad train: 784-30-10 sigmoid, quadratic cost, float, autodiff gradient, batch 10, eta 3, 30 epochs, seed 42,
+/// 60000 train / 10000 test (synthetic digits)"
+inline void print_header(const TrainOptions& o, const LoadedData& p, const std::string& network, std::string_view cost,
+                  const char* type) {
+    std::printf("typegrad train: %s, %s cost, %s, %s gradient, batch %zu, eta %g, %zu epoch%s, seed %llu, "
+                "%zu train / %zu test (%s)\n",
+                network.c_str(), std::string(cost).c_str(), type, o.grad.c_str(), o.batch, o.eta, o.epochs,
+                o.epochs == 1 ? "" : "s", static_cast<unsigned long long>(o.seed), p.split.train.size(),
+                p.split.test.size(), p.description.c_str());
+    (void)flush_stdout();
+}
+
+/// What a checkpoint records about how it was trained: everything besides the network and the
+/// trainer's state that decides the weights of the next epochs (not --epochs, which only says
+/// when to stop). A resumed run with the same text continues exactly as an uninterrupted one.
+/// The data is named by what it is, not where it is: a fingerprint of the training examples used
+/// (the same files through another path, or gzip instead of plain, give the same note), and no
+/// path of this machine goes into the file.
+inline std::string training_note(const TrainOptions& o, const data::Dataset& train) {
+    char eta[64];  // the shortest text that reads back as the same double: 3, 0.1, 1e+40
+    const auto [end, ec] = std::to_chars(eta, eta + sizeof eta, o.eta);
+    const std::string_view eta_text(eta, ec == std::errc{} ? static_cast<std::size_t>(end - eta) : 0);
+    const std::size_t n_train = train.size();
+    std::string data;
+    if (o.data_dir) {
+        data = cat("IDX data (content ", data::content_fingerprint(train), ")");
+    } else {
+        data = cat("synthetic digits (seed ", std::to_string(o.seed), ")");
+    }
+    return cat("batch ", std::to_string(o.batch), ", eta ", eta_text, ", ", o.grad, " gradient, ", std::to_string(n_train),
+               " training examples of ", data);
+}
+
+/// "eta 1e+40 instead of eta 3": the items of two training notes that differ (the whole notes
+/// if they do not have the same items).
+inline std::string note_difference(const std::string& before, const std::string& now) {
+    const auto items = [](const std::string& s) {
+        std::vector<std::string> v;
+        std::size_t from = 0;
+        for (std::size_t at; (at = s.find(", ", from)) != std::string::npos; from = at + 2)
+            v.push_back(s.substr(from, at - from));
+        v.push_back(s.substr(from));
+        return v;
+    };
+    const auto a = items(before), b = items(now);
+    if (a.size() != b.size()) return cat(now, " instead of ", before);
+    std::vector<std::string> changes;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] != b[i]) changes.push_back(cat(b[i], " instead of ", a[i]));
+    return join(changes);
+}
+
+/// A command line as a shell would need it: arguments with anything but safe characters in
+/// single quotes.
+inline std::string shell_words(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) {
+        if (!out.empty()) out += ' ';
+        const bool safe = !w.empty() && std::all_of(w.begin(), w.end(), [](unsigned char c) {
+            return std::isalnum(c) != 0 || std::string_view("-_./=:,+@%").find(static_cast<char>(c)) != std::string_view::npos;
+        });
+        if (safe) {
+            out += w;
+            continue;
+        }
+        out += '\'';
+        for (const char c : w) {
+            if (c == '\'') out += "'\\''";
+            else out += c;
+        }
+        out += '\'';
+    }
+    return out;
+}
+
+/// How to continue an interrupted run: the same command with --resume FILE (the --save file)
+/// instead of any --resume it had.
+inline std::string resume_command(const TrainOptions& o) {
+    std::vector<std::string> words{"typegrad"};
+    for (std::size_t i = 0; i < o.command.size(); ++i) {
+        const std::string& a = o.command[i];
+        if (a == "--resume") {
+            ++i;  // and its value
+            continue;
+        }
+        if (a.rfind("--resume=", 0) == 0) continue;
+        words.push_back(a);
+    }
+    words.push_back("--resume");
+    words.push_back(o.save->string());
+    return shell_words(words);
+}
+
+/// Standard output must take what is printed: a closed or full stdout is an error, not a
+/// silent success.
+inline void check_stdout() {
+    if (!flush_stdout()) throw OutputError(cat("standard output: cannot write: ", std::strerror(stdout_error())));
+}
+
+/// The --resume checkpoint, parsed; errors name the option.
+inline io::CheckpointImage read_resume(const std::filesystem::path& file) {
+    try {
+        return io::read_checkpoint_file(file);
+    } catch (const io::CheckpointError& e) {
+        throw RunError(cat("--resume ", e.what()));
+    }
+}
+
+/// The training run for network M with gradient engine Engine, from scratch or from `resume`.
+template <class M, class Engine>
+inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
+    TrainOptions o = given;
+    if (!o.eta_given) o.eta = default_eta<M>();
+    M net{o.seed};
+    train::TrainerState start{};
+    if (resume) {
+        const std::string file = o.resume->string();
+        try {
+            start = io::restore_checkpoint(*resume, net, file);
+        } catch (const io::CheckpointError& e) {
+            throw RunError(cat("--resume ", e.what(), o.net_given ? cat(" (--net ", o.net, ")") : std::string()));
+        }
+        if (!train::parameters_finite(net)) throw RunError(cat("--resume ", file, ": ", non_finite_parameters));
+        if (start.epochs_done >= o.epochs) {
+            std::printf("typegrad train: %s already has %zu epoch%s (--epochs %zu): nothing to train\n", file.c_str(),
+                        start.epochs_done, start.epochs_done == 1 ? "" : "s", o.epochs);
+            return exit_ok;
+        }
+    }
+
+    // Everything that can fail before training is checked before the output files are touched.
+    const LoadedData p = prepare(o, M::input_width, M::output_width);
+    if (pending_signal() != 0) throw Interrupted{pending_signal()};
+    std::vector<OutputFile::Input> inputs;
+    for (const auto& f : p.files) inputs.push_back({f, "an input data file"});
+    std::optional<OutputFile> save_file, metrics_file;
+    if (o.save) save_file.emplace("--save", *o.save, inputs);  // --save may be the --resume file
+    if (resume) inputs.push_back({*o.resume, "the --resume checkpoint"});
+    if (o.metrics) metrics_file.emplace("--metrics", *o.metrics, inputs);
+    if (save_file && metrics_file && save_file->target() == metrics_file->target())
+        throw UsageError(cat("--save: '", o.save->string(), "' is also the --metrics file"));
+    for (const OutputFile* f : {save_file ? &*save_file : nullptr, metrics_file ? &*metrics_file : nullptr}) {
+        if (f == nullptr || f->removed().empty()) continue;
+        std::vector<std::string> names;
+        for (const auto& r : f->removed()) names.push_back(r.filename().string());
+        std::fprintf(stderr, "note: %s: removed %zu temporary file%s left by killed runs (%s)\n", f->what().c_str(),
+                     names.size(), names.size() == 1 ? "" : "s", io::printable_text(join(names)).c_str());
+    }
+    std::optional<MetricsWriter> metrics;
+    if (metrics_file) metrics.emplace(metrics_file->target(), o.metrics_format);
+    if (metrics && resume) metrics->continue_from(start.epochs_done);
+    const std::string note = training_note(o, p.split.train);
+
+    print_header(o, p, network_description<M>(), M::cost_type::name,
+                 std::is_same_v<typename M::value_type, float> ? "float" : "double");
+    if (resume) {
+        std::printf("resuming from %s after epoch %zu\n", o.resume->c_str(), start.epochs_done);
+        (void)flush_stdout();
+        if (!resume->header.training.empty() && resume->header.training != note)
+            std::fprintf(stderr, "note: resuming %s with %s: the result will differ from an uninterrupted run\n",
+                         o.resume->c_str(), io::printable_text(note_difference(resume->header.training, note)).c_str());
+    }
+    check_stdout();
+
+    train::Options options;
+    options.epochs = o.epochs;
+    options.batch = o.batch;
+    options.eta = o.eta;
+    options.seed = o.seed;
+    train::Trainer<M, Engine> trainer(net, options);
+    if (resume) trainer.restore(start);
+
+    ProgressBar bar(!o.quiet && ProgressBar::stderr_is_terminal(), o.epochs, o.batch, start.epochs_done);
+    EpochRecord best;
+    std::size_t saved_epoch = 0;  // the last epoch this run saved with --save
+    std::size_t epoch_done = start.epochs_done, batch_done = 0, batches = 0;
+    try {
+        trainer.run(
+            p.split.train, p.split.test,
+            [&](const train::EpochStats& s) {
+                const EpochRecord r{s.epoch, s.epochs, s.correct, s.tested, s.accuracy, s.seconds, s.examples_per_second};
+                bar.clear();
+                std::printf("%s\n", epoch_line(r).c_str());
+                (void)flush_stdout();
+                if (metrics) metrics->add(r);
+                // The trainer calls this only after checking that every parameter is finite, so
+                // a diverged network is never saved.
+                if (o.save) {
+                    try {
+                        io::save_checkpoint(save_file->target(), net, trainer.state(), note);
+                    } catch (const io::CheckpointError& e) {
+                        throw OutputError(cat("--save ", e.what()));
+                    }
+                    saved_epoch = s.epoch;
+                }
+                if (best.epoch == 0 || r.accuracy > best.accuracy) best = r;
+                epoch_done = s.epoch;
+                batch_done = 0;
+                check_stdout();  // after the checkpoint: a full stdout loses no epoch
+                if (pending_signal() != 0 && s.epoch < s.epochs) throw Interrupted{pending_signal()};
+            },
+            [&](std::size_t done, std::size_t total) {
+                bar.on_batch(done, total);
+                batch_done = done;
+                batches = total;
+                if (pending_signal() != 0) throw Interrupted{pending_signal()};
+            });
+    } catch (const Interrupted& i) {
+        bar.clear();
+        (void)flush_stdout();
+        std::string where = batch_done > 0 ? cat("in epoch ", std::to_string(epoch_done + 1), " (", std::to_string(batch_done),
+                                                 " of ", std::to_string(batches), " batches done, abandoned)")
+                                           : cat("after epoch ", std::to_string(epoch_done));
+        std::string kept;
+        if (saved_epoch > 0 || (resume && o.save && same_existing_file(*o.save, *o.resume)))
+            kept = cat(o.save->string(), " holds epoch ", std::to_string(saved_epoch > 0 ? saved_epoch : start.epochs_done),
+                       "; continue with: ", resume_command(o));
+        else if (o.save && resume)
+            kept = cat("no checkpoint was saved; ", o.resume->string(), " (epoch ", std::to_string(start.epochs_done),
+                       ") is unchanged");
+        else if (o.save)
+            kept = "no checkpoint was saved (the first epoch did not finish)";
+        else
+            kept = "no checkpoint was saved (use --save FILE to be able to resume)";
+        std::fprintf(stderr, "typegrad: interrupted by %s %s; %s\n", signal_name(i.signal), where.c_str(), kept.c_str());
+        return 128 + i.signal;
+    } catch (const train::Diverged& e) {
+        bar.clear();
+        (void)flush_stdout();
+        std::string kept;
+        const std::string resumed_epochs = std::to_string(start.epochs_done);
+        if (saved_epoch > 0)
+            kept = cat("the last good checkpoint ", o.save->string(), " (epoch ", std::to_string(saved_epoch), ") is kept");
+        else if (resume && o.save && same_file(*o.save, *o.resume))
+            kept = cat("the last good checkpoint ", o.save->string(), " (epoch ", resumed_epochs, ") is kept");
+        else if (resume && o.save)
+            kept = cat("no checkpoint was saved to ", o.save->string(), "; ", o.resume->string(), " (epoch ",
+                       resumed_epochs, ") is unchanged");
+        else if (resume)
+            kept = cat("no checkpoint was saved (use --save FILE); ", o.resume->string(), " (epoch ", resumed_epochs,
+                       ") is unchanged");
+        else if (o.save)
+            kept = "no checkpoint was saved (the first epoch did not finish)";
+        else
+            kept = "no checkpoint was saved (use --save FILE)";
+        throw RunError(cat(e.what(), "; ", kept));
+    }
+    bar.clear();
+    std::printf("best test accuracy %.4f at epoch %zu\n", best.accuracy, best.epoch);
+    check_stdout();
+    return exit_ok;
+}
+
+template <class M, class... Es>
+inline int run_with_engine(const TrainOptions& o, const io::CheckpointImage* resume, type_list<Es...>) {
+    int rc = -1;
+    const bool found =
+        ((o.grad == Es::name ? (rc = drive<M, typename Es::template type<M>>(o, resume), true) : false) || ...);
+    if (!found) throw UsageError(cat("--grad: unknown engine '", o.grad, "'; the engines are ", join(engine_names())));
+    return rc;
+}
+
+/// Trains network M of the menu with the --grad engine: explicitly instantiated once per network
+/// (train.cpp, train_lenet.cpp).
+template <class M>
+int train_network(const TrainOptions& o, const io::CheckpointImage* resume) {
+    return run_with_engine<M>(o, resume, engines{});
+}
+
+}  // namespace typegrad::cli
