@@ -10,6 +10,7 @@
 #include "typegrad/expr/node.hpp"
 #include "typegrad/expr/ops.hpp"
 #include "typegrad/expr/spatial.hpp"
+#include "typegrad/expr/noise.hpp"
 #include "typegrad/expr/build.hpp"
 #include "typegrad/ad/graph.hpp"
 #include "typegrad/ad/rewrite.hpp"

@@ -8,6 +8,7 @@
 #include "typegrad/nn/layers/activation.hpp"
 #include "typegrad/nn/layers/conv2d.hpp"
 #include "typegrad/nn/layers/dense.hpp"
+#include "typegrad/nn/layers/dropout.hpp"
 #include "typegrad/nn/layers/flatten.hpp"
 #include "typegrad/nn/layers/pool.hpp"
 #include "typegrad/nn/layers/softmax.hpp"

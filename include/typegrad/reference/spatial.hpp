@@ -12,12 +12,14 @@
 //   max pool: ∂J/∂x = δ at the first maximum of each window (row-major), 0 elsewhere
 //   avg pool: ∂J/∂x = δ / K² at every element of each window
 //   flatten:  ∂J/∂x = δ, the same elements in the same order
+//   dropout:  ∂J/∂x = δ ⊙ m, m the mask drawn in the forward step
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 
 #include "typegrad/nn/layers/conv2d.hpp"
+#include "typegrad/nn/layers/dropout.hpp"
 #include "typegrad/nn/layers/flatten.hpp"
 #include "typegrad/nn/layers/pool.hpp"
 #include "typegrad/reference/rule.hpp"
@@ -184,6 +186,29 @@ struct rule<Flatten> {
     template <class In, class T, class Ps, class Gs>
     static void backward(const Ps&, const T*, const T*, const T* gy, T* gx, Gs&, Accumulate) noexcept {
         if (gx) std::copy_n(gy, size_v<In>, gx);
+    }
+};
+
+/// Inverted dropout: y = x ⊙ m with the mask drawn as the engine draws it (the same generator,
+/// the same order), kept for the backward step ∂J/∂x = ∂J/∂y ⊙ m.
+template <auto Rate>
+struct rule<Dropout<Rate>> {
+    template <class In, class T>
+    static T* mask() noexcept {
+        alignas(64) static thread_local T m[size_v<In>];
+        return m;
+    }
+    template <class In, class T, class Ps>
+    static void forward(const Ps&, const T* x, T* y) noexcept {
+        T* m = mask<In, T>();
+        expr::draw_dropout_mask<Rate>(m, size_v<In>);
+        for (std::size_t i = 0; i < size_v<In>; ++i) y[i] = x[i] * m[i];
+    }
+    template <class In, class T, class Ps, class Gs>
+    static void backward(const Ps&, const T*, const T*, const T* gy, T* gx, Gs&, Accumulate) noexcept {
+        if (!gx) return;
+        const T* m = mask<In, T>();
+        for (std::size_t i = 0; i < size_v<In>; ++i) gx[i] = gy[i] * m[i];
     }
 };
 

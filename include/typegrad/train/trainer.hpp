@@ -19,6 +19,7 @@
 #include "typegrad/data/dataset.hpp"
 #include "typegrad/nn/gradients.hpp"
 #include "typegrad/nn/model.hpp"
+#include "typegrad/expr/noise.hpp"
 #include "typegrad/train/engine.hpp"
 #include "typegrad/train/evaluate.hpp"
 #include "typegrad/train/example.hpp"
@@ -186,6 +187,7 @@ public:
 
 private:
     T step_unchecked(const data::Dataset& d, std::span<const std::size_t> examples) noexcept {
+        const expr::NoiseScope noise(rng_);  // dropout masks come from the trainer's generator
         const T cost = engine_->gradient(net_, d, examples, grads_);
         optimizer_.step(net_, grads_, Step{options_.eta, examples.size(), d.size()});
         return cost;

@@ -1,0 +1,32 @@
+// dropout<Rate>: inverted dropout. While training, each element is zeroed with probability Rate
+// and the others are scaled by 1/(1 − Rate), with a mask drawn per example from the trainer's
+// seeded generator (expr/noise.hpp), so that runs are reproducible and resumable; in
+// evaluation, forward() and predictions it is the identity. As PyTorch's nn.Dropout.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "typegrad/expr/noise.hpp"
+#include "typegrad/expr/ops.hpp"
+#include "typegrad/nn/layer.hpp"
+
+namespace typegrad {
+
+template <auto Rate>
+struct Dropout {
+    static_assert(static_cast<double>(Rate) >= 0.0 && static_cast<double>(Rate) < 1.0,
+                  "dropout<Rate>: the rate is a probability in [0, 1)");
+    static constexpr double rate = static_cast<double>(Rate);
+    static std::string name() { return cat("dropout<", expr::rate_text(rate), ">"); }
+    static constexpr std::string_view symbol = "a";
+    template <class In>
+    using output_shape = In;
+    template <class X>
+    using expression = expr::Node<expr::MulOp, X, expr::Node<expr::DropoutMaskOp<Rate>, X>>;
+};
+
+template <auto Rate>
+inline constexpr Dropout<Rate> dropout{};
+
+}  // namespace typegrad
