@@ -26,8 +26,8 @@
 
 namespace typegrad::reference {
 
-template <std::size_t Co, std::size_t K, std::size_t S, std::size_t P>
-struct rule<Conv2d<Co, K, S, P>> {
+template <std::size_t Co, std::size_t K, std::size_t S, std::size_t P, std::size_t Ci>
+struct rule<Conv2d<Co, K, S, P, Ci>> {
     template <class In>
     struct geometry {
         static constexpr auto e = shape_traits<In>::extents;

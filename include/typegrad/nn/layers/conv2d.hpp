@@ -27,18 +27,24 @@ struct conv_fits {
     static_assert(!image || kernel,
                   "conv2d: the kernel is larger than the (padded) input image "
                   "(see 'conv_fits<Layer, input shape>' below)");
-    static constexpr bool value = image && kernel;
+    static constexpr bool channels = L::stated_channels == inferred_width || !image || L::stated_channels == e[0];
+    static_assert(channels,
+                  "conv2d<C_out, K, Stride, Padding, C_in>: the layer states C_in input channels, and the image "
+                  "before it has a different number (see 'conv_fits<Layer, input shape>' below)");
+    static constexpr bool value = image && kernel && channels;
     using window = simd::Window<e[0], e[1], e[2], (value ? L::kernel : 1), L::stride, L::padding>;
 };
 }  // namespace detail
 
-/// Conv2d<Co, K, Stride = 1, Padding = 0>: Co output channels, K × K kernels.
-template <std::size_t Co, std::size_t K, std::size_t Stride = 1, std::size_t Padding = 0>
+/// Conv2d<Co, K, Stride = 1, Padding = 0, Ci>: Co output channels, K × K kernels; the input
+/// channels Ci are taken from the image before it unless stated (then they are checked, as
+/// PyTorch's Conv2d(in_channels, …) would at run time).
+template <std::size_t Co, std::size_t K, std::size_t Stride = 1, std::size_t Padding = 0, std::size_t Ci = inferred_width>
 struct Conv2d {
     static_assert(Co > 0, "conv2d<C_out, K>: a convolution has at least one output channel");
     static_assert(K > 0, "conv2d<C_out, K>: the kernel is at least 1 × 1");
     static_assert(Stride > 0, "conv2d<C_out, K, Stride, Padding>: the stride is at least 1");
-    static constexpr std::size_t channels = Co, kernel = K, stride = Stride, padding = Padding;
+    static constexpr std::size_t channels = Co, kernel = K, stride = Stride, padding = Padding, stated_channels = Ci;
 
     static std::string name() {
         if constexpr (Stride == 1 && Padding == 0) return cat("conv2d<", Co, ", ", K, ">");
@@ -62,7 +68,7 @@ struct Conv2d {
     }
 };
 
-template <std::size_t Co, std::size_t K, std::size_t Stride = 1, std::size_t Padding = 0>
-inline constexpr Conv2d<Co, K, Stride, Padding> conv2d{};
+template <std::size_t Co, std::size_t K, std::size_t Stride = 1, std::size_t Padding = 0, std::size_t Ci = inferred_width>
+inline constexpr Conv2d<Co, K, Stride, Padding, Ci> conv2d{};
 
 }  // namespace typegrad
