@@ -84,9 +84,10 @@ inline LoadedData prepare(const TrainOptions& o, std::size_t n_in, std::size_t n
 /// 60000 train / 10000 test (synthetic digits)"
 inline void print_header(const TrainOptions& o, const LoadedData& p, const std::string& network, std::string_view cost,
                   const char* type) {
-    std::printf("typegrad train: %s, %s cost, %s, %s gradient, batch %zu, eta %g, %zu epoch%s, seed %llu, "
+    const std::string schedule = o.decay_every == 0 ? std::string() : cat(" (schedule ", o.schedule, ")");
+    std::printf("typegrad train: %s, %s cost, %s, %s gradient, batch %zu, eta %g%s, %zu epoch%s, seed %llu, "
                 "%zu train / %zu test (%s)\n",
-                network.c_str(), std::string(cost).c_str(), type, o.grad.c_str(), o.batch, o.eta, o.epochs,
+                network.c_str(), std::string(cost).c_str(), type, o.grad.c_str(), o.batch, o.eta, schedule.c_str(), o.epochs,
                 o.epochs == 1 ? "" : "s", static_cast<unsigned long long>(o.seed), p.split.train.size(),
                 p.split.test.size(), p.description.c_str());
     (void)flush_stdout();
@@ -109,8 +110,10 @@ inline std::string training_note(const TrainOptions& o, const data::Dataset& tra
     } else {
         data = cat("synthetic digits (seed ", std::to_string(o.seed), ")");
     }
-    return cat("batch ", std::to_string(o.batch), ", eta ", eta_text, ", ", o.grad, " gradient, ", std::to_string(n_train),
-               " training examples of ", data);
+    // the schedule only when there is one, so that notes of constant-eta runs read as before
+    const std::string schedule = o.decay_every == 0 ? std::string() : cat(", schedule ", o.schedule);
+    return cat("batch ", std::to_string(o.batch), ", eta ", eta_text, schedule, ", ", o.grad, " gradient, ",
+               std::to_string(n_train), " training examples of ", data);
 }
 
 /// "eta 1e+40 instead of eta 3": the items of two training notes that differ (the whole notes
@@ -193,6 +196,7 @@ template <class M, class Engine>
 inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     TrainOptions o = given;
     if (!o.eta_given) o.eta = default_eta<M>();
+    if (!o.schedule_given) parse_schedule(entry_of_t<M>::default_schedule, o);
     M net{o.seed};
     train::TrainerState start{};
     if (resume) {
@@ -249,6 +253,8 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     options.batch = o.batch;
     options.eta = o.eta;
     options.seed = o.seed;
+    options.decay_every = o.decay_every;
+    options.decay_factor = o.decay_factor;
     train::Trainer<M, Engine> trainer(net, options);
     if (resume) trainer.restore(start);
 

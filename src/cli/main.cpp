@@ -72,6 +72,12 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                                                "the article's; 0.05 for lenet)"))
         ->type_name("E")
         ->each([&args](const std::string&) { args.eta_given = true; });
+    train->add_option("--schedule", args.schedule,
+                      wrap("Learning-rate schedule: constant (default), or step:EVERY:FACTOR, eta multiplied by "
+                           "FACTOR every EVERY epochs (step:4:0.2: eta, eta/5 from epoch 5, eta/25 from epoch 9); "
+                           "lenet's default is step:4:0.2"))
+        ->type_name("S")
+        ->each([&args](const std::string&) { args.schedule_given = true; });
     train->add_option("--seed", args.seed,
                       wrap("Seed of the weight initialisation, of the shuffling and of the synthetic digits, an "
                            "integer in [0, 2^64) (default 42)"))

@@ -29,6 +29,7 @@ struct shape {
     }
     static std::string description() { return name() + " sigmoid"; }
     static constexpr double default_eta = 3.0;
+    static constexpr const char* default_schedule = "constant";
 };
 
 /// LeNet-5 (issue 10): two convolutions with ReLU and max pooling, three dense layers, softmax
@@ -40,7 +41,9 @@ struct lenet {
     using network = Model<T, decltype(lenet_layers), cost::LogLikelihood>;
     static std::string name() { return "lenet"; }
     static std::string description() { return "lenet (LeNet-5: 2 convolutions, ReLU, max pooling, softmax)"; }
+    // η = 0.05, divided by 5 after epochs 4 and 8: 99.2 % in ten epochs (docs/results.md)
     static constexpr double default_eta = 0.05;
+    static constexpr const char* default_schedule = "step:4:0.2";
 };
 
 /// --net: the menu, the default first.

@@ -109,6 +109,32 @@ std::filesystem::path file_option(const std::string& option, const std::string& 
 
 }  // namespace
 
+/// --schedule: "constant", or "step:EVERY:FACTOR" (η × FACTOR every EVERY epochs).
+void parse_schedule(const std::string& text, TrainOptions& o) {
+    o.schedule = text;
+    if (text == "constant") return;
+    const auto fail = [&] {
+        bad("--schedule", cat("expected 'constant' or 'step:EVERY:FACTOR' (η times FACTOR every EVERY epochs, e.g. "
+                              "step:4:0.2), got '", text, "'"));
+    };
+    if (text.rfind("step:", 0) != 0) fail();
+    const std::string rest = text.substr(5);
+    const auto colon = rest.find(':');
+    if (colon == std::string::npos) fail();
+    const std::string every = rest.substr(0, colon), factor = rest.substr(colon + 1);
+    if (every.empty() || factor.empty() || !std::all_of(every.begin(), every.end(), [](unsigned char c) { return std::isdigit(c); }))
+        fail();
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long k = std::strtoull(every.c_str(), &end, 10);
+    if (errno != 0 || *end != '\0' || k == 0) fail();
+    errno = 0;
+    const double f = std::strtod(factor.c_str(), &end);
+    if (errno != 0 || *end != '\0' || !(f > 0.0) || !std::isfinite(f)) fail();
+    o.decay_every = static_cast<std::size_t>(k);
+    o.decay_factor = f;
+}
+
 bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
     std::error_code ec;
     if (std::filesystem::equivalent(a, b, ec)) return true;
@@ -132,6 +158,8 @@ TrainOptions validate(const TrainArgs& raw) {
     if (static_cast<float>(o.eta / static_cast<double>(o.batch)) == 0.0f)
         bad("--eta", cat("'", raw.eta, "' divided by the batch size ", std::to_string(o.batch),
                          " rounds to 0 in float (the network's element type): nothing would train"));
+    parse_schedule(raw.schedule, o);
+    o.schedule_given = raw.schedule_given;
     o.seed = parse_unsigned("--seed", raw.seed, true);
     o.limit = parse_size("--limit", raw.limit, true);
     o.test_limit = parse_size("--test-limit", raw.test_limit, true);

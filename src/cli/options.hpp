@@ -46,6 +46,10 @@ struct TrainOptions {
     std::size_t batch = 10;
     double eta = 3.0;          // the network's default (menu.hpp) unless eta_given
     bool eta_given = false;
+    std::size_t decay_every = 0;  // --schedule step:EVERY:FACTOR (0: constant η)
+    double decay_factor = 1.0;
+    std::string schedule = "constant";  // as given, for the header and the training note
+    bool schedule_given = false;        // else the network's default (menu.hpp)
     std::uint64_t seed = 42;
     std::size_t limit = 0;       // 0: all training examples
     std::size_t test_limit = 0;  // 0: all test examples
@@ -60,6 +64,9 @@ struct TrainOptions {
     std::vector<std::string> command;  // the arguments after "typegrad" (to say how to resume)
 };
 
+/// Sets o's schedule from "constant" or "step:EVERY:FACTOR"; throws UsageError naming --schedule.
+void parse_schedule(const std::string& text, TrainOptions& o);
+
 /// The options of `typegrad train` as given: CLI11 (main.cpp) fills these in as strings, and
 /// validate() converts them.
 struct TrainArgs {
@@ -69,6 +76,8 @@ struct TrainArgs {
     std::string batch = "10";
     std::string eta = "3.0";  // checked as given; replaced by the network's default unless eta_given
     bool eta_given = false;
+    std::string schedule = "constant";
+    bool schedule_given = false;
     std::string seed = "42";
     std::string limit = "0";
     std::string test_limit = "0";

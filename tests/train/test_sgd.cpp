@@ -137,3 +137,23 @@ TEST_CASE("resuming from a trainer's state gives bit-identical weights", "[train
     REQUIRE((resumed.weights<0>() == straight.weights<0>()));
     REQUIRE((resumed.biases<1>() == straight.biases<1>()));
 }
+
+TEST_CASE("step decay: η × factor every k epochs, reported per epoch, and applied to the steps", "[train][schedule]") {
+    const train::Options o{.epochs = 5, .batch = 10, .eta = 0.5, .seed = 1, .decay_every = 2, .decay_factor = 0.1};
+    CHECK(o.eta_at(1) == 0.5);
+    CHECK(o.eta_at(2) == 0.5);
+    CHECK(o.eta_at(3) == Approx(0.05).epsilon(1e-15));
+    CHECK(o.eta_at(5) == Approx(0.005).epsilon(1e-15));
+    CHECK(train::Options{.eta = 0.5}.eta_at(7) == 0.5);  // no schedule: constant
+    using M = Network<float, 784, 10, 10>;
+    const auto d = data::synthetic_split(200, 50, 2);
+    M a{3}, b{3};
+    const auto history = train::Trainer<M>(a, o).run(d.train, d.test);
+    REQUIRE(history.size() == 5);
+    CHECK(history[0].eta == 0.5);
+    CHECK(history[2].eta == Approx(0.05).epsilon(1e-15));
+    // the third epoch's steps use η/10: a constant-η run differs from epoch 3 on
+    train::Trainer<M>(b, {.epochs = 5, .batch = 10, .eta = 0.5, .seed = 1}).run(d.train, d.test);
+    CHECK(relative_error(a.weights<0>(), b.weights<0>()) > 0);
+    CHECK_THROWS_AS(train::Trainer<M>(a, {.decay_every = 1, .decay_factor = 0.0}), std::invalid_argument);
+}

@@ -62,4 +62,39 @@ struct Sgd {
     }
 };
 
+/// SGD with momentum, as PyTorch's torch.optim.SGD(momentum=μ, nesterov=…): with g = (1/m) Σ ∂J/∂p,
+///   v ← μ v + g,   p ← p − η v            (classical)
+///   v ← μ v + g,   p ← p − η (g + μ v)    (Nesterov)
+/// The velocities start at 0 and are the optimizer's state (saved in checkpoints).
+struct Momentum {
+    static constexpr std::string_view name = "momentum";
+    double mu = 0.9;
+    bool nesterov = false;
+
+    template <AnyModel M>
+    void step(M& net, const Gradients<M>& g, const Step& s) {
+        using T = typename M::value_type;
+        if (velocity_.empty()) velocity_.assign(M::parameter_count * sizeof(T), 0);
+        if (velocity_.size() != M::parameter_count * sizeof(T))
+            throw std::invalid_argument("momentum: the state is for another network");
+        T* v = reinterpret_cast<T*>(velocity_.data());
+        const T inv_m = T(1) / static_cast<T>(s.batch), eta = static_cast<T>(s.eta), mu_t = static_cast<T>(mu);
+        std::size_t at = 0;
+        for_each_parameter(net, g, [&](auto, auto& p, const auto& dp) {
+            for (std::size_t i = 0; i < p.size(); ++i) {
+                const T gi = dp.data()[i] * inv_m;
+                T& vi = v[at + i];
+                vi = mu_t * vi + gi;
+                p.data()[i] -= eta * (nesterov ? gi + mu_t * vi : vi);
+            }
+            at += p.size();
+        });
+    }
+    std::vector<unsigned char> state() const { return velocity_; }
+    void restore(std::span<const unsigned char> bytes) { velocity_.assign(bytes.begin(), bytes.end()); }
+
+private:
+    alignas(64) std::vector<unsigned char> velocity_;
+};
+
 }  // namespace typegrad::train

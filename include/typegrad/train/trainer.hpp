@@ -35,6 +35,15 @@ struct Options {
     std::size_t batch = 10;
     double eta = 3.0;
     std::uint64_t seed = 0;
+    /// Step decay: η is multiplied by decay_factor every decay_every epochs (0: a constant η).
+    std::size_t decay_every = 0;
+    double decay_factor = 1.0;
+
+    /// The learning rate of epoch e (1-based).
+    [[nodiscard]] double eta_at(std::size_t e) const noexcept {
+        if (decay_every == 0 || e == 0) return eta;
+        return eta * std::pow(decay_factor, static_cast<double>((e - 1) / decay_every));
+    }
 };
 
 /// What one epoch did.
@@ -46,6 +55,7 @@ struct EpochStats {
     double accuracy = 0.0;   // correct / tested
     double seconds = 0.0;    // training time of the epoch (evaluation not included)
     double examples_per_second = 0.0;
+    double eta = 0.0;        // the learning rate of the epoch
 };
 
 /// Thrown when training diverges: the cost of a batch, or a parameter after an epoch, is NaN or
@@ -93,6 +103,8 @@ public:
         if (options_.batch == 0) throw std::invalid_argument("batch size must be at least 1");
         if (!(options_.eta > 0.0) || !std::isfinite(options_.eta))
             throw std::invalid_argument("learning rate eta must be a positive number");
+        if (!(options_.decay_factor > 0.0) || !std::isfinite(options_.decay_factor))
+            throw std::invalid_argument("the decay factor of the learning rate must be a positive number");
     }
 
     Engine& engine() noexcept { return *engine_; }
@@ -174,6 +186,7 @@ public:
             EpochStats s;
             s.epoch = e;
             s.epochs = options_.epochs;
+            s.eta = options_.eta_at(e);
             s.seconds = epoch(train, on_batch);
             s.examples_per_second = s.seconds > 0 ? static_cast<double>(train.size()) / s.seconds : 0.0;
             s.tested = test.size();
@@ -189,7 +202,7 @@ private:
     T step_unchecked(const data::Dataset& d, std::span<const std::size_t> examples) noexcept {
         const expr::NoiseScope noise(rng_);  // dropout masks come from the trainer's generator
         const T cost = engine_->gradient(net_, d, examples, grads_);
-        optimizer_.step(net_, grads_, Step{options_.eta, examples.size(), d.size()});
+        optimizer_.step(net_, grads_, Step{options_.eta_at(epochs_done_ + 1), examples.size(), d.size()});
         return cost;
     }
 
