@@ -37,6 +37,8 @@ tests=(
     test_custom_layer
     test_batching
     test_ad_stable_costs
+    test_cnn_gradients
+    test_dropout
 )
 
 start=$SECONDS

@@ -100,3 +100,19 @@ TEST_CASE("a training step does not allocate", "[ad][alloc][train]") {
     for (std::size_t b = 0; b < 10; ++b) trainer.step(data, examples);
     REQUIRE(allocations == before);
 }
+
+TEST_CASE("a training step of a CNN with dropout does not allocate (im2col and masks live in fixed buffers)",
+          "[ad][alloc][train][cnn]") {
+    using M = Model<float, decltype(input<1, 28, 28> | conv2d<4, 5, 1, 2> | relu | max_pool<2> | conv2d<6, 3> | relu |
+                                    dropout<0.25> | flatten | dense<10> | softmax),
+                    cost::LogLikelihood>;
+    const auto data = data::synthetic_digits(100, 2);
+    M net{2};
+    train::Trainer<M> trainer(net, {.epochs = 1, .batch = 10, .eta = 0.05, .seed = 2});
+    trainer.epoch(data);
+    std::array<std::size_t, 13> examples{};  // a chunk of 10 and 3 single examples
+    for (std::size_t k = 0; k < examples.size(); ++k) examples[k] = (k * 7) % data.size();
+    const std::size_t before = allocations;
+    for (std::size_t b = 0; b < 5; ++b) trainer.step(data, examples);
+    REQUIRE(allocations == before);
+}
