@@ -7,6 +7,23 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # checks the guard below this way).
 [ "${TYPEGRAD_SKIP_BOOTSTRAP:-0}" = 1 ] || "$root/scripts/bootstrap.sh"
 build="${TYPEGRAD_BUILD_DIR:-$root/build}"
+# Optional for the tests: Debian's PyTorch, for the cross-check of typegrad's CNN against
+# PyTorch (tests/cnn/test_pytorch_layout.cpp, skipped when torch cannot be imported). Installed
+# when missing; a failed install is a warning, not an error.
+if [ "${TYPEGRAD_SKIP_BOOTSTRAP:-0}" != 1 ]; then
+    optional=()
+    for p in python3-numpy python3-torch; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || optional+=("$p")
+    done
+    if [ ${#optional[@]} -gt 0 ]; then
+        sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        echo "typegrad: installing ${optional[*]} for the PyTorch cross-check" >&2
+        if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${optional[@]}"; } >&2; then
+            echo "typegrad: warning: could not install ${optional[*]}; the PyTorch cross-check will be skipped" >&2
+        fi
+    fi
+fi
 # CTest runs each test in its own directory: make a relative data path absolute first.
 if [ -n "${TYPEGRAD_MNIST_DIR:-}" ]; then export TYPEGRAD_MNIST_DIR="$(realpath -m "$TYPEGRAD_MNIST_DIR")"; fi
 # --no-tests=error: a build that defines no tests (or a filter matching none) fails instead of
