@@ -1,4 +1,4 @@
-// The CNN shapes of the three-way check (issue 10), shared by the gradient tests.
+// The CNN shapes of the three-way check (issue 10) and random examples, shared by the CNN tests.
 #pragma once
 
 #include "typegrad/typegrad.hpp"
@@ -17,5 +17,13 @@ inline constexpr auto multi = input<3, 8, 8> | conv2d<4, 3, 1, 1> | relu | max_p
 /// LeNet-5 as in the issue (and `typegrad train --net lenet`).
 inline constexpr auto lenet = input<1, 28, 28> | conv2d<6, 5, 1, 2> | relu | max_pool<2> | conv2d<16, 5> | relu |
                               max_pool<2> | flatten | dense<120> | relu | dense<84> | relu | dense<10> | softmax;
+
+/// An input uniform in [−1, 1] (both sides of ReLU's kink) and a one-hot target.
+template <class M>
+void random_input(Rng& rng, typename M::input_type& x, typename M::output_type& y) {
+    for (auto& v : x) v = rng.uniform(-1.0, 1.0);
+    y.fill(0);
+    y[rng.below(M::output_width)] = 1;
+}
 
 }  // namespace typegrad::test::cnn

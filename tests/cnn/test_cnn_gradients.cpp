@@ -16,12 +16,7 @@ namespace cnn = typegrad::test::cnn;
 
 namespace {
 
-template <class M>
-void random_input(Rng& rng, typename M::input_type& x, typename M::output_type& y) {
-    for (auto& v : x) v = rng.uniform(-1.0, 1.0);
-    y.fill(0);
-    y[rng.below(M::output_width)] = 1;
-}
+using test::cnn::random_input;
 
 template <class M>
 void three_way(std::uint64_t seed, std::size_t samples = 0) {

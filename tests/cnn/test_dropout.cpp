@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "typegrad/typegrad.hpp"
+#include "cnn_shapes.hpp"
 #include "../support/gradient_check.hpp"
 
 using namespace typegrad;
@@ -20,12 +21,7 @@ using ConvDropout = Model<double, decltype(input<1, 6, 6> | conv2d<3, 3> | relu 
                                           dense<4> | softmax),
                           cost::LogLikelihood>;
 
-template <class M>
-void random_input(Rng& rng, typename M::input_type& x, typename M::output_type& y) {
-    for (auto& v : x) v = rng.uniform(-1.0, 1.0);
-    y.fill(0);
-    y[rng.below(M::output_width)] = 1;
-}
+using test::cnn::random_input;
 
 // The three-way check with the mask drawn from Rng(mask_seed) in every evaluation.
 template <class M>

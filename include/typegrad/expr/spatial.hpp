@@ -166,21 +166,34 @@ struct pool_shape {
 };
 }  // namespace detail
 
-/// y = the maximum of every K × K window (stride K) of each channel.
-template <std::size_t K>
-struct MaxPoolOp {
+/// Which value a pooling window gives: its maximum or its mean.
+enum class Pooling { max, average };
+
+/// y = the maximum (or the mean) of every K × K window (stride K) of each channel.
+template <Pooling P, std::size_t K>
+struct PoolOp {
     template <class X>
     using shape = typename detail::pool_shape<K, X>::type;
     template <class X, class T>
     static void compute(T* out, const T* x) noexcept {
         using I = detail::image_of<typename X::shape>;
-        for (std::size_t r = 0; r < I::rows; ++r)
-            simd::max_pool_forward<I::channels, I::height, I::width, K>(x + r * I::size, out + r * I::size / (K * K));
+        for (std::size_t r = 0; r < I::rows; ++r) {
+            if constexpr (P == Pooling::max)
+                simd::max_pool_forward<I::channels, I::height, I::width, K>(x + r * I::size, out + r * I::size / (K * K));
+            else
+                simd::avg_pool_forward<I::channels, I::height, I::width, K>(x + r * I::size, out + r * I::size / (K * K));
+        }
     }
     template <std::size_t I, class Self, class G, class X>
-    using vjp = Node<MaxPoolGradOp<K>, X, Self, G>;
-    static Text print(const Text& x) { return {cat("maxpool", subscript(K), "(", x.s, ")"), 3}; }
+    using vjp = std::conditional_t<P == Pooling::max, Node<MaxPoolGradOp<K>, X, Self, G>, Node<AvgPoolGradOp<K>, X, G>>;
+    static Text print(const Text& x) {
+        return {cat(P == Pooling::max ? "maxpool" : "avgpool", subscript(K), "(", x.s, ")"), 3};
+    }
 };
+template <std::size_t K>
+using MaxPoolOp = PoolOp<Pooling::max, K>;
+template <std::size_t K>
+using AvgPoolOp = PoolOp<Pooling::average, K>;
 
 /// δ routed to the maximum of each window (derived expressions only).
 template <std::size_t K>
@@ -199,22 +212,6 @@ struct MaxPoolGradOp {
     static Text print(const Text& x, const Text&, const Text& d) {
         return {cat("route", subscript(K), "(", d.s, "; ", x.s, ")"), 3};  // each entry to the maximum of its window of x
     }
-};
-
-/// y = the mean of every K × K window (stride K) of each channel.
-template <std::size_t K>
-struct AvgPoolOp {
-    template <class X>
-    using shape = typename detail::pool_shape<K, X>::type;
-    template <class X, class T>
-    static void compute(T* out, const T* x) noexcept {
-        using I = detail::image_of<typename X::shape>;
-        for (std::size_t r = 0; r < I::rows; ++r)
-            simd::avg_pool_forward<I::channels, I::height, I::width, K>(x + r * I::size, out + r * I::size / (K * K));
-    }
-    template <std::size_t I, class Self, class G, class X>
-    using vjp = Node<AvgPoolGradOp<K>, X, G>;
-    static Text print(const Text& x) { return {cat("avgpool", subscript(K), "(", x.s, ")"), 3}; }
 };
 
 /// δ / K² spread over each window (derived expressions only; X gives the shape).

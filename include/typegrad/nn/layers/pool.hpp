@@ -27,32 +27,23 @@ struct pool_fits {
 };
 }  // namespace detail
 
-/// The maximum of every K × K window; its gradient goes to the window's maximum (the first one,
-/// in row-major order, on ties).
-template <std::size_t K>
-struct MaxPool {
-    static_assert(K > 0, "max_pool<K>: the window is at least 1 × 1");
+/// Pooling over K × K windows: max_pool<K> (the gradient goes to each window's maximum, the
+/// first one in row-major order on ties) and avg_pool<K> (the mean).
+template <expr::Pooling P, std::size_t K>
+struct Pool {
+    static_assert(K > 0, "max_pool<K>/avg_pool<K>: the window is at least 1 × 1");
     static constexpr std::size_t window = K;
-    static std::string name() { return cat("max_pool<", K, ">"); }
+    static std::string name() { return cat(P == expr::Pooling::max ? "max_pool<" : "avg_pool<", K, ">"); }
     static constexpr std::string_view symbol = "a";
     template <class In>
-    using output_shape = typename detail::pool_fits<MaxPool, In>::type;
+    using output_shape = typename detail::pool_fits<Pool, In>::type;
     template <class X>
-    using expression = expr::Node<expr::MaxPoolOp<K>, X>;
+    using expression = expr::Node<expr::PoolOp<P, K>, X>;
 };
-
-/// The mean of every K × K window.
 template <std::size_t K>
-struct AvgPool {
-    static_assert(K > 0, "avg_pool<K>: the window is at least 1 × 1");
-    static constexpr std::size_t window = K;
-    static std::string name() { return cat("avg_pool<", K, ">"); }
-    static constexpr std::string_view symbol = "a";
-    template <class In>
-    using output_shape = typename detail::pool_fits<AvgPool, In>::type;
-    template <class X>
-    using expression = expr::Node<expr::AvgPoolOp<K>, X>;
-};
+using MaxPool = Pool<expr::Pooling::max, K>;
+template <std::size_t K>
+using AvgPool = Pool<expr::Pooling::average, K>;
 
 template <std::size_t K>
 inline constexpr MaxPool<K> max_pool{};
