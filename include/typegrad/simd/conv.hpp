@@ -40,105 +40,120 @@ template <class T>
 inline constexpr std::size_t lanes = xsimd::batch<T>::size;
 }
 
+namespace detail {
+
+// Register blocks: MR rows of C at a time, each with NB SIMD batches of columns, so that every
+// load of B feeds MR FMAs (the column matrix of a convolution, 40-80 KB, is then read once per
+// MR output channels rather than once per channel). 4 × 4 accumulators with 32 vector registers
+// (AVX-512), 4 × 2 with 16 (AVX2).
+template <class T>
+inline constexpr std::size_t column_batches = sizeof(xsimd::batch<T>) >= 64 ? 4 : 2;
+inline constexpr std::size_t block_rows = 4;
+
+// C[m0, m0 + MR) (M × N) = A·B (+ bias, or += when accumulating), A(m, k) = A[m·SM + k·SK].
+template <std::size_t MR, std::size_t SM, std::size_t SK, std::size_t K, std::size_t N, class T>
+void rows_times_matrix(const T* __restrict A, const T* __restrict B, const T* __restrict bias, T* __restrict C,
+                       std::size_t m0, bool accumulate) noexcept {
+    using V = xsimd::batch<T>;
+    constexpr std::size_t L = lanes<T>, NB = column_batches<T>, full = N / (NB * L) * (NB * L), vec_end = N / L * L;
+    T b0[MR];
+    for (std::size_t i = 0; i < MR; ++i) b0[i] = bias ? bias[m0 + i] : T(0);
+    for (std::size_t n = 0; n < full; n += NB * L) {
+        V acc[MR][NB];
+        for (std::size_t i = 0; i < MR; ++i)
+            for (std::size_t j = 0; j < NB; ++j)
+                acc[i][j] = accumulate ? V::load_unaligned(C + (m0 + i) * N + n + j * L) : V(b0[i]);
+        for (std::size_t k = 0; k < K; ++k) {
+            V b[NB];
+            for (std::size_t j = 0; j < NB; ++j) b[j] = V::load_unaligned(B + k * N + n + j * L);
+            for (std::size_t i = 0; i < MR; ++i) {
+                const V a(A[(m0 + i) * SM + k * SK]);
+                for (std::size_t j = 0; j < NB; ++j) acc[i][j] = xsimd::fma(a, b[j], acc[i][j]);
+            }
+        }
+        for (std::size_t i = 0; i < MR; ++i)
+            for (std::size_t j = 0; j < NB; ++j) acc[i][j].store_unaligned(C + (m0 + i) * N + n + j * L);
+    }
+    for (std::size_t n = full; n < vec_end; n += L) {  // whole batches left
+        V acc[MR];
+        for (std::size_t i = 0; i < MR; ++i) acc[i] = accumulate ? V::load_unaligned(C + (m0 + i) * N + n) : V(b0[i]);
+        for (std::size_t k = 0; k < K; ++k) {
+            const V b = V::load_unaligned(B + k * N + n);
+            for (std::size_t i = 0; i < MR; ++i) acc[i] = xsimd::fma(V(A[(m0 + i) * SM + k * SK]), b, acc[i]);
+        }
+        for (std::size_t i = 0; i < MR; ++i) acc[i].store_unaligned(C + (m0 + i) * N + n);
+    }
+    for (std::size_t i = 0; i < MR; ++i)  // the last columns, fewer than a batch
+        for (std::size_t n = vec_end; n < N; ++n) {
+            T acc = accumulate ? C[(m0 + i) * N + n] : b0[i];
+            for (std::size_t k = 0; k < K; ++k) acc += A[(m0 + i) * SM + k * SK] * B[k * N + n];
+            C[(m0 + i) * N + n] = acc;
+        }
+}
+
+template <std::size_t M, std::size_t SM, std::size_t SK, std::size_t K, std::size_t N, class T>
+void matrix_times_matrix(const T* __restrict A, const T* __restrict B, const T* __restrict bias, T* __restrict C,
+                         bool accumulate) noexcept {
+    constexpr std::size_t MR = std::min(block_rows, M), whole = M / MR * MR;
+    for (std::size_t m0 = 0; m0 < whole; m0 += MR) rows_times_matrix<MR, SM, SK, K, N>(A, B, bias, C, m0, accumulate);
+    if constexpr (whole < M) rows_times_matrix<M - whole, SM, SK, K, N>(A, B, bias, C, whole, accumulate);
+}
+
+// C[m0, m0 + MR) × [n0, n0 + NR) of C = A·Bᵀ: MR × NR dot products along K, each reduced once.
+template <std::size_t MR, std::size_t NR, std::size_t K, std::size_t N, class T>
+void dot_block(const T* __restrict A, const T* __restrict B, T* __restrict C, std::size_t m0, std::size_t n0,
+               bool accumulate) noexcept {
+    using V = xsimd::batch<T>;
+    constexpr std::size_t L = lanes<T>, kv = K / L * L;
+    V acc[MR][NR];
+    for (std::size_t i = 0; i < MR; ++i)
+        for (std::size_t j = 0; j < NR; ++j) acc[i][j] = V(T(0));
+    for (std::size_t k = 0; k < kv; k += L) {
+        V a[MR];
+        for (std::size_t i = 0; i < MR; ++i) a[i] = V::load_unaligned(A + (m0 + i) * K + k);
+        for (std::size_t j = 0; j < NR; ++j) {
+            const V b = V::load_unaligned(B + (n0 + j) * K + k);
+            for (std::size_t i = 0; i < MR; ++i) acc[i][j] = xsimd::fma(a[i], b, acc[i][j]);
+        }
+    }
+    for (std::size_t i = 0; i < MR; ++i)
+        for (std::size_t j = 0; j < NR; ++j) {
+            T s = reduce_add(acc[i][j]);
+            for (std::size_t k = kv; k < K; ++k) s += A[(m0 + i) * K + k] * B[(n0 + j) * K + k];
+            T& c = C[(m0 + i) * N + n0 + j];
+            c = accumulate ? c + s : s;
+        }
+}
+template <std::size_t MR, std::size_t K, std::size_t N, class T>
+void dot_rows(const T* __restrict A, const T* __restrict B, T* __restrict C, std::size_t m0, bool accumulate) noexcept {
+    constexpr std::size_t NR = std::min<std::size_t>(5, N), whole = N / NR * NR;
+    for (std::size_t n0 = 0; n0 < whole; n0 += NR) dot_block<MR, NR, K, N>(A, B, C, m0, n0, accumulate);
+    if constexpr (whole < N) dot_block<MR, N - whole, K, N>(A, B, C, m0, whole, accumulate);
+}
+
+}  // namespace detail
+
 /// C (M × N) = A (M × K) · B (K × N), plus bias[m] in row m when bias is not null, or C += A·B
-/// when accumulating. Vectorised along N; up to 4 batches of N held in registers per row.
+/// when accumulating. Vectorised along N, in register blocks of rows × batches.
 template <std::size_t M, std::size_t K, std::size_t N, class T>
 void matmul_nn(const T* __restrict A, const T* __restrict B, const T* __restrict bias, T* __restrict C,
                bool accumulate = false) noexcept {
-    using V = xsimd::batch<T>;
-    constexpr std::size_t L = detail::lanes<T>, block = 4 * L, full = N / block * block;
-    for (std::size_t m = 0; m < M; ++m) {
-        const T* a = A + m * K;
-        T* c = C + m * N;
-        const T b0 = bias ? bias[m] : T(0);
-        for (std::size_t n = 0; n < full; n += block) {
-            V acc[4];
-            for (std::size_t j = 0; j < 4; ++j) acc[j] = accumulate ? V::load_unaligned(c + n + j * L) : V(b0);
-            for (std::size_t k = 0; k < K; ++k) {
-                const V ak(a[k]);
-                const T* b = B + k * N + n;
-                for (std::size_t j = 0; j < 4; ++j) acc[j] = xsimd::fma(ak, V::load_unaligned(b + j * L), acc[j]);
-            }
-            for (std::size_t j = 0; j < 4; ++j) acc[j].store_unaligned(c + n + j * L);
-        }
-        if constexpr (full < N) {
-            // the rest: whole batches, then scalars
-            constexpr std::size_t vec_end = full + (N - full) / L * L;
-            for (std::size_t n = full; n < vec_end; n += L) {
-                V acc = accumulate ? V::load_unaligned(c + n) : V(b0);
-                for (std::size_t k = 0; k < K; ++k) acc = xsimd::fma(V(a[k]), V::load_unaligned(B + k * N + n), acc);
-                acc.store_unaligned(c + n);
-            }
-            for (std::size_t n = vec_end; n < N; ++n) {
-                T acc = accumulate ? c[n] : b0;
-                for (std::size_t k = 0; k < K; ++k) acc += a[k] * B[k * N + n];
-                c[n] = acc;
-            }
-        }
-    }
+    detail::matrix_times_matrix<M, K, 1, K, N>(A, B, bias, C, accumulate);
 }
 
 /// C (M × N) = Aᵀ · B for A (K × M), B (K × N), or C += Aᵀ·B. Vectorised along N.
 template <std::size_t M, std::size_t K, std::size_t N, class T>
 void matmul_tn(const T* __restrict A, const T* __restrict B, T* __restrict C, bool accumulate = false) noexcept {
-    using V = xsimd::batch<T>;
-    constexpr std::size_t L = detail::lanes<T>, block = 4 * L, full = N / block * block;
-    constexpr std::size_t vec_end = full + (N - full) / L * L;
-    for (std::size_t m = 0; m < M; ++m) {
-        T* c = C + m * N;
-        for (std::size_t n = 0; n < full; n += block) {
-            V acc[4];
-            for (std::size_t j = 0; j < 4; ++j) acc[j] = accumulate ? V::load_unaligned(c + n + j * L) : V(T(0));
-            for (std::size_t k = 0; k < K; ++k) {
-                const V ak(A[k * M + m]);
-                const T* b = B + k * N + n;
-                for (std::size_t j = 0; j < 4; ++j) acc[j] = xsimd::fma(ak, V::load_unaligned(b + j * L), acc[j]);
-            }
-            for (std::size_t j = 0; j < 4; ++j) acc[j].store_unaligned(c + n + j * L);
-        }
-        for (std::size_t n = full; n < vec_end; n += L) {
-            V acc = accumulate ? V::load_unaligned(c + n) : V(T(0));
-            for (std::size_t k = 0; k < K; ++k) acc = xsimd::fma(V(A[k * M + m]), V::load_unaligned(B + k * N + n), acc);
-            acc.store_unaligned(c + n);
-        }
-        for (std::size_t n = vec_end; n < N; ++n) {
-            T acc = accumulate ? c[n] : T(0);
-            for (std::size_t k = 0; k < K; ++k) acc += A[k * M + m] * B[k * N + n];
-            c[n] = acc;
-        }
-    }
+    detail::matrix_times_matrix<M, 1, M, K, N>(A, B, static_cast<const T*>(nullptr), C, accumulate);
 }
 
 /// C (M × N) = A · Bᵀ for A (M × K), B (N × K), or C += A·Bᵀ: dot products of rows, vectorised
-/// along K with one accumulator per (m, n) pair of a block of 4 rows of B, reduced once.
+/// along K, in blocks of 2 rows of A × 5 rows of B (each load feeds several FMAs), reduced once.
 template <std::size_t M, std::size_t K, std::size_t N, class T>
 void matmul_nt(const T* __restrict A, const T* __restrict B, T* __restrict C, bool accumulate = false) noexcept {
-    using V = xsimd::batch<T>;
-    constexpr std::size_t L = detail::lanes<T>, kv = K / L * L;
-    for (std::size_t m = 0; m < M; ++m) {
-        const T* a = A + m * K;
-        T* c = C + m * N;
-        std::size_t n = 0;
-        for (; n + 4 <= N; n += 4) {
-            V acc[4] = {V(T(0)), V(T(0)), V(T(0)), V(T(0))};
-            for (std::size_t k = 0; k < kv; k += L) {
-                const V av = V::load_unaligned(a + k);
-                for (std::size_t j = 0; j < 4; ++j) acc[j] = xsimd::fma(av, V::load_unaligned(B + (n + j) * K + k), acc[j]);
-            }
-            for (std::size_t j = 0; j < 4; ++j) {
-                T s = reduce_add(acc[j]);
-                for (std::size_t k = kv; k < K; ++k) s += a[k] * B[(n + j) * K + k];
-                c[n + j] = accumulate ? c[n + j] + s : s;
-            }
-        }
-        for (; n < N; ++n) {
-            V acc(T(0));
-            for (std::size_t k = 0; k < kv; k += L) acc = xsimd::fma(V::load_unaligned(a + k), V::load_unaligned(B + n * K + k), acc);
-            T s = reduce_add(acc);
-            for (std::size_t k = kv; k < K; ++k) s += a[k] * B[n * K + k];
-            c[n] = accumulate ? c[n] + s : s;
-        }
-    }
+    constexpr std::size_t MR = std::min<std::size_t>(2, M), whole = M / MR * MR;
+    for (std::size_t m0 = 0; m0 < whole; m0 += MR) detail::dot_rows<MR, K, N>(A, B, C, m0, accumulate);
+    if constexpr (whole < M) detail::dot_rows<M - whole, K, N>(A, B, C, whole, accumulate);
 }
 
 /// cols = im2col(x) for the window G (see the top of this file).
@@ -222,12 +237,25 @@ void conv2d_forward(const T* __restrict w, const T* __restrict x, const T* __res
     matmul_nn<Co, G::patch, G::positions>(w, cols, b, z);
 }
 
-/// ∂J/∂W (+)= δ ⋆ x (the correlation of the input with δ) for one example.
+/// ∂J/∂W (+)= δ ⋆ x (the correlation of the input with δ) for one example: δ·colsᵀ. With as
+/// many output channels as a SIMD batch (or a multiple), as (cols·δᵀ)ᵀ — the channels as the
+/// vector, each load of cols feeding 4 rows of FMAs — else as dot products (matmul_nt).
 template <class G, std::size_t Co, class T>
 void conv2d_weight_gradient(const T* __restrict x, const T* __restrict delta, T* __restrict dw, bool accumulate) noexcept {
     T* cols = columns_buffer<G, T>();
     im2col<G>(x, cols);
-    matmul_nt<Co, G::positions, G::patch>(delta, cols, dw, accumulate);
+    constexpr std::size_t P = G::patch, Q = G::positions;
+    if constexpr (Co % detail::lanes<T> == 0) {
+        alignas(64) static thread_local T delta_t[Q * Co];  // δᵀ (positions × channels)
+        alignas(64) static thread_local T dw_t[P * Co];     // ∂Wᵀ (patch × channels)
+        for (std::size_t o = 0; o < Co; ++o)
+            for (std::size_t q = 0; q < Q; ++q) delta_t[q * Co + o] = delta[o * Q + q];
+        detail::matrix_times_matrix<P, Q, 1, Q, Co>(cols, delta_t, static_cast<const T*>(nullptr), dw_t, false);
+        for (std::size_t o = 0; o < Co; ++o)
+            for (std::size_t p = 0; p < P; ++p) dw[o * P + p] = accumulate ? dw[o * P + p] + dw_t[p * Co + o] : dw_t[p * Co + o];
+    } else {
+        matmul_nt<Co, Q, P>(delta, cols, dw, accumulate);
+    }
 }
 
 /// ∂J/∂x (+)= the full correlation of δ with the flipped kernel, for one example.
