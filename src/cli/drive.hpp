@@ -348,6 +348,13 @@ inline int run_with_engine(const TrainOptions& o, const io::CheckpointImage* res
     return rc;
 }
 
+/// Whether the checkpoint holds network M of the menu (explicitly instantiated for LeNet in
+/// train_lenet.cpp, like train_network, so that train.cpp does not instantiate LeNet's types).
+template <class M>
+bool network_holds(const io::CheckpointHeader& header) {
+    return io::holds<M>(header);
+}
+
 /// Trains network M of the menu with the --grad engine: explicitly instantiated once per network
 /// (train.cpp, train_lenet.cpp).
 template <class M>

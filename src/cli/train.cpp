@@ -10,6 +10,7 @@
 namespace typegrad::cli {
 
 extern template int train_network<lenet::network<float>>(const TrainOptions&, const io::CheckpointImage*);
+extern template bool network_holds<lenet::network<float>>(const io::CheckpointHeader&);
 
 namespace {
 
@@ -42,7 +43,11 @@ int run_train(const TrainOptions& options) {
     TrainOptions o = options;
     if (!o.net_given) {
         // The network comes from the checkpoint.
-        const std::string name = menu_network_holding<float>(image.header);
+        const std::string name = []<class... Ms>(const io::CheckpointHeader& h, type_list<Ms...>) {
+            std::string found;
+            ((network_holds<Ms>(h) ? (found = shape_name<Ms>(), true) : false) || ...);
+            return found;
+        }(image.header, float_networks{});
         if (name.empty())
             throw RunError(cat("--resume ", o.resume->string(), ": holds a ", describe_checkpoint(image.header),
                                ", not one of the networks train runs: ", join(network_names()),

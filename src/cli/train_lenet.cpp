@@ -4,5 +4,6 @@
 namespace typegrad::cli {
 
 template int train_network<lenet::network<float>>(const TrainOptions&, const io::CheckpointImage*);
+template bool network_holds<lenet::network<float>>(const io::CheckpointHeader&);
 
 }  // namespace typegrad::cli
