@@ -71,9 +71,57 @@ std::vector<std::string> engine_names_of(type_list<Es...>) {
     return {std::string(Es::name)...};
 }
 
-/// The data of a run, loaded, cut to --limit/--test-limit and checked against the network.
-inline LoadedData prepare(const TrainOptions& o, std::size_t n_in, std::size_t n_out) {
+/// The shortest text that reads back as the same double: 3, 0.1, 1e+40.
+inline std::string format_real(double v) {
+    char text[64];
+    const auto [end, ec] = std::to_chars(text, text + sizeof text, v);
+    return ec == std::errc{} ? std::string(text, end) : std::string();
+}
+
+/// --init as a scheme ("default": the network's own, init::Scheme::automatic).
+inline init::Scheme init_scheme(const std::string& name) {
+    if (name == "normal") return init::Scheme::article;
+    if (name == "network2") return init::Scheme::network2;
+    if (name == "glorot") return init::Scheme::glorot;
+    if (name == "he") return init::Scheme::he;
+    if (name == "pytorch") return init::Scheme::pytorch;
+    return init::Scheme::automatic;
+}
+
+/// --optimizer with --momentum.
+inline train::AnyOptimizer make_optimizer(const TrainOptions& o) {
+    if (o.optimizer == "adam") return train::Adam{};
+    if (o.optimizer == "momentum" || o.optimizer == "nesterov") {
+        train::Momentum m;
+        m.mu = o.momentum;
+        m.nesterov = o.optimizer == "nesterov";
+        return m;
+    }
+    return train::Sgd{};
+}
+
+/// ", nesterov 0.9, lambda 5, init network2": what differs from the article's SGD, for the
+/// header (and, without the initialisation, for the training note).
+inline std::string optimizer_text(const TrainOptions& o, bool with_init) {
+    std::string s;
+    if (o.optimizer == "momentum" || o.optimizer == "nesterov") s += cat(", ", o.optimizer, " ", format_real(o.momentum));
+    else if (o.optimizer != "sgd") s += cat(", ", o.optimizer);
+    if (o.lambda != 0) s += cat(", lambda ", format_real(o.lambda));
+    if (with_init && o.init != "default") s += cat(", init ", o.init);
+    return s;
+}
+
+/// The data of a run, loaded, cut to --limit/--test-limit, the last --validation examples of
+/// the training set held out, and checked against the network.
+inline LoadedData prepare(const TrainOptions& o, std::size_t n_in, std::size_t n_out, data::Dataset& validation) {
     LoadedData p = load_data({o.data_dir, o.data_from_environment, o.seed}, o.limit, o.test_limit, n_in, n_out, true);
+    if (o.validation > 0) {
+        if (o.validation >= p.split.train.size())
+            throw UsageError(cat("--validation: ", std::to_string(o.validation), " held-out examples leave none of the ",
+                                 std::to_string(p.split.train.size()), " training examples to train on"));
+        validation = p.split.train.tail(o.validation);
+        p.split.train = p.split.train.head(p.split.train.size() - o.validation);
+    }
     if (o.batch > p.split.train.size())
         throw UsageError(cat("--batch: ", std::to_string(o.batch), " is larger than the number of training examples (",
                              std::to_string(p.split.train.size()), ")"));
@@ -85,11 +133,13 @@ inline LoadedData prepare(const TrainOptions& o, std::size_t n_in, std::size_t n
 inline void print_header(const TrainOptions& o, const LoadedData& p, const std::string& network, std::string_view cost,
                   const char* type) {
     const std::string schedule = o.decay_every == 0 ? std::string() : cat(" (schedule ", o.schedule, ")");
-    std::printf("typegrad train: %s, %s cost, %s, %s gradient, batch %zu, eta %g%s, %zu epoch%s, seed %llu, "
-                "%zu train / %zu test (%s)\n",
-                network.c_str(), std::string(cost).c_str(), type, o.grad.c_str(), o.batch, o.eta, schedule.c_str(), o.epochs,
+    std::printf("typegrad train: %s, %s cost, %s, %s gradient, batch %zu, eta %g%s%s, %zu epoch%s, seed %llu, "
+                "%zu train%s / %zu test (%s)\n",
+                network.c_str(), std::string(cost).c_str(), type, o.grad.c_str(), o.batch, o.eta, schedule.c_str(),
+                optimizer_text(o, true).c_str(), o.epochs,
                 o.epochs == 1 ? "" : "s", static_cast<unsigned long long>(o.seed), p.split.train.size(),
-                p.split.test.size(), p.description.c_str());
+                o.validation ? cat(" / ", std::to_string(o.validation), " validation").c_str() : "", p.split.test.size(),
+                p.description.c_str());
     (void)flush_stdout();
 }
 
@@ -100,9 +150,7 @@ inline void print_header(const TrainOptions& o, const LoadedData& p, const std::
 /// (the same files through another path, or gzip instead of plain, give the same note), and no
 /// path of this machine goes into the file.
 inline std::string training_note(const TrainOptions& o, const data::Dataset& train) {
-    char eta[64];  // the shortest text that reads back as the same double: 3, 0.1, 1e+40
-    const auto [end, ec] = std::to_chars(eta, eta + sizeof eta, o.eta);
-    const std::string_view eta_text(eta, ec == std::errc{} ? static_cast<std::size_t>(end - eta) : 0);
+    const std::string eta_text = format_real(o.eta);
     const std::size_t n_train = train.size();
     std::string data;
     if (o.data_dir) {
@@ -112,7 +160,7 @@ inline std::string training_note(const TrainOptions& o, const data::Dataset& tra
     }
     // the schedule only when there is one, so that notes of constant-eta runs read as before
     const std::string schedule = o.decay_every == 0 ? std::string() : cat(", schedule ", o.schedule);
-    return cat("batch ", std::to_string(o.batch), ", eta ", eta_text, schedule, ", ", o.grad, " gradient, ",
+    return cat("batch ", std::to_string(o.batch), ", eta ", eta_text, schedule, optimizer_text(o, false), ", ", o.grad, " gradient, ",
                std::to_string(n_train), " training examples of ", data);
 }
 
@@ -197,7 +245,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     TrainOptions o = given;
     if (!o.eta_given) o.eta = default_eta<M>();
     if (!o.schedule_given) parse_schedule(entry_of_t<M>::default_schedule, o);
-    M net{o.seed};
+    M net{o.seed, init_scheme(o.init)};
     train::TrainerState start{};
     if (resume) {
         const std::string file = o.resume->string();
@@ -215,7 +263,8 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     }
 
     // Everything that can fail before training is checked before the output files are touched.
-    const LoadedData p = prepare(o, M::input_width, M::output_width);
+    data::Dataset validation;
+    const LoadedData p = prepare(o, M::input_width, M::output_width, validation);
     if (pending_signal() != 0) throw Interrupted{pending_signal()};
     std::vector<OutputFile::Input> inputs;
     for (const auto& f : p.files) inputs.push_back({f, "an input data file"});
@@ -255,8 +304,15 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     options.seed = o.seed;
     options.decay_every = o.decay_every;
     options.decay_factor = o.decay_factor;
-    train::Trainer<M, Engine> trainer(net, options);
-    if (resume) trainer.restore(start);
+    options.lambda = o.lambda;
+    train::Trainer<M, Engine, train::AnyOptimizer> trainer(net, options, make_optimizer(o));
+    if (resume) {
+        try {
+            trainer.restore(start);
+        } catch (const std::invalid_argument& e) {  // another optimizer: its state cannot continue
+            throw RunError(cat("--resume ", o.resume->string(), ": ", e.what(), " (--optimizer)"));
+        }
+    }
 
     ProgressBar bar(!o.quiet && ProgressBar::stderr_is_terminal(), o.epochs, o.batch, start.epochs_done);
     EpochRecord best;
@@ -264,9 +320,11 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     std::size_t epoch_done = start.epochs_done, batch_done = 0, batches = 0;
     try {
         trainer.run(
-            p.split.train, p.split.test,
+            p.split.train, validation, p.split.test,
             [&](const train::EpochStats& s) {
-                const EpochRecord r{s.epoch, s.epochs, s.correct, s.tested, s.accuracy, s.seconds, s.examples_per_second};
+                const EpochRecord r{s.epoch,   s.epochs,      s.correct,           s.tested,
+                                    s.accuracy, s.seconds,     s.examples_per_second, s.training_cost,
+                                    s.eta,      s.validated,   s.validation_accuracy};
                 bar.clear();
                 std::printf("%s\n", epoch_line(r).c_str());
                 (void)flush_stdout();

@@ -86,6 +86,27 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                       wrap("Train on the first N training examples only; 0 (default) or more than there are means "
                            "all of them"))
         ->type_name("N");
+    train->add_option("--init", args.init,
+                      wrap("Initial weights: default (the network's: normal for the sigmoid networks, pytorch for "
+                           "lenet), normal (N(0, 1), the article's), network2 (N(0, 1/n_in) weights), glorot, he, "
+                           "pytorch (U(+-1/sqrt(n_in)))"))
+        ->type_name("SCHEME")
+        ->check(CLI::IsMember({"default", "normal", "network2", "glorot", "he", "pytorch"}));
+    train->add_option("--optimizer", args.optimizer,
+                      wrap("sgd (default, the article's), momentum, nesterov (with --momentum), adam (beta1 0.9, "
+                           "beta2 0.999, eps 1e-8; eta is its step size, e.g. 0.001)"))
+        ->type_name("NAME")
+        ->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adam"}));
+    train->add_option("--momentum", args.momentum, wrap("mu of --optimizer momentum/nesterov, in (0, 1) (default 0.9)"))
+        ->type_name("MU");
+    train->add_option("--lambda", args.lambda,
+                      wrap("L2 regularisation: W <- (1 - eta*lambda/n) W - (eta/m) sum dW with n the training "
+                           "examples (Nielsen's network2.py; biases are not decayed); default 0"))
+        ->type_name("L");
+    train->add_option("--validation", args.validation,
+                      wrap("Hold out the last N training examples (after --limit) as a validation set, evaluated "
+                           "after every epoch (Nielsen: --validation 10000 leaves 50000 to train on); 0 (default): none"))
+        ->type_name("N");
     train->add_option("--test-limit", args.test_limit,
                       wrap("Evaluate on the first N test examples only; 0 (default) or more than there are means "
                            "all of them"))
@@ -113,7 +134,7 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
     train->add_option("--metrics", args.metrics,
                       wrap("Write one record per epoch to FILE, replaced atomically after every epoch: CSV if FILE "
                            "ends in .csv, else JSON lines. Keys: epoch, epochs, test_accuracy, correct, tested, "
-                           "seconds, examples_per_second. FILE is not created if the run fails before the first "
+                           "seconds, examples_per_second, training_cost, eta, validation_accuracy (with --validation). FILE is not created if the run fails before the first "
                            "epoch ends. With --resume, the records FILE holds of the epochs the checkpoint has "
                            "done are kept"))
         ->type_name("FILE")

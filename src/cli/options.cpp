@@ -163,6 +163,19 @@ TrainOptions validate(const TrainArgs& raw) {
     o.seed = parse_unsigned("--seed", raw.seed, true);
     o.limit = parse_size("--limit", raw.limit, true);
     o.test_limit = parse_size("--test-limit", raw.test_limit, true);
+    o.validation = parse_size("--validation", raw.validation, true);
+    o.init = raw.init;
+    o.optimizer = raw.optimizer;
+    o.momentum = parse_positive_real("--momentum", raw.momentum);
+    if (!(o.momentum < 1.0)) bad("--momentum", cat("must be less than 1, got '", raw.momentum, "'"));
+    {
+        char* end = nullptr;
+        errno = 0;
+        const double l = raw.lambda.empty() ? -1.0 : std::strtod(raw.lambda.c_str(), &end);
+        if (raw.lambda.empty() || errno != 0 || *end != '\0' || !(l >= 0.0) || !std::isfinite(l) || std::isspace(static_cast<unsigned char>(raw.lambda[0])))
+            bad("--lambda", cat("expected a finite number >= 0, got '", raw.lambda, "'"));
+        o.lambda = l;
+    }
     o.net = raw.net;
     o.net_given = raw.net_given;
     o.eta_given = raw.eta_given;

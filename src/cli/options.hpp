@@ -53,6 +53,11 @@ struct TrainOptions {
     std::uint64_t seed = 42;
     std::size_t limit = 0;       // 0: all training examples
     std::size_t test_limit = 0;  // 0: all test examples
+    std::size_t validation = 0;  // --validation: the last N training examples held out
+    std::string init = "default";      // --init: default (the network's), normal, network2, glorot, he, pytorch
+    std::string optimizer = "sgd";     // --optimizer: sgd, momentum, nesterov, adam
+    double momentum = 0.9;             // --momentum: μ of momentum and nesterov
+    double lambda = 0.0;               // --lambda: L2 regularisation
     std::string net = "784-30-10";   // the default; one of network_names() (train.cpp)
     std::string grad = "autodiff";   // the default; one of engine_names() (train.cpp)
     bool net_given = false;          // --net was on the command line (else --resume may choose it)
@@ -81,6 +86,11 @@ struct TrainArgs {
     std::string seed = "42";
     std::string limit = "0";
     std::string test_limit = "0";
+    std::string validation = "0";
+    std::string init = "default";
+    std::string optimizer = "sgd";
+    std::string momentum = "0.9";
+    std::string lambda = "0";
     std::string net = TrainOptions{}.net;
     std::string grad = TrainOptions{}.grad;
     bool net_given = false;

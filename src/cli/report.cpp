@@ -41,9 +41,16 @@ struct FileCloser {
 
 }  // namespace
 
+/// The CSV header of --metrics (a file with another first line is not continued on --resume).
+constexpr const char* metrics_csv_header =
+    "epoch,epochs,test_accuracy,correct,tested,seconds,examples_per_second,training_cost,eta,validation_accuracy";
+
 std::string epoch_line(const EpochRecord& r) {
-    return format("epoch %zu/%zu  test accuracy %.4f (%zu/%zu)  %.3f s  %.0f examples/s", r.epoch, r.epochs, r.accuracy,
-                  r.correct, r.tested, r.seconds, r.examples_per_second);
+    std::string line = format("epoch %zu/%zu  test accuracy %.4f (%zu/%zu)  %.3f s  %.0f examples/s  cost %.4f  eta %g",
+                              r.epoch, r.epochs, r.accuracy, r.correct, r.tested, r.seconds, r.examples_per_second,
+                              r.training_cost, r.eta);
+    if (r.validated > 0) line += format("  validation %.4f", r.validation_accuracy);
+    return line;
 }
 
 // --- progress bar ------------------------------------------------------------------------------
@@ -134,7 +141,7 @@ void MetricsWriter::continue_from(std::size_t epochs_done) {
     previous_.clear();
     std::ifstream in(file_);
     if (!in) return;  // no earlier metrics
-    const std::string csv_header = "epoch,epochs,test_accuracy,correct,tested,seconds,examples_per_second";
+    const std::string csv_header = metrics_csv_header;
     const std::string json_start = "{\"epoch\":";
     bool first = true;
     for (std::string line; std::getline(in, line); first = false) {
@@ -167,18 +174,21 @@ void MetricsWriter::add(const EpochRecord& r) {
 std::string MetricsWriter::render() const {
     std::string out;
     if (format_ == MetricsFormat::csv) {
-        out += "epoch,epochs,test_accuracy,correct,tested,seconds,examples_per_second\n";
+        out += metrics_csv_header;
+        out += "\n";
         for (const auto& line : previous_) out += line;
         for (const auto& r : records_)
-            out += format("%zu,%zu,%.6f,%zu,%zu,%.6f,%.1f\n", r.epoch, r.epochs, r.accuracy, r.correct, r.tested,
-                          r.seconds, r.examples_per_second);
+            out += format("%zu,%zu,%.6f,%zu,%zu,%.6f,%.1f,%.6g,%.6g,%s\n", r.epoch, r.epochs, r.accuracy, r.correct,
+                          r.tested, r.seconds, r.examples_per_second, r.training_cost, r.eta,
+                          r.validated ? format("%.6f", r.validation_accuracy).c_str() : "");
     } else {
         for (const auto& line : previous_) out += line;
         for (const auto& r : records_)
             out += format(
                 "{\"epoch\":%zu,\"epochs\":%zu,\"test_accuracy\":%.6f,\"correct\":%zu,\"tested\":%zu,"
-                "\"seconds\":%.6f,\"examples_per_second\":%.1f}\n",
-                r.epoch, r.epochs, r.accuracy, r.correct, r.tested, r.seconds, r.examples_per_second);
+                "\"seconds\":%.6f,\"examples_per_second\":%.1f,\"training_cost\":%.6g,\"eta\":%.6g%s}\n",
+                r.epoch, r.epochs, r.accuracy, r.correct, r.tested, r.seconds, r.examples_per_second, r.training_cost,
+                r.eta, r.validated ? format(",\"validation_accuracy\":%.6f", r.validation_accuracy).c_str() : "");
     }
     return out;
 }

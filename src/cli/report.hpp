@@ -37,9 +37,14 @@ struct EpochRecord {
     double accuracy = 0.0;
     double seconds = 0.0;  // training time of the epoch, evaluation excluded
     double examples_per_second = 0.0;
+    double training_cost = 0.0;  // per training example, averaged over the epoch's batches
+    double eta = 0.0;
+    std::size_t validated = 0;   // 0: no validation set
+    double validation_accuracy = 0.0;
 };
 
-/// "epoch 1/30  test accuracy 0.9132 (9132/10000)  0.412 s  145631 examples/s"
+/// "epoch 1/30  test accuracy 0.9132 (9132/10000)  0.412 s  145631 examples/s  cost 0.0712  eta 3",
+/// then "  validation 0.9123" with a validation set
 [[nodiscard]] std::string epoch_line(const EpochRecord& r);
 
 /// A single line on stderr redrawn with '\r': epoch, bar, percentage, examples/s. Draws only

@@ -393,6 +393,16 @@ Dataset Dataset::head(std::size_t n) const {
     return out;
 }
 
+Dataset Dataset::tail(std::size_t n) const {
+    const std::size_t keep = std::min(n, size()), from = size() - keep;
+    Dataset out;
+    out.rows = rows;
+    out.cols = cols;
+    out.pixels.assign(pixels.begin() + static_cast<std::ptrdiff_t>(from * image_size()), pixels.end());
+    out.labels.assign(labels.begin() + static_cast<std::ptrdiff_t>(from), labels.end());
+    return out;
+}
+
 Dataset read_idx(const fs::path& images, const fs::path& labels, std::size_t limit) {
     IdxFile image_file = read_idx_file(images, images_kind, limit);
     IdxFile label_file = read_idx_file(labels, labels_kind, limit);

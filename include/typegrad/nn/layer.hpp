@@ -65,10 +65,63 @@ struct FanInUniform {
         for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<T>(rng.uniform(-bound, bound));
     }
 };
-/// How a model's parameters start (BasicModel's constructor): the article's N(0, 1) (each
-/// layer's own initialiser), PyTorch's defaults, or automatic — the article's for an MLP,
-/// PyTorch's for a network of images.
-enum class Scheme { automatic, article, pytorch };
+/// How a model's parameters start (BasicModel's constructor), for every layer with weights W
+/// and biases b (other parameters keep their layer's own initialiser), with fan_in =
+/// size(W)/size(b) (n_in; C_in·K·K for a convolution) and fan_out = size(b)·receptive field
+/// (n_out; C_out·K·K):
+///   article   each layer's own initialiser: N(0, 1) for dense layers (the article's network)
+///   pytorch   W and b ~ U(−1/√fan_in, 1/√fan_in) (PyTorch's Linear and Conv2d)
+///   network2  W ~ N(0, 1/fan_in), b ~ N(0, 1) (Nielsen's network2.py, ch. 3)
+///   glorot    W ~ U(−√(6/(fan_in + fan_out)), +√(…)), b = 0 (Glorot & Bengio 2010)
+///   he        W ~ N(0, 2/fan_in), b = 0 (He et al. 2015, for ReLU)
+///   automatic the article's for an MLP, PyTorch's for a network of images
+enum class Scheme { automatic, article, pytorch, network2, glorot, he };
+
+/// "network2" for Scheme::network2, and so on (the names of --init).
+constexpr std::string_view scheme_name(Scheme s) noexcept {
+    switch (s) {
+        case Scheme::automatic: return "automatic";
+        case Scheme::article: return "normal";
+        case Scheme::pytorch: return "pytorch";
+        case Scheme::network2: return "network2";
+        case Scheme::glorot: return "glorot";
+        case Scheme::he: return "he";
+    }
+    return "";
+}
+
+/// Draws W and b by scheme s (not article or automatic; see Scheme).
+template <class T>
+void fill_weights_and_biases(Scheme s, T* w, std::size_t nw, T* b, std::size_t nb, std::size_t receptive_field,
+                             Rng& rng) noexcept {
+    const std::size_t fan_in = nw / nb, fan_out = nb * receptive_field;
+    switch (s) {
+        case Scheme::pytorch:
+            FanInUniform::fill(w, nw, rng, fan_in);  // PyTorch: the weights first
+            FanInUniform::fill(b, nb, rng, fan_in);
+            break;
+        case Scheme::network2: {
+            for (std::size_t i = 0; i < nb; ++i) b[i] = static_cast<T>(rng.normal());  // network2.py: the biases first
+            const double sd = 1.0 / std::sqrt(static_cast<double>(fan_in));
+            for (std::size_t i = 0; i < nw; ++i) w[i] = static_cast<T>(sd * rng.normal());
+            break;
+        }
+        case Scheme::glorot: {
+            const double bound = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
+            for (std::size_t i = 0; i < nw; ++i) w[i] = static_cast<T>(rng.uniform(-bound, bound));
+            for (std::size_t i = 0; i < nb; ++i) b[i] = T(0);
+            break;
+        }
+        case Scheme::he: {
+            const double sd = std::sqrt(2.0 / static_cast<double>(fan_in));
+            for (std::size_t i = 0; i < nw; ++i) w[i] = static_cast<T>(sd * rng.normal());
+            for (std::size_t i = 0; i < nb; ++i) b[i] = T(0);
+            break;
+        }
+        case Scheme::article:
+        case Scheme::automatic: break;
+    }
+}
 /// The constant Num/Den (for example PReLU's slope of ¼, as PyTorch).
 template <std::intmax_t Num, std::intmax_t Den = 1>
 struct Constant {
@@ -210,6 +263,12 @@ struct layer_traits {
     static constexpr std::string_view symbol = [] {
         if constexpr (requires { L::symbol; }) return std::string_view(L::symbol);
         else return std::string_view{};
+    }();
+    /// Inputs seen by one weight per output (K·K for a convolution, 1 for a dense layer): the
+    /// initialisers' fan_out is size(b) times this.
+    static constexpr std::size_t receptive_field = [] {
+        if constexpr (requires { L::receptive_field; }) return std::size_t(L::receptive_field);
+        else return std::size_t{1};
     }();
     /// Draws the initial parameters (tensors in declared order) from rng. The layer's own
     /// `initialize(rng, tensors...)` if it has one, else each parameter's initialiser in order.

@@ -94,10 +94,10 @@ public:
     /// MLP), PyTorch's for a network of images (a CNN).
     static constexpr init::Scheme automatic_scheme = rank_v<input_shape> > 1 ? init::Scheme::pytorch : init::Scheme::article;
 
-    /// Every parameter drawn with a generator seeded by `seed`, layer by layer. With the article's
-    /// scheme each layer's own initialiser (N(0, 1) for dense layers, biases first); with
-    /// PyTorch's, U(−1/√fan_in, 1/√fan_in) for the weights W and biases b of every layer that has
-    /// both (fan_in = size(W) / size(b)), each layer's own initialiser for the others.
+    /// Every parameter drawn with a generator seeded by `seed`, layer by layer: with the article's
+    /// scheme each layer's own initialiser (N(0, 1) for dense layers, biases first); with the
+    /// others (init::Scheme) the weights W and biases b of every layer that has both, each
+    /// layer's own initialiser for its other parameters.
     explicit BasicModel(std::uint64_t seed = 0, init::Scheme scheme = init::Scheme::automatic)
         : params_(std::make_unique<parameters_type>()) {
         if (scheme == init::Scheme::automatic) scheme = automatic_scheme;
@@ -174,12 +174,11 @@ private:
         auto& set = std::get<K>(*params_);
         using Set = std::tuple_element_t<K, parameters_type>;
         if constexpr (Set::template has<"W"> && Set::template has<"b">) {
-            if (scheme == init::Scheme::pytorch) {
+            if (scheme != init::Scheme::article) {
                 auto& w = set.template get<"W">();
                 auto& b = set.template get<"b">();
-                const std::size_t fan_in = w.size() / b.size();
-                init::FanInUniform::fill(w.data(), w.size(), rng, fan_in);  // PyTorch: the weights first
-                init::FanInUniform::fill(b.data(), b.size(), rng, fan_in);
+                init::fill_weights_and_biases(scheme, w.data(), w.size(), b.data(), b.size(),
+                                              layer_traits<L>::receptive_field, rng);
                 return;
             }
         }

@@ -2,7 +2,8 @@
 //
 //   template <class O, class M> concept Optimizer = requires(O o, const O co, M& net,
 //       const Gradients<M>& g, const Step& s, std::span<const unsigned char> bytes) {
-//       { O::name } -> std::convertible_to<std::string_view>;   // saved in checkpoints
+//       optimizer_name(co) -> std::string;                      // saved in checkpoints: a static `name`,
+//                                                               // or a member name() when it depends on the settings
 //       o.step(net, g, s);                                      // one update from the batch's summed gradient
 //       { co.state() } -> std::same_as<std::vector<unsigned char>>;  // what it carries between steps
 //       o.restore(bytes);                                       // throws std::invalid_argument if not its state
@@ -13,12 +14,16 @@
 // moments fit the same seam).
 #pragma once
 
+#include <cmath>
 #include <concepts>
+#include <cstdint>
 #include <cstddef>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "typegrad/nn/gradients.hpp"
@@ -32,18 +37,41 @@ struct Step {
     double eta = 0;                  // the learning rate of this step
     std::size_t batch = 0;           // m: examples in this mini-batch (the gradient is their sum)
     std::size_t training_examples = 0;  // n: size of the training set (for regularisation)
+    double lambda = 0;               // L2 regularisation λ: J + (λ/2n) Σ w² over every weight W (not biases)
 };
+
+namespace detail {
+/// Whether a parameter is regularised by L2: the weights "W" of a layer, not its biases (as
+/// Nielsen's network2.py; other parameters, e.g. PReLU's slopes, are not either).
+template <class Ref>
+inline constexpr bool decayed_v = Ref::name == std::string_view("W");
+
+/// The mean gradient of one parameter element with L2: (1/m) Σ ∂J/∂w + (λ/n) w.
+template <class T>
+T regularised(T sum, T w, T inv_m, T decay) noexcept {
+    return sum * inv_m + decay * w;
+}
+}  // namespace detail
+
+/// The name an optimizer is saved under: its static `name`, or its name() (Momentum says
+/// "nesterov" when it is).
+template <class O>
+std::string optimizer_name(const O& o) {
+    if constexpr (requires { { o.name() } -> std::convertible_to<std::string>; }) return std::string(o.name());
+    else return std::string(O::name);
+}
 
 template <class O, class M>
 concept Optimizer = requires(O o, const O co, M& net, const Gradients<M>& g, const Step& s,
                              std::span<const unsigned char> bytes) {
-    { O::name } -> std::convertible_to<std::string_view>;
+    { optimizer_name(co) } -> std::same_as<std::string>;
     o.step(net, g, s);
     { co.state() } -> std::same_as<std::vector<unsigned char>>;
     o.restore(bytes);
 };
 
-/// The article's mini-batch gradient descent: p ← p − (η/m) Σ ∂J/∂p for every parameter.
+/// The article's mini-batch gradient descent: p ← p − (η/m) Σ ∂J/∂p for every parameter; with
+/// L2 (Step::lambda), network2.py's rule for the weights: W ← (1 − ηλ/n) W − (η/m) Σ ∂J/∂W.
 struct Sgd {
     static constexpr std::string_view name = "sgd";
 
@@ -51,7 +79,11 @@ struct Sgd {
     void step(M& net, const Gradients<M>& g, const Step& s) noexcept {
         using T = typename M::value_type;
         const T c = static_cast<T>(s.eta / static_cast<double>(s.batch));
+        const T shrink = static_cast<T>(1.0 - s.eta * s.lambda / static_cast<double>(s.training_examples ? s.training_examples : 1));
         for_each_parameter(net, g, [&](auto ref, auto& p, const auto& dp) {
+            if constexpr (detail::decayed_v<decltype(ref)>)
+                if (s.lambda != 0)
+                    for (auto& w : p) w *= shrink;
             simd::axpy_neg<decltype(ref)::size>(c, dp.data(), p.data());
         });
     }
@@ -67,9 +99,9 @@ struct Sgd {
 ///   v ← μ v + g,   p ← p − η (g + μ v)    (Nesterov)
 /// The velocities start at 0 and are the optimizer's state (saved in checkpoints).
 struct Momentum {
-    static constexpr std::string_view name = "momentum";
     double mu = 0.9;
     bool nesterov = false;
+    std::string name() const { return nesterov ? "nesterov" : "momentum"; }
 
     template <AnyModel M>
     void step(M& net, const Gradients<M>& g, const Step& s) {
@@ -79,10 +111,12 @@ struct Momentum {
             throw std::invalid_argument("momentum: the state is for another network");
         T* v = reinterpret_cast<T*>(velocity_.data());
         const T inv_m = T(1) / static_cast<T>(s.batch), eta = static_cast<T>(s.eta), mu_t = static_cast<T>(mu);
+        const T decay = static_cast<T>(s.lambda / static_cast<double>(s.training_examples ? s.training_examples : 1));
         std::size_t at = 0;
-        for_each_parameter(net, g, [&](auto, auto& p, const auto& dp) {
+        for_each_parameter(net, g, [&](auto ref, auto& p, const auto& dp) {
+            const T d = detail::decayed_v<decltype(ref)> ? decay : T(0);
             for (std::size_t i = 0; i < p.size(); ++i) {
-                const T gi = dp.data()[i] * inv_m;
+                const T gi = detail::regularised(dp.data()[i], p.data()[i], inv_m, d);
                 T& vi = v[at + i];
                 vi = mu_t * vi + gi;
                 p.data()[i] -= eta * (nesterov ? gi + mu_t * vi : vi);
@@ -94,7 +128,97 @@ struct Momentum {
     void restore(std::span<const unsigned char> bytes) { velocity_.assign(bytes.begin(), bytes.end()); }
 
 private:
-    alignas(64) std::vector<unsigned char> velocity_;
+    std::vector<unsigned char> velocity_;
+};
+
+/// Adam (Kingma & Ba 2015), as PyTorch's torch.optim.Adam: with g = (1/m) Σ ∂J/∂p (+ (λ/n) W),
+///   m ← β₁ m + (1 − β₁) g,   v ← β₂ v + (1 − β₂) g²,
+///   p ← p − η m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ),  t the step count.
+/// Its state (t, m and v) is saved in checkpoints.
+struct Adam {
+    static constexpr std::string_view name = "adam";
+    double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+
+    template <AnyModel M>
+    void step(M& net, const Gradients<M>& g, const Step& s) {
+        using T = typename M::value_type;
+        constexpr std::size_t n = M::parameter_count;
+        if (moments_.empty()) moments_.assign(2 * n * sizeof(T), 0);
+        if (moments_.size() != 2 * n * sizeof(T)) throw std::invalid_argument("adam: the state is for another network");
+        ++t_;
+        T* m1 = reinterpret_cast<T*>(moments_.data());
+        T* m2 = m1 + n;
+        const T inv_m = T(1) / static_cast<T>(s.batch);
+        const T decay = static_cast<T>(s.lambda / static_cast<double>(s.training_examples ? s.training_examples : 1));
+        const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2), eps = static_cast<T>(epsilon);
+        const T c1 = static_cast<T>(1.0 - std::pow(beta1, static_cast<double>(t_)));
+        const T c2 = static_cast<T>(1.0 - std::pow(beta2, static_cast<double>(t_)));
+        const T eta = static_cast<T>(s.eta);
+        std::size_t at = 0;
+        for_each_parameter(net, g, [&](auto ref, auto& p, const auto& dp) {
+            const T d = detail::decayed_v<decltype(ref)> ? decay : T(0);
+            for (std::size_t i = 0; i < p.size(); ++i) {
+                const T gi = detail::regularised(dp.data()[i], p.data()[i], inv_m, d);
+                T& a = m1[at + i];
+                T& b = m2[at + i];
+                a = b1 * a + (T(1) - b1) * gi;
+                b = b2 * b + (T(1) - b2) * gi * gi;
+                p.data()[i] -= eta * (a / c1) / (std::sqrt(b / c2) + eps);
+            }
+            at += p.size();
+        });
+    }
+    /// t (8 bytes, little-endian), then m and v.
+    std::vector<unsigned char> state() const {
+        if (moments_.empty()) return {};
+        std::vector<unsigned char> out(8);
+        for (std::size_t i = 0; i < 8; ++i) out[i] = static_cast<unsigned char>(t_ >> (8 * i));
+        out.insert(out.end(), moments_.begin(), moments_.end());
+        return out;
+    }
+    void restore(std::span<const unsigned char> bytes) {
+        if (bytes.empty()) {
+            t_ = 0;
+            moments_.clear();
+            return;
+        }
+        if (bytes.size() < 8) throw std::invalid_argument("adam: the state is " + std::to_string(bytes.size()) + " bytes, too short");
+        std::uint64_t t = 0;
+        for (std::size_t i = 0; i < 8; ++i) t |= std::uint64_t(bytes[i]) << (8 * i);
+        t_ = t;
+        moments_.assign(bytes.begin() + 8, bytes.end());
+    }
+
+private:
+    std::uint64_t t_ = 0;
+    std::vector<unsigned char> moments_;
+};
+
+/// One of the optimizers above, chosen at run time (the command line's --optimizer): one trainer
+/// type serves them all. Saved under the name of the one it holds.
+class AnyOptimizer {
+public:
+    AnyOptimizer() = default;
+    AnyOptimizer(Sgd o) : held_(o) {}       // NOLINT: implicit on purpose
+    AnyOptimizer(Momentum o) : held_(o) {}  // NOLINT
+    AnyOptimizer(Adam o) : held_(std::move(o)) {}  // NOLINT
+
+    std::string name() const {
+        return std::visit([](const auto& o) { return optimizer_name(o); }, held_);
+    }
+    template <AnyModel M>
+    void step(M& net, const Gradients<M>& g, const Step& s) {
+        std::visit([&](auto& o) { o.step(net, g, s); }, held_);
+    }
+    std::vector<unsigned char> state() const {
+        return std::visit([](const auto& o) { return o.state(); }, held_);
+    }
+    void restore(std::span<const unsigned char> bytes) {
+        std::visit([&](auto& o) { o.restore(bytes); }, held_);
+    }
+
+private:
+    std::variant<Sgd, Momentum, Adam> held_;
 };
 
 }  // namespace typegrad::train

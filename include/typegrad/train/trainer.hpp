@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <utility>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -38,6 +39,9 @@ struct Options {
     /// Step decay: η is multiplied by decay_factor every decay_every epochs (0: a constant η).
     std::size_t decay_every = 0;
     double decay_factor = 1.0;
+    /// L2 regularisation: J + (λ/2n) Σ w² over the weights W of every layer (not the biases), n
+    /// the training set's size (Nielsen's network2.py).
+    double lambda = 0.0;
 
     /// The learning rate of epoch e (1-based).
     [[nodiscard]] double eta_at(std::size_t e) const noexcept {
@@ -56,6 +60,10 @@ struct EpochStats {
     double seconds = 0.0;    // training time of the epoch (evaluation not included)
     double examples_per_second = 0.0;
     double eta = 0.0;        // the learning rate of the epoch
+    double training_cost = 0.0;  // the cost per training example, averaged over the epoch's batches as they were trained
+    std::size_t validation_correct = 0;
+    std::size_t validated = 0;   // 0: no validation set
+    double validation_accuracy = 0.0;
 };
 
 /// Thrown when training diverges: the cost of a batch, or a parameter after an epoch, is NaN or
@@ -103,6 +111,8 @@ public:
         if (options_.batch == 0) throw std::invalid_argument("batch size must be at least 1");
         if (!(options_.eta > 0.0) || !std::isfinite(options_.eta))
             throw std::invalid_argument("learning rate eta must be a positive number");
+        if (!(options_.lambda >= 0.0) || !std::isfinite(options_.lambda))
+            throw std::invalid_argument("the L2 regularisation lambda must be a number >= 0");
         if (!(options_.decay_factor > 0.0) || !std::isfinite(options_.decay_factor))
             throw std::invalid_argument("the decay factor of the learning rate must be a positive number");
     }
@@ -113,14 +123,14 @@ public:
 
     /// The epochs done, the shuffling generator and the optimizer's state (see TrainerState).
     TrainerState state() const {
-        return {epochs_done_, rng_.state(), std::string(Opt::name), optimizer_.state()};
+        return {epochs_done_, rng_.state(), optimizer_name(optimizer_), optimizer_.state()};
     }
     /// Continues from a saved state: the next epoch is state.epochs_done + 1. Throws
     /// std::invalid_argument (and changes nothing) if the state is another optimizer's.
     void restore(const TrainerState& state) {
-        if (state.optimizer != Opt::name)
+        if (state.optimizer != optimizer_name(optimizer_))
             throw std::invalid_argument("the state is of optimizer '" + state.optimizer + "', this trainer uses '" +
-                                        std::string(Opt::name) + "'");
+                                        optimizer_name(optimizer_) + "'");
         Opt restored = optimizer_;
         restored.restore(state.optimizer_state);
         optimizer_ = std::move(restored);
@@ -141,6 +151,7 @@ public:
         const std::size_t n = train.size();
         const std::size_t batches = (n + options_.batch - 1) / options_.batch;
         const std::size_t epoch_number = epochs_done_ + 1;
+        double cost_sum = 0;
         for (std::size_t b = 0; b < batches; ++b) {
             const std::size_t first = b * options_.batch;
             const std::size_t last = std::min(n, first + options_.batch);
@@ -152,8 +163,10 @@ public:
                                "training diverged at epoch " + std::to_string(epoch_number) + ", batch " +
                                    std::to_string(b + 1) + " of " + std::to_string(batches) + ": the cost is " +
                                    (std::isnan(cost) ? "NaN" : "infinite"));
+            cost_sum += static_cast<double>(cost);
             on_batch(b + 1, batches);
         }
+        last_training_cost_ = n ? cost_sum / static_cast<double>(n) : 0.0;
         if (!parameters_finite(net_))
             throw Diverged(epoch_number, 0,
                            "training diverged in epoch " + std::to_string(epoch_number) +
@@ -181,6 +194,14 @@ public:
     template <class OnEpoch = detail::NoEpochHook, class OnBatch = detail::NoBatchHook>
     std::vector<EpochStats> run(const data::Dataset& train, const data::Dataset& test, OnEpoch&& on_epoch = {},
                                 OnBatch&& on_batch = {}) {
+        return run(train, data::Dataset{}, test, std::forward<OnEpoch>(on_epoch), std::forward<OnBatch>(on_batch));
+    }
+
+    /// The same, also evaluating on a validation set after each epoch (network2's
+    /// monitor_evaluation_accuracy); an empty one is skipped.
+    template <class OnEpoch = detail::NoEpochHook, class OnBatch = detail::NoBatchHook>
+    std::vector<EpochStats> run(const data::Dataset& train, const data::Dataset& validation, const data::Dataset& test,
+                                OnEpoch&& on_epoch = {}, OnBatch&& on_batch = {}) {
         std::vector<EpochStats> history;
         for (std::size_t e = epochs_done_ + 1; e <= options_.epochs; ++e) {
             EpochStats s;
@@ -188,6 +209,12 @@ public:
             s.epochs = options_.epochs;
             s.eta = options_.eta_at(e);
             s.seconds = epoch(train, on_batch);
+            s.training_cost = last_training_cost_;
+            if (validation.size() > 0) {
+                s.validated = validation.size();
+                s.validation_correct = evaluator_->count_correct(net_, validation);
+                s.validation_accuracy = static_cast<double>(s.validation_correct) / static_cast<double>(s.validated);
+            }
             s.examples_per_second = s.seconds > 0 ? static_cast<double>(train.size()) / s.seconds : 0.0;
             s.tested = test.size();
             s.correct = evaluator_->count_correct(net_, test);
@@ -202,7 +229,7 @@ private:
     T step_unchecked(const data::Dataset& d, std::span<const std::size_t> examples) noexcept {
         const expr::NoiseScope noise(rng_);  // dropout masks come from the trainer's generator
         const T cost = engine_->gradient(net_, d, examples, grads_);
-        optimizer_.step(net_, grads_, Step{options_.eta_at(epochs_done_ + 1), examples.size(), d.size()});
+        optimizer_.step(net_, grads_, Step{options_.eta_at(epochs_done_ + 1), examples.size(), d.size(), options_.lambda});
         return cost;
     }
 
@@ -210,6 +237,7 @@ private:
     Options options_;
     Opt optimizer_;
     Rng rng_;
+    double last_training_cost_ = 0;
     std::unique_ptr<Engine> engine_ = std::make_unique<Engine>();
     std::unique_ptr<Evaluator<M>> evaluator_ = std::make_unique<Evaluator<M>>();
     Gradients<M> grads_;

@@ -45,6 +45,7 @@ struct Conv2d {
     static_assert(K > 0, "conv2d<C_out, K>: the kernel is at least 1 × 1");
     static_assert(Stride > 0, "conv2d<C_out, K, Stride, Padding>: the stride is at least 1");
     static constexpr std::size_t channels = Co, kernel = K, stride = Stride, padding = Padding, stated_channels = Ci;
+    static constexpr std::size_t receptive_field = K * K;
 
     static std::string name() {
         if constexpr (Stride == 1 && Padding == 0) return cat("conv2d<", Co, ", ", K, ">");
