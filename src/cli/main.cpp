@@ -20,6 +20,7 @@
 #include <string>
 
 #include "derive.hpp"
+#include "spec.hpp"
 #include "eval.hpp"
 #include "interrupt.hpp"
 #include "options.hpp"
@@ -35,12 +36,22 @@ using namespace typegrad::cli;
 constexpr const char* version = "typegrad " TYPEGRAD_VERSION;
 
 /// The one check of --net, for every subcommand: a shape of the compiled-in menu.
+/// The spec is put in canonical form (spec.hpp), then looked up.
 CLI::Validator network_validator() {
     return CLI::Validator(
         [](std::string& value) -> std::string {
+            std::string error;
+            const std::string canonical = canonical_network(value, error);
+            if (canonical.empty()) return error;
             const auto& menu = network_names();
-            if (std::find(menu.begin(), menu.end(), value) != menu.end()) return {};
-            return cat("unknown network shape '", value, "'; the compiled-in shapes are ", join(menu));
+            if (std::find(menu.begin(), menu.end(), canonical) != menu.end()) {
+                value = canonical;
+                return {};
+            }
+            if (value.find_first_not_of("0123456789-") == std::string::npos)  // a shape of widths, as before
+                return cat("unknown network shape '", value, "'; the compiled-in shapes are ", join(menu));
+            return cat("'", canonical, "' is not compiled in; the compiled-in networks are ", join(menu),
+                       " (compiling another spec on first use is not implemented yet)");
         },
         "", "NETWORK");
 }
@@ -86,6 +97,11 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                       wrap("Train on the first N training examples only; 0 (default) or more than there are means "
                            "all of them"))
         ->type_name("N");
+    train->add_option("--cost", args.cost,
+                      wrap("Cost: quadratic (the article's), cross-entropy (after sigmoid outputs, network2.py's), "
+                           "log-likelihood (after softmax); default: the first the network is compiled in with"))
+        ->type_name("COST")
+        ->check(CLI::IsMember({"quadratic", "cross-entropy", "log-likelihood"}));
     train->add_option("--init", args.init,
                       wrap("Initial weights: default (the network's: normal for the sigmoid networks, pytorch for "
                            "lenet), normal (N(0, 1), the article's), network2 (N(0, 1/n_in) weights), glorot, he, "
@@ -119,11 +135,12 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
         throw std::logic_error("the default --net or --grad is not on the menu in train.cpp");
     train
         ->add_option("--net", args.net,
-                     wrap(cat("Network, float, one of the compiled-in shapes: the article's sigmoid networks "
-                              "with the quadratic cost by their widths, and lenet (LeNet-5, softmax, log-likelihood): ",
+                     wrap(cat("Network, float: a spec WIDTH-WIDTH[:ACTIVATION]-… (a bare width is a sigmoid "
+                              "layer: 784-30-10 is the article's network; 784-100:relu-10:softmax) or lenet "
+                              "(LeNet-5), one of the compiled-in: ",
                               join(nets), " (default ", args.net, "; with --resume, the checkpoint's)")))
         ->type_name("SHAPE")
-        ->check(network_validator())
+        ->transform(network_validator())
         ->each([&args](const std::string&) { args.net_given = true; });
     train
         ->add_option("--grad", args.grad,
@@ -166,7 +183,7 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
 void add_net_option(CLI::App* cmd, std::string& net) {
     cmd->add_option("--net", net, wrap(cat("Network shape, one of: ", join(network_names()), " (default ", net, ")")))
         ->type_name("SHAPE")
-        ->check(network_validator());
+        ->transform(network_validator());
 }
 
 CLI::App* add_derive(CLI::App& app, std::string& net) {

@@ -2,6 +2,7 @@
 // sigmoid MLPs by their widths, and LeNet-5. Adding a network is one entry here.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <tuple>
 #include <type_traits>
@@ -16,19 +17,33 @@ namespace typegrad::cli {
 
 using ad::type_list;
 
-/// A shape n₀-n₁-…: the article's sigmoid network of those widths, quadratic cost, in element
-/// type T, trained with the article's η = 3 unless --eta says otherwise.
-template <std::size_t... N>
-struct shape {
+/// A sigmoid network n₀-n₁-… with cost Cost, in element type T: the article's (quadratic cost,
+/// η = 3) and network2.py's (cross-entropy, η = 0.5).
+template <class Cost, std::size_t... N>
+struct sigmoid_net {
     template <class T>
-    using network = Network<T, N...>;
+    using network = Model<T, sigmoid_mlp_t<N...>, Cost>;
     static std::string name() {
         std::string s;
         ((s += (s.empty() ? "" : "-"), s += std::to_string(N)), ...);
         return s;
     }
     static std::string description() { return name() + " sigmoid"; }
-    static constexpr double default_eta = 3.0;
+    static constexpr double default_eta = std::is_same_v<Cost, cost::Quadratic> ? 3.0 : 0.5;
+    static constexpr const char* default_schedule = "constant";
+};
+/// The article's network of those widths (Network<T, N...>).
+template <std::size_t... N>
+using shape = sigmoid_net<cost::Quadratic, N...>;
+
+/// 784-100:relu-10:softmax with log-likelihood: the ReLU classifier of issue 11's Adam run.
+inline constexpr auto relu_classifier_layers = input<784> | dense<100> | relu | dense<10> | softmax;
+struct relu_classifier {
+    template <class T>
+    using network = Model<T, decltype(relu_classifier_layers), cost::LogLikelihood>;
+    static std::string name() { return "784-100:relu-10:softmax"; }
+    static std::string description() { return name(); }
+    static constexpr double default_eta = 0.1;
     static constexpr const char* default_schedule = "constant";
 };
 
@@ -46,12 +61,16 @@ struct lenet {
     static constexpr const char* default_schedule = "step:4:0.2";
 };
 
-/// --net: the menu, the default first.
-using shapes = type_list<  //
-    shape<784, 30, 10>,    //
-    shape<784, 100, 10>,   //
-    shape<784, 60, 30, 10>,
-    lenet>;
+/// --net: the menu, the default first. A spec compiled in with several costs takes the first
+/// one listed unless --cost says otherwise.
+using shapes = type_list<                          //
+    shape<784, 30, 10>,                            //
+    shape<784, 100, 10>,                           //
+    shape<784, 60, 30, 10>,                        //
+    lenet,                                         // train_lenet.cpp
+    sigmoid_net<cost::CrossEntropy, 784, 30, 10>,  // train_more.cpp, from here on
+    sigmoid_net<cost::CrossEntropy, 784, 100, 10>, //
+    relu_classifier>;
 
 template <class T, class... S>
 auto networks_of(type_list<S...>) -> type_list<typename S::template network<T>...>;
@@ -72,6 +91,12 @@ struct entry_of<M, type_list<E, Es...>> {
 template <class M>
 using entry_of_t = typename entry_of<M, shapes>::type;
 
+/// Whether network M is the menu's `name` (a canonical spec) with cost `cost` ("" for any).
+template <class M>
+bool menu_matches(const std::string& name, const std::string& cost) {
+    return name == entry_of_t<M>::name() && (cost.empty() || cost == M::cost_type::name);
+}
+
 /// "784-30-10" or "lenet": the menu name of network M.
 template <class M>
 std::string shape_name() {
@@ -88,9 +113,13 @@ double default_eta() {
     return entry_of_t<M>::default_eta;
 }
 
+/// The menu's names, each once, in menu order.
 template <class... Ms>
 std::vector<std::string> shape_names_of(type_list<Ms...>) {
-    return {shape_name<Ms>()...};
+    std::vector<std::string> names;
+    for (const std::string& n : {shape_name<Ms>()...})
+        if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+    return names;
 }
 
 /// Calls f.template operator()<M>() for the network M of the menu named `name` (element type T);
@@ -98,7 +127,7 @@ std::vector<std::string> shape_names_of(type_list<Ms...>) {
 template <class T, class F>
 bool with_network(const std::string& name, F&& f) {
     return []<class... Ms>(const std::string& n, F& fn, type_list<Ms...>) {
-        return ((n == shape_name<Ms>() ? (fn.template operator()<Ms>(), true) : false) || ...);
+        return ((menu_matches<Ms>(n, "") ? (fn.template operator()<Ms>(), true) : false) || ...);
     }(name, f, networks<T>{});
 }
 

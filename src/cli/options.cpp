@@ -164,6 +164,7 @@ TrainOptions validate(const TrainArgs& raw) {
     o.limit = parse_size("--limit", raw.limit, true);
     o.test_limit = parse_size("--test-limit", raw.test_limit, true);
     o.validation = parse_size("--validation", raw.validation, true);
+    o.cost = raw.cost;
     o.init = raw.init;
     o.optimizer = raw.optimizer;
     o.momentum = parse_positive_real("--momentum", raw.momentum);

@@ -54,6 +54,7 @@ struct TrainOptions {
     std::size_t limit = 0;       // 0: all training examples
     std::size_t test_limit = 0;  // 0: all test examples
     std::size_t validation = 0;  // --validation: the last N training examples held out
+    std::string cost;                  // --cost: "" (the network's first in the menu), quadratic, cross-entropy, log-likelihood
     std::string init = "default";      // --init: default (the network's), normal, network2, glorot, he, pytorch
     std::string optimizer = "sgd";     // --optimizer: sgd, momentum, nesterov, adam
     double momentum = 0.9;             // --momentum: μ of momentum and nesterov
@@ -87,6 +88,7 @@ struct TrainArgs {
     std::string limit = "0";
     std::string test_limit = "0";
     std::string validation = "0";
+    std::string cost;
     std::string init = "default";
     std::string optimizer = "sgd";
     std::string momentum = "0.9";

@@ -9,20 +9,32 @@
 
 namespace typegrad::cli {
 
+// Instantiated in their own translation units (train_lenet.cpp, train_more.cpp), which compile
+// in parallel with this one.
 extern template int train_network<lenet::network<float>>(const TrainOptions&, const io::CheckpointImage*);
 extern template bool network_holds<lenet::network<float>>(const io::CheckpointHeader&);
+extern template int train_network<sigmoid_net<cost::CrossEntropy, 784, 30, 10>::network<float>>(const TrainOptions&,
+                                                                                               const io::CheckpointImage*);
+extern template bool network_holds<sigmoid_net<cost::CrossEntropy, 784, 30, 10>::network<float>>(const io::CheckpointHeader&);
+extern template int train_network<sigmoid_net<cost::CrossEntropy, 784, 100, 10>::network<float>>(const TrainOptions&,
+                                                                                                const io::CheckpointImage*);
+extern template bool network_holds<sigmoid_net<cost::CrossEntropy, 784, 100, 10>::network<float>>(const io::CheckpointHeader&);
+extern template int train_network<relu_classifier::network<float>>(const TrainOptions&, const io::CheckpointImage*);
+extern template bool network_holds<relu_classifier::network<float>>(const io::CheckpointHeader&);
 
 namespace {
 
 template <class... Ms>
 int run_with_network(const TrainOptions& o, const io::CheckpointImage* resume, type_list<Ms...>) {
     int rc = -1;
-    const bool found =
-        ((o.net == shape_name<Ms>() ? (rc = train_network<Ms>(o, resume), true) : false) || ...);
-    if (!found)
-        throw UsageError(
-            cat("--net: unknown network shape '", o.net, "'; the compiled-in shapes are ", join(network_names())));
-    return rc;
+    const bool found = ((menu_matches<Ms>(o.net, o.cost) ? (rc = train_network<Ms>(o, resume), true) : false) || ...);
+    if (found) return rc;
+    std::vector<std::string> costs;  // the costs the spec is compiled in with
+    ((menu_matches<Ms>(o.net, "") ? costs.push_back(std::string(Ms::cost_type::name)) : void()), ...);
+    if (!costs.empty())
+        throw UsageError(cat("--cost: ", o.net, " is compiled in with the ", join(costs), " cost", costs.size() > 1 ? "s" : "",
+                             ", not ", o.cost));
+    throw UsageError(cat("--net: unknown network shape '", o.net, "'; the compiled-in shapes are ", join(network_names())));
 }
 
 }  // namespace

@@ -200,7 +200,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
     CHECK(resume_double.code == 1);
     CHECK(resume_double.err.find("typegrad: error: --resume double.tgck: holds a 784-30-10 double network (input<784> | "
                                  "dense<30> | σ | dense<10> | σ, quadratic cost), not one of the networks train runs: "
-                                 "784-30-10, 784-100-10, 784-60-30-10, lenet (float)") !=
+                                 "784-30-10, 784-100-10, 784-60-30-10, lenet, 784-100:relu-10:softmax (float)") !=
           std::string::npos);
 
     // A network that is not on the menu.
@@ -210,7 +210,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
     CHECK(e.code == 1);
     CHECK(e.err == "typegrad: error: --model odd.tgck: holds a 784-31-10 float network (input<784> | dense<31> | σ | "
                    "dense<10> | σ, quadratic cost), not one of the compiled-in networks: 784-30-10, 784-100-10, "
-                   "784-60-30-10, lenet (float or double)\n");
+                   "784-60-30-10, lenet, 784-100:relu-10:softmax (float or double)\n");
 
     // Parameters that are not finite are not trained on.
     Network<float, 784, 30, 10> nan_net{3};
