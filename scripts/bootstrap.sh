@@ -7,7 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${TYPEGRAD_BUILD_DIR:-$root/build}"
 
-packages=(g++ make cmake pkg-config libboost-dev xtensor-dev libxsimd-dev catch2 libcli11-dev zlib1g-dev libbenchmark-dev)
+packages=(g++ make cmake pkg-config libboost-dev xtensor-dev libxsimd-dev catch2 libcli11-dev zlib1g-dev libbenchmark-dev gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

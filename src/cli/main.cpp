@@ -20,6 +20,7 @@
 #include <string>
 
 #include "derive.hpp"
+#include "plot.hpp"
 #include "spec.hpp"
 #include "eval.hpp"
 #include "interrupt.hpp"
@@ -119,6 +120,11 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                       wrap("L2 regularisation: W <- (1 - eta*lambda/n) W - (eta/m) sum dW with n the training "
                            "examples (Nielsen's network2.py; biases are not decayed); default 0"))
         ->type_name("L");
+    train->add_option("--plot", args.plot,
+                      wrap("After training, draw the --metrics file as 'typegrad plot' does into FILE.png or "
+                           "FILE.svg (needs --metrics)"))
+        ->type_name("FILE")
+        ->each([&args](const std::string&) { args.plot_given = true; });
     train->add_option("--validation", args.validation,
                       wrap("Hold out the last N training examples (after --limit) as a validation set, evaluated "
                            "after every epoch (Nielsen: --validation 10000 leaves 50000 to train on); 0 (default): none"))
@@ -251,7 +257,7 @@ int error(const std::string& message, int code) {
     return code;
 }
 
-constexpr const char* commands[] = {"train", "eval", "derive", "gradcheck"};
+constexpr const char* commands[] = {"train", "eval", "derive", "gradcheck", "plot"};
 
 /// Whether descriptor fd is open; if not, /dev/null takes its place, so that no file the run
 /// opens later becomes "standard output" by accident (a checkpoint would receive the report).
@@ -285,7 +291,7 @@ int main(int argc, char** argv) {
         // "typegrad trian": CLI11 would say "unexpected argument"; name the command and the list.
         if (argc > 1 && argv[1][0] != '-' &&
             std::none_of(std::begin(commands), std::end(commands), [&](const char* c) { return std::strcmp(c, argv[1]) == 0; }))
-            return error(cat("unknown command '", argv[1], "'; the commands are train, eval, derive, gradcheck (see "
+            return error(cat("unknown command '", argv[1], "'; the commands are train, eval, derive, gradcheck, plot (see "
                              "'typegrad --help')"),
                          exit_usage);
         CLI::App app{"typegrad: neural networks as C++ types.", "typegrad"};
@@ -299,6 +305,19 @@ int main(int argc, char** argv) {
         CLI::App* gradcheck = add_gradcheck(app, gradcheck_args);
         EvalArgs eval_args;
         CLI::App* eval = add_eval(app, eval_args);
+        PlotOptions plot_options;
+        std::vector<std::string> plot_files;
+        std::string plot_output;
+        CLI::App* plot = app.add_subcommand(
+            "plot", wrap("Draw test accuracy (solid), validation accuracy (dashed) and training cost per epoch of "
+                         "one or more runs from their 'train --metrics' files, overlaid with a legend, with gnuplot "
+                         "(Debian: gnuplot-nox)"));
+        plot->add_option("metrics", plot_files, wrap("Files written by 'typegrad train --metrics' (JSON lines or CSV)"))
+            ->type_name("METRICS...")
+            ->required();
+        plot->add_option("-o,--output", plot_output, wrap("The picture to write, FILE.png or FILE.svg (replaced atomically)"))
+            ->type_name("FILE")
+            ->required();
         app.require_subcommand(0, 1);
 
         for (int i = 2; i < argc; ++i) train_args.command.emplace_back(argv[i]);
@@ -312,6 +331,7 @@ int main(int argc, char** argv) {
                                : derive->parsed()    ? " (see 'typegrad derive --help')"
                                : gradcheck->parsed() ? " (see 'typegrad gradcheck --help')"
                                : eval->parsed()      ? " (see 'typegrad eval --help')"
+                               : plot->parsed()      ? " (see 'typegrad plot --help')"
                                                      : " (see 'typegrad --help')";
             return error(cat(one_line(e.what()), hint), exit_usage);
         }
@@ -319,6 +339,11 @@ int main(int argc, char** argv) {
         if (derive->parsed()) return finish(run_derive(derive_net));
         if (gradcheck->parsed()) return finish(run_gradcheck(validate(gradcheck_args)));
         if (eval->parsed()) return finish(run_eval(validate(eval_args)));
+        if (plot->parsed()) {
+            for (const auto& f : plot_files) plot_options.metrics.emplace_back(f);
+            plot_options.output = plot_output;
+            return finish(run_plot(plot_options));
+        }
         if (!train->parsed()) {
             std::cerr << app.help();
             return exit_usage;

@@ -164,6 +164,12 @@ TrainOptions validate(const TrainArgs& raw) {
     o.limit = parse_size("--limit", raw.limit, true);
     o.test_limit = parse_size("--test-limit", raw.test_limit, true);
     o.validation = parse_size("--validation", raw.validation, true);
+    if (raw.plot_given) {
+        o.plot = file_option("--plot", raw.plot);
+        const std::string ext = o.plot->extension().string();
+        if (ext != ".png" && ext != ".svg") bad("--plot", cat("'", raw.plot, "' must end in .png or .svg"));
+        if (!raw.metrics_given) bad("--plot", "needs --metrics FILE (the picture is drawn from it)");
+    }
     o.cost = raw.cost;
     o.init = raw.init;
     o.optimizer = raw.optimizer;

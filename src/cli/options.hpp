@@ -54,6 +54,7 @@ struct TrainOptions {
     std::size_t limit = 0;       // 0: all training examples
     std::size_t test_limit = 0;  // 0: all test examples
     std::size_t validation = 0;  // --validation: the last N training examples held out
+    std::optional<std::filesystem::path> plot;  // --plot: draw the --metrics file after training
     std::string cost;                  // --cost: "" (the network's first in the menu), quadratic, cross-entropy, log-likelihood
     std::string init = "default";      // --init: default (the network's), normal, network2, glorot, he, pytorch
     std::string optimizer = "sgd";     // --optimizer: sgd, momentum, nesterov, adam
@@ -88,6 +89,8 @@ struct TrainArgs {
     std::string limit = "0";
     std::string test_limit = "0";
     std::string validation = "0";
+    std::string plot;
+    bool plot_given = false;
     std::string cost;
     std::string init = "default";
     std::string optimizer = "sgd";

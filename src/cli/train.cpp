@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "drive.hpp"
+#include "plot.hpp"
 
 namespace typegrad::cli {
 
@@ -49,8 +50,16 @@ const std::vector<std::string>& engine_names() {
     return names;
 }
 
+namespace {
+/// --plot: the --metrics file drawn once training has finished.
+int with_plot(const TrainOptions& o, int rc) {
+    if (rc != exit_ok || !o.plot || !o.metrics) return rc;
+    return run_plot({{*o.metrics}, *o.plot});
+}
+}  // namespace
+
 int run_train(const TrainOptions& options) {
-    if (!options.resume) return run_with_network(options, nullptr, float_networks{});
+    if (!options.resume) return with_plot(options, run_with_network(options, nullptr, float_networks{}));
     const io::CheckpointImage image = read_resume(*options.resume);
     TrainOptions o = options;
     if (!o.net_given) {
@@ -66,7 +75,7 @@ int run_train(const TrainOptions& options) {
                                " (float)"));
         o.net = name;
     }
-    return run_with_network(o, &image, float_networks{});
+    return with_plot(o, run_with_network(o, &image, float_networks{}));
 }
 
 }  // namespace typegrad::cli
