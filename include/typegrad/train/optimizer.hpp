@@ -14,6 +14,7 @@
 // moments fit the same seam).
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -25,6 +26,8 @@
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include <xsimd/xsimd.hpp>
 
 #include "typegrad/nn/gradients.hpp"
 #include "typegrad/nn/model.hpp"
@@ -155,17 +158,40 @@ struct Adam {
         const T c2 = static_cast<T>(1.0 - std::pow(beta2, static_cast<double>(t_)));
         const T eta = static_cast<T>(s.eta);
         std::size_t at = 0;
+        // one element, for T or an xsimd batch of T (the same operations in both)
+        const auto update = [&](auto w, auto gsum, auto a, auto b, auto decay_of_w) {
+            using V = decltype(w);
+            const V gi = gsum * V(inv_m) + decay_of_w * w;
+            a = V(b1) * a + V(T(1) - b1) * gi;
+            b = V(b2) * b + V(T(1) - b2) * gi * gi;
+            using std::sqrt;
+            using xsimd::sqrt;
+            w = w - V(eta) * (a / V(c1)) / (sqrt(b / V(c2)) + V(eps));
+            return std::array<V, 3>{w, a, b};
+        };
         for_each_parameter(net, g, [&](auto ref, auto& p, const auto& dp) {
             const T d = detail::decayed_v<decltype(ref)> ? decay : T(0);
-            for (std::size_t i = 0; i < p.size(); ++i) {
-                const T gi = detail::regularised(dp.data()[i], p.data()[i], inv_m, d);
-                T& a = m1[at + i];
-                T& b = m2[at + i];
-                a = b1 * a + (T(1) - b1) * gi;
-                b = b2 * b + (T(1) - b2) * gi * gi;
-                p.data()[i] -= eta * (a / c1) / (std::sqrt(b / c2) + eps);
+            using V = xsimd::batch<T>;
+            constexpr std::size_t L = V::size;
+            T* w = p.data();
+            const T* gs = dp.data();
+            T* a = m1 + at;
+            T* b = m2 + at;
+            const std::size_t n = p.size(), vec_end = n / L * L;
+            for (std::size_t i = 0; i < vec_end; i += L) {
+                const auto r = update(V::load_unaligned(w + i), V::load_unaligned(gs + i), V::load_unaligned(a + i),
+                                      V::load_unaligned(b + i), V(d));
+                r[0].store_unaligned(w + i);
+                r[1].store_unaligned(a + i);
+                r[2].store_unaligned(b + i);
             }
-            at += p.size();
+            for (std::size_t i = vec_end; i < n; ++i) {
+                const auto r = update(w[i], gs[i], a[i], b[i], d);
+                w[i] = r[0];
+                a[i] = r[1];
+                b[i] = r[2];
+            }
+            at += n;
         });
     }
     /// t (8 bytes, little-endian), then m and v.
