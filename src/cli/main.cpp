@@ -20,6 +20,7 @@
 #include <string>
 
 #include "derive.hpp"
+#include "export.hpp"
 #include "plot.hpp"
 #include "spec.hpp"
 #include "eval.hpp"
@@ -257,7 +258,7 @@ int error(const std::string& message, int code) {
     return code;
 }
 
-constexpr const char* commands[] = {"train", "eval", "derive", "gradcheck", "plot"};
+constexpr const char* commands[] = {"train", "eval", "derive", "gradcheck", "plot", "export"};
 
 /// Whether descriptor fd is open; if not, /dev/null takes its place, so that no file the run
 /// opens later becomes "standard output" by accident (a checkpoint would receive the report).
@@ -291,7 +292,7 @@ int main(int argc, char** argv) {
         // "typegrad trian": CLI11 would say "unexpected argument"; name the command and the list.
         if (argc > 1 && argv[1][0] != '-' &&
             std::none_of(std::begin(commands), std::end(commands), [&](const char* c) { return std::strcmp(c, argv[1]) == 0; }))
-            return error(cat("unknown command '", argv[1], "'; the commands are train, eval, derive, gradcheck, plot (see "
+            return error(cat("unknown command '", argv[1], "'; the commands are train, eval, derive, gradcheck, plot, export (see "
                              "'typegrad --help')"),
                          exit_usage);
         CLI::App app{"typegrad: neural networks as C++ types.", "typegrad"};
@@ -305,6 +306,16 @@ int main(int argc, char** argv) {
         CLI::App* gradcheck = add_gradcheck(app, gradcheck_args);
         EvalArgs eval_args;
         CLI::App* eval = add_eval(app, eval_args);
+        ExportOptions export_options;
+        std::string export_model, export_output;
+        CLI::App* exporter = app.add_subcommand(
+            "export", wrap("Write a checkpoint's network for PyTorch: OUT.npz holds every parameter as an array "
+                           "named as nn.Sequential's state_dict (\"0.weight\", dense weights transposed to (out, in)) "
+                           "and the architecture as JSON; scripts/npz_to_torch.py rebuilds the model"));
+        exporter->add_option("--model", export_model, wrap("The checkpoint, written by 'typegrad train --save FILE'"))
+            ->type_name("FILE")
+            ->required();
+        exporter->add_option("-o,--output", export_output, wrap("OUT.npz (replaced atomically)"))->type_name("FILE")->required();
         PlotOptions plot_options;
         std::vector<std::string> plot_files;
         std::string plot_output;
@@ -332,6 +343,7 @@ int main(int argc, char** argv) {
                                : gradcheck->parsed() ? " (see 'typegrad gradcheck --help')"
                                : eval->parsed()      ? " (see 'typegrad eval --help')"
                                : plot->parsed()      ? " (see 'typegrad plot --help')"
+                               : exporter->parsed()  ? " (see 'typegrad export --help')"
                                                      : " (see 'typegrad --help')";
             return error(cat(one_line(e.what()), hint), exit_usage);
         }
@@ -339,6 +351,11 @@ int main(int argc, char** argv) {
         if (derive->parsed()) return finish(run_derive(derive_net));
         if (gradcheck->parsed()) return finish(run_gradcheck(validate(gradcheck_args)));
         if (eval->parsed()) return finish(run_eval(validate(eval_args)));
+        if (exporter->parsed()) {
+            export_options.model = export_model;
+            export_options.output = export_output;
+            return finish(run_export(export_options));
+        }
         if (plot->parsed()) {
             for (const auto& f : plot_files) plot_options.metrics.emplace_back(f);
             plot_options.output = plot_output;

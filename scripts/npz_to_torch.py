@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Loads a network written by `typegrad export --model FILE -o OUT.npz` into a PyTorch
+nn.Sequential (the architecture from the archive's JSON, the parameters with load_state_dict)
+and, given an MNIST-format directory, prints its test accuracy as `typegrad eval` does.
+
+Usage: scripts/npz_to_torch.py OUT.npz [DATA_DIR]
+Needs numpy and torch (Debian: python3-numpy, python3-torch; use /usr/bin/python3)."""
+import gzip
+import json
+import sys
+from pathlib import Path
+
+try:
+    import numpy as np
+    import torch
+    from torch import nn
+except ImportError as e:
+    print(f"npz_to_torch.py: cannot import numpy/torch ({e}); install python3-torch and use /usr/bin/python3",
+          file=sys.stderr)
+    sys.exit(3)
+
+LAYERS = {
+    "Linear": lambda a: nn.Linear(a["in_features"], a["out_features"]),
+    "Conv2d": lambda a: nn.Conv2d(a["in_channels"], a["out_channels"], a["kernel_size"], stride=a["stride"],
+                                  padding=a["padding"]),
+    "MaxPool2d": lambda a: nn.MaxPool2d(a["kernel_size"]),
+    "AvgPool2d": lambda a: nn.AvgPool2d(a["kernel_size"]),
+    "Flatten": lambda a: nn.Flatten(),
+    "Dropout": lambda a: nn.Dropout(a["p"]),
+    "Sigmoid": lambda a: nn.Sigmoid(),
+    "Tanh": lambda a: nn.Tanh(),
+    "ReLU": lambda a: nn.ReLU(),
+    "Softmax": lambda a: nn.Softmax(dim=a["dim"]),
+}
+
+
+def load(npz_path):
+    archive = np.load(npz_path)
+    arch = json.loads(bytes(archive["architecture"]).decode())
+    model = nn.Sequential(*[LAYERS[layer["type"]](layer) for layer in arch["layers"]])
+    dtype = None
+    state = {}
+    for name in archive.files:
+        if name == "architecture":
+            continue
+        state[name] = torch.from_numpy(archive[name].copy())
+        dtype = state[name].dtype
+    model = model.to(dtype)
+    model.load_state_dict(state)
+    model.eval()
+    return model, arch, dtype
+
+
+def read_idx(path):
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def find(directory, stem):
+    for name in (stem, stem + ".gz"):
+        if (directory / name).exists():
+            return directory / name
+    raise SystemExit(f"npz_to_torch.py: {directory}: no {stem}[.gz]")
+
+
+def main():
+    if len(sys.argv) not in (2, 3):
+        print(__doc__, file=sys.stderr)
+        return 2
+    model, arch, dtype = load(sys.argv[1])
+    print(f"loaded {len(arch['layers'])} layers, input {arch['input']}, {arch['cost']} cost")
+    if len(sys.argv) == 3:
+        d = Path(sys.argv[2])
+        images = read_idx(find(d, "t10k-images-idx3-ubyte"))
+        labels = read_idx(find(d, "t10k-labels-idx1-ubyte"))
+        # typegrad's pixel: the byte / 255 (data::unit_pixel)
+        x = torch.from_numpy(images.reshape([len(images)] + arch["input"]).astype(np.float64) / 255.0).to(dtype)
+        with torch.no_grad():
+            predicted = model(x).argmax(dim=1).numpy()
+        correct = int((predicted == labels).sum())
+        print(f"test accuracy {correct / len(labels):.4f} ({correct}/{len(labels)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

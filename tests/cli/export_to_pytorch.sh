@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# typegrad export → PyTorch: a network trained on MNIST (784-30-10 with cross-entropy, and
+# LeNet-5 on a part of the training set) is saved, evaluated by `typegrad eval`, exported to
+# .npz and evaluated again by PyTorch (scripts/npz_to_torch.py): the test accuracies must be
+# equal, digit for digit. Skips (exit 77) without TYPEGRAD_MNIST_DIR or without a python3 that
+# imports torch and numpy (Debian: python3-torch).
+# Usage: export_to_pytorch.sh TYPEGRAD_EXE SOURCE_DIR WORK_DIR
+set -euo pipefail
+exe="$1"; src="$2"; work="$3"
+if [ -z "${TYPEGRAD_MNIST_DIR:-}" ]; then echo "TYPEGRAD_MNIST_DIR is not set: skipping"; exit 77; fi
+python=""
+for p in /usr/bin/python3 python3; do
+    if "$p" -c 'import torch, numpy' >/dev/null 2>&1; then python="$p"; break; fi
+done
+if [ -z "$python" ]; then echo "no python3 that imports torch and numpy (python3-torch): skipping"; exit 77; fi
+rm -rf "$work"; mkdir -p "$work"; cd "$work"
+check() {  # NAME, train arguments...
+    local name="$1"; shift
+    "$exe" train "$@" --data "$TYPEGRAD_MNIST_DIR" --quiet --save "$name.tgck" > /dev/null
+    local ours theirs
+    ours="$("$exe" eval --model "$name.tgck" --data "$TYPEGRAD_MNIST_DIR" 2>/dev/null | grep '^test accuracy')"
+    "$exe" export --model "$name.tgck" -o "$name.npz"
+    theirs="$("$python" "$src/scripts/npz_to_torch.py" "$name.npz" "$TYPEGRAD_MNIST_DIR" | grep '^test accuracy')"
+    echo "$name: typegrad: $ours; PyTorch: $theirs"
+    [ "$ours" = "$theirs" ] || { echo "FAILED: the accuracies differ"; exit 1; }
+}
+check network2 --net 784-30-10 --cost cross-entropy --init network2 --eta 0.5 --epochs 1
+check lenet --net lenet --epochs 1 --limit 3000
+echo "exported networks reproduce typegrad's test accuracy in PyTorch"
