@@ -37,23 +37,16 @@ using namespace typegrad::cli;
 
 constexpr const char* version = "typegrad " TYPEGRAD_VERSION;
 
-/// The one check of --net, for every subcommand: a shape of the compiled-in menu.
-/// The spec is put in canonical form (spec.hpp), then looked up.
+/// The one check of --net, for every subcommand: a spec (spec.hpp), put in canonical form. A
+/// spec not in the compiled-in menu is compiled on first use (jit.hpp).
 CLI::Validator network_validator() {
     return CLI::Validator(
         [](std::string& value) -> std::string {
             std::string error;
             const std::string canonical = canonical_network(value, error);
             if (canonical.empty()) return error;
-            const auto& menu = network_names();
-            if (std::find(menu.begin(), menu.end(), canonical) != menu.end()) {
-                value = canonical;
-                return {};
-            }
-            if (value.find_first_not_of("0123456789-") == std::string::npos)  // a shape of widths, as before
-                return cat("unknown network shape '", value, "'; the compiled-in shapes are ", join(menu));
-            return cat("'", canonical, "' is not compiled in; the compiled-in networks are ", join(menu),
-                       " (compiling another spec on first use is not implemented yet)");
+            value = canonical;
+            return {};
         },
         "", "NETWORK");
 }
@@ -101,12 +94,14 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
         ->type_name("N");
     train->add_option("--cost", args.cost,
                       wrap("Cost: quadratic (the article's), cross-entropy (after sigmoid outputs, network2.py's), "
-                           "log-likelihood (after softmax); default: the first the network is compiled in with"))
+                           "log-likelihood (after softmax); default: log-likelihood after a softmax output, else quadratic (for "
+                           "784-30-10 and the other compiled-in networks: the first they are compiled in with). A cost "
+                           "not compiled in for the network is compiled on first use"))
         ->type_name("COST")
         ->check(CLI::IsMember({"quadratic", "cross-entropy", "log-likelihood"}));
     train->add_option("--init", args.init,
-                      wrap("Initial weights: default (the network's: normal for the sigmoid networks, pytorch for "
-                           "lenet), normal (N(0, 1), the article's), network2 (N(0, 1/n_in) weights), glorot, he, "
+                      wrap("Initial weights: default (normal for networks of dense layers and sigmoids only, as the "
+                           "article's; pytorch for any other), normal (N(0, 1), the article's), network2 (N(0, 1/n_in) weights), glorot, he, "
                            "pytorch (U(+-1/sqrt(n_in)))"))
         ->type_name("SCHEME")
         ->check(CLI::IsMember({"default", "normal", "network2", "glorot", "he", "pytorch"}));
@@ -142,13 +137,19 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
         throw std::logic_error("the default --net or --grad is not on the menu in train.cpp");
     train
         ->add_option("--net", args.net,
-                     wrap(cat("Network, float: a spec WIDTH-WIDTH[:ACTIVATION]-… (a bare width is a sigmoid "
-                              "layer: 784-30-10 is the article's network; 784-100:relu-10:softmax) or lenet "
-                              "(LeNet-5), one of the compiled-in: ",
-                              join(nets), " (default ", args.net, "; with --resume, the checkpoint's)")))
-        ->type_name("SHAPE")
+                     wrap(cat("Network: a spec INPUT-LAYER-… (784-30-10 is the article's network: a bare width is a "
+                              "sigmoid layer; 784-100:tanh-10:softmax; 1x28x28-conv6k5:relu-maxpool2-10:softmax; "
+                              "grammar in README.md) or lenet. Compiled in: ", join(nets), "; any other spec, cost "
+                              "or --dtype is compiled on first use (about 20 s, cached) (default ", args.net,
+                              "; with --resume, the checkpoint's)")))
+        ->type_name("SPEC")
         ->transform(network_validator())
         ->each([&args](const std::string&) { args.net_given = true; });
+    train
+        ->add_option("--dtype", args.dtype,
+                     wrap("Element type of the network, float (default) or double (compiled on first use)"))
+        ->type_name("TYPE")
+        ->check(CLI::IsMember({"float", "double"}));
     train
         ->add_option("--grad", args.grad,
                      wrap(cat("Gradient engine, one of: ", join(engines), " (default ", args.grad, ")")))
@@ -188,8 +189,10 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
 
 /// The --net option of derive and gradcheck: one of the compiled-in shapes.
 void add_net_option(CLI::App* cmd, std::string& net) {
-    cmd->add_option("--net", net, wrap(cat("Network shape, one of: ", join(network_names()), " (default ", net, ")")))
-        ->type_name("SHAPE")
+    cmd->add_option("--net", net,
+                    wrap(cat("Network spec, as for train: compiled in are ", join(network_names()),
+                             "; any other is compiled on first use (default ", net, ")")))
+        ->type_name("SPEC")
         ->transform(network_validator());
 }
 

@@ -1,5 +1,6 @@
 // The compiled-in networks, shared by `train`, `eval`, `derive` and `gradcheck`: the article's
-// sigmoid MLPs by their widths, and LeNet-5. Adding a network is one entry here.
+// sigmoid MLPs by their widths, and LeNet-5. Adding a network is one entry here; any other
+// network is compiled on first use (jit.hpp).
 #pragma once
 
 #include <algorithm>
@@ -88,8 +89,15 @@ struct entry_of<M, type_list<E, Es...>> {
     using type = std::conditional_t<std::is_same_v<M, typename E::template network<typename M::value_type>>, E,
                                     typename entry_of<M, type_list<Es...>>::type>;
 };
+/// The entry of a network compiled on first use: its generated translation unit specialises
+/// this (jit.cpp, plugin_source).
 template <class M>
-using entry_of_t = typename entry_of<M, shapes>::type;
+struct generated_entry {
+    using type = void;
+};
+template <class M>
+using entry_of_t = std::conditional_t<std::is_void_v<typename generated_entry<M>::type>, typename entry_of<M, shapes>::type,
+                                      typename generated_entry<M>::type>;
 
 /// Whether network M is the menu's `name` (a canonical spec) with cost `cost` ("" for any).
 template <class M>

@@ -152,12 +152,14 @@ TrainOptions validate(const TrainArgs& raw) {
     o.epochs = parse_size("--epochs", raw.epochs, false);
     o.batch = parse_size("--batch", raw.batch, false);
     o.eta = parse_positive_real("--eta", raw.eta);
-    // train's networks are float (the --net menu): eta, and the step eta/m the trainer applies,
-    // must be positive floats too.
-    check_positive_in<float>("--eta", raw.eta, o.eta, "float");
-    if (static_cast<float>(o.eta / static_cast<double>(o.batch)) == 0.0f)
-        bad("--eta", cat("'", raw.eta, "' divided by the batch size ", std::to_string(o.batch),
-                         " rounds to 0 in float (the network's element type): nothing would train"));
+    o.dtype = raw.dtype;
+    // in float networks, eta and the step eta/m the trainer applies must be positive floats too
+    if (o.dtype == "float") {
+        check_positive_in<float>("--eta", raw.eta, o.eta, "float");
+        if (static_cast<float>(o.eta / static_cast<double>(o.batch)) == 0.0f)
+            bad("--eta", cat("'", raw.eta, "' divided by the batch size ", std::to_string(o.batch),
+                             " rounds to 0 in float (the network's element type): nothing would train"));
+    }
     parse_schedule(raw.schedule, o);
     o.schedule_given = raw.schedule_given;
     o.seed = parse_unsigned("--seed", raw.seed, true);

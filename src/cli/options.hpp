@@ -60,7 +60,8 @@ struct TrainOptions {
     std::string optimizer = "sgd";     // --optimizer: sgd, momentum, nesterov, adam
     double momentum = 0.9;             // --momentum: μ of momentum and nesterov
     double lambda = 0.0;               // --lambda: L2 regularisation
-    std::string net = "784-30-10";   // the default; one of network_names() (train.cpp)
+    std::string net = "784-30-10";   // the default, a canonical spec (spec.hpp): menu.hpp's, or compiled on first use
+    std::string dtype = "float";     // --dtype: float or double (double is compiled on first use)
     std::string grad = "autodiff";   // the default; one of engine_names() (train.cpp)
     bool net_given = false;          // --net was on the command line (else --resume may choose it)
     std::optional<std::filesystem::path> metrics;
@@ -97,6 +98,7 @@ struct TrainArgs {
     std::string momentum = "0.9";
     std::string lambda = "0";
     std::string net = TrainOptions{}.net;
+    std::string dtype = TrainOptions{}.dtype;
     std::string grad = TrainOptions{}.grad;
     bool net_given = false;
     std::string metrics;

@@ -1,22 +1,74 @@
-// The text form of a network on the command line (--net SPEC): the input width, then each layer
-// as WIDTH or WIDTH:ACTIVATION, joined by '-':
+// The text form of a network on the command line (--net SPEC): the input, then each layer, joined
+// by '-':
 //
 //   spec       := "lenet" | input ( "-" layer )+
-//   input      := WIDTH
-//   layer      := WIDTH [ ":" activation ]            a dense layer of WIDTH units and its activation
-//   activation := "sigmoid" | "tanh" | "relu" | "softmax"   (a bare WIDTH means sigmoid)
+//   input      := WIDTH | C "x" H "x" W                    a vector, or an image (1x28x28)
+//   layer      := WIDTH [ ":" activation ]                  a dense layer of WIDTH units
+//               | "conv" C "k" K [ "s" S ] [ "p" P ] [ ":" activation ]
+//                                                           C output channels, K × K kernel, stride S
+//                                                           (default 1), zero padding P (default 0)
+//               | "maxpool" K | "avgpool" K                 K × K pooling, stride K
+//               | "dropout" RATE                            inverted dropout, RATE in [0, 1)
+//               | "flatten"                                 implied before a dense layer after an image
+//   activation := "sigmoid" | "tanh" | "relu" | "softmax" | "linear"
+//                                                           (none: sigmoid; linear: no activation)
 //
-// so "784-30-10" is the article's network and "784-100:tanh-10:softmax" a tanh hidden layer with
-// a softmax output. Specs are compared in canonical form: ":sigmoid" dropped, widths without
-// leading zeros ("784-30:sigmoid-010" is "784-30-10").
+// so "784-30-10" is the article's network, "784-100:tanh-10:softmax" a tanh hidden layer with a
+// softmax output, and LeNet-5 is
+// "1x28x28-conv6k5p2:relu-maxpool2-conv16k5:relu-maxpool2-120:relu-84:relu-10:softmax" (also
+// spelled "lenet"). Specs are compared in canonical form: ":sigmoid", "s1", "p0" and an implied
+// "flatten" dropped, numbers without leading zeros ("784-30:sigmoid-010" is "784-30-10").
+//
+// A spec is also a C++ layer composition (cpp_layers): the one a compiled-on-first-use network
+// is built from (jit.hpp), and what a checkpoint's layer description reads back as.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 namespace typegrad::cli {
+
+/// One layer of a spec.
+struct LayerSpec {
+    enum class Kind { dense, conv, max_pool, avg_pool, dropout, flatten, activation };
+    Kind kind = Kind::dense;
+    std::size_t size = 0;    // dense: units; conv: output channels; pools: the window K
+    std::size_t kernel = 0;  // conv
+    std::size_t stride = 1;  // conv
+    std::size_t padding = 0; // conv
+    double rate = 0;         // dropout
+    std::string activation;  // activation: sigmoid, tanh, relu, softmax
+    bool operator==(const LayerSpec&) const = default;
+};
+
+/// A network as a list of layers after an input shape (one extent: a vector; three: C, H, W).
+struct NetworkSpec {
+    std::vector<std::size_t> input;
+    std::vector<LayerSpec> layers;
+    bool operator==(const NetworkSpec&) const = default;
+};
+
+/// Parses a --net spec; on failure returns an empty spec and sets `error` to one line saying
+/// what is wrong ("'784-30-' is not a network: layer 2 is empty (expected …)").
+[[nodiscard]] NetworkSpec parse_network(const std::string& text, std::string& error);
+
+/// Reads a layer description as a checkpoint holds it ("input<784> | dense<30> | σ | …", see
+/// layers_description); an empty spec and `error` set when it is not one typegrad can rebuild.
+[[nodiscard]] NetworkSpec parse_layers_description(const std::string& text, std::string& error);
+
+/// The canonical spec text: "784-100:tanh-10:softmax", "lenet" for LeNet-5.
+[[nodiscard]] std::string spec_text(const NetworkSpec& spec);
+
+/// The C++ composition: "input<784> | dense<100> | tanh_ | dense<10> | softmax".
+[[nodiscard]] std::string cpp_layers(const NetworkSpec& spec);
 
 /// The canonical form of a network spec, or "" with `error` set to one line saying what is wrong
 /// when `text` is not one.
 [[nodiscard]] std::string canonical_network(const std::string& text, std::string& error);
+
+/// LeNet-5 in the spec grammar (the menu's "lenet").
+inline constexpr const char* lenet_spec =
+    "1x28x28-conv6k5p2:relu-maxpool2-conv16k5:relu-maxpool2-120:relu-84:relu-10:softmax";
 
 }  // namespace typegrad::cli

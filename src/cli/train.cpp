@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "drive.hpp"
+#include "jit.hpp"
 #include "plot.hpp"
 
 namespace typegrad::cli {
@@ -28,14 +29,19 @@ namespace {
 template <class... Ms>
 int run_with_network(const TrainOptions& o, const io::CheckpointImage* resume, type_list<Ms...>) {
     int rc = -1;
-    const bool found = ((menu_matches<Ms>(o.net, o.cost) ? (rc = train_network<Ms>(o, resume), true) : false) || ...);
-    if (found) return rc;
-    std::vector<std::string> costs;  // the costs the spec is compiled in with
-    ((menu_matches<Ms>(o.net, "") ? costs.push_back(std::string(Ms::cost_type::name)) : void()), ...);
-    if (!costs.empty())
-        throw UsageError(cat("--cost: ", o.net, " is compiled in with the ", join(costs), " cost", costs.size() > 1 ? "s" : "",
-                             ", not ", o.cost));
-    throw UsageError(cat("--net: unknown network shape '", o.net, "'; the compiled-in shapes are ", join(network_names())));
+    if (o.dtype == "float" &&
+        ((menu_matches<Ms>(o.net, o.cost) ? (rc = train_network<Ms>(o, resume), true) : false) || ...))
+        return rc;
+    // not in the menu in this cost or element type: compiled on first use
+    std::string error;
+    NetworkSpec spec = parse_network(o.net, error);
+    if (!error.empty()) throw UsageError(cat("--net: ", error));
+    std::string cost = o.cost;
+    if (cost.empty()) {  // the menu's cost for a menu spec (in double), else the spec's own
+        ((menu_matches<Ms>(o.net, "") && cost.empty() ? (void)(cost = std::string(Ms::cost_type::name)) : void()), ...);
+        if (cost.empty()) cost = default_cost(spec);
+    }
+    return load_network({std::move(spec), std::move(cost), o.dtype, "--net"}).train(o, resume);
 }
 
 }  // namespace
@@ -63,16 +69,18 @@ int run_train(const TrainOptions& options) {
     const io::CheckpointImage image = read_resume(*options.resume);
     TrainOptions o = options;
     if (!o.net_given) {
-        // The network comes from the checkpoint.
-        const std::string name = []<class... Ms>(const io::CheckpointHeader& h, type_list<Ms...>) {
+        // The network comes from the checkpoint: the menu's, else one compiled on first use.
+        std::string name = []<class... Ms>(const io::CheckpointHeader& h, type_list<Ms...>) {
             std::string found;
             ((network_holds<Ms>(h) ? (found = shape_name<Ms>(), true) : false) || ...);
             return found;
         }(image.header, float_networks{});
-        if (name.empty())
-            throw RunError(cat("--resume ", o.resume->string(), ": holds a ", describe_checkpoint(image.header),
-                               ", not one of the networks train runs: ", join(network_names()),
-                               " (float)"));
+        if (name.empty()) {
+            const JitRequest r = checkpoint_request(image.header, cat("--resume ", o.resume->string()));
+            name = spec_text(r.network);
+            o.cost = r.cost;
+            o.dtype = r.element_type;
+        }
         o.net = name;
     }
     return with_plot(o, run_with_network(o, &image, float_networks{}));

@@ -25,6 +25,23 @@ namespace typegrad {
 using ad::Accumulate;
 using ad::Real;
 
+namespace detail {
+/// Whether composition S is the article's kind of network: a vector through dense layers and
+/// sigmoids only (its initialisation is the article's N(0, 1)).
+template <class L>
+struct article_layer : std::false_type {};
+template <std::size_t Out, std::size_t In>
+struct article_layer<Dense<Out, In>> : std::true_type {};
+template <>
+struct article_layer<Sigmoid> : std::true_type {};
+template <class S>
+struct sigmoid_mlp_layers {
+    static constexpr bool value = rank_v<typename S::input_shape> == 1 && []<std::size_t... K>(std::index_sequence<K...>) {
+        return (article_layer<typename S::template layer_at<K>>::value && ...);
+    }(std::make_index_sequence<S::depth>{});
+};
+}  // namespace detail
+
 /// What the composition of a Model must be: input<…> | layers..., with at least one layer that
 /// has parameters.
 template <class S>
@@ -90,9 +107,11 @@ public:
     template <std::size_t K>
     using layer_parameters_type = std::tuple_element_t<K, parameters_type>;
 
-    /// The scheme init::Scheme::automatic stands for: the article's for a network of vectors (an
-    /// MLP), PyTorch's for a network of images (a CNN).
-    static constexpr init::Scheme automatic_scheme = rank_v<input_shape> > 1 ? init::Scheme::pytorch : init::Scheme::article;
+    /// The scheme init::Scheme::automatic stands for: the article's for the article's kind of
+    /// network (vectors through dense layers and sigmoids only), PyTorch's for any other (a ReLU
+    /// or softmax MLP, a CNN), as PyTorch's layers start.
+    static constexpr init::Scheme automatic_scheme =
+        detail::sigmoid_mlp_layers<S>::value ? init::Scheme::article : init::Scheme::pytorch;
 
     /// Every parameter drawn with a generator seeded by `seed`, layer by layer: with the article's
     /// scheme each layer's own initialiser (N(0, 1) for dense layers, biases first); with the

@@ -1,0 +1,94 @@
+// The work of `eval`, `derive` and `gradcheck` on one network type M: templates shared by the
+// compiled-in menu (eval.cpp, derive.cpp) and by networks compiled on first use (plugin.hpp).
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "checkpoints.hpp"
+#include "data.hpp"
+#include "derive.hpp"
+#include "menu.hpp"
+#include "options.hpp"
+#include "report.hpp"
+#include "text.hpp"
+#include "typegrad/autodiff/backprop.hpp"
+#include "typegrad/autodiff/gradcheck.hpp"
+#include "typegrad/data/dataset.hpp"
+#include "typegrad/io/checkpoint.hpp"
+#include "typegrad/train/sgd.hpp"
+
+namespace typegrad::cli {
+
+/// `typegrad eval` of a checkpoint holding network M.
+template <class M>
+int evaluate_network(const EvalOptions& o, const io::CheckpointImage& image) {
+    const std::string file = o.model.string();
+    M net;
+    train::TrainerState state;
+    try {
+        state = io::restore_checkpoint(image, net, file);
+    } catch (const io::CheckpointError& e) {
+        throw RunError(cat("--model ", e.what()));
+    }
+    // As --resume: an accuracy of a diverged network says nothing.
+    if (!train::parameters_finite(net)) throw RunError(cat("--model ", file, ": ", non_finite_parameters));
+    const LoadedData d =
+        load_data({o.data_dir, o.data_from_environment, o.seed}, 0, o.test_limit, M::input_width, M::output_width, false);
+    const auto& h = image.header;
+    // Text from the file is escaped wherever it is printed (a note could hold terminal escapes).
+    std::printf("typegrad eval: %s: %s, %s cost, %s, %zu epoch%s trained, %zu test (%s)\n", file.c_str(),
+                network_description<M>().c_str(), io::printable_text(h.cost).c_str(), io::printable_text(h.element_type).c_str(),
+                state.epochs_done, state.epochs_done == 1 ? "" : "s", d.split.test.size(), d.description.c_str());
+    if (!h.training.empty()) std::printf("trained with %s\n", io::printable_text(h.training).c_str());
+    const std::size_t correct = train::count_correct(net, d.split.test);
+    const std::size_t tested = d.split.test.size();
+    std::printf("test accuracy %.4f (%zu/%zu)\n", static_cast<double>(correct) / static_cast<double>(tested), correct,
+                tested);
+    (void)flush_stdout();
+    return exit_ok;
+}
+
+/// `typegrad derive` of network M.
+template <class M>
+int derive_network() {
+    std::printf("typegrad derive: %s, %s cost; derived from the network's type\n", network_description<M>().c_str(),
+                std::string(M::cost_type::name).c_str());
+    for (const auto& line : autodiff::derivation<M>()) std::printf("%s\n", line.c_str());
+    return exit_ok;
+}
+
+// The thresholds gradcheck reports against: autodiff and reference run the same kernels in the
+// same order, so they agree to rounding; central differences with h = 1e-6 in double are good
+// to about 1e-9 relative.
+inline constexpr double gradcheck_ad_vs_ref_limit = 1e-12;
+inline constexpr double gradcheck_fd_limit = 1e-6;
+
+/// `typegrad gradcheck` of network M (in double).
+template <class M>
+int gradcheck_network(const GradcheckOptions& o) {
+    M net{o.seed};
+    // a realistic input: a synthetic digit, and its one-hot label as the target
+    const auto digits = data::synthetic_digits(1, o.seed);
+    typename M::input_type x;
+    typename M::output_type y;
+    for (std::size_t i = 0; i < M::input_width; ++i) x.data()[i] = digits.pixel(0, i % 784);
+    y.fill(0.0);
+    y[digits.labels[0] % M::output_width] = 1.0;
+    const auto r = gradcheck(net, x, y, {.step = o.step, .samples_per_tensor = o.samples});
+    std::printf("typegrad gradcheck: %s, double, seed %llu, a synthetic digit %d as input, h = %g, %zu of %zu "
+                "parameters by central differences\n",
+                o.net.c_str(), static_cast<unsigned long long>(o.seed), int(digits.labels[0]), o.step, r.fd_entries,
+                M::parameter_count);
+    std::printf("J = %.10g\n", r.cost);
+    std::printf("max relative error, ‖a − b‖∞ / max(‖a‖∞, ‖b‖∞) per tensor:\n");
+    std::printf("  autodiff vs reference             %.3e  (limit %.0e)\n", r.autodiff_vs_reference, gradcheck_ad_vs_ref_limit);
+    std::printf("  autodiff vs finite differences    %.3e  (limit %.0e)\n", r.autodiff_vs_fd, gradcheck_fd_limit);
+    std::printf("  reference vs finite differences   %.3e  (limit %.0e)\n", r.reference_vs_fd, gradcheck_fd_limit);
+    const bool ok = r.autodiff_vs_reference <= gradcheck_ad_vs_ref_limit && r.autodiff_vs_fd <= gradcheck_fd_limit &&
+                    r.reference_vs_fd <= gradcheck_fd_limit;
+    std::printf("%s\n", ok ? "gradients agree" : "GRADIENTS DISAGREE");
+    return ok ? exit_ok : exit_failure;
+}
+
+}  // namespace typegrad::cli

@@ -1,0 +1,57 @@
+// Networks compiled on first use: a --net spec (or a checkpoint's network) that is not in the
+// compiled-in menu is written out as a C++ translation unit, compiled with the compiler and flags
+// typegrad itself was built with against its own headers (the source tree it was built from, or
+// the installed ones), and loaded as a shared object — as CmdStan compiles a model. The shared
+// object is cached under a key made of the network, the cost, the element type, the compile
+// command and typegrad's own executable, so later runs start at once.
+//
+//   cache:     $TYPEGRAD_CACHE_DIR, else $XDG_CACHE_HOME/typegrad, else ~/.cache/typegrad
+//   compiler:  $TYPEGRAD_CXX, else the compiler typegrad was built with
+//
+// A network that does not compile (a kernel larger than the image, …) is reported as the one
+// line of typegrad's own static_assert message, with the path of the compiler's full output.
+#pragma once
+
+#include <string>
+
+#include "plugin.hpp"
+#include "spec.hpp"
+
+namespace typegrad::cli {
+
+/// What to compile: the network, its cost, its element type, and the option it came from (for
+/// messages: "--net", "--model FILE").
+struct JitRequest {
+    NetworkSpec network;
+    std::string cost;          // quadratic, cross-entropy, log-likelihood
+    std::string element_type;  // float, double
+    std::string origin;        // "--net"
+};
+
+/// The entry points of the requested network: loaded from the cache, or compiled first (a
+/// progress line on stderr says so). Throws UsageError when the network does not compile,
+/// RunError when no compiler or headers are found or the cache cannot be written, Interrupted on
+/// SIGINT/SIGTERM during the compile (nothing is left in the cache).
+const PluginApi& load_network(const JitRequest& request);
+
+/// The cost a spec trains with when --cost is not given: log-likelihood after a softmax output,
+/// else quadratic (the article's).
+[[nodiscard]] std::string default_cost(const NetworkSpec& network);
+
+/// The C++ translation unit typegrad compiles for a request (shown in the cache next to the
+/// shared object).
+[[nodiscard]] std::string plugin_source(const JitRequest& request);
+
+}  // namespace typegrad::cli
+
+namespace typegrad::io {
+struct CheckpointHeader;
+}
+
+namespace typegrad::cli {
+
+/// The request for the network a checkpoint holds (its layers, cost and element type); throws
+/// RunError starting with `origin` ("--model run.tgck") when typegrad cannot rebuild it.
+[[nodiscard]] JitRequest checkpoint_request(const io::CheckpointHeader& header, const std::string& origin);
+
+}  // namespace typegrad::cli

@@ -1,0 +1,74 @@
+// What a network compiled on first use exports (jit.hpp): one table of the commands' entry points
+// for one network type, built from the same templates as the compiled-in menu. A generated
+// translation unit includes this header, names its network and ends with
+// TYPEGRAD_DEFINE_PLUGIN(Network); typegrad loads the shared object and calls typegrad_plugin().
+#pragma once
+
+#include <type_traits>
+
+#include "typegrad/io/checkpoint_file.hpp"
+#include "derive.hpp"
+#include "options.hpp"
+
+namespace typegrad::cli {
+
+/// The entry points of one compiled network. `abi` is checked by the loader: a table of another
+/// layout is refused (the cache key already separates typegrad builds; this guards the rest).
+struct PluginApi {
+    unsigned abi;
+    const char* layers;        // the network's layer description, as a checkpoint holds it
+    const char* cost;          // "quadratic"
+    const char* element_type;  // "float" or "double"
+    int (*train)(const TrainOptions&, const io::CheckpointImage*);
+    bool (*holds)(const io::CheckpointHeader&);
+    int (*eval)(const EvalOptions&, const io::CheckpointImage&);
+    int (*derive)();
+    int (*gradcheck)(const GradcheckOptions&);  // null unless element_type is double
+};
+
+inline constexpr unsigned plugin_abi = 0x7467'0001u + static_cast<unsigned>(sizeof(PluginApi));
+
+/// The exported function's name, and its type.
+inline constexpr const char* plugin_symbol = "typegrad_plugin";
+using PluginEntry = const PluginApi* (*)();
+
+}  // namespace typegrad::cli
+
+#ifdef TYPEGRAD_PLUGIN_SOURCE  // only in a generated translation unit
+#include <string>
+
+#include "commands.hpp"
+#include "drive.hpp"
+
+namespace typegrad::cli {
+
+/// gradcheck runs in double only.
+template <class M>
+constexpr auto gradcheck_entry() {
+    if constexpr (std::is_same_v<typename M::value_type, double>) return &gradcheck_network<M>;
+    else return static_cast<int (*)(const GradcheckOptions&)>(nullptr);
+}
+
+template <class M>
+const PluginApi* plugin_api() {
+    static const std::string layers = layers_description<typename M::composition>();
+    static const std::string cost(M::cost_type::name);
+    static const PluginApi api{
+        plugin_abi,
+        layers.c_str(),
+        cost.c_str(),
+        std::is_same_v<typename M::value_type, float> ? "float" : "double",
+        &train_network<M>,
+        &network_holds<M>,
+        &evaluate_network<M>,
+        &derive_network<M>,
+        gradcheck_entry<M>(),
+    };
+    return &api;
+}
+
+}  // namespace typegrad::cli
+
+#define TYPEGRAD_DEFINE_PLUGIN(...) \
+    extern "C" const typegrad::cli::PluginApi* typegrad_plugin() { return typegrad::cli::plugin_api<__VA_ARGS__>(); }
+#endif

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Networks compiled on first use (src/cli/jit.hpp), through the executable, with a cache of its
+# own (TYPEGRAD_CACHE_DIR under WORK_DIR, emptied first):
+#   mlp: a spec not in the menu trains (the first run compiles, says so and how long it took; the
+#        second loads the cache and says nothing), its checkpoint evaluates and resumes without
+#        --net, derive takes the spec; gradcheck compiles it in double, and train --dtype double
+#        then loads that compile.
+#   cnn: a convolutional spec trains; a spec whose kernel is larger than the image fails with
+#        typegrad's one-line shape message (exit 2), and fails again at once from the cache.
+# Usage: compile_on_first_use.sh TYPEGRAD_EXE WORK_DIR mlp|cnn
+set -euo pipefail
+exe="$1"; work="$2"; part="$3"
+rm -rf "$work"; mkdir -p "$work"; cd "$work"
+export TYPEGRAD_CACHE_DIR="$work/cache"
+unset TYPEGRAD_DATA
+fail() { echo "FAILED: $*"; exit 1; }
+expect() {  # FILE REGEX: the file must match (grep -E)
+    grep -Eq -- "$2" "$1" || { echo "--- $1:"; cat "$1"; fail "$1 does not match: $2"; }
+}
+forbid() {
+    if grep -Eq -- "$2" "$1"; then echo "--- $1:"; cat "$1"; fail "$1 matches: $2"; fi
+}
+quick=(--epochs 1 --limit 500 --test-limit 200 --quiet)
+
+if [ "$part" = mlp ]; then
+    spec="784-40:tanh-10:softmax"
+    "$exe" train --net "$spec" "${quick[@]}" --save run.tgck > first.out 2> first.err
+    expect first.err "^typegrad: compiling 784-40:tanh-10:softmax \(log-likelihood cost, float\) on first use, into .*/cache$"
+    expect first.err "^typegrad: compiled 784-40:tanh-10:softmax in [0-9]+\.[0-9] s; later runs load it from the cache$"
+    expect first.out "^typegrad train: 784-40:tanh-10:softmax, log-likelihood cost, float, autodiff gradient, batch 10, eta 0\.1, 1 epoch"
+    expect first.out "^epoch 1/1 +test accuracy 0\.[0-9]{4}"
+    grep -h "compiled" first.err
+    ls cache/*.so cache/*.cpp > /dev/null
+    # the cached network: no compile, the same result (the run is deterministic)
+    "$exe" train --net "784-040:tanh-010:softmax" "${quick[@]}" --save again.tgck > second.out 2> second.err
+    forbid second.err "compil"
+    cmp run.tgck again.tgck || fail "the cached network trained differently"
+    # its checkpoint: eval and resume find the network without --net
+    "$exe" eval --model run.tgck > eval.out 2> eval.err
+    expect eval.out "^typegrad eval: run.tgck: 784-40:tanh-10:softmax, log-likelihood cost, float, 1 epoch trained"
+    expect eval.out "^test accuracy 0\.[0-9]{4} \([0-9]+/10000\)$"
+    forbid eval.err "compil"
+    "$exe" train --resume run.tgck --epochs 2 --limit 500 --test-limit 200 --quiet > resume.out 2> resume.err
+    expect resume.out "^resuming from run.tgck after epoch 1$"
+    expect resume.out "^epoch 2/2 "
+    forbid resume.err "compil"
+    "$exe" derive --net "$spec" > derive.out 2> derive.err
+    expect derive.out "^typegrad derive: 784-40:tanh-10:softmax, log-likelihood cost"
+    expect derive.out "^δ₀ = "
+    forbid derive.err "compil"
+    # double: gradcheck compiles the network in double; train --dtype double loads it
+    "$exe" gradcheck --net "$spec" --samples 20 > gradcheck.out 2> gradcheck.err
+    expect gradcheck.err "compiling 784-40:tanh-10:softmax \(log-likelihood cost, double\)"
+    expect gradcheck.out "^gradients agree$"
+    "$exe" train --net "$spec" --dtype double "${quick[@]}" > double.out 2> double.err
+    expect double.out "^typegrad train: 784-40:tanh-10:softmax, log-likelihood cost, double,"
+    forbid double.err "compil"
+    # another cost of a compiled-in spec is compiled too
+    echo "mlp: trained, cached, evaluated, resumed, derived and checked a network compiled on first use"
+elif [ "$part" = cnn ]; then
+    spec="1x28x28-conv4k5:relu-maxpool2-avgpool2-10:softmax"
+    "$exe" train --net "$spec" "${quick[@]}" > cnn.out 2> cnn.err
+    expect cnn.out "^typegrad train: 1x28x28-conv4k5:relu-maxpool2-avgpool2-10:softmax, log-likelihood cost, float, autodiff gradient, batch 10, eta 0\.05"
+    expect cnn.out "^epoch 1/1 +test accuracy 0\.[0-9]{4}"
+    grep -h "compiled" cnn.err
+    # a shape error: typegrad's message in one line, exit 2, nothing else on stderr
+    set +e
+    "$exe" train --net 1x28x28-conv4k31-10:softmax "${quick[@]}" > bad.out 2> bad.err; rc=$?
+    set -e
+    [ "$rc" = 2 ] || { cat bad.err; fail "a spec that does not compile exited with $rc, not 2"; }
+    expect bad.err "^typegrad: error: --net 1x28x28-conv4k31-10:softmax: conv2d: the kernel is larger than the \(padded\) input image \(the compiler's output: .*\.log\)$"
+    [ "$(grep -c 'error' bad.err)" = 1 ] || { cat bad.err; fail "more than one error line"; }
+    set +e
+    "$exe" train --net 1x28x28-conv4k31-10:softmax "${quick[@]}" > bad2.out 2> bad2.err; rc=$?
+    set -e
+    [ "$rc" = 2 ] || fail "the cached failure exited with $rc, not 2"
+    forbid bad2.err "compiling"
+    expect bad2.err "^typegrad: error: --net 1x28x28-conv4k31-10:softmax: conv2d"
+    echo "cnn: a convolutional spec trained; a spec with a kernel larger than the image failed in one line"
+else
+    fail "unknown part '$part' (mlp or cnn)"
+fi
