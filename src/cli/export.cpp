@@ -8,6 +8,7 @@
 #include "checkpoints.hpp"
 #include "menu.hpp"
 #include "options.hpp"
+#include "report.hpp"
 #include "text.hpp"
 #include "typegrad/io/checkpoint.hpp"
 #include "typegrad/io/export.hpp"
@@ -83,6 +84,7 @@ int run_export(const ExportOptions& o) {
     if (ext == ".onnx" && !have_onnx)
         throw RunError(cat("-o ", o.output.string(), ": this build of typegrad has no ONNX support: install Debian's "
                            "libonnx-dev and libprotobuf-dev, configure again and rebuild (or export to .npz)"));
+    check_writable(o.output, cat("-o ", o.output.string()));  // a missing directory: said so, before any work
     const io::CheckpointImage image = read_model_file(o.model);
     int rc = -1;
     if (export_menu(o, image, rc, networks<float>{}) || export_menu(o, image, rc, networks<double>{})) return rc;
