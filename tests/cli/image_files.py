@@ -4,7 +4,8 @@ numpy, no PIL): 28x28 digits from MNIST's test set (when a directory with
 t10k-images-idx3-ubyte[.gz] is given) or drawn here, written as PGM (P5, P2), PNG (gray, RGB,
 16-bit, damaged, other sizes), and one-image IDX test sets for `typegrad eval`.
 
-    image_files.py digit PREFIX INDEX [MNIST_DIR]   PREFIX.pgm (P5), PREFIX.p2.pgm, PREFIX.png,
+    image_files.py digit PREFIX INDEX [MNIST_DIR]   PREFIX.pgm (P5), PREFIX.inverted.pgm (255 - b),
+                                                    PREFIX.p2.pgm, PREFIX.png,
                                                     PREFIX.rgb.png, PREFIX.16bit.png,
                                                     PREFIX.29x28.png, PREFIX.damaged.png
     image_files.py many DIR COUNT [MNIST_DIR]       DIR/0000.pgm ... (P5)
@@ -116,6 +117,7 @@ def main(argv):
         index = int(argv[2])
         pixels = images(index + 1, argv[3] if len(argv) > 3 else None)[index]
         write_p5(argv[1] + ".pgm", pixels)
+        write_p5(argv[1] + ".inverted.pgm", bytes(255 - p for p in pixels))  # for predict --invert
         write_p2(argv[1] + ".p2.pgm", pixels)
         write_pngs(argv[1], pixels)
     elif len(argv) >= 3 and argv[0] == "many":

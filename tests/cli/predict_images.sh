@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # typegrad predict on image files: one digit (MNIST's first test digit when TYPEGRAD_MNIST_DIR is
 # set, else a stroke drawn by image_files.py) written as PGM P5, PGM P2, gray PNG and RGB PNG must
-# get the same line (class and outputs) from a sigmoid MLP and from LeNet-5; and the class must be
-# typegrad's own classification of that image through the data loader: `typegrad eval` on a
-# one-image IDX test set labelled with it counts 1/1, labelled with another class 0/1. Then the
+# get the same line (class and outputs) from a sigmoid MLP and from LeNet-5, as must its negative
+# with --invert; and the class must be typegrad's own classification of that image through the
+# data loader: `typegrad eval` on a one-image IDX test set labelled with it counts 1/1, labelled
+# with another class 0/1. Then the
 # PNG errors (16-bit, another size, damaged): exit 1, one error line naming the file, nothing on
 # stdout even when good images come first.
 # Usage: predict_images.sh TYPEGRAD_EXE SOURCE_DIR WORK_DIR
@@ -26,6 +27,11 @@ check() {  # NAME, train arguments...
     local distinct
     distinct="$(tail -n 4 "$name.out" | sed 's/^[^:]*: //' | sort -u | wc -l)"
     [ "$distinct" -eq 1 ] || fail "$name: the four files of one image got different results"
+    # --invert: the inverted file, inverted again, is the same image
+    "$exe" predict --model "$name.tgck" --invert digit.inverted.pgm > "$name.inverted"
+    grep -q "(images inverted)" "$name.inverted" || fail "$name: the header does not say the images are inverted"
+    [ "$(sed -n 2p "$name.inverted" | sed 's/^[^:]*: //')" = "$(sed -n 2p "$name.out" | sed 's/^[^:]*: //')" ] \
+        || fail "$name: --invert of the inverted image differs from the image"
     local line class
     line="$(sed -n 2p "$name.out")"
     [[ "$line" =~ ^digit\.pgm:\ ([0-9])\ \ ([01]\.[0-9]{6}\ ?){10}$ ]] || fail "$name: unexpected line '$line'"
