@@ -9,6 +9,7 @@
 
 #include <png.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csetjmp>
 #include <cstdio>
@@ -47,7 +48,8 @@ std::string read_file(const std::filesystem::path& file) {
         fail(file, cat("is ", st.st_size, " bytes: too large for a 28×28 image"));
     const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) fail(file, cat("cannot open: ", std::strerror(errno)));
-    std::string bytes(max_file_bytes + 1, '\0');
+    // The size stat gave, and one byte more to see a file that grew (read to the cap, refused).
+    std::string bytes(static_cast<std::size_t>(st.st_size) + 1, '\0');
     std::size_t have = 0;
     for (;;) {
         const ssize_t n = ::read(fd, bytes.data() + have, bytes.size() - have);
@@ -57,7 +59,11 @@ std::string read_file(const std::filesystem::path& file) {
             ::close(fd);
             fail(file, cat("cannot read: ", std::strerror(e)));
         }
-        if (n == 0 || (have += static_cast<std::size_t>(n)) == bytes.size()) break;
+        if (n == 0) break;
+        if ((have += static_cast<std::size_t>(n)) == bytes.size()) {
+            if (bytes.size() > max_file_bytes) break;
+            bytes.resize(std::min(2 * bytes.size(), max_file_bytes + 1));
+        }
     }
     ::close(fd);
     if (have > max_file_bytes) fail(file, "grew while it was read: too large for a 28×28 image");
