@@ -7,7 +7,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${TYPEGRAD_BUILD_DIR:-$root/build}"
 
-packages=(g++ make cmake pkg-config libboost-dev xtensor-dev libxsimd-dev catch2 libcli11-dev zlib1g-dev libbenchmark-dev gnuplot-nox)
+# libpng-dev: `typegrad predict` reads PNG; libonnx-dev, libprotobuf-dev: `typegrad export -o
+# FILE.onnx` (optional for CMake: without them the build has no ONNX export and says so).
+packages=(g++ make cmake pkg-config libboost-dev xtensor-dev libxsimd-dev catch2 libcli11-dev zlib1g-dev libbenchmark-dev gnuplot-nox
+          libpng-dev libonnx-dev libprotobuf-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,19 +8,20 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [ "${TYPEGRAD_SKIP_BOOTSTRAP:-0}" = 1 ] || "$root/scripts/bootstrap.sh"
 build="${TYPEGRAD_BUILD_DIR:-$root/build}"
 # Optional for the tests: Debian's PyTorch, for the cross-check of typegrad's CNN against
-# PyTorch (tests/cnn/test_pytorch_layout.cpp, skipped when torch cannot be imported). Installed
-# when missing; a failed install is a warning, not an error.
+# PyTorch (tests/cnn/test_pytorch_layout.cpp, skipped when torch cannot be imported), and Debian's
+# onnx for the check of `typegrad export -o FILE.onnx` (cli.export_to_onnx, skipped without it).
+# Installed when missing; a failed install is a warning, not an error.
 if [ "${TYPEGRAD_SKIP_BOOTSTRAP:-0}" != 1 ]; then
     optional=()
-    for p in python3-numpy python3-torch; do
+    for p in python3-numpy python3-torch python3-onnx; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || optional+=("$p")
     done
     if [ ${#optional[@]} -gt 0 ]; then
         sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        echo "typegrad: installing ${optional[*]} for the PyTorch cross-check" >&2
+        echo "typegrad: installing ${optional[*]} for the PyTorch and ONNX cross-checks" >&2
         if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${optional[@]}"; } >&2; then
-            echo "typegrad: warning: could not install ${optional[*]}; the PyTorch cross-check will be skipped" >&2
+            echo "typegrad: warning: could not install ${optional[*]}; the PyTorch and ONNX cross-checks will be skipped" >&2
         fi
     fi
 fi

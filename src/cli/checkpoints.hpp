@@ -2,11 +2,14 @@
 // `train --resume` without --net, and by `eval`).
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 #include "menu.hpp"
+#include "options.hpp"
 #include "text.hpp"
 #include "typegrad/io/checkpoint.hpp"
+#include "typegrad/train/trainer.hpp"
 
 namespace typegrad::cli {
 
@@ -28,6 +31,28 @@ std::string menu_network_holding(const io::CheckpointHeader& header) {
         ((io::holds<Ms>(h) ? (name = shape_name<Ms>(), true) : false) || ...);
         return name;
     }(header, networks<T>{});
+}
+
+/// The checkpoint --model FILE (of export and predict); RunError "--model FILE: …" if unusable.
+inline io::CheckpointImage read_model_file(const std::filesystem::path& file) {
+    try {
+        return io::read_checkpoint_file(file);
+    } catch (const io::CheckpointError& e) {
+        throw RunError(cat("--model ", e.what()));
+    }
+}
+
+/// Restores net from the checkpoint --model FILE holds, refusing NaN or infinite parameters.
+template <class M>
+train::TrainerState restore_model(const io::CheckpointImage& image, M& net, const std::filesystem::path& file) {
+    train::TrainerState state;
+    try {
+        state = io::restore_checkpoint(image, net, file.string());
+    } catch (const io::CheckpointError& e) {
+        throw RunError(cat("--model ", e.what()));
+    }
+    if (!train::parameters_finite(net)) throw RunError(cat("--model ", file.string(), ": ", non_finite_parameters));
+    return state;
 }
 
 }  // namespace typegrad::cli

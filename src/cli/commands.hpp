@@ -25,14 +25,8 @@ template <class M>
 int evaluate_network(const EvalOptions& o, const io::CheckpointImage& image) {
     const std::string file = o.model.string();
     M net;
-    train::TrainerState state;
-    try {
-        state = io::restore_checkpoint(image, net, file);
-    } catch (const io::CheckpointError& e) {
-        throw RunError(cat("--model ", e.what()));
-    }
     // As --resume: an accuracy of a diverged network says nothing.
-    if (!train::parameters_finite(net)) throw RunError(cat("--model ", file, ": ", non_finite_parameters));
+    const train::TrainerState state = restore_model(image, net, o.model);
     const LoadedData d =
         load_data({o.data_dir, o.data_from_environment, o.seed}, 0, o.test_limit, M::input_width, M::output_width, false);
     const auto& h = image.header;

@@ -7,12 +7,14 @@ namespace typegrad::cli {
 
 struct ExportOptions {
     std::filesystem::path model;   // --model: the checkpoint
-    std::filesystem::path output;  // -o: OUT.npz
+    std::filesystem::path output;  // -o: OUT.npz or OUT.onnx
 };
 
 /// Loads the checkpoint (whichever menu network, float or double, it holds) and writes OUT.npz
-/// (io/export.hpp: the parameters in PyTorch's layout and names, the architecture as JSON).
-/// Throws UsageError (another suffix), RunError (an unusable checkpoint), OutputError.
+/// (io/export.hpp: the parameters in PyTorch's layout and names, the architecture as JSON) or
+/// OUT.onnx (io/onnx.hpp, written by src/io/onnx.cpp when the build has ONNX support).
+/// Throws UsageError (another suffix), RunError (an unusable checkpoint, no ONNX support in this
+/// build), OutputError.
 int run_export(const ExportOptions& o);
 
 }  // namespace typegrad::cli

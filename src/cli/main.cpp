@@ -22,6 +22,7 @@
 #include "derive.hpp"
 #include "export.hpp"
 #include "plot.hpp"
+#include "predict.hpp"
 #include "spec.hpp"
 #include "eval.hpp"
 #include "interrupt.hpp"
@@ -261,7 +262,7 @@ int error(const std::string& message, int code) {
     return code;
 }
 
-constexpr const char* commands[] = {"train", "eval", "derive", "gradcheck", "plot", "export"};
+constexpr const char* commands[] = {"train", "eval", "derive", "gradcheck", "plot", "export", "predict"};
 
 /// Whether descriptor fd is open; if not, /dev/null takes its place, so that no file the run
 /// opens later becomes "standard output" by accident (a checkpoint would receive the report).
@@ -295,7 +296,7 @@ int main(int argc, char** argv) {
         // "typegrad trian": CLI11 would say "unexpected argument"; name the command and the list.
         if (argc > 1 && argv[1][0] != '-' &&
             std::none_of(std::begin(commands), std::end(commands), [&](const char* c) { return std::strcmp(c, argv[1]) == 0; }))
-            return error(cat("unknown command '", argv[1], "'; the commands are train, eval, derive, gradcheck, plot, export (see "
+            return error(cat("unknown command '", argv[1], "'; the commands are train, eval, derive, gradcheck, plot, export, predict (see "
                              "'typegrad --help')"),
                          exit_usage);
         CLI::App app{"typegrad: neural networks as C++ types.", "typegrad"};
@@ -312,13 +313,39 @@ int main(int argc, char** argv) {
         ExportOptions export_options;
         std::string export_model, export_output;
         CLI::App* exporter = app.add_subcommand(
-            "export", wrap("Write a checkpoint's network for PyTorch: OUT.npz holds every parameter as an array "
-                           "named as nn.Sequential's state_dict (\"0.weight\", dense weights transposed to (out, in)) "
-                           "and the architecture as JSON; scripts/npz_to_torch.py rebuilds the model"));
+            "export", wrap("Write a checkpoint's network for PyTorch or ONNX runtimes. OUT.npz holds every parameter as "
+                           "an array named as nn.Sequential's state_dict (\"0.weight\", dense weights transposed to "
+                           "(out, in)) and the architecture as JSON; scripts/npz_to_torch.py rebuilds the model. "
+                           "OUT.onnx is an ONNX model (opset 13: Gemm, Conv, MaxPool, AveragePool, Flatten, Sigmoid, "
+                           "Tanh, Relu, Softmax; dropout omitted) with input \"input\" [batch, 784] or [batch, 1, 28, "
+                           "28], pixels in [0, 1], and output \"output\", the network's output activation; it needs a "
+                           "build with ONNX support (Debian: libonnx-dev, libprotobuf-dev)"));
         exporter->add_option("--model", export_model, wrap("The checkpoint, written by 'typegrad train --save FILE'"))
             ->type_name("FILE")
             ->required();
-        exporter->add_option("-o,--output", export_output, wrap("OUT.npz (replaced atomically)"))->type_name("FILE")->required();
+        exporter->add_option("-o,--output", export_output, wrap("OUT.npz or OUT.onnx (replaced atomically)"))->type_name("FILE")->required();
+        PredictOptions predict_options;
+        std::string predict_model;
+        std::vector<std::string> predict_images;
+        CLI::App* predictor = app.add_subcommand(
+            "predict", wrap("Classify 28x28 grayscale images with a checkpoint's network (one with 784 or 1x28x28 "
+                            "inputs). Per image, one line: \"FILE: CLASS  o0 o1 ... o9\", the outputs of the "
+                            "network's last layer: softmax probabilities, or for the sigmoid networks their raw "
+                            "activations, each in (0, 1) and not normalised (the header line says which)"));
+        predictor->footer(
+            "Images: PGM (P5 or P2, 8-bit) or PNG (8-bit or less), recognised by content. As MNIST's: 28x28, white "
+            "(255)\ndigit on black (0), a pixel b read as b/255. Colour PNG is converted to gray as PIL's "
+            "convert(\"L\"),\nalpha ignored. Another size, 16-bit samples, or a file that is not such an image is an "
+            "error.\nAll images are read first: the first bad one stops the run with one error line and nothing on "
+            "stdout.\nExit status: 0 success, 1 file error (checkpoint or image), 2 bad option.\n");
+        predictor->add_option("--model", predict_model, wrap("The checkpoint, written by 'typegrad train --save FILE'"))
+            ->type_name("FILE")
+            ->required();
+        predictor->add_option("images", predict_images, wrap("PGM or PNG files, 28x28 grayscale"))
+            ->type_name("IMAGE...")
+            ->required();
+        predictor->add_flag("--invert", predict_options.invert,
+                            wrap("Use 255 - b for every pixel: for dark digits on a light background"));
         PlotOptions plot_options;
         std::vector<std::string> plot_files;
         std::string plot_output;
@@ -347,6 +374,7 @@ int main(int argc, char** argv) {
                                : eval->parsed()      ? " (see 'typegrad eval --help')"
                                : plot->parsed()      ? " (see 'typegrad plot --help')"
                                : exporter->parsed()  ? " (see 'typegrad export --help')"
+                               : predictor->parsed() ? " (see 'typegrad predict --help')"
                                                      : " (see 'typegrad --help')";
             return error(cat(one_line(e.what()), hint), exit_usage);
         }
@@ -358,6 +386,11 @@ int main(int argc, char** argv) {
             export_options.model = export_model;
             export_options.output = export_output;
             return finish(run_export(export_options));
+        }
+        if (predictor->parsed()) {
+            predict_options.model = predict_model;
+            for (const auto& f : predict_images) predict_options.images.emplace_back(f);
+            return finish(run_predict(predict_options));
         }
         if (plot->parsed()) {
             for (const auto& f : plot_files) plot_options.metrics.emplace_back(f);

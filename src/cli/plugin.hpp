@@ -1,5 +1,5 @@
 // What a network compiled on first use exports (jit.hpp): one table of the commands' entry points
-// for one network type, built from the same templates as the compiled-in menu. A generated
+// (train, eval, derive, gradcheck, export, predict) for one network type, built from the same templates as the compiled-in menu. A generated
 // translation unit includes this header, names its network and ends with
 // TYPEGRAD_DEFINE_PLUGIN(Network); typegrad loads the shared object and calls typegrad_plugin().
 #pragma once
@@ -8,7 +8,9 @@
 
 #include "typegrad/io/checkpoint_file.hpp"
 #include "derive.hpp"
+#include "export.hpp"
 #include "options.hpp"
+#include "predict.hpp"
 
 namespace typegrad::cli {
 
@@ -24,6 +26,8 @@ struct PluginApi {
     int (*eval)(const EvalOptions&, const io::CheckpointImage&);
     int (*derive)();
     int (*gradcheck)(const GradcheckOptions&);  // null unless element_type is double
+    int (*export_network)(const ExportOptions&, const io::CheckpointImage&);
+    int (*predict)(const PredictOptions&, const io::CheckpointImage&);
 };
 
 inline constexpr unsigned plugin_abi = 0x7467'0001u + static_cast<unsigned>(sizeof(PluginApi));
@@ -39,6 +43,8 @@ using PluginEntry = const PluginApi* (*)();
 
 #include "commands.hpp"
 #include "drive.hpp"
+#include "export_network.hpp"
+#include "predict_network.hpp"
 
 namespace typegrad::cli {
 
@@ -63,6 +69,8 @@ const PluginApi* plugin_api() {
         &evaluate_network<M>,
         &derive_network<M>,
         gradcheck_entry<M>(),
+        &export_network<M>,
+        &predict_network<M>,
     };
     return &api;
 }

@@ -8,11 +8,8 @@
 set -euo pipefail
 exe="$1"; src="$2"; work="$3"
 if [ -z "${TYPEGRAD_MNIST_DIR:-}" ]; then echo "TYPEGRAD_MNIST_DIR is not set: skipping"; exit 77; fi
-python=""
-for p in /usr/bin/python3 python3; do
-    if "$p" -c 'import torch, numpy' >/dev/null 2>&1; then python="$p"; break; fi
-done
-if [ -z "$python" ]; then echo "no python3 that imports torch and numpy (python3-torch): skipping"; exit 77; fi
+source "$src/tests/cli/find_python.sh"
+find_python python3-torch torch numpy
 rm -rf "$work"; mkdir -p "$work"; cd "$work"
 check() {  # NAME, train arguments...
     local name="$1"; shift

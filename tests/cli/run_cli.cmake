@@ -13,6 +13,10 @@
 #                           empty_dir      an empty directory
 #                           old_metrics    no data dir, but a file m.csv holding "previous run"
 #                           text_checkpoint  no data dir, but a text file run.tgck
+#                           bad_images     images for predict: blank.pgm (P5) and blank-p2.pgm, 28×28
+#                                          black; 27x28.pgm, 16bit.pgm, above.pgm (a sample above
+#                                          maxval), truncated.pgm, notes.txt, colour.ppm (P6)
+#                           onnx_directory a directory named data.onnx
 #   PRE_ARGS              arguments of a run of EXE before the one checked (after SETUP); it must
 #                         exit with 0
 #   SET_ENV               NAME=VALUE set for the run (TYPEGRAD_DATA is always cleared otherwise)
@@ -132,6 +136,21 @@ if(DEFINED SETUP AND NOT SETUP STREQUAL "")
         file(WRITE "${WORKDIR}/m.csv" "previous run\n")
     elseif(SETUP STREQUAL "text_checkpoint")
         file(WRITE "${WORKDIR}/run.tgck" "these are not the weights you are looking for\n")
+    elseif(SETUP STREQUAL "bad_images")
+        file(MAKE_DIRECTORY "${d}")
+        string(REPEAT "\\000" 784 black)
+        write_bytes("${d}/blank.pgm" "P5\\n28 28\\n255\\n${black}")
+        string(REPEAT "0 " 784 zeros)
+        file(WRITE "${d}/blank-p2.pgm" "P2\n# black\n28 28\n255\n${zeros}\n")
+        file(WRITE "${d}/27x28.pgm" "P2\n27 28\n255\n0\n")
+        file(WRITE "${d}/16bit.pgm" "P2\n28 28\n65535\n0\n")
+        file(WRITE "${d}/above.pgm" "P2\n28 28\n15\n16\n")
+        string(REPEAT "\\200" 100 some)
+        write_bytes("${d}/truncated.pgm" "P5\\n28 28\\n255\\n${some}")
+        file(WRITE "${d}/notes.txt" "not an image\n")
+        file(WRITE "${d}/colour.ppm" "P6\n28 28\n255\n")
+    elseif(SETUP STREQUAL "onnx_directory")
+        file(MAKE_DIRECTORY "${WORKDIR}/data.onnx")
     else()
         message(FATAL_ERROR "typegrad-cli-test: unknown SETUP '${SETUP}'")
     endif()

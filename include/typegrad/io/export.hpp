@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "typegrad/io/npz.hpp"
@@ -70,6 +71,14 @@ struct torch_layer<Dropout<Rate>, In> {
     static std::string json() { return cat("{\"type\": \"Dropout\", \"p\": ", expr::rate_text(static_cast<double>(Rate)), "}"); }
 };
 
+/// "K.weight", "K.bias" (other parameters: "K.<name>"): parameter R as nn.Sequential's
+/// state_dict names it, K the layer's position in the composition.
+template <class R>
+std::string torch_parameter_name() {
+    const std::string kind = R::name == std::string_view("W") ? "weight" : R::name == std::string_view("b") ? "bias" : std::string(R::name);
+    return cat(R::position, ".", kind);
+}
+
 }  // namespace detail
 
 /// The architecture of model M as JSON: {"input": [...], "cost": "...", "layers": [...]}. Throws
@@ -102,8 +111,7 @@ std::vector<NpyArray> torch_arrays(const M& net) {
     net.for_each_parameter([&](auto ref, const auto& t) {
         using R = decltype(ref);
         constexpr auto e = shape_traits<typename R::shape>::extents;
-        const std::string kind = R::name == std::string_view("W") ? "weight" : R::name == std::string_view("b") ? "bias" : std::string(R::name);
-        const std::string name = cat(R::position, ".", kind);
+        const std::string name = detail::torch_parameter_name<R>();
         if constexpr (e.size() == 2 && requires { R::layer::stated_input; }) {  // dense: (n_in, n_out) -> (out, in)
             std::vector<T> transposed(t.size());
             for (std::size_t i = 0; i < e[0]; ++i)

@@ -1,0 +1,186 @@
+// A trained network as an ONNX graph, described without protobuf: the nodes (one or none per
+// layer, built by a function per layer type as io/export.hpp's torch_layer), the parameters as
+// initializers, the input and output. Writing it as a .onnx file needs Debian's libonnx-dev and
+// protobuf, and is done once, in src/io/onnx.cpp (the library typegrad_onnx, built when CMake
+// finds ONNX), so that no translation unit with a network in it includes protobuf's headers.
+//
+// The mapping (docs/design.md, "ONNX"): opset 13; input "input" of shape [batch, n] for a
+// network of vectors and [batch, C, H, W] for one of images, "batch" a symbolic dimension;
+// output "output", the network's output activation. A dense layer is Gemm with typegrad's W
+// (n_in, n_out) as B as it is stored (z = Wᵀa + b is, for a batch of rows A, A·W + b: transB
+// = 0, nothing transposed); a convolution is Conv (weights (C_out, C_in, K, K) as stored, pads,
+// strides); pooling is MaxPool/AveragePool with stride = window; flatten is Flatten (axis 1,
+// C order as typegrad's); dropout, the identity at inference, adds no node.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "typegrad/io/export.hpp"
+#include "typegrad/io/npz.hpp"
+#include "typegrad/nn/layers.hpp"
+#include "typegrad/nn/model.hpp"
+#include "typegrad/util/text.hpp"
+
+namespace typegrad::io {
+
+inline constexpr std::int64_t onnx_opset = 13;
+inline constexpr const char* onnx_input = "input";
+inline constexpr const char* onnx_output = "output";
+inline constexpr const char* onnx_batch = "batch";
+
+/// An attribute of a node: an integer (INT) or a list of integers (INTS), the only kinds
+/// typegrad's ops need.
+struct OnnxAttribute {
+    std::string name;
+    std::vector<std::int64_t> ints;
+    bool list = false;
+};
+
+struct OnnxNode {
+    std::string op_type;
+    std::string name;
+    std::vector<std::string> inputs;
+    std::string output;
+    std::vector<OnnxAttribute> attributes;
+};
+
+/// The graph of a network, ready for the protobuf writer (src/io/onnx.cpp).
+struct OnnxGraph {
+    std::string name;                       // the graph's name: the layers, as typegrad prints them
+    bool double_precision = false;          // tensors are float64, else float32
+    std::vector<std::int64_t> input_shape;  // without the batch dimension
+    std::vector<std::int64_t> output_shape;
+    std::vector<OnnxNode> nodes;
+    std::vector<NpyArray> initializers;  // the parameters, named as PyTorch's state_dict ("0.weight")
+};
+
+namespace detail {
+
+/// Appends the nodes of one layer after the tensor `current`.
+struct OnnxBuilder {
+    OnnxGraph& graph;
+    std::size_t position = 0;  // the layer's position in the composition
+    std::string current = onnx_input;
+
+    /// op(current, the layer's parameters...) becomes the current tensor.
+    void node(const char* op, std::vector<std::string> parameters = {}, std::vector<OnnxAttribute> attributes = {}) {
+        std::vector<std::string> inputs{current};
+        for (std::string& p : parameters) inputs.push_back(std::move(p));
+        current = cat(position, ".", op);
+        graph.nodes.push_back({op, current, std::move(inputs), current, std::move(attributes)});
+    }
+    /// The initializer of this layer's parameter ("weight", "bias").
+    [[nodiscard]] std::string parameter(const char* kind) const { return cat(position, ".", kind); }
+};
+
+inline OnnxAttribute ints(const char* name, std::int64_t a, std::int64_t b) { return {name, {a, b}, true}; }
+
+/// Adds the nodes of layer L after input shape In; false when ONNX has no equivalent.
+template <class L, class In>
+struct onnx_layer {
+    static bool add(OnnxBuilder&) { return false; }
+};
+template <std::size_t Out, std::size_t I, class In>
+struct onnx_layer<Dense<Out, I>, In> {
+    static bool add(OnnxBuilder& b) {
+        // Z = A·W + b for rows A (batch, n_in): typegrad's W (n_in, n_out) is Gemm's B as stored.
+        b.node("Gemm", {b.parameter("weight"), b.parameter("bias")}, {{"transB", {0}, false}});
+        return true;
+    }
+};
+template <class In>
+struct onnx_layer<Sigmoid, In> {
+    static bool add(OnnxBuilder& b) { return b.node("Sigmoid"), true; }
+};
+template <class In>
+struct onnx_layer<Tanh, In> {
+    static bool add(OnnxBuilder& b) { return b.node("Tanh"), true; }
+};
+template <class In>
+struct onnx_layer<Relu, In> {
+    static bool add(OnnxBuilder& b) { return b.node("Relu"), true; }
+};
+template <class In>
+struct onnx_layer<Softmax, In> {
+    // typegrad's softmax is over the last extent; of a vector, that is axis 1 of (batch, n).
+    static bool add(OnnxBuilder& b) {
+        if constexpr (rank_v<In> != 1) return false;
+        b.node("Softmax", {}, {{"axis", {1}, false}});
+        return true;
+    }
+};
+template <std::size_t Co, std::size_t K, std::size_t S, std::size_t P, std::size_t Ci, class In>
+struct onnx_layer<Conv2d<Co, K, S, P, Ci>, In> {
+    static bool add(OnnxBuilder& b) {
+        constexpr auto k = static_cast<std::int64_t>(K), s = static_cast<std::int64_t>(S), p = static_cast<std::int64_t>(P);
+        b.node("Conv", {b.parameter("weight"), b.parameter("bias")},
+               {ints("kernel_shape", k, k), ints("strides", s, s), {"pads", {p, p, p, p}, true}});
+        return true;
+    }
+};
+template <expr::Pooling Kind, std::size_t K, class In>
+struct onnx_layer<Pool<Kind, K>, In> {
+    static bool add(OnnxBuilder& b) {
+        constexpr auto k = static_cast<std::int64_t>(K);
+        b.node(Kind == expr::Pooling::max ? "MaxPool" : "AveragePool", {}, {ints("kernel_shape", k, k), ints("strides", k, k)});
+        return true;
+    }
+};
+template <class In>
+struct onnx_layer<Flatten, In> {
+    static bool add(OnnxBuilder& b) { return b.node("Flatten", {}, {{"axis", {1}, false}}), true; }
+};
+template <auto Rate, class In>
+struct onnx_layer<Dropout<Rate>, In> {
+    static bool add(OnnxBuilder&) { return true; }  // the identity at inference
+};
+
+template <class S, std::size_t K>
+void add_onnx_layer(OnnxBuilder& b, std::string& missing) {
+    using L = typename S::template layer_at<K>;
+    b.position = K;
+    if (missing.empty() && !onnx_layer<L, typename S::template shape_at<K>>::add(b))
+        missing = cat("layer ", K, " (", layer_traits<L>::name(), ")");
+}
+
+template <class Shape>
+std::vector<std::int64_t> onnx_dims() {
+    constexpr auto e = shape_traits<Shape>::extents;
+    return std::vector<std::int64_t>(e.begin(), e.end());
+}
+
+}  // namespace detail
+
+/// The ONNX graph of net. Throws std::invalid_argument naming the first layer ONNX has no
+/// equivalent for (a custom activation, PReLU).
+template <AnyModel M>
+OnnxGraph onnx_graph(const M& net) {
+    using S = typename M::composition;
+    using T = typename M::value_type;
+    OnnxGraph g;
+    g.name = layers_description<S>();
+    g.double_precision = sizeof(T) == 8;
+    g.input_shape = detail::onnx_dims<typename S::input_shape>();
+    g.output_shape = detail::onnx_dims<typename S::output_shape>();
+    net.for_each_parameter([&](auto ref, const auto& t) {
+        using R = decltype(ref);
+        constexpr auto e = shape_traits<typename R::shape>::extents;
+        g.initializers.push_back(npy_array(detail::torch_parameter_name<R>(), {e.begin(), e.end()}, t.data(), t.size()));
+    });
+    detail::OnnxBuilder b{g};
+    std::string missing;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (detail::add_onnx_layer<S, K>(b, missing), ...);
+    }(std::make_index_sequence<S::depth>{});
+    if (!missing.empty()) throw std::invalid_argument(cat(missing, " has no ONNX equivalent to export to"));
+    if (g.nodes.empty()) b.node("Identity");  // only dropout layers: the output is the input
+    g.nodes.back().output = onnx_output;
+    return g;
+}
+
+}  // namespace typegrad::io

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Checks a .onnx file written by `typegrad export` against `typegrad predict`, independently of
+typegrad: onnx.checker validates the model, then a small numpy interpreter of exactly the ops
+typegrad writes (Gemm, Conv, MaxPool, AveragePool, Flatten, Sigmoid, Tanh, Relu, Softmax,
+Identity, Dropout, each with the attributes ONNX defines for it) runs the graph in float64 on
+the images `typegrad predict` classified. Every image's class must equal typegrad's and every
+output must agree within 2e-5: typegrad computes in float32 and predict prints 6 decimals; a
+brief ReLU classifier's logits reach 110, where float32 alone moves a softmax output by 6e-6
+(measured with numpy in float32), while a wrong layout or op moves outputs by 1e-2 and more.
+
+    onnx_reference.py MODEL.onnx PREDICTIONS.txt     (PREDICTIONS.txt: the output of predict)
+
+An op outside this list, or an attribute this interpreter does not implement, is an error: the
+test cannot pass by skipping what it does not understand.
+"""
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+TOLERANCE = 2e-5
+
+
+def attributes(node):
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def expect_only(node, attrs, allowed):
+    unknown = set(attrs) - set(allowed)
+    if unknown:
+        raise ValueError(f"{node.op_type} {node.name}: attributes {sorted(unknown)} are not implemented here")
+
+
+def windows(x, k, stride, pads):
+    """(N, C, H, W) -> (N, C, OH, OW, kh, kw) views of the zero-padded input."""
+    top, left, bottom, right = pads
+    x = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    n, c, h, w = x.shape
+    oh, ow = (h - k[0]) // stride[0] + 1, (w - k[1]) // stride[1] + 1
+    s = x.strides
+    return np.lib.stride_tricks.as_strided(
+        x, (n, c, oh, ow, k[0], k[1]), (s[0], s[1], s[2] * stride[0], s[3] * stride[1], s[2], s[3]), writeable=False)
+
+
+def conv(node, x, w, b=None):
+    a = attributes(node)
+    expect_only(node, a, {"kernel_shape", "strides", "pads", "dilations", "group"})
+    if a.get("group", 1) != 1 or any(d != 1 for d in a.get("dilations", [1, 1])):
+        raise ValueError("Conv: only group 1 and dilation 1 are implemented here")
+    k = a.get("kernel_shape", list(w.shape[2:]))
+    if list(k) != list(w.shape[2:]):
+        raise ValueError("Conv: kernel_shape differs from the weights' shape")
+    p = a.get("pads", [0, 0, 0, 0])
+    y = np.einsum("nchwij,ocij->nohw", windows(x, k, a.get("strides", [1, 1]), (p[0], p[1], p[2], p[3])), w)
+    return y if b is None else y + b[None, :, None, None]
+
+
+def pool(node, x, reduce):
+    a = attributes(node)
+    expect_only(node, a, {"kernel_shape", "strides", "pads"})
+    k = a["kernel_shape"]
+    p = a.get("pads", [0, 0, 0, 0])
+    if any(p):
+        raise ValueError(f"{node.op_type}: padding is not implemented here")
+    return reduce(windows(x, k, a.get("strides", [1, 1]), (0, 0, 0, 0)), axis=(4, 5))
+
+
+def gemm(node, x, w, c=None):
+    a = attributes(node)
+    expect_only(node, a, {"alpha", "beta", "transA", "transB"})
+    if a.get("transA", 0):
+        x = x.T
+    if a.get("transB", 0):
+        w = w.T
+    y = a.get("alpha", 1.0) * (x @ w)
+    return y if c is None else y + a.get("beta", 1.0) * c
+
+
+def flatten(node, x):
+    a = attributes(node)
+    expect_only(node, a, {"axis"})
+    axis = a.get("axis", 1)
+    return x.reshape(int(np.prod(x.shape[:axis])), -1)
+
+
+def softmax(node, x):
+    a = attributes(node)
+    expect_only(node, a, {"axis"})
+    axis = a.get("axis", -1)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def plain(node, f):
+    a = attributes(node)
+    expect_only(node, a, set())
+    return f
+
+
+OPS = {
+    "Gemm": gemm,
+    "Conv": conv,
+    "MaxPool": lambda n, x: pool(n, x, np.max),
+    "AveragePool": lambda n, x: pool(n, x, np.mean),
+    "Flatten": flatten,
+    "Softmax": softmax,
+    "Sigmoid": lambda n, x: plain(n, 1.0 / (1.0 + np.exp(-x))),
+    "Tanh": lambda n, x: plain(n, np.tanh(x)),
+    "Relu": lambda n, x: plain(n, np.maximum(x, 0.0)),
+    "Identity": lambda n, x: plain(n, x),
+    "Dropout": lambda n, x, *rest: x,  # inference: the identity
+}
+
+
+def run(model, x):
+    """The graph's single output for input x (float64)."""
+    values = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
+    values[model.graph.input[0].name] = x
+    for node in model.graph.node:
+        if node.op_type not in OPS:
+            raise ValueError(f"op {node.op_type} is not implemented here")
+        values[node.output[0]] = OPS[node.op_type](node, *(values[i] for i in node.input if i))
+    return values[model.graph.output[0].name]
+
+
+def check_interface(model):
+    """opset >= 13, input "input" [batch, ...] and output "output" [batch, classes]."""
+    opset = [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")]
+    assert opset and opset[0] >= 13, f"opset {opset}"
+    (inp,), (out,) = model.graph.input, model.graph.output
+    assert inp.name == "input" and out.name == "output", (inp.name, out.name)
+    dims = [d.dim_param or d.dim_value for d in inp.type.tensor_type.shape.dim]
+    assert dims[0] == "batch" and dims[1:] in ([784], [1, 28, 28]), dims
+    return dims[1:]
+
+
+def read_pgm(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    header = data.split(b"\n", 4)
+    assert header[0] == b"P5" and header[2] == b"28 28" and header[3] == b"255", path
+    return np.frombuffer(header[4][:784], dtype=np.uint8)
+
+
+def main(model_path, predictions_path):
+    model = onnx.load(model_path)
+    onnx.checker.check_model(model, full_check=True)
+    shape = check_interface(model)
+    lines = open(predictions_path, encoding="utf-8").read().splitlines()[1:]  # after the header
+    files, classes, outputs = [], [], []
+    for line in lines:
+        file, rest = line.rsplit(": ", 1)
+        fields = rest.split()
+        files.append(file)
+        classes.append(int(fields[0]))
+        outputs.append([float(v) for v in fields[1:]])
+    x = np.stack([read_pgm(f) for f in files]).astype(np.float32) / np.float32(255)  # as data::unit_pixel
+    y = run(model, x.astype(np.float64).reshape([len(files)] + shape))
+    ours = np.array(outputs)
+    if y.shape != ours.shape:
+        sys.exit(f"FAILED: the ONNX output has shape {y.shape}, typegrad printed {ours.shape}")
+    diff = np.abs(y - ours).max()
+    # A class differs if ONNX's output for typegrad's class is below its best by more than the
+    # tolerance (two outputs within it are a tie: their order is rounding, either is right).
+    rows = np.arange(len(files))
+    differ = y.max(axis=1) - y[rows, np.array(classes)] > TOLERANCE
+    disagree = int(differ.sum())
+    ties = int(((y.argmax(axis=1) != np.array(classes)) & ~differ).sum())
+    print(f"{model_path}: {len(files)} images, classes differ on {disagree} ({ties} ties within the tolerance), "
+          f"largest output difference {diff:.2e} (tolerance {TOLERANCE:g})")
+    if disagree or not diff <= TOLERANCE:
+        sys.exit("FAILED: the ONNX graph does not compute what typegrad computes")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2])
