@@ -190,7 +190,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
 
     // A double network saved by the library is on the menu too (train runs float only).
     Network<double, 784, 30, 10> net{3};
-    io::save_checkpoint(dir / "double.tgck", net, {5, Rng(5).state(), "sgd", {}});
+    io::save_checkpoint(dir / "double.tgck", net, {5, Rng(5).state(), "sgd", {}, {}, 0.0});
     const Result d = run_ok(dir, "eval --model double.tgck --test-limit 50");
     CHECK(d.out.find("784-30-10 sigmoid, quadratic cost, double, 5 epochs trained, 50 test") != std::string::npos);
     CHECK(d.out.find("trained with") == std::string::npos);  // no training note in that file
@@ -205,7 +205,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
 
     // A network that is not on the menu.
     Network<float, 784, 31, 10> odd{3};
-    io::save_checkpoint(dir / "odd.tgck", odd, {0, Rng(6).state(), "sgd", {}});
+    io::save_checkpoint(dir / "odd.tgck", odd, {0, Rng(6).state(), "sgd", {}, {}, 0.0});
     const Result e = run(dir, "eval --model odd.tgck");
     CHECK(e.code == 1);
     CHECK(e.err == "typegrad: error: --model odd.tgck: holds a 784-31-10 float network (input<784> | dense<31> | σ | "
@@ -215,7 +215,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
     // Parameters that are not finite are not trained on.
     Network<float, 784, 30, 10> nan_net{3};
     nan_net.biases<0>()[0] = std::numeric_limits<float>::quiet_NaN();
-    io::save_checkpoint(dir / "nan.tgck", nan_net, {1, Rng(7).state(), "sgd", {}});
+    io::save_checkpoint(dir / "nan.tgck", nan_net, {1, Rng(7).state(), "sgd", {}, {}, 0.0});
     const Result n = run(dir, "train --resume nan.tgck --epochs 2" + quick);
     CHECK(n.code == 1);
     CHECK(n.err == "typegrad: error: --resume nan.tgck: a weight or bias is NaN or infinite (saved by a diverged run?)\n");
@@ -225,7 +225,7 @@ TEST_CASE("damaged checkpoints are refused with one line naming the damage", "[d
     WorkDir dir;
     run_ok(dir, "train --epochs 1 --save run.tgck" + quick);
     const Bytes good = read_bytes(dir / "run.tgck");
-    REQUIRE(good.size() == 95786);  // version 2: 95739 bytes of version 1 + 47 (parameter sizes, optimizer)
+    REQUIRE(good.size() == 95834);  // version 3: 95739 bytes of version 1 + 47 (parameter sizes, optimizer) + 48 (validation monitor)
 
     const auto refused = [&](const Bytes& bytes, const std::string& message) {
         write_bytes(dir / "bad.tgck", bytes);
@@ -251,9 +251,9 @@ TEST_CASE("damaged checkpoints are refused with one line naming the damage", "[d
     refused(Bytes(good.begin(), good.begin() + 6), "truncated: 6 bytes, inside the magic number");
     refused(Bytes(good.begin(), good.end() - 2), "truncated: the checksum after the payload is missing (2 of 4 bytes)");
     refused(Bytes{}, "the file is empty, not a typegrad checkpoint");
-    Bytes v3 = good;
-    v3[8] = 3;
-    refused(v3, "checkpoint version 3, this build reads versions 1 to 2");
+    Bytes v4 = good;
+    v4[8] = 4;
+    refused(v4, "checkpoint version 4, this build reads versions 1 to 3");
     Bytes gzip = good;
     gzip[0] = 0x1f;
     gzip[1] = 0x8b;
@@ -280,7 +280,7 @@ TEST_CASE("a writer killed at any point of a save leaves the old checkpoint or t
     for (const int stage : {1, 2, 3}) {
         INFO("stopped at stage " << stage);
         const Network<float, 784, 30, 10> net{static_cast<std::uint64_t>(stage)};
-        const train::TrainerState state{static_cast<std::size_t>(10 + stage), Rng(stage).state(), "sgd", {}};
+        const train::TrainerState state{static_cast<std::size_t>(10 + stage), Rng(stage).state(), "sgd", {}, {}, 0.0};
         const Bytes new_bytes = io::checkpoint_bytes(net, state, "written by a killed writer");
         stop_at_stage = stage;
         const pid_t writer = ::fork();
