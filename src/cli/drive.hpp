@@ -249,8 +249,8 @@ inline std::string stop_text(train::StopReason why, const train::MonitorState& m
     if (why == train::StopReason::patience)
         return cat("no improvement of validation accuracy for ", std::to_string(m.epochs_without_improvement), " epoch",
                    m.epochs_without_improvement == 1 ? "" : "s", " ", best);
-    return cat("eta halved ", std::to_string(m.halvings), " time", m.halvings == 1 ? "" : "s", " (to ",
-               format_real(eta0 * m.eta_scale()), ") without improvement of validation accuracy ", best);
+    return cat("eta halved ", std::to_string(m.halvings), " time", m.halvings == 1 ? "" : "s", ", to ",
+               format_real(eta0 * m.eta_scale()), ", on plateaus of the validation accuracy ", best);
 }
 
 /// The training run for network M with gradient engine Engine, from scratch or from `resume`.

@@ -338,7 +338,7 @@ int main(int argc, char** argv) {
         std::vector<std::string> plot_files;
         std::string plot_output;
         CLI::App* plot = app.add_subcommand(
-            "plot", wrap("Draw test accuracy (solid), validation accuracy (dashed) and training cost per epoch of "
+            "plot", wrap("Draw test accuracy (solid), validation accuracy (dashed), training accuracy (dotted) and training cost per epoch of "
                          "one or more runs from their 'train --metrics' files, overlaid with a legend, with gnuplot "
                          "(Debian: gnuplot-nox)"));
         plot->add_option("metrics", plot_files, wrap("Files written by 'typegrad train --metrics' (JSON lines or CSV)"))

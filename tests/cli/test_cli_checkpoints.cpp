@@ -105,7 +105,7 @@ std::vector<std::string> metrics_without_timing(const fs::path& csv) {
         std::vector<std::string> cells;
         std::istringstream fields(line);
         for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
-        REQUIRE(cells.size() >= 9);  // the last, validation_accuracy, is empty without --validation
+        REQUIRE(cells.size() >= 9);  // the last, validation_accuracy and training_accuracy, are empty without their options
         std::string kept = cells[0] + "," + cells[1] + "," + cells[2] + "," + cells[3] + "," + cells[4];
         for (std::size_t c = 7; c < cells.size(); ++c) kept += "," + cells[c];  // training cost, eta, validation
         lines.push_back(kept);
@@ -165,6 +165,48 @@ TEST_CASE("a resumed run gives the bytes of an uninterrupted one", "[resume]") {
     CHECK(d[3] == a[3]);
     CHECK(d[1] == "1,1" + a[1].substr(3));  // written by a run of --epochs 1
     CHECK(d[2] == "2,2" + a[2].substr(3));
+}
+
+TEST_CASE("a run with halve:K:N and --patience, interrupted and resumed, gives the bytes and the stop of an uninterrupted one",
+          "[monitor]") {
+    WorkDir dir;
+    const std::string options = " --validation 300 --schedule halve:2:3 --patience 4 --training-accuracy running" + quick;
+    const Result full = run_ok(dir, "train --epochs 40 --save a.tgck --metrics a.csv" + options);
+    std::smatch m;
+    const std::regex stop_line("stopped after epoch ([0-9]+): [^\n]*\n");
+    REQUIRE(std::regex_search(full.out, m, stop_line));
+    const std::string stop = m.str(0);
+    const std::size_t stop_epoch = std::stoul(m.str(1));
+    const std::regex halved("epoch ([0-9]+)/40 [^\n]*\\(eta halved to 1\\.5");
+    std::smatch h;
+    REQUIRE(std::regex_search(full.out, h, halved));
+    const std::size_t first_halving = std::stoul(h.str(1));
+    INFO("first halving after epoch " << first_halving << ", stop after epoch " << stop_epoch);
+    REQUIRE(first_halving + 1 < stop_epoch);
+    REQUIRE(stop_epoch < 40);
+
+    // Interrupted after the first halving (--epochs is when to stop, not part of the run's state).
+    const std::string k = std::to_string(first_halving + 1);
+    run_ok(dir, "train --epochs " + k + " --save b.tgck" + options);
+    const Result resumed = run_ok(dir, "train --epochs 40 --resume b.tgck --save c.tgck --metrics c.csv" + options);
+    CHECK(resumed.out.find("resuming from b.tgck after epoch " + k) != std::string::npos);
+    CHECK(resumed.out.find("eta 1.5  validation") != std::string::npos);  // the halving was restored
+    CHECK(resumed.err.find("note:") == std::string::npos);
+    CHECK(resumed.out.find(stop) != std::string::npos);
+    CHECK(read_bytes(dir / "c.tgck") == read_bytes(dir / "a.tgck"));
+    const auto a = metrics_without_timing(dir / "a.csv");
+    const auto c = metrics_without_timing(dir / "c.csv");
+    REQUIRE(a.size() == stop_epoch + 1);
+    REQUIRE(c.size() == stop_epoch - first_halving);
+    CHECK(c.back() == a.back());
+
+    // The stopped run stays stopped; with more patience it goes on.
+    const Result again = run_ok(dir, "train --epochs 40 --resume c.tgck --save c.tgck" + options);
+    CHECK(again.out == "typegrad train: c.tgck " + stop.substr(0, stop.size() - 1) + ": nothing to train\n");
+    const Result more = run_ok(dir, "train --epochs " + std::to_string(stop_epoch + 1) + " --resume c.tgck --save d.tgck" +
+                                        " --validation 300 --schedule halve:2:3 --patience 40 --training-accuracy running" +
+                                        quick);
+    CHECK(more.out.find("epoch " + std::to_string(stop_epoch + 1) + "/") != std::string::npos);
 }
 
 TEST_CASE("two identical runs write identical checkpoints and metrics", "[reproducible]") {
