@@ -132,7 +132,8 @@ inline LoadedData prepare(const TrainOptions& o, std::size_t n_in, std::size_t n
 /// 60000 train / 10000 test (synthetic digits)"
 inline void print_header(const TrainOptions& o, const LoadedData& p, const std::string& network, std::string_view cost,
                   const char* type) {
-    const std::string schedule = o.decay_every == 0 ? std::string() : cat(" (schedule ", o.schedule, ")");
+    std::string schedule = o.schedule == "constant" ? std::string() : cat(" (schedule ", o.schedule, ")");
+    if (o.patience > 0) schedule += cat(", patience ", std::to_string(o.patience));
     std::printf("typegrad train: %s, %s cost, %s, %s gradient, batch %zu, eta %g%s%s, %zu epoch%s, seed %llu, "
                 "%zu train%s / %zu test (%s)\n",
                 network.c_str(), std::string(cost).c_str(), type, o.grad.c_str(), o.batch, o.eta, schedule.c_str(),
@@ -159,7 +160,7 @@ inline std::string training_note(const TrainOptions& o, const data::Dataset& tra
         data = cat("synthetic digits (seed ", std::to_string(o.seed), ")");
     }
     // the schedule only when there is one, so that notes of constant-eta runs read as before
-    const std::string schedule = o.decay_every == 0 ? std::string() : cat(", schedule ", o.schedule);
+    const std::string schedule = o.schedule == "constant" ? std::string() : cat(", schedule ", o.schedule);
     return cat("batch ", std::to_string(o.batch), ", eta ", eta_text, schedule, optimizer_text(o, false), ", ", o.grad, " gradient, ",
                std::to_string(n_train), " training examples of ", data);
 }
@@ -239,6 +240,19 @@ inline io::CheckpointImage read_resume(const std::filesystem::path& file) {
     }
 }
 
+/// Why training stopped before --epochs: "no improvement of validation accuracy for 5 epochs
+/// (best 0.9612 at epoch 12)".
+inline std::string stop_text(train::StopReason why, const train::MonitorState& m, double eta0) {
+    char accuracy[32];
+    std::snprintf(accuracy, sizeof accuracy, "%.4f", m.best_accuracy);
+    const std::string best = cat("(best ", accuracy, " at epoch ", std::to_string(m.best_epoch), ")");
+    if (why == train::StopReason::patience)
+        return cat("no improvement of validation accuracy for ", std::to_string(m.epochs_without_improvement), " epoch",
+                   m.epochs_without_improvement == 1 ? "" : "s", " ", best);
+    return cat("eta halved ", std::to_string(m.halvings), " time", m.halvings == 1 ? "" : "s", ", to ",
+               format_real(eta0 * m.eta_scale()), ", on plateaus of the validation accuracy ", best);
+}
+
 /// The training run for network M with gradient engine Engine, from scratch or from `resume`.
 template <class M, class Engine>
 inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
@@ -258,6 +272,12 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
         if (start.epochs_done >= o.epochs) {
             std::printf("typegrad train: %s already has %zu epoch%s (--epochs %zu): nothing to train\n", file.c_str(),
                         start.epochs_done, start.epochs_done == 1 ? "" : "s", o.epochs);
+            return exit_ok;
+        }
+        const train::Monitor was(train::PlateauRule{o.halve_after, o.max_halvings, o.patience}, start.monitor);
+        if (const auto why = was.stopped(); why != train::StopReason::none) {
+            std::printf("typegrad train: %s stopped after epoch %zu: %s: nothing to train\n", file.c_str(),
+                        start.epochs_done, stop_text(why, start.monitor, o.eta).c_str());
             return exit_ok;
         }
     }
@@ -305,6 +325,11 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     options.decay_every = o.decay_every;
     options.decay_factor = o.decay_factor;
     options.lambda = o.lambda;
+    options.plateau = {.halve_after = o.halve_after, .max_halvings = o.max_halvings, .patience = o.patience};
+    using TrainingAccuracy = train::Options::TrainingAccuracy;
+    options.training_accuracy = o.training_accuracy == "running" ? TrainingAccuracy::running
+                                : o.training_accuracy == "eval"  ? TrainingAccuracy::evaluated
+                                                                 : TrainingAccuracy::off;
     train::Trainer<M, Engine, train::AnyOptimizer> trainer(net, options, make_optimizer(o));
     if (resume) {
         try {
@@ -324,7 +349,11 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
             [&](const train::EpochStats& s) {
                 const EpochRecord r{s.epoch,   s.epochs,      s.correct,           s.tested,
                                     s.accuracy, s.seconds,     s.examples_per_second, s.training_cost,
-                                    s.eta,      s.validated,   s.validation_accuracy};
+                                    s.eta,      s.validated,   s.validation_accuracy, s.training_counted,
+                                    s.training_accuracy,
+                                    s.decision.halved && s.decision.stop == train::StopReason::none
+                                        ? o.halve_after : std::size_t{0},
+                                    trainer.eta()};
                 bar.clear();
                 std::printf("%s\n", epoch_line(r).c_str());
                 (void)flush_stdout();
@@ -392,6 +421,9 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
         throw RunError(cat(e.what(), "; ", kept));
     }
     bar.clear();
+    if (const auto why = trainer.stopped(); why != train::StopReason::none)
+        std::printf("stopped after epoch %zu: %s\n", trainer.epochs_done(),
+                    stop_text(why, trainer.monitor().state(), o.eta).c_str());
     std::printf("best test accuracy %.4f at epoch %zu\n", best.accuracy, best.epoch);
     check_stdout();
     return exit_ok;

@@ -80,9 +80,12 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
         ->type_name("E")
         ->each([&args](const std::string&) { args.eta_given = true; });
     train->add_option("--schedule", args.schedule,
-                      wrap("Learning-rate schedule: constant (default), or step:EVERY:FACTOR, eta multiplied by "
-                           "FACTOR every EVERY epochs (step:4:0.2: eta, eta/5 from epoch 5, eta/25 from epoch 9); "
-                           "lenet's default is step:4:0.2"))
+                      wrap("Learning-rate schedule: constant (default); step:EVERY:FACTOR, eta multiplied by "
+                           "FACTOR every EVERY epochs (step:4:0.2: eta, eta/5 from epoch 5, eta/25 from epoch 9; "
+                           "lenet's default); or halve:K[:N], Nielsen's schedule (needs --validation): eta halved "
+                           "after K epochs without a higher validation accuracy, training stopped at the N-th "
+                           "halving (default N = 7: at eta/128). halve:K is Keras' ReduceLROnPlateau(factor=0.5, "
+                           "patience=K), PyTorch's with patience=K-1 and threshold=0, plus the stop"))
         ->type_name("S")
         ->each([&args](const std::string&) { args.schedule_given = true; });
     train->add_option("--seed", args.seed,
@@ -126,6 +129,19 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                       wrap("Hold out the last N training examples (after --limit) as a validation set, evaluated "
                            "after every epoch (Nielsen: --validation 10000 leaves 50000 to train on); 0 (default): none"))
         ->type_name("N");
+    train->add_option("--patience", args.patience,
+                      wrap("Early stopping (needs --validation): stop after P epochs in a row without a validation "
+                           "accuracy strictly higher than the best so far (Keras' EarlyStopping(patience=P)); a "
+                           "line says why and which epoch was best. --save keeps the last epoch's weights, not the "
+                           "best's; default: train all --epochs"))
+        ->type_name("P")
+        ->each([&args](const std::string&) { args.patience_given = true; });
+    train->add_option("--training-accuracy", args.training_accuracy,
+                      wrap("Report the accuracy on the training set every epoch: running (counted from the "
+                           "training steps' own forward passes, nearly free: the weights change during the epoch, "
+                           "as Keras' accuracy in fit) or eval (the network after the epoch evaluated on the whole "
+                           "training set, network2.py's monitor_training_accuracy: one more forward pass over it)"))
+        ->type_name("MODE");
     train->add_option("--test-limit", args.test_limit,
                       wrap("Evaluate on the first N test examples only; 0 (default) or more than there are means "
                            "all of them"))
@@ -160,14 +176,16 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
     train->add_option("--metrics", args.metrics,
                       wrap("Write one record per epoch to FILE, replaced atomically after every epoch: CSV if FILE "
                            "ends in .csv, else JSON lines. Keys: epoch, epochs, test_accuracy, correct, tested, "
-                           "seconds, examples_per_second, training_cost, eta, validation_accuracy (with --validation). FILE is not created if the run fails before the first "
+                           "seconds, examples_per_second, training_cost, eta, validation_accuracy (with --validation), training_accuracy "
+                           "(with --training-accuracy). FILE is not created if the run fails before the first "
                            "epoch ends. With --resume, the records FILE holds of the epochs the checkpoint has "
                            "done are kept"))
         ->type_name("FILE")
         ->each([&args](const std::string&) { args.metrics_given = true; });
     train->add_option("--save", args.save,
                       wrap("After every epoch, write a checkpoint to FILE: the network and the trainer's state "
-                           "(epochs done, shuffling generator). FILE is replaced atomically, so a crash or a kill "
+                           "(epochs done, shuffling generator, optimizer, validation history: best accuracy and "
+                           "epoch, epochs without improvement, halvings of eta). FILE is replaced atomically, so a crash or a kill "
                            "leaves the previous checkpoint or the new one, never a damaged file; a diverging run "
                            "stops and keeps the last good one. Use it with --resume FILE and 'typegrad eval --model "
                            "FILE'. FILE is not created if the run fails before the first epoch ends"))
@@ -350,7 +368,7 @@ int main(int argc, char** argv) {
         std::vector<std::string> plot_files;
         std::string plot_output;
         CLI::App* plot = app.add_subcommand(
-            "plot", wrap("Draw test accuracy (solid), validation accuracy (dashed) and training cost per epoch of "
+            "plot", wrap("Draw test accuracy (solid), validation accuracy (dashed), training accuracy (dotted) and training cost per epoch of "
                          "one or more runs from their 'train --metrics' files, overlaid with a legend, with gnuplot "
                          "(Debian: gnuplot-nox)"));
         plot->add_option("metrics", plot_files, wrap("Files written by 'typegrad train --metrics' (JSON lines or CSV)"))

@@ -109,29 +109,55 @@ std::filesystem::path file_option(const std::string& option, const std::string& 
 
 }  // namespace
 
-/// --schedule: "constant", or "step:EVERY:FACTOR" (η × FACTOR every EVERY epochs).
+/// --schedule: "constant", "step:EVERY:FACTOR" (η × FACTOR every EVERY epochs) or "halve:K[:N]"
+/// (η halved after K epochs without improvement of the validation accuracy, training stopped at
+/// the N-th halving; N = 7 by default, Nielsen's η/128).
 void parse_schedule(const std::string& text, TrainOptions& o) {
     o.schedule = text;
+    o.decay_every = 0;
+    o.decay_factor = 1.0;
+    o.halve_after = 0;
+    o.max_halvings = 7;
     if (text == "constant") return;
     const auto fail = [&] {
-        bad("--schedule", cat("expected 'constant' or 'step:EVERY:FACTOR' (η times FACTOR every EVERY epochs, e.g. "
-                              "step:4:0.2), got '", text, "'"));
+        bad("--schedule", cat("expected 'constant', 'step:EVERY:FACTOR' (η times FACTOR every EVERY epochs, e.g. "
+                              "step:4:0.2) or 'halve:K[:N]' (η halved after K epochs without improvement of the "
+                              "validation accuracy, stop at the N-th halving, e.g. halve:10:7), got '", text, "'"));
     };
+    const auto count = [&](const std::string& digits, std::size_t& out) {
+        if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); }))
+            fail();
+        char* end = nullptr;
+        errno = 0;
+        const unsigned long long k = std::strtoull(digits.c_str(), &end, 10);
+        if (errno != 0 || *end != '\0' || k == 0 || k > std::numeric_limits<std::size_t>::max()) fail();
+        out = static_cast<std::size_t>(k);
+    };
+    if (text.rfind("halve:", 0) == 0) {
+        const std::string rest = text.substr(6);
+        const auto colon = rest.find(':');
+        count(rest.substr(0, colon), o.halve_after);
+        if (colon != std::string::npos) {
+            count(rest.substr(colon + 1), o.max_halvings);
+            if (o.max_halvings > 64)
+                bad("--schedule", cat("'", text, "': at most 64 halvings (η/2^64 trains nothing), got ",
+                                      std::to_string(o.max_halvings)));
+        }
+        return;
+    }
     if (text.rfind("step:", 0) != 0) fail();
     const std::string rest = text.substr(5);
     const auto colon = rest.find(':');
     if (colon == std::string::npos) fail();
     const std::string every = rest.substr(0, colon), factor = rest.substr(colon + 1);
-    if (every.empty() || factor.empty() || !std::all_of(every.begin(), every.end(), [](unsigned char c) { return std::isdigit(c); }))
-        fail();
+    if (factor.empty()) fail();
+    std::size_t k = 0;
+    count(every, k);
     char* end = nullptr;
-    errno = 0;
-    const unsigned long long k = std::strtoull(every.c_str(), &end, 10);
-    if (errno != 0 || *end != '\0' || k == 0) fail();
     errno = 0;
     const double f = std::strtod(factor.c_str(), &end);
     if (errno != 0 || *end != '\0' || !(f > 0.0) || !std::isfinite(f)) fail();
-    o.decay_every = static_cast<std::size_t>(k);
+    o.decay_every = k;
     o.decay_factor = f;
 }
 
@@ -166,6 +192,21 @@ TrainOptions validate(const TrainArgs& raw) {
     o.limit = parse_size("--limit", raw.limit, true);
     o.test_limit = parse_size("--test-limit", raw.test_limit, true);
     o.validation = parse_size("--validation", raw.validation, true);
+    // The validation accuracy decides halvings and stopping: both need a validation set.
+    if (o.halve_after > 0 && o.validation == 0)
+        bad("--schedule", cat("'", raw.schedule, "' halves eta when the validation accuracy stops improving: it needs "
+                              "--validation N (e.g. --validation 10000)"));
+    if (raw.patience_given) {
+        o.patience = parse_size("--patience", raw.patience, false);
+        if (o.validation == 0)
+            bad("--patience", "stops when the validation accuracy stops improving: it needs --validation N (e.g. "
+                              "--validation 10000)");
+    }
+    o.training_accuracy = raw.training_accuracy;
+    if (!o.training_accuracy.empty() && o.training_accuracy != "running" && o.training_accuracy != "eval")
+        bad("--training-accuracy", cat("expected 'running' (counted while training, free) or 'eval' (the "
+                                       "network evaluated on the training set after every epoch), got '",
+                                       raw.training_accuracy, "'"));
     if (raw.plot_given) {
         o.plot = file_option("--plot", raw.plot);
         const std::string ext = o.plot->extension().string();

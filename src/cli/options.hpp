@@ -48,6 +48,10 @@ struct TrainOptions {
     bool eta_given = false;
     std::size_t decay_every = 0;  // --schedule step:EVERY:FACTOR (0: constant η)
     double decay_factor = 1.0;
+    std::size_t halve_after = 0;   // --schedule halve:K[:N] (0: no halving on plateaus)
+    std::size_t max_halvings = 7;  // its N
+    std::size_t patience = 0;      // --patience P (0: no early stopping)
+    std::string training_accuracy; // --training-accuracy: "" (not monitored), "running" or "eval"
     std::string schedule = "constant";  // as given, for the header and the training note
     bool schedule_given = false;        // else the network's default (menu.hpp)
     std::uint64_t seed = 42;
@@ -72,7 +76,8 @@ struct TrainOptions {
     std::vector<std::string> command;  // the arguments after "typegrad" (to say how to resume)
 };
 
-/// Sets o's schedule from "constant" or "step:EVERY:FACTOR"; throws UsageError naming --schedule.
+/// Sets o's schedule from "constant", "step:EVERY:FACTOR" or "halve:K[:N]"; throws UsageError
+/// naming --schedule.
 void parse_schedule(const std::string& text, TrainOptions& o);
 
 /// The options of `typegrad train` as given: CLI11 (main.cpp) fills these in as strings, and
@@ -90,6 +95,9 @@ struct TrainArgs {
     std::string limit = "0";
     std::string test_limit = "0";
     std::string validation = "0";
+    std::string patience;
+    bool patience_given = false;
+    std::string training_accuracy;  // "" if not given
     std::string plot;
     bool plot_given = false;
     std::string cost;

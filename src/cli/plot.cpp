@@ -1,6 +1,6 @@
 // `typegrad plot` (plot.hpp): gnuplot from Debian (gnuplot-nox) draws the runs, one colour per
-// file, test accuracy solid and validation accuracy dashed in the upper panel, the training cost
-// in the lower one, each run named in the legend by its file name.
+// file, test accuracy solid, validation accuracy dashed and training accuracy dotted in the upper
+// panel, the training cost in the lower one, each run named in the legend by its file name.
 #include "plot.hpp"
 
 #include <algorithm>
@@ -31,7 +31,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Row {
-    double epoch = 0, test = -1, validation = -1, cost = -1;
+    double epoch = 0, test = -1, validation = -1, cost = -1, training = -1;
 };
 
 /// The value of "key":NUMBER in a JSON line, or fallback.
@@ -59,6 +59,7 @@ std::vector<Row> read_metrics(const fs::path& file) {
             r.test = json_number(line, "test_accuracy", -1);
             r.validation = json_number(line, "validation_accuracy", -1);
             r.cost = json_number(line, "training_cost", -1);
+            r.training = json_number(line, "training_accuracy", -1);
         } else {  // CSV with its header
             std::vector<std::string> cells;
             std::istringstream fields(line);
@@ -77,6 +78,7 @@ std::vector<Row> read_metrics(const fs::path& file) {
                 else if (header[i] == "test_accuracy") r.test = v;
                 else if (header[i] == "validation_accuracy") r.validation = v;
                 else if (header[i] == "training_cost") r.cost = v;
+                else if (header[i] == "training_accuracy") r.training = v;
             }
         }
         if (!(r.epoch >= 1) || !(r.test >= 0))
@@ -144,7 +146,7 @@ int run_plot(const PlotOptions& o) {
             fs::remove(temp, e);
         }
     } cleanup{dir, temp};
-    bool any_validation = false;
+    bool any_validation = false, any_training = false;
     for (std::size_t k = 0; k < runs.size(); ++k) {
         std::ofstream data(dir / cat("run", k, ".dat"));
         for (const Row& r : runs[k]) {
@@ -155,7 +157,14 @@ int run_plot(const PlotOptions& o) {
             } else {
                 data << "NaN";
             }
-            data << ' ' << (r.cost >= 0 ? std::to_string(r.cost) : std::string("NaN")) << '\n';
+            data << ' ' << (r.cost >= 0 ? std::to_string(r.cost) : std::string("NaN")) << ' ';
+            if (r.training >= 0) {
+                data << r.training * 100;
+                any_training = true;
+            } else {
+                data << "NaN";
+            }
+            data << '\n';
         }
     }
     std::ofstream script(dir / "plot.gp");
@@ -163,7 +172,7 @@ int run_plot(const PlotOptions& o) {
     script << "set output " << quoted(temp.string()) << "\n";
     script << "set termoption noenhanced\nset datafile missing 'NaN'\nset key outside right\nset grid\nset multiplot layout 2,1\n";
     script << "set ylabel 'accuracy (%)'\nset title 'test accuracy (solid)" << (any_validation ? ", validation (dashed)" : "")
-           << "'\n";
+           << (any_training ? ", training (dotted)" : "") << "'\n";
     script << "plot ";
     for (std::size_t k = 0; k < runs.size(); ++k) {
         const std::string file = quoted((dir / cat("run", k, ".dat")).string());
@@ -171,6 +180,7 @@ int run_plot(const PlotOptions& o) {
         script << (k ? ", " : "") << file << " using 1:2 with linespoints lt " << k + 1 << " dt 1 title " << name;
         if (any_validation)
             script << ", " << file << " using 1:3 with linespoints lt " << k + 1 << " dt 2 notitle";
+        if (any_training) script << ", " << file << " using 1:5 with linespoints lt " << k + 1 << " dt 3 notitle";
     }
     script << "\nset xlabel 'epoch'\nset ylabel 'training cost per example'\nset title 'training cost'\nplot ";
     for (std::size_t k = 0; k < runs.size(); ++k)

@@ -43,6 +43,10 @@ struct FileCloser {
 
 /// The CSV header of --metrics (a file with another first line is not continued on --resume).
 constexpr const char* metrics_csv_header =
+    "epoch,epochs,test_accuracy,correct,tested,seconds,examples_per_second,training_cost,eta,validation_accuracy,"
+    "training_accuracy";
+/// The header before training_accuracy: such a file is continued, its lines given an empty last column.
+constexpr const char* metrics_csv_header_before_training_accuracy =
     "epoch,epochs,test_accuracy,correct,tested,seconds,examples_per_second,training_cost,eta,validation_accuracy";
 
 std::string epoch_line(const EpochRecord& r) {
@@ -50,6 +54,10 @@ std::string epoch_line(const EpochRecord& r) {
                               r.epoch, r.epochs, r.accuracy, r.correct, r.tested, r.seconds, r.examples_per_second,
                               r.training_cost, r.eta);
     if (r.validated > 0) line += format("  validation %.4f", r.validation_accuracy);
+    if (r.training_counted > 0) line += format("  training %.4f", r.training_accuracy);
+    if (r.halved_after > 0)
+        line += format("  (eta halved to %g: %zu epoch%s without improvement)", r.next_eta, r.halved_after,
+                       r.halved_after == 1 ? "" : "s");
     return line;
 }
 
@@ -144,11 +152,14 @@ void MetricsWriter::continue_from(std::size_t epochs_done) {
     const std::string csv_header = metrics_csv_header;
     const std::string json_start = "{\"epoch\":";
     bool first = true;
+    bool old_csv = false;  // written before the training_accuracy column
     for (std::string line; std::getline(in, line); first = false) {
         if (format_ == MetricsFormat::csv && first) {
-            if (line != csv_header) return;  // not a file this writer wrote
+            old_csv = line == metrics_csv_header_before_training_accuracy;
+            if (line != csv_header && !old_csv) return;  // not a file this writer wrote
             continue;
         }
+        if (old_csv) line += ",";
         const std::size_t start = format_ == MetricsFormat::csv ? 0 : json_start.size();
         if (format_ == MetricsFormat::json_lines && line.compare(0, json_start.size(), json_start) != 0) continue;
         std::size_t epoch = 0;
@@ -178,17 +189,19 @@ std::string MetricsWriter::render() const {
         out += "\n";
         for (const auto& line : previous_) out += line;
         for (const auto& r : records_)
-            out += format("%zu,%zu,%.6f,%zu,%zu,%.6f,%.1f,%.6g,%.6g,%s\n", r.epoch, r.epochs, r.accuracy, r.correct,
+            out += format("%zu,%zu,%.6f,%zu,%zu,%.6f,%.1f,%.6g,%.6g,%s,%s\n", r.epoch, r.epochs, r.accuracy, r.correct,
                           r.tested, r.seconds, r.examples_per_second, r.training_cost, r.eta,
-                          r.validated ? format("%.6f", r.validation_accuracy).c_str() : "");
+                          r.validated ? format("%.6f", r.validation_accuracy).c_str() : "",
+                          r.training_counted ? format("%.6f", r.training_accuracy).c_str() : "");
     } else {
         for (const auto& line : previous_) out += line;
         for (const auto& r : records_)
             out += format(
                 "{\"epoch\":%zu,\"epochs\":%zu,\"test_accuracy\":%.6f,\"correct\":%zu,\"tested\":%zu,"
-                "\"seconds\":%.6f,\"examples_per_second\":%.1f,\"training_cost\":%.6g,\"eta\":%.6g%s}\n",
+                "\"seconds\":%.6f,\"examples_per_second\":%.1f,\"training_cost\":%.6g,\"eta\":%.6g%s%s}\n",
                 r.epoch, r.epochs, r.accuracy, r.correct, r.tested, r.seconds, r.examples_per_second, r.training_cost,
-                r.eta, r.validated ? format(",\"validation_accuracy\":%.6f", r.validation_accuracy).c_str() : "");
+                r.eta, r.validated ? format(",\"validation_accuracy\":%.6f", r.validation_accuracy).c_str() : "",
+                r.training_counted ? format(",\"training_accuracy\":%.6f", r.training_accuracy).c_str() : "");
     }
     return out;
 }

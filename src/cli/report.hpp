@@ -41,10 +41,15 @@ struct EpochRecord {
     double eta = 0.0;
     std::size_t validated = 0;   // 0: no validation set
     double validation_accuracy = 0.0;
+    std::size_t training_counted = 0;  // 0: training accuracy not monitored
+    double training_accuracy = 0.0;
+    std::size_t halved_after = 0;  // η is halved after this epoch: the epochs without improvement (0: not halved)
+    double next_eta = 0.0;         // the η after the halving
 };
 
 /// "epoch 1/30  test accuracy 0.9132 (9132/10000)  0.412 s  145631 examples/s  cost 0.0712  eta 3",
-/// then "  validation 0.9123" with a validation set
+/// then "  validation 0.9123" with a validation set, "  training 0.9345" with the training
+/// accuracy, and "  (eta halved to 1.5: 10 epochs without improvement)" after a halving
 [[nodiscard]] std::string epoch_line(const EpochRecord& r);
 
 /// A single line on stderr redrawn with '\r': epoch, bar, percentage, examples/s. Draws only

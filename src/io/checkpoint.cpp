@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -264,6 +265,16 @@ void check_header(const CheckpointHeader& h, const std::string& what) {
     if (bytes != h.payload_bytes)
         fail(what, cat("the payload is ", h.payload_bytes, " bytes, but a ", describe_network(h), " has ", count,
                        " parameters (", bytes, " bytes)"));
+    // The validation monitor: what a trainer can have written after epochs_done epochs.
+    if (h.best_epoch > h.epochs_done || h.epochs_without_improvement > h.epochs_done ||
+        h.epochs_since_halving > h.epochs_without_improvement)
+        fail(what, cat("invalid header: the validation monitor's epochs (best ", h.best_epoch, ", ",
+                       h.epochs_without_improvement, " and ", h.epochs_since_halving,
+                       " without improvement) do not fit the ", h.epochs_done, " epochs done"));
+    if (!(h.best_accuracy >= 0.0 && h.best_accuracy <= 1.0) || (h.best_epoch == 0 && h.best_accuracy != 0.0))
+        fail(what, "invalid header: the best validation accuracy is not a number in [0, 1]");
+    if (h.halvings > 1000) fail(what, cat("invalid header: the learning rate was halved ", h.halvings, " times (at most 1000)"));
+    if (!(h.eta >= 0.0) || !std::isfinite(h.eta)) fail(what, "invalid header: the learning rate is not a finite number >= 0");
 }
 
 // --- files -----------------------------------------------------------------------------------
@@ -389,6 +400,14 @@ std::vector<unsigned char> serialize_checkpoint(CheckpointHeader header, std::sp
         w.string(header.optimizer, "optimizer");
         w.string(std::string(header.optimizer_state.begin(), header.optimizer_state.end()), "optimizer state");
     }
+    if (header.version >= 3) {
+        w.u64(header.best_epoch);
+        w.u64(std::bit_cast<std::uint64_t>(header.best_accuracy));
+        w.u64(header.epochs_without_improvement);
+        w.u64(header.epochs_since_halving);
+        w.u64(header.halvings);
+        w.u64(std::bit_cast<std::uint64_t>(header.eta));
+    }
     w.u64(header.payload_bytes);
     w.bytes(payload);
     auto& out = w.result();
@@ -422,6 +441,14 @@ std::size_t parse_header(std::span<const unsigned char> bytes, const std::string
     } else {  // version 1: dense layers and SGD only
         h.parameter_sizes = dense_parameter_sizes(h);
         h.optimizer = "sgd";
+    }
+    if (h.version >= 3) {
+        h.best_epoch = r.u64("validation monitor");
+        h.best_accuracy = std::bit_cast<double>(r.u64("validation monitor"));
+        h.epochs_without_improvement = r.u64("validation monitor");
+        h.epochs_since_halving = r.u64("validation monitor");
+        h.halvings = r.u64("validation monitor");
+        h.eta = std::bit_cast<double>(r.u64("validation monitor"));
     }
     h.payload_bytes = r.u64("payload size");
     return r.position();

@@ -105,7 +105,7 @@ std::vector<std::string> metrics_without_timing(const fs::path& csv) {
         std::vector<std::string> cells;
         std::istringstream fields(line);
         for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
-        REQUIRE(cells.size() >= 9);  // the last, validation_accuracy, is empty without --validation
+        REQUIRE(cells.size() >= 9);  // the last, validation_accuracy and training_accuracy, are empty without their options
         std::string kept = cells[0] + "," + cells[1] + "," + cells[2] + "," + cells[3] + "," + cells[4];
         for (std::size_t c = 7; c < cells.size(); ++c) kept += "," + cells[c];  // training cost, eta, validation
         lines.push_back(kept);
@@ -167,6 +167,48 @@ TEST_CASE("a resumed run gives the bytes of an uninterrupted one", "[resume]") {
     CHECK(d[2] == "2,2" + a[2].substr(3));
 }
 
+TEST_CASE("a run with halve:K:N and --patience, interrupted and resumed, gives the bytes and the stop of an uninterrupted one",
+          "[monitor]") {
+    WorkDir dir;
+    const std::string options = " --validation 300 --schedule halve:2:3 --patience 4 --training-accuracy running" + quick;
+    const Result full = run_ok(dir, "train --epochs 40 --save a.tgck --metrics a.csv" + options);
+    std::smatch m;
+    const std::regex stop_line("stopped after epoch ([0-9]+): [^\n]*\n");
+    REQUIRE(std::regex_search(full.out, m, stop_line));
+    const std::string stop = m.str(0);
+    const std::size_t stop_epoch = std::stoul(m.str(1));
+    const std::regex halved("epoch ([0-9]+)/40 [^\n]*\\(eta halved to 1\\.5");
+    std::smatch h;
+    REQUIRE(std::regex_search(full.out, h, halved));
+    const std::size_t first_halving = std::stoul(h.str(1));
+    INFO("first halving after epoch " << first_halving << ", stop after epoch " << stop_epoch);
+    REQUIRE(first_halving + 1 < stop_epoch);
+    REQUIRE(stop_epoch < 40);
+
+    // Interrupted after the first halving (--epochs is when to stop, not part of the run's state).
+    const std::string k = std::to_string(first_halving + 1);
+    run_ok(dir, "train --epochs " + k + " --save b.tgck" + options);
+    const Result resumed = run_ok(dir, "train --epochs 40 --resume b.tgck --save c.tgck --metrics c.csv" + options);
+    CHECK(resumed.out.find("resuming from b.tgck after epoch " + k) != std::string::npos);
+    CHECK(resumed.out.find("eta 1.5  validation") != std::string::npos);  // the halving was restored
+    CHECK(resumed.err.find("note:") == std::string::npos);
+    CHECK(resumed.out.find(stop) != std::string::npos);
+    CHECK(read_bytes(dir / "c.tgck") == read_bytes(dir / "a.tgck"));
+    const auto a = metrics_without_timing(dir / "a.csv");
+    const auto c = metrics_without_timing(dir / "c.csv");
+    REQUIRE(a.size() == stop_epoch + 1);
+    REQUIRE(c.size() == stop_epoch - first_halving);
+    CHECK(c.back() == a.back());
+
+    // The stopped run stays stopped; with more patience it goes on.
+    const Result again = run_ok(dir, "train --epochs 40 --resume c.tgck --save c.tgck" + options);
+    CHECK(again.out == "typegrad train: c.tgck " + stop.substr(0, stop.size() - 1) + ": nothing to train\n");
+    const Result more = run_ok(dir, "train --epochs " + std::to_string(stop_epoch + 1) + " --resume c.tgck --save d.tgck" +
+                                        " --validation 300 --schedule halve:2:3 --patience 40 --training-accuracy running" +
+                                        quick);
+    CHECK(more.out.find("epoch " + std::to_string(stop_epoch + 1) + "/") != std::string::npos);
+}
+
 TEST_CASE("two identical runs write identical checkpoints and metrics", "[reproducible]") {
     WorkDir dir;
     run_ok(dir, "train --epochs 2 --save x.tgck --metrics x.csv" + quick);
@@ -190,7 +232,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
 
     // A double network saved by the library is on the menu too (train runs float only).
     Network<double, 784, 30, 10> net{3};
-    io::save_checkpoint(dir / "double.tgck", net, {5, Rng(5).state(), "sgd", {}});
+    io::save_checkpoint(dir / "double.tgck", net, {5, Rng(5).state(), "sgd", {}, {}, 0.0});
     const Result d = run_ok(dir, "eval --model double.tgck --test-limit 50");
     CHECK(d.out.find("784-30-10 sigmoid, quadratic cost, double, 5 epochs trained, 50 test") != std::string::npos);
     CHECK(d.out.find("trained with") == std::string::npos);  // no training note in that file
@@ -200,7 +242,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
     // one whose layers have no --net spec (here a linear "id" activation) cannot be, and says so.
     using Linear = Model<double, Sequential<Shape<784>, Dense<30>, Activation<fn::Identity>, Dense<10>, Sigmoid>>;
     Linear odd{3};
-    io::save_checkpoint(dir / "odd.tgck", odd, {0, Rng(6).state(), "sgd", {}});
+    io::save_checkpoint(dir / "odd.tgck", odd, {0, Rng(6).state(), "sgd", {}, {}, 0.0});
     const Result e = run(dir, "eval --model odd.tgck");
     CHECK(e.code == 1);
     CHECK(e.err == "typegrad: error: --model odd.tgck: holds the network input<784> | dense<30> | id | dense<10> | σ, "
@@ -213,7 +255,7 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
     // Parameters that are not finite are not trained on.
     Network<float, 784, 30, 10> nan_net{3};
     nan_net.biases<0>()[0] = std::numeric_limits<float>::quiet_NaN();
-    io::save_checkpoint(dir / "nan.tgck", nan_net, {1, Rng(7).state(), "sgd", {}});
+    io::save_checkpoint(dir / "nan.tgck", nan_net, {1, Rng(7).state(), "sgd", {}, {}, 0.0});
     const Result n = run(dir, "train --resume nan.tgck --epochs 2" + quick);
     CHECK(n.code == 1);
     CHECK(n.err == "typegrad: error: --resume nan.tgck: a weight or bias is NaN or infinite (saved by a diverged run?)\n");
@@ -223,7 +265,7 @@ TEST_CASE("damaged checkpoints are refused with one line naming the damage", "[d
     WorkDir dir;
     run_ok(dir, "train --epochs 1 --save run.tgck" + quick);
     const Bytes good = read_bytes(dir / "run.tgck");
-    REQUIRE(good.size() == 95786);  // version 2: 95739 bytes of version 1 + 47 (parameter sizes, optimizer)
+    REQUIRE(good.size() == 95834);  // version 3: 95739 bytes of version 1 + 47 (parameter sizes, optimizer) + 48 (validation monitor)
 
     const auto refused = [&](const Bytes& bytes, const std::string& message) {
         write_bytes(dir / "bad.tgck", bytes);
@@ -249,9 +291,9 @@ TEST_CASE("damaged checkpoints are refused with one line naming the damage", "[d
     refused(Bytes(good.begin(), good.begin() + 6), "truncated: 6 bytes, inside the magic number");
     refused(Bytes(good.begin(), good.end() - 2), "truncated: the checksum after the payload is missing (2 of 4 bytes)");
     refused(Bytes{}, "the file is empty, not a typegrad checkpoint");
-    Bytes v3 = good;
-    v3[8] = 3;
-    refused(v3, "checkpoint version 3, this build reads versions 1 to 2");
+    Bytes v4 = good;
+    v4[8] = 4;
+    refused(v4, "checkpoint version 4, this build reads versions 1 to 3");
     Bytes gzip = good;
     gzip[0] = 0x1f;
     gzip[1] = 0x8b;
@@ -278,7 +320,7 @@ TEST_CASE("a writer killed at any point of a save leaves the old checkpoint or t
     for (const int stage : {1, 2, 3}) {
         INFO("stopped at stage " << stage);
         const Network<float, 784, 30, 10> net{static_cast<std::uint64_t>(stage)};
-        const train::TrainerState state{static_cast<std::size_t>(10 + stage), Rng(stage).state(), "sgd", {}};
+        const train::TrainerState state{static_cast<std::size_t>(10 + stage), Rng(stage).state(), "sgd", {}, {}, 0.0};
         const Bytes new_bytes = io::checkpoint_bytes(net, state, "written by a killed writer");
         stop_at_stage = stage;
         const pid_t writer = ::fork();

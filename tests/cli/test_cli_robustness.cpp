@@ -294,7 +294,7 @@ TEST_CASE("FIFOs and devices as inputs are refused at once instead of blocking",
 TEST_CASE("a checkpoint with an all-zero generator is refused instead of hanging the shuffle", "[hang]") {
     WorkDir dir;
     Network<float, 784, 30, 10> net{1};
-    io::save_checkpoint(dir / "zero.tgck", net, {1, Rng::State{}, "sgd", {}});  // a valid checksum around the zero state
+    io::save_checkpoint(dir / "zero.tgck", net, {1, Rng::State{}, "sgd", {}, {}, 0.0});  // a valid checksum around the zero state
     const std::string message = "zero.tgck: invalid header: the shuffling generator's state is all zero (a generator "
                                 "in that state never changes; no trainer saves it)";
     const Result r = run(dir, "train --epochs 2" + quick + " --resume zero.tgck", 20s);
@@ -400,7 +400,7 @@ TEST_CASE("eval refuses NaN or infinite weights with --resume's message, and nee
     WorkDir dir;
     Network<float, 784, 30, 10> nan_net{3};
     nan_net.weights<1>()(2, 3) = std::numeric_limits<float>::infinity();
-    io::save_checkpoint(dir / "inf.tgck", nan_net, {1, Rng(3).state(), "sgd", {}});
+    io::save_checkpoint(dir / "inf.tgck", nan_net, {1, Rng(3).state(), "sgd", {}, {}, 0.0});
     const std::string message = "inf.tgck: a weight or bias is NaN or infinite (saved by a diverged run?)";
     const Result e = run(dir, "eval --model inf.tgck --test-limit 10");
     CHECK(e.code == 1);
@@ -433,7 +433,7 @@ TEST_CASE("text from a checkpoint is escaped wherever it is printed", "[notes]")
     WorkDir dir;
     Network<float, 784, 30, 10> net{3};
     const std::string evil = "batch 10, eta 3\x1b]0;pwned\x07\x1b[2J\r\nline two \xc2\x9b" "31m";
-    io::save_checkpoint(dir / "evil.tgck", net, {1, Rng(3).state(), "sgd", {}}, evil);
+    io::save_checkpoint(dir / "evil.tgck", net, {1, Rng(3).state(), "sgd", {}, {}, 0.0}, evil);
     const Result e = run(dir, "eval --model evil.tgck --test-limit 10");
     CHECK(e.code == 0);
     CHECK(e.out.find("trained with batch 10, eta 3\\x1b]0;pwned\\x07\\x1b[2J\\x0d\\x0aline two \\xc2\\x9b31m\n") !=

@@ -32,7 +32,10 @@ using typegrad::io::CheckpointImage;
 
 void check_image(const CheckpointImage& image, std::span<const unsigned char> bytes) {
     const auto& h = image.header;
-    if (h.version != typegrad::io::checkpoint_version) bug("accepted another version");
+    if (h.version < 1 || h.version > typegrad::io::checkpoint_version) bug("accepted an unknown version");
+    if (h.version < 3 && (h.best_epoch != 0 || h.halvings != 0 || h.eta != 0.0)) bug("a validation monitor before version 3");
+    if (h.best_epoch > h.epochs_done || h.epochs_since_halving > h.epochs_without_improvement)
+        bug("accepted a validation monitor that does not fit the epochs done");
     if (image.payload.size() != h.payload_bytes) bug("payload size differs from header.payload_bytes");
     if (typegrad::io::element_size(h.element_type) == 0) bug("accepted an unknown element type");
     if (h.widths.size() < 2 || h.parameter_layers.empty()) bug("accepted a network without layers");

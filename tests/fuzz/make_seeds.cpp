@@ -51,8 +51,11 @@ void write_gzip(const fs::path& path, const Bytes& bytes, std::size_t pieces = 1
     }
 }
 
-Bytes checkpoint(const std::string& element_type, std::size_t element_bytes, bool has_spare) {
+/// version 3 with a validation history (a run halved once, best at epoch 1), or an older version.
+Bytes checkpoint(const std::string& element_type, std::size_t element_bytes, bool has_spare,
+                 std::uint32_t version = typegrad::io::checkpoint_version) {
     typegrad::io::CheckpointHeader h;
+    h.version = version;
     h.element_type = element_type;
     h.widths = {3, 2, 2, 1, 1};  // input<3> | dense<2> | sigmoid | dense<1> | sigmoid
     h.parameter_layers = {0, 2};
@@ -63,6 +66,14 @@ Bytes checkpoint(const std::string& element_type, std::size_t element_bytes, boo
     typegrad::Rng rng(7);
     if (has_spare) (void)rng.normal();
     h.rng = rng.state();
+    if (version >= 3) {
+        h.best_epoch = 1;
+        h.best_accuracy = 0.5;
+        h.epochs_without_improvement = 1;
+        h.epochs_since_halving = 0;
+        h.halvings = 1;
+        h.eta = 1.5;
+    }
     Bytes payload((3 * 2 + 2 + 2 * 1 + 1) * element_bytes);
     for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<unsigned char>(i * 29 + 3);
     return typegrad::io::serialize_checkpoint(h, payload);
@@ -105,6 +116,7 @@ int main(int argc, char** argv) try {
 
     write_plain(ck_dir / "seed-float.tgck", checkpoint("float", 4, false));
     write_plain(ck_dir / "seed-double-spare.tgck", checkpoint("double", 8, true));
+    write_plain(ck_dir / "seed-float-v2.tgck", checkpoint("float", 4, false, 2));
     const fs::path resume_dir = dir / "fuzz_resume";
     fs::create_directories(resume_dir);
     write_plain(resume_dir / "seed-float.tgck", tiny_checkpoint<float>());

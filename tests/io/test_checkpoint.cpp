@@ -75,7 +75,8 @@ std::string parse_error(const Bytes& bytes) {
 bool same_state(const train::TrainerState& a, const train::TrainerState& b) {
     return a.epochs_done == b.epochs_done && std::equal(std::begin(a.rng.words), std::end(a.rng.words), b.rng.words) &&
            std::bit_cast<std::uint64_t>(a.rng.spare) == std::bit_cast<std::uint64_t>(b.rng.spare) &&
-           a.rng.has_spare == b.rng.has_spare && a.optimizer == b.optimizer && a.optimizer_state == b.optimizer_state;
+           a.rng.has_spare == b.rng.has_spare && a.optimizer == b.optimizer && a.optimizer_state == b.optimizer_state &&
+           a.monitor == b.monitor && std::bit_cast<std::uint64_t>(a.eta) == std::bit_cast<std::uint64_t>(b.eta);
 }
 
 /// Every parameter of a and b has the same bits.
@@ -88,7 +89,13 @@ bool same_parameters(const M& a, const M& b) {
 train::TrainerState some_state(std::size_t epochs) {
     Rng rng(77);
     rng.normal();  // leaves a spare deviate
-    return {epochs, rng.state(), "sgd", {}};
+    train::TrainerState s{epochs, rng.state(), "sgd", {}, {}, 0.0};
+    if (epochs >= 2) {  // a validation history: best at epoch epochs - 1, halved twice
+        s.monitor = {.best_epoch = epochs - 1, .best_accuracy = 0.9375, .epochs_without_improvement = 1,
+                     .epochs_since_halving = 1, .halvings = 2};
+        s.eta = 0.75;
+    }
+    return s;
 }
 
 data::Dataset tiny(std::size_t n, std::size_t width, std::size_t classes, std::uint64_t seed) {
@@ -172,7 +179,7 @@ TEST_CASE("the same model and state give the same bytes; the layout is as docume
     REQUIRE(a.size() > 40);
     CHECK(std::equal(a.begin(), a.begin() + 8, io::checkpoint_magic));
     CHECK(std::string(a.begin(), a.begin() + 8) == std::string("TGCKPT\r\n"));
-    CHECK(a[version_offset] == 2);
+    CHECK(a[version_offset] == 3);
     CHECK(a[version_offset + 1] == 0);
     CHECK(a[element_type_offset] == 5);
     CHECK(std::string(a.begin() + 16, a.begin() + 21) == "float");
@@ -230,12 +237,12 @@ TEST_CASE("files that are not checkpoints, or of another version", "[io][corrupt
 
     Bytes v7 = io::checkpoint_bytes(Small{1}, {}, "");
     put_u32(v7, version_offset, 7);
-    CHECK(parse_error(v7) == "x.tgck: checkpoint version 7, this build reads versions 1 to 2");
+    CHECK(parse_error(v7) == "x.tgck: checkpoint version 7, this build reads versions 1 to 3");
     // A version-7 header written properly (its checksum right) is refused just the same.
     io::CheckpointHeader h = io::checkpoint_header<Small>();
     h.version = 7;
     CHECK(parse_error(io::serialize_checkpoint(h, io::checkpoint_payload(Small{1}))) ==
-          "x.tgck: checkpoint version 7, this build reads versions 1 to 2");
+          "x.tgck: checkpoint version 7, this build reads versions 1 to 3");
 }
 
 TEST_CASE("lengths are checked against the bytes left before they are used", "[io][corrupt]") {
@@ -317,7 +324,7 @@ TEST_CASE("a checkpoint of version 1 (written before layers had named parameters
     io::CheckpointHeader h = io::checkpoint_header<Small>(state, "old");
     h.version = 1;  // the version 1 layout: no parameter sizes, no optimizer
     const Bytes v1 = io::serialize_checkpoint(h, io::checkpoint_payload(net));
-    CHECK(v1.size() + 4 + 4 * 8 + 4 + 3 + 4 == io::checkpoint_bytes(net, state, "old").size());
+    CHECK(v1.size() + 4 + 4 * 8 + 4 + 3 + 4 + 6 * 8 == io::checkpoint_bytes(net, state, "old").size());
     const io::CheckpointImage image = io::parse_checkpoint(v1, "old.tgck");
     CHECK(image.header.version == 1);
     CHECK(image.header.parameter_sizes == std::vector<std::uint64_t>{45, 5, 15, 3});
@@ -325,7 +332,65 @@ TEST_CASE("a checkpoint of version 1 (written before layers had named parameters
     Small loaded{9};
     const train::TrainerState restored = io::restore_checkpoint(image, loaded, "old.tgck");
     CHECK(same_parameters(net, loaded));
-    CHECK(same_state(restored, state));
+    train::TrainerState without_history = state;  // version 1 has no validation monitor
+    without_history.monitor = {};
+    without_history.eta = 0.0;
+    CHECK(same_state(restored, without_history));
+}
+
+TEST_CASE("a checkpoint of version 2 (before the validation monitor) loads with no validation history", "[io][format]") {
+    const Small net{5};
+    const auto state = some_state(4);
+    REQUIRE(state.monitor.best_epoch == 3);
+    io::CheckpointHeader h = io::checkpoint_header<Small>(state, "v2");
+    h.version = 2;
+    const Bytes v2 = io::serialize_checkpoint(h, io::checkpoint_payload(net));
+    CHECK(v2.size() + 6 * 8 == io::checkpoint_bytes(net, state, "v2").size());
+    const io::CheckpointImage image = io::parse_checkpoint(v2, "v2.tgck");
+    CHECK(image.header.version == 2);
+    CHECK(image.header.best_epoch == 0);
+    Small loaded{9};
+    const train::TrainerState restored = io::restore_checkpoint(image, loaded, "v2.tgck");
+    CHECK(same_parameters(net, loaded));
+    CHECK(restored.monitor == train::MonitorState{});
+    CHECK(restored.optimizer == "sgd");
+    CHECK(restored.epochs_done == 4);
+}
+
+TEST_CASE("the validation monitor's state is kept, and refused when no trainer can have written it", "[io][format]") {
+    const Small net{5};
+    const auto state = some_state(6);
+    const io::CheckpointImage image = io::parse_checkpoint(io::checkpoint_bytes(net, state, "m"), "m.tgck");
+    CHECK(image.header.version == 3);
+    CHECK(image.header.best_epoch == 5);
+    CHECK(image.header.halvings == 2);
+    Small loaded{9};
+    CHECK(same_state(io::restore_checkpoint(image, loaded, "m.tgck"), state));
+
+    const auto refused = [&](auto change) {
+        io::CheckpointHeader h = io::checkpoint_header<Small>(state, "m");
+        change(h);
+        try {
+            (void)io::parse_checkpoint(io::serialize_checkpoint(h, io::checkpoint_payload(net)), "m.tgck");
+            return std::string("accepted");
+        } catch (const io::CheckpointError& e) {
+            return std::string(e.what());
+        }
+    };
+    CHECK(refused([](io::CheckpointHeader& h) { h.best_epoch = 7; }) ==
+          "m.tgck: invalid header: the validation monitor's epochs (best 7, 1 and 1 without improvement) do not fit "
+          "the 6 epochs done");
+    CHECK(refused([](io::CheckpointHeader& h) { h.epochs_since_halving = 2; }).find("do not fit the 6 epochs done") !=
+          std::string::npos);
+    CHECK(refused([](io::CheckpointHeader& h) { h.best_accuracy = 1.5; }) ==
+          "m.tgck: invalid header: the best validation accuracy is not a number in [0, 1]");
+    CHECK(refused([](io::CheckpointHeader& h) { h.best_accuracy = std::nan(""); }) ==
+          "m.tgck: invalid header: the best validation accuracy is not a number in [0, 1]");
+    CHECK(refused([](io::CheckpointHeader& h) { h.halvings = 1001; }) ==
+          "m.tgck: invalid header: the learning rate was halved 1001 times (at most 1000)");
+    CHECK(refused([](io::CheckpointHeader& h) { h.eta = -1.0; }) ==
+          "m.tgck: invalid header: the learning rate is not a finite number >= 0");
+    CHECK(refused([](io::CheckpointHeader& h) { h.eta = 1.0; }) == "accepted");
 }
 
 TEST_CASE("random damage is always refused with a CheckpointError, never read out of bounds", "[io][corrupt]") {
@@ -535,7 +600,7 @@ TEST_CASE("a checkpoint whose generator state is all zero is refused; Rng's loop
     using Small = Network<float, 9, 5, 3>;
     // A valid checksum around an all-zero state: before, a trainer restored from it looped
     // forever in the first shuffle (Rng::below's rejection loop drew 0 for ever).
-    const Bytes zero = io::checkpoint_bytes(Small{1}, {2, Rng::State{}, "sgd", {}}, "");
+    const Bytes zero = io::checkpoint_bytes(Small{1}, {2, Rng::State{}, "sgd", {}, {}, 0.0}, "");
     CHECK(parse_error(zero) ==
           "x.tgck: invalid header: the shuffling generator's state is all zero (a generator in that state never "
           "changes; no trainer saves it)");
@@ -560,7 +625,7 @@ TEST_CASE("a checkpoint whose generator state is all zero is refused; Rng's loop
     CHECK(v.size() == 7);
     Small net{1};
     train::Trainer<Small> trainer(net, {.epochs = 1, .batch = 2, .eta = 1.0, .seed = 1});
-    trainer.restore({0, Rng::State{}, "sgd", {}});
+    trainer.restore({0, Rng::State{}, "sgd", {}, {}, 0.0});
     const auto d = tiny(6, 9, 3, 5);
     trainer.epoch(d);
     CHECK(trainer.epochs_done() == 1);
@@ -720,7 +785,9 @@ TEST_CASE("printable_text escapes control characters, C1 controls and bytes that
 
 TEST_CASE("fuzz_resume's hand-written header and payload are what the checkpoint writer writes", "[io][fuzz]") {
     // tests/fuzz/tiny_network.hpp spells them out because clang 14 cannot compile io/checkpoint.hpp.
-    const auto state = some_state(3);
+    auto state = some_state(3);
+    state.monitor = {};  // no validation history: fuzz_resume's header leaves it at zero
+    state.eta = 0.0;
     fuzz::Tiny<float> f{4};
     io::CheckpointHeader hf = fuzz::tiny_header<float>();
     hf.training = "n";

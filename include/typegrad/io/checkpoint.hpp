@@ -78,6 +78,12 @@ CheckpointHeader checkpoint_header(const train::TrainerState& state = {}, std::s
     for_each_parameter_ref<S, typename M::value_type>([&](auto ref) { h.parameter_sizes.push_back(decltype(ref)::size); });
     h.optimizer = state.optimizer;
     h.optimizer_state = state.optimizer_state;
+    h.best_epoch = state.monitor.best_epoch;
+    h.best_accuracy = state.monitor.best_accuracy;
+    h.epochs_without_improvement = state.monitor.epochs_without_improvement;
+    h.epochs_since_halving = state.monitor.epochs_since_halving;
+    h.halvings = state.monitor.halvings;
+    h.eta = state.eta;
     h.payload_bytes = M::parameter_count * sizeof(typename M::value_type);
     return h;
 }
@@ -132,8 +138,13 @@ train::TrainerState restore_checkpoint(const CheckpointImage& image, M& net, con
     net.for_each_parameter([&](auto, auto& t) {
         for (auto& v : t) v = detail::get<T>(in);
     });
-    return {static_cast<std::size_t>(image.header.epochs_done), image.header.rng, image.header.optimizer,
-            image.header.optimizer_state};
+    // check_header bounds the monitor's counts by epochs_done, which fits size_t
+    const auto& h = image.header;
+    const train::MonitorState monitor{static_cast<std::size_t>(h.best_epoch), h.best_accuracy,
+                                      static_cast<std::size_t>(h.epochs_without_improvement),
+                                      static_cast<std::size_t>(h.epochs_since_halving),
+                                      static_cast<std::size_t>(h.halvings)};
+    return {static_cast<std::size_t>(h.epochs_done), h.rng, h.optimizer, h.optimizer_state, monitor, h.eta};
 }
 
 /// Reads a checkpoint into net (which must have exactly the type it was saved from) and returns

@@ -3,12 +3,12 @@
 // parameters, and a CRC-32 over both. Loading checks everything before anything is used;
 // writing is atomic (temporary file, fsync, rename, fsync of the directory).
 //
-// Version 2 (version 1 files load too), byte by byte. Integers are little-endian and unsigned; a "string" is a u32 byte
+// Version 3 (version 1 and 2 files load too), byte by byte. Integers are little-endian and unsigned; a "string" is a u32 byte
 // count followed by that many bytes (UTF-8, no terminator); a "list" is a u32 count followed by
 // that many u64.
 //
 //   offset 0   8 bytes   magic "TGCKPT\r\n" (54 47 43 4B 50 54 0D 0A; a CR-LF translation breaks it)
-//   offset 8   u32       format version (1)
+//   offset 8   u32       format version (3)
 //   offset 12  string    element type: "float" or "double"
 //              list      widths: the composition's width after each layer (Sequential::widths)
 //              list      positions of the layers with parameters in the composition
@@ -22,6 +22,14 @@
 //   (version 2) list      element count of every parameter tensor, in payload order
 //   (version 2) string    optimizer name, e.g. "sgd"
 //   (version 2) string    optimizer state (its own bytes; empty for SGD)
+//   (version 3) u64       the validation monitor (train/monitor.hpp): the best epoch (0: none),
+//              u64       its validation accuracy (binary64 bits; 0 in [0, 1]),
+//              u64       the epochs without improvement since then,
+//              u64       the epochs without improvement since then or since the last halving,
+//              u64       the halvings of η (at most 1000),
+//              u64       the learning rate of the next epoch (binary64 bits; finite, >= 0;
+//                        informative: a trainer computes it from its options and the halvings)
+//              (a version 1 or 2 file has no validation history: all zero)
 //              u64       payload byte count P
 //              P bytes   payload: every parameter tensor of every layer in order (a dense layer:
 //                        its weights W, fan_in × fan_out row by row, then its biases b);
@@ -52,7 +60,7 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-inline constexpr std::uint32_t checkpoint_version = 2;
+inline constexpr std::uint32_t checkpoint_version = 3;
 
 /// What a checkpoint says about itself.
 struct CheckpointHeader {
@@ -68,6 +76,13 @@ struct CheckpointHeader {
     std::vector<std::uint64_t> parameter_sizes;  // elements of every parameter tensor, in payload order
     std::string optimizer = "sgd";     // the optimizer's name (Optimizer::name)
     std::vector<unsigned char> optimizer_state;  // its state (Optimizer::state())
+    // the validation monitor (version 3; train::MonitorState) and the next epoch's η
+    std::uint64_t best_epoch = 0;      // 0: no validation accuracy observed
+    double best_accuracy = 0.0;
+    std::uint64_t epochs_without_improvement = 0;
+    std::uint64_t epochs_since_halving = 0;
+    std::uint64_t halvings = 0;
+    double eta = 0.0;
     std::uint64_t payload_bytes = 0;
 };
 

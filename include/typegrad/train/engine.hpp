@@ -11,6 +11,10 @@
 // chunks add into the same gradient in example order, so the result is the per-example sum bit
 // for bit whatever the batch size. ReferenceEngine<M> is the article's hand-written backprop,
 // example by example. Neither allocates after construction.
+//
+// Both also take an optional `std::size_t* correct`: when given, the number of examples whose
+// output (of the forward pass the gradient already ran) predicts their label is added to it —
+// the trainer's running training accuracy, at the cost of an argmax per example.
 #pragma once
 
 #include <concepts>
@@ -46,12 +50,18 @@ struct ReferenceEngine {
                  Accumulate acc) noexcept {
         return reference::backprop_into(net, xi, yi, g, workspace, acc);
     }
-    /// The summed gradient of `examples` of d into g; returns their summed cost.
-    T gradient(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g) noexcept {
+    /// The summed gradient of `examples` of d into g; returns their summed cost. With `correct`,
+    /// adds the number of examples the forward passes classified correctly to *correct.
+    T gradient(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
+               std::size_t* correct = nullptr) noexcept {
         T cost = 0;
         for (std::size_t k = 0; k < examples.size(); ++k) {
             load_example<M>(d, examples[k], x, y);
             cost += (*this)(net, x, y, g, k == 0 ? Accumulate::no : Accumulate::yes);
+            if (correct != nullptr)
+                *correct += predicted_class<M::output_width>(
+                                workspace.buffers->values.template value<M::composition::depth - 1>().data()) ==
+                            d.labels[examples[k]];
         }
         return cost;
     }
@@ -74,8 +84,10 @@ struct AutodiffEngine {
                  Accumulate acc) noexcept {
         return autodiff::backprop_into(net, x, y, g, workspace, acc);
     }
-    /// The summed gradient of `examples` of d into g; returns their summed cost.
-    T gradient(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g) noexcept {
+    /// The summed gradient of `examples` of d into g; returns their summed cost. With `correct`,
+    /// adds the number of examples the forward passes classified correctly to *correct.
+    T gradient(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
+               std::size_t* correct = nullptr) noexcept {
         T cost = 0;
         std::size_t k = 0;
         for (; k + Chunk <= examples.size(); k += Chunk) {
@@ -83,10 +95,19 @@ struct AutodiffEngine {
                 load_example<M>(d, examples[k + b], X.data() + b * M::input_width, Y.data() + b * M::output_width);
             cost += autodiff::backprop_batch_into(net, X.data(), Y.data(), g, chunk_workspace,
                                                   k == 0 ? Accumulate::no : Accumulate::yes);
+            if (correct != nullptr) {
+                const T* out = chunk_workspace.program.template value<typename ModelExpression<M, Chunk>::output>();
+                for (std::size_t b = 0; b < Chunk; ++b)
+                    *correct += predicted_class<M::output_width>(out + b * M::output_width) == d.labels[examples[k + b]];
+            }
         }
         for (; k < examples.size(); ++k) {
             load_example<M>(d, examples[k], X.data(), Y.data());
             cost += autodiff::detail::run(net, X.data(), Y.data(), g, workspace, k == 0 ? Accumulate::no : Accumulate::yes);
+            if (correct != nullptr)
+                *correct += predicted_class<M::output_width>(
+                                workspace.program.template value<typename ModelExpression<M, 1>::output>()) ==
+                            d.labels[examples[k]];
         }
         return cost;
     }

@@ -33,11 +33,11 @@ public:
                 load_example<M>(d, i + b, x_chunk_.data() + b * M::input_width, y_scratch_.data());
             const T* out = run<Chunk>(chunk_->program, net, x_chunk_.data());
             for (std::size_t b = 0; b < Chunk; ++b)
-                correct += argmax_of(out + b * M::output_width) == d.labels[i + b];
+                correct += predicted_class<M::output_width>(out + b * M::output_width) == d.labels[i + b];
         }
         for (; i < d.size(); ++i) {
             load_example<M>(d, i, x_chunk_.data(), y_scratch_.data());
-            correct += argmax_of(run<1>(one_->program, net, x_chunk_.data())) == d.labels[i];
+            correct += predicted_class<M::output_width>(run<1>(one_->program, net, x_chunk_.data())) == d.labels[i];
         }
         return correct;
     }
@@ -50,12 +50,6 @@ private:
         bind_parameters<E>(p, net);
         p.forward();
         return p.template value<typename E::output>();
-    }
-    static std::size_t argmax_of(const T* o) noexcept {
-        std::size_t best = 0;
-        for (std::size_t k = 1; k < M::output_width; ++k)
-            if (o[k] > o[best]) best = k;
-        return best;
     }
 
     std::unique_ptr<autodiff::Workspace<M, 1>> one_ = std::make_unique<autodiff::Workspace<M, 1>>();

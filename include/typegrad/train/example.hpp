@@ -60,4 +60,13 @@ std::size_t argmax(const V& v) noexcept {
     return best;
 }
 
+/// The predicted class of the N outputs at o: the index of the first largest.
+template <std::size_t N, class T>
+std::size_t predicted_class(const T* o) noexcept {
+    std::size_t best = 0;
+    for (std::size_t k = 1; k < N; ++k)
+        if (o[k] > o[best]) best = k;
+    return best;
+}
+
 }  // namespace typegrad::train

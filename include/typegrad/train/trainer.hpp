@@ -24,6 +24,7 @@
 #include "typegrad/train/engine.hpp"
 #include "typegrad/train/evaluate.hpp"
 #include "typegrad/train/example.hpp"
+#include "typegrad/train/monitor.hpp"
 #include "typegrad/train/optimizer.hpp"
 #include "typegrad/train/state.hpp"
 #include "typegrad/util/random.hpp"
@@ -42,8 +43,19 @@ struct Options {
     /// L2 regularisation: J + (λ/2n) Σ w² over the weights W of every layer (not the biases), n
     /// the training set's size (Nielsen's network2.py).
     double lambda = 0.0;
+    /// Nielsen's schedule (halve η on a plateau of the validation accuracy, stop after N
+    /// halvings) and early stopping (patience): monitor.hpp. Needs a validation set.
+    PlateauRule plateau{};
+    /// The training accuracy of every epoch (EpochStats::training_accuracy).
+    enum class TrainingAccuracy {
+        off,
+        running,   // counted from the forward passes of the training steps (Keras' `accuracy` in fit): the
+                   // weights change during the epoch and dropout is on; costs an argmax per example
+        evaluated  // network2.py's: the trained network evaluated on the whole training set after the epoch
+    };
+    TrainingAccuracy training_accuracy = TrainingAccuracy::off;
 
-    /// The learning rate of epoch e (1-based).
+    /// The learning rate of epoch e (1-based), before any halving by the plateau rule.
     [[nodiscard]] double eta_at(std::size_t e) const noexcept {
         if (decay_every == 0 || e == 0) return eta;
         return eta * std::pow(decay_factor, static_cast<double>((e - 1) / decay_every));
@@ -64,6 +76,12 @@ struct EpochStats {
     std::size_t validation_correct = 0;
     std::size_t validated = 0;   // 0: no validation set
     double validation_accuracy = 0.0;
+    std::size_t training_correct = 0;
+    std::size_t training_counted = 0;  // 0: training accuracy not monitored (Options::training_accuracy)
+    double training_accuracy = 0.0;    // training_correct / training_counted
+    /// With a validation set: the monitor's state after this epoch and what it decided.
+    MonitorState monitor{};
+    Decision decision{};
 };
 
 /// Thrown when training diverges: the cost of a batch, or a parameter after an epoch, is NaN or
@@ -115,15 +133,23 @@ public:
             throw std::invalid_argument("the L2 regularisation lambda must be a number >= 0");
         if (!(options_.decay_factor > 0.0) || !std::isfinite(options_.decay_factor))
             throw std::invalid_argument("the decay factor of the learning rate must be a positive number");
+        if (options_.plateau.halve_after > 0 && options_.plateau.max_halvings == 0)
+            throw std::invalid_argument("the plateau rule's number of halvings must be at least 1");
+        if constexpr (!counts_correct)
+            if (options_.training_accuracy == Options::TrainingAccuracy::running)
+                throw std::invalid_argument(
+                    "this gradient engine cannot count correct predictions (gradient(..., std::size_t* correct)): "
+                    "use TrainingAccuracy::evaluated");
     }
 
     Engine& engine() noexcept { return *engine_; }
     Opt& optimizer() noexcept { return optimizer_; }
     const Options& options() const noexcept { return options_; }
 
-    /// The epochs done, the shuffling generator and the optimizer's state (see TrainerState).
+    /// The epochs done, the shuffling generator, the optimizer's state and the validation
+    /// monitor's (see TrainerState).
     TrainerState state() const {
-        return {epochs_done_, rng_.state(), optimizer_name(optimizer_), optimizer_.state()};
+        return {epochs_done_, rng_.state(), optimizer_name(optimizer_), optimizer_.state(), monitor_.state(), eta()};
     }
     /// Continues from a saved state: the next epoch is state.epochs_done + 1. Throws
     /// std::invalid_argument (and changes nothing) if the state is another optimizer's.
@@ -136,8 +162,20 @@ public:
         optimizer_ = std::move(restored);
         epochs_done_ = state.epochs_done;
         rng_.set_state(state.rng);
+        monitor_ = Monitor(options_.plateau, state.monitor);
     }
     std::size_t epochs_done() const noexcept { return epochs_done_; }
+
+    /// The learning rate of the next epoch: options.eta_at(epoch), halved by the plateau rule.
+    double eta() const noexcept {
+        const double e = options_.eta_at(epochs_done_ + 1);
+        return options_.plateau.halve_after > 0 ? e * monitor_.state().eta_scale() : e;
+    }
+    /// The validation monitor (its state after the epochs done).
+    const Monitor& monitor() const noexcept { return monitor_; }
+    /// Why run() stops: a rule of options.plateau was met (also when a restored state had met it
+    /// already: then run() trains nothing), or none.
+    StopReason stopped() const noexcept { return options_.plateau.active() ? monitor_.stopped() : StopReason::none; }
 
     /// One pass over `train` in a fresh seeded order, in batches of options.batch (the last one
     /// smaller when the size is not a multiple). on_batch(done, total) is called after each
@@ -152,12 +190,17 @@ public:
         const std::size_t batches = (n + options_.batch - 1) / options_.batch;
         const std::size_t epoch_number = epochs_done_ + 1;
         double cost_sum = 0;
+        last_training_correct_ = 0;
+        std::size_t* correct = nullptr;
+        if constexpr (counts_correct)
+            if (options_.training_accuracy == Options::TrainingAccuracy::running) correct = &last_training_correct_;
         for (std::size_t b = 0; b < batches; ++b) {
             const std::size_t first = b * options_.batch;
             const std::size_t last = std::min(n, first + options_.batch);
             // the next batch's images, while this one computes
             for (std::size_t k = last; k < std::min(n, last + options_.batch); ++k) prefetch_example<M>(train, order_[k]);
-            const T cost = step_unchecked(train, std::span<const std::size_t>(order_.data() + first, last - first));
+            const T cost =
+                step_unchecked(train, std::span<const std::size_t>(order_.data() + first, last - first), correct);
             if (!std::isfinite(cost))
                 throw Diverged(epoch_number, b + 1,
                                "training diverged at epoch " + std::to_string(epoch_number) + ", batch " +
@@ -198,22 +241,38 @@ public:
     }
 
     /// The same, also evaluating on a validation set after each epoch (network2's
-    /// monitor_evaluation_accuracy); an empty one is skipped.
+    /// monitor_evaluation_accuracy); an empty one is skipped. The validation accuracy feeds the
+    /// monitor (monitor.hpp): with options.plateau, η is halved on plateaus and training stops
+    /// early, after the epoch whose EpochStats::decision.stop says why (on_epoch sees it first).
+    /// Throws std::invalid_argument if options.plateau has a rule and `validation` is empty.
     template <class OnEpoch = detail::NoEpochHook, class OnBatch = detail::NoBatchHook>
     std::vector<EpochStats> run(const data::Dataset& train, const data::Dataset& validation, const data::Dataset& test,
                                 OnEpoch&& on_epoch = {}, OnBatch&& on_batch = {}) {
+        if (options_.plateau.active() && validation.size() == 0)
+            throw std::invalid_argument("the plateau schedule and early stopping need a validation set");
         std::vector<EpochStats> history;
-        for (std::size_t e = epochs_done_ + 1; e <= options_.epochs; ++e) {
+        for (std::size_t e = epochs_done_ + 1; e <= options_.epochs && stopped() == StopReason::none; ++e) {
             EpochStats s;
             s.epoch = e;
             s.epochs = options_.epochs;
-            s.eta = options_.eta_at(e);
+            s.eta = eta();
             s.seconds = epoch(train, on_batch);
             s.training_cost = last_training_cost_;
+            if (options_.training_accuracy != Options::TrainingAccuracy::off) {
+                s.training_counted = train.size();
+                s.training_correct = options_.training_accuracy == Options::TrainingAccuracy::running
+                                         ? last_training_correct_
+                                         : evaluator_->count_correct(net_, train);
+                s.training_accuracy = s.training_counted ? static_cast<double>(s.training_correct) /
+                                                               static_cast<double>(s.training_counted)
+                                                         : 0.0;
+            }
             if (validation.size() > 0) {
                 s.validated = validation.size();
                 s.validation_correct = evaluator_->count_correct(net_, validation);
                 s.validation_accuracy = static_cast<double>(s.validation_correct) / static_cast<double>(s.validated);
+                s.decision = monitor_.observe(e, s.validation_accuracy);
+                s.monitor = monitor_.state();
             }
             s.examples_per_second = s.seconds > 0 ? static_cast<double>(train.size()) / s.seconds : 0.0;
             s.tested = test.size();
@@ -226,10 +285,18 @@ public:
     }
 
 private:
-    T step_unchecked(const data::Dataset& d, std::span<const std::size_t> examples) noexcept {
+    // Whether the engine counts correct predictions as it computes the gradient (engine.hpp).
+    static constexpr bool counts_correct = requires(Engine e, const M& net, const data::Dataset& d,
+                                                    std::span<const std::size_t> examples, Gradients<M>& g,
+                                                    std::size_t* c) { e.gradient(net, d, examples, g, c); };
+
+    T step_unchecked(const data::Dataset& d, std::span<const std::size_t> examples,
+                     std::size_t* correct = nullptr) noexcept {
         const expr::NoiseScope noise(rng_);  // dropout masks come from the trainer's generator
-        const T cost = engine_->gradient(net_, d, examples, grads_);
-        optimizer_.step(net_, grads_, Step{options_.eta_at(epochs_done_ + 1), examples.size(), d.size(), options_.lambda});
+        T cost;
+        if constexpr (counts_correct) cost = engine_->gradient(net_, d, examples, grads_, correct);
+        else cost = engine_->gradient(net_, d, examples, grads_);
+        optimizer_.step(net_, grads_, Step{eta(), examples.size(), d.size(), options_.lambda});
         return cost;
     }
 
@@ -238,6 +305,8 @@ private:
     Opt optimizer_;
     Rng rng_;
     double last_training_cost_ = 0;
+    std::size_t last_training_correct_ = 0;
+    Monitor monitor_{options_.plateau};
     std::unique_ptr<Engine> engine_ = std::make_unique<Engine>();
     std::unique_ptr<Evaluator<M>> evaluator_ = std::make_unique<Evaluator<M>>();
     Gradients<M> grads_;
