@@ -75,8 +75,9 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                       wrap("Mini-batch size, a positive integer no larger than the number of training examples "
                            "(default 10)"))
         ->type_name("M");
-    train->add_option("--eta", args.eta, wrap("Learning rate, a finite number > 0 (default: 3.0 for the sigmoid networks, "
-                                               "the article's; 0.05 for lenet)"))
+    train->add_option("--eta", args.eta, wrap("Learning rate, a finite number > 0 (default by the cost: 3.0 for the "
+                                               "quadratic, the article's; 0.5 for cross-entropy; 0.1 for log-likelihood; "
+                                               "0.05 for lenet and other convolutional networks)"))
         ->type_name("E")
         ->each([&args](const std::string&) { args.eta_given = true; });
     train->add_option("--schedule", args.schedule,

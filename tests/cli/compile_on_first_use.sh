@@ -2,8 +2,8 @@
 # Networks compiled on first use (src/cli/jit.hpp), through the executable, with a cache of its
 # own (TYPEGRAD_CACHE_DIR under WORK_DIR, emptied first):
 #   mlp: a spec not in the menu trains (the first run compiles, says so and how long it took; the
-#        second loads the cache and says nothing), its checkpoint evaluates and resumes without
-#        --net, derive takes the spec; gradcheck compiles it in double, and train --dtype double
+#        second loads the cache and says nothing), its checkpoint evaluates, resumes without
+#        --net, exports and predicts, derive takes the spec; gradcheck compiles it in double, and train --dtype double
 #        then loads that compile.
 #   cnn: a convolutional spec trains; a spec whose kernel is larger than the image fails with
 #        typegrad's one-line shape message (exit 2), and fails again at once from the cache.
@@ -48,6 +48,15 @@ if [ "$part" = mlp ]; then
     expect derive.out "^typegrad derive: 784-40:tanh-10:softmax, log-likelihood cost"
     expect derive.out "^δ₀ = "
     forbid derive.err "compil"
+    # export and predict take it too
+    "$exe" export --model run.tgck -o run.npz > export.out 2> export.err
+    expect export.out "^typegrad export: run.tgck \(784-40:tanh-10:softmax\) -> run.npz: 5 arrays"
+    forbid export.err "compil"
+    { printf 'P5\n28 28\n255\n'; head -c 784 /dev/zero; } > blank.pgm
+    "$exe" predict --model run.tgck blank.pgm > predict.out 2> predict.err
+    expect predict.out "^typegrad predict: run.tgck: 784-40:tanh-10:softmax, float. per image: the class, then the 10 softmax probabilities"
+    expect predict.out "^blank.pgm: [0-9] ( [01]\.[0-9]{6}){10}$"
+    forbid predict.err "compil"
     # double: gradcheck compiles the network in double; train --dtype double loads it
     "$exe" gradcheck --net "$spec" --samples 20 > gradcheck.out 2> gradcheck.err
     expect gradcheck.err "compiling 784-40:tanh-10:softmax \(log-likelihood cost, double\)"
@@ -55,7 +64,6 @@ if [ "$part" = mlp ]; then
     "$exe" train --net "$spec" --dtype double "${quick[@]}" > double.out 2> double.err
     expect double.out "^typegrad train: 784-40:tanh-10:softmax, log-likelihood cost, double,"
     forbid double.err "compil"
-    # another cost of a compiled-in spec is compiled too
     echo "mlp: trained, cached, evaluated, resumed, derived and checked a network compiled on first use"
 elif [ "$part" = cnn ]; then
     spec="1x28x28-conv4k5:relu-maxpool2-avgpool2-10:softmax"
@@ -76,7 +84,17 @@ elif [ "$part" = cnn ]; then
     [ "$rc" = 2 ] || fail "the cached failure exited with $rc, not 2"
     forbid bad2.err "compiling"
     expect bad2.err "^typegrad: error: --net 1x28x28-conv4k31-10:softmax: conv2d"
-    echo "cnn: a convolutional spec trained; a spec with a kernel larger than the image failed in one line"
+    # SIGTERM during a compile: the compiler is stopped, nothing is left in the cache
+    "$exe" train --net 1x28x28-conv2k3:relu-maxpool2-10:softmax "${quick[@]}" > term.out 2> term.err &
+    pid=$!
+    for _ in $(seq 100); do grep -q "compiling" term.err 2>/dev/null && break; sleep 0.1; done
+    sleep 1
+    kill -TERM "$pid"
+    set +e; wait "$pid"; rc=$?; set -e
+    [ "$rc" = 143 ] || { cat term.err; fail "SIGTERM during the compile exited with $rc, not 143"; }
+    expect term.err "^typegrad: interrupted by SIGTERM before training started. nothing was written$"
+    if ls cache | grep -E "conv2k3.*\.so|\.tmp\." ; then fail "a compile stopped by SIGTERM left files in the cache"; fi
+    echo "cnn: a convolutional spec trained; a spec with a kernel larger than the image failed in one line; SIGTERM stopped a compile cleanly"
 else
     fail "unknown part '$part' (mlp or cnn)"
 fi
