@@ -52,7 +52,7 @@ std::FILE* error_stream() noexcept { return state().errors ? state().errors : st
 
 std::string process_text() {
     const dist::Communicator& c = processes();
-    if (c.size() == 1) return {};
+    if (c.size() == 1 || c.rank() == 0) return {};  // process 0 speaks for the run
     return cat(" (process ", std::to_string(c.rank()), " of ", std::to_string(c.size()), ")");
 }
 
