@@ -21,6 +21,7 @@
 
 #include "checkpoints.hpp"
 #include "data.hpp"
+#include "distributed.hpp"
 #include "interrupt.hpp"
 #include "outputs.hpp"
 #include "menu.hpp"
@@ -285,6 +286,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     // Everything that can fail before training is checked before the output files are touched.
     data::Dataset validation;
     const LoadedData p = prepare(o, M::input_width, M::output_width, validation);
+    check_processes(o, p.split.train.size());
     if (pending_signal() != 0) throw Interrupted{pending_signal()};
     std::vector<OutputFile::Input> inputs;
     for (const auto& f : p.files) inputs.push_back({f, "an input data file"});
@@ -304,10 +306,11 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     std::optional<MetricsWriter> metrics;
     if (metrics_file) metrics.emplace(metrics_file->target(), o.metrics_format);
     if (metrics && resume) metrics->continue_from(start.epochs_done);
-    const std::string note = training_note(o, p.split.train);
+    const std::string note = training_note(o, p.split.train) + processes_note(o);
 
     print_header(o, p, network_description<M>(), M::cost_type::name,
                  std::is_same_v<typename M::value_type, float> ? "float" : "double");
+    print_processes(o);
     if (resume) {
         std::printf("resuming from %s after epoch %zu\n", o.resume->c_str(), start.epochs_done);
         (void)flush_stdout();
@@ -319,7 +322,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
 
     train::Options options;
     options.epochs = o.epochs;
-    options.batch = o.batch;
+    options.batch = o.batch * static_cast<std::size_t>(processes().size());  // a global batch: a share per process
     options.eta = o.eta;
     options.seed = o.seed;
     options.decay_every = o.decay_every;
@@ -330,7 +333,9 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     options.training_accuracy = o.training_accuracy == "running" ? TrainingAccuracy::running
                                 : o.training_accuracy == "eval"  ? TrainingAccuracy::evaluated
                                                                  : TrainingAccuracy::off;
-    train::Trainer<M, Engine, train::AnyOptimizer> trainer(net, options, make_optimizer(o));
+    using Trainer = train::Trainer<M, dist::DataParallelEngine<M, Engine>, train::AnyOptimizer>;
+    Trainer trainer(net, options, make_optimizer(o));
+    DataParallelRun<M, Trainer> processes_run(o, trainer, net);
     if (resume) {
         try {
             trainer.restore(start);
@@ -346,7 +351,8 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     try {
         trainer.run(
             p.split.train, validation, p.split.test,
-            [&](const train::EpochStats& s) {
+            [&](train::EpochStats s) {
+                processes_run.on_epoch(s, p.split.train.size());
                 const EpochRecord r{s.epoch,   s.epochs,      s.correct,           s.tested,
                                     s.accuracy, s.seconds,     s.examples_per_second, s.training_cost,
                                     s.eta,      s.validated,   s.validation_accuracy, s.training_counted,
@@ -375,6 +381,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
                 if (pending_signal() != 0 && s.epoch < s.epochs) throw Interrupted{pending_signal()};
             },
             [&](std::size_t done, std::size_t total) {
+                processes_run.after_batch(done, total);
                 bar.on_batch(done, total);
                 batch_done = done;
                 batches = total;

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "derive.hpp"
+#include "distributed.hpp"
 #include "export.hpp"
 #include "plot.hpp"
 #include "predict.hpp"
@@ -202,6 +203,13 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                            "file"))
         ->type_name("FILE")
         ->each([&args](const std::string&) { args.resume_given = true; });
+    train->add_option("--average-every", args.average_every,
+                      wrap("Under mpirun: local SGD, each process stepping on its share of every batch, the "
+                           "parameters averaged over the processes every H steps and after every epoch ('epoch': "
+                           "after every epoch only); without it, the gradients are summed every step "
+                           "(docs/distributed.md)"))
+        ->type_name("H|epoch")
+        ->each([&args](const std::string&) { args.average_every_given = true; });
     train->add_flag("-q,--quiet", args.quiet,
                     wrap("No progress bar (it is drawn on stderr only when stderr is a terminal)"));
     return train;
@@ -277,7 +285,9 @@ std::string one_line(std::string s) {
 }
 
 int error(const std::string& message, int code) {
-    std::fprintf(stderr, "typegrad: error: %s\n", one_line(message).c_str());
+    // under mpirun every process finds a bad option alike: process 0 says it
+    if (code == exit_usage && processes().rank() > 0) return code;
+    std::fprintf(error_stream(), "typegrad: error%s: %s\n", process_text().c_str(), one_line(message).c_str());
     return code;
 }
 
@@ -301,9 +311,7 @@ int finish(int code) {
     return code;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     keep_open(STDIN_FILENO);
     const bool stderr_open = keep_open(STDERR_FILENO);
     (void)stderr_open;
@@ -420,7 +428,7 @@ int main(int argc, char** argv) {
             std::cerr << app.help();
             return exit_usage;
         }
-        return finish(run_train(validate(train_args)));
+        return finish(run_train(for_this_process(validate(train_args))));
     } catch (const Interrupted& i) {
         std::fprintf(stderr, "typegrad: interrupted by %s before training started; nothing was written\n",
                      signal_name(i.signal));
@@ -440,4 +448,11 @@ int main(int argc, char** argv) {
     } catch (...) {
         return error("unexpected failure", exit_failure);
     }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Processes job(argc, argv);  // MPI, when mpirun started this process
+    return job.end(run(argc, argv));
 }

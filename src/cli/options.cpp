@@ -235,6 +235,11 @@ TrainOptions validate(const TrainArgs& raw) {
         o.metrics_format =
             ends_with_ignoring_case(raw.metrics, ".csv") ? MetricsFormat::csv : MetricsFormat::json_lines;
     }
+    if (raw.average_every_given) {  // whether this is an MPI job is checked when training starts
+        if (raw.average_every == "epoch") o.average_every = 0;
+        else if (raw.average_every == "0") bad("--average-every", "expected a positive number of steps or 'epoch', got '0'");
+        else o.average_every = parse_size("--average-every", raw.average_every, false);
+    }
     if (raw.save_given) o.save = file_option("--save", raw.save);
     if (raw.resume_given) o.resume = file_option("--resume", raw.resume);
     // The metrics file is text: it must not replace a checkpoint.

@@ -73,6 +73,7 @@ struct TrainOptions {
     std::optional<std::filesystem::path> save;    // --save: a checkpoint after every epoch
     std::optional<std::filesystem::path> resume;  // --resume: continue from this checkpoint
     bool quiet = false;
+    std::optional<std::size_t> average_every;  // --average-every H: local SGD (0: "epoch"); none: gradients summed
     std::vector<std::string> command;  // the arguments after "typegrad" (to say how to resume)
 };
 
@@ -116,6 +117,8 @@ struct TrainArgs {
     std::string resume;
     bool resume_given = false;
     bool quiet = false;
+    std::string average_every;
+    bool average_every_given = false;
     std::vector<std::string> command;  // the arguments after "typegrad", as given
 };
 

@@ -1,5 +1,5 @@
 # The folders of include/typegrad/ depend one way:
-#   util, data → tensor → simd → expr → ad → nn → autodiff, reference → train → io
+#   util, data → tensor → simd → expr → ad → nn → autodiff, reference → train → io, dist
 # A header may include headers of its own folder, of a folder of the same rank, or of a lower
 # one; this fails, naming the header and the include, when one reaches up.
 # Argument: INCLUDE (the include/ directory).
@@ -14,6 +14,7 @@ set(rank_autodiff 6)
 set(rank_reference 6)
 set(rank_train 7)
 set(rank_io 8)
+set(rank_dist 8)  # data-parallel training: a gradient engine around train's
 get_filename_component(INCLUDE "${INCLUDE}" ABSOLUTE)
 file(GLOB_RECURSE headers RELATIVE ${INCLUDE}/typegrad ${INCLUDE}/typegrad/*.hpp)
 list(FILTER headers INCLUDE REGEX "/")

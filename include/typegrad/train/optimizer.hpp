@@ -129,6 +129,9 @@ struct Momentum {
     }
     std::vector<unsigned char> state() const { return velocity_; }
     void restore(std::span<const unsigned char> bytes) { velocity_.assign(bytes.begin(), bytes.end()); }
+    /// The velocities, as the bytes of the network's values (empty before the first step): what
+    /// local SGD averages over processes with the parameters (dist/data_parallel.hpp).
+    std::span<unsigned char> per_parameter_state() noexcept { return velocity_; }
 
 private:
     std::vector<unsigned char> velocity_;
@@ -214,6 +217,8 @@ struct Adam {
         t_ = t;
         moments_.assign(bytes.begin() + 8, bytes.end());
     }
+    /// m and v, as the bytes of the network's values (empty before the first step); not t.
+    std::span<unsigned char> per_parameter_state() noexcept { return moments_; }
 
 private:
     std::uint64_t t_ = 0;
@@ -241,6 +246,15 @@ public:
     }
     void restore(std::span<const unsigned char> bytes) {
         std::visit([&](auto& o) { o.restore(bytes); }, held_);
+    }
+    /// The held optimizer's per-parameter state (none for SGD).
+    std::span<unsigned char> per_parameter_state() noexcept {
+        return std::visit(
+            [](auto& o) -> std::span<unsigned char> {
+                if constexpr (requires { o.per_parameter_state(); }) return o.per_parameter_state();
+                else return {};
+            },
+            held_);
     }
 
 private:

@@ -296,7 +296,11 @@ private:
         T cost;
         if constexpr (counts_correct) cost = engine_->gradient(net_, d, examples, grads_, correct);
         else cost = engine_->gradient(net_, d, examples, grads_);
-        optimizer_.step(net_, grads_, Step{eta(), examples.size(), d.size(), options_.lambda});
+        // m: the examples the gradient sums — all of them, but for a data-parallel engine's
+        // local steps, which sum this process's share (dist/data_parallel.hpp); none, no step.
+        std::size_t m = examples.size();
+        if constexpr (requires { engine_->examples_in_gradient(); }) m = engine_->examples_in_gradient();
+        if (m > 0) optimizer_.step(net_, grads_, Step{eta(), m, d.size(), options_.lambda});
         return cost;
     }
 
