@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "jit.hpp"
 #include "menu.hpp"
 #include "options.hpp"
 #include "text.hpp"
@@ -53,6 +54,20 @@ train::TrainerState restore_model(const io::CheckpointImage& image, M& net, cons
     }
     if (!train::parameters_finite(net)) throw RunError(cat("--model ", file.string(), ": ", non_finite_parameters));
     return state;
+}
+
+/// For eval, export and predict: menu.template operator()<M>() for the menu's network M (float
+/// or double) that the --model checkpoint holds, else compiled(network) for the network compiled
+/// on first use (jit.hpp).
+template <class Menu, class Compiled>
+int with_model_network(const io::CheckpointImage& image, const std::filesystem::path& model, Menu&& menu,
+                       Compiled&& compiled) {
+    int rc = -1;
+    const auto in = [&]<class... Ms>(type_list<Ms...>) {
+        return ((io::holds<Ms>(image.header) ? (rc = menu.template operator()<Ms>(), true) : false) || ...);
+    };
+    if (in(networks<float>{}) || in(networks<double>{})) return rc;
+    return compiled(load_network(checkpoint_request(image.header, cat("--model ", model.string()))));
 }
 
 }  // namespace typegrad::cli

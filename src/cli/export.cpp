@@ -10,14 +10,6 @@
 #include "report.hpp"
 
 namespace typegrad::cli {
-namespace {
-
-template <class... Ms>
-bool export_menu(const ExportOptions& o, const io::CheckpointImage& image, int& rc, type_list<Ms...>) {
-    return ((io::holds<Ms>(image.header) ? (rc = export_network<Ms>(o, image), true) : false) || ...);
-}
-
-}  // namespace
 
 int run_export(const ExportOptions& o) {
     const std::string ext = o.output.extension().string();
@@ -27,10 +19,9 @@ int run_export(const ExportOptions& o) {
                            "libonnx-dev and libprotobuf-dev, configure again and rebuild (or export to .npz)"));
     check_writable(o.output, cat("-o ", o.output.string()));  // a missing directory: said so, before any work
     const io::CheckpointImage image = read_model_file(o.model);
-    int rc = -1;
-    if (export_menu(o, image, rc, networks<float>{}) || export_menu(o, image, rc, networks<double>{})) return rc;
-    // not in the menu: compiled on first use
-    return load_network(checkpoint_request(image.header, cat("--model ", o.model.string()))).export_network(o, image);
+    return with_model_network(
+        image, o.model, [&]<class M>() { return export_network<M>(o, image); },
+        [&](const PluginApi& n) { return n.export_network(o, image); });
 }
 
 }  // namespace typegrad::cli
