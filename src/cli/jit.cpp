@@ -78,23 +78,26 @@ fs::path cache_directory() {
     throw RunError("compiling a network on first use needs a cache directory: set TYPEGRAD_CACHE_DIR (or HOME)");
 }
 
-/// Where typegrad's headers are: the source tree typegrad was built from, else the installed
-/// ones. Both directories hold what a generated translation unit includes.
+/// Where typegrad's headers are: installed beside the executable (PREFIX/bin/typegrad with
+/// PREFIX/include and PREFIX/share/typegrad/cli, wherever PREFIX was moved), else the source tree
+/// typegrad was built from, else the configured install prefix. Both directories hold what a
+/// generated translation unit includes.
 struct Headers {
     fs::path include, cli;
 };
 Headers find_headers() {
+    std::error_code ec;
+    const fs::path prefix = fs::read_symlink("/proc/self/exe", ec).parent_path().parent_path();
     const Headers candidates[] = {
+        {prefix / "include", prefix / "share" / "typegrad" / "cli"},
         {fs::path(TYPEGRAD_JIT_SOURCE_DIR) / "include", fs::path(TYPEGRAD_JIT_SOURCE_DIR) / "src" / "cli"},
         {fs::path(TYPEGRAD_JIT_INSTALL_INCLUDE_DIR), fs::path(TYPEGRAD_JIT_INSTALL_CLI_DIR)},
     };
-    for (const Headers& h : candidates) {
-        std::error_code ec;
+    for (const Headers& h : candidates)
         if (fs::exists(h.include / "typegrad" / "typegrad.hpp", ec) && fs::exists(h.cli / "plugin.hpp", ec)) return h;
-    }
-    throw RunError(cat("compiling a network on first use needs typegrad's headers, found neither in ", TYPEGRAD_JIT_SOURCE_DIR,
-                       " (the source tree typegrad was built from) nor in ", TYPEGRAD_JIT_INSTALL_INCLUDE_DIR,
-                       " (installed)"));
+    throw RunError(cat("compiling a network on first use needs typegrad's headers, found neither beside the executable (",
+                       (prefix / "include").string(), ") nor in ", TYPEGRAD_JIT_SOURCE_DIR,
+                       " (the source tree typegrad was built from) nor in ", TYPEGRAD_JIT_INSTALL_INCLUDE_DIR));
 }
 
 std::vector<std::string> split_words(const std::string& s) {
