@@ -1,0 +1,122 @@
+// Synchronous data-parallel training (issue 12): one epoch, and one batch's gradient, with 1, 2, …
+// threads. Names: BM_<workload>_<impl>, impl ∈ {ad} (the autodiff engine); the arguments are
+// (batch, threads). Wall time (UseRealTime): the threads' CPU time is not the calling thread's,
+// and the speed-up is what a user waits for. Inputs are real MNIST images when
+// TYPEGRAD_MNIST_DIR is set, else the built-in synthetic digits.
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "typegrad/data/dataset.hpp"
+#include "typegrad/simd/kernels.hpp"
+#include "typegrad/train/parallel.hpp"
+#include "typegrad/train/sgd.hpp"
+#include "typegrad/util/thread_pool.hpp"
+
+namespace {
+
+using namespace typegrad;
+
+std::string data_name;
+
+const data::Split& dataset() {
+    static const data::Split split = [] {
+        if (const char* dir = std::getenv("TYPEGRAD_MNIST_DIR"); dir && *dir) {
+            data_name = std::string("MNIST from ") + dir;
+            return data::load_idx_directory(dir);
+        }
+        data_name = "synthetic digits (set TYPEGRAD_MNIST_DIR for MNIST)";
+        return data::synthetic_split(60000, 10000, 1);
+    }();
+    return split;
+}
+
+// One epoch (shuffle, every step, the updates) at batch state.range(0) with state.range(1) threads.
+template <class M>
+void epoch(benchmark::State& state) {
+    const auto& train_set = dataset().train;
+    auto net = std::make_unique<M>(1);
+    const auto batch = static_cast<std::size_t>(state.range(0));
+    const auto threads = static_cast<std::size_t>(state.range(1));
+    train::Trainer<M> trainer(*net, {.epochs = 1, .batch = batch, .eta = 3.0, .seed = 1, .threads = threads});
+    for (auto _ : state) trainer.epoch(train_set);
+    state.counters["examples/s"] =
+        benchmark::Counter(double(train_set.size()), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The gradient of one batch (the first state.range(0) training examples), state.range(1) threads.
+template <class M>
+void gradient(benchmark::State& state) {
+    const auto& train_set = dataset().train;
+    const auto net = std::make_unique<M>(1);
+    std::vector<std::size_t> examples(static_cast<std::size_t>(state.range(0)));
+    std::iota(examples.begin(), examples.end(), std::size_t{0});
+    ThreadPool pool(static_cast<std::size_t>(state.range(1)));
+    train::ParallelEngine<M, train::AutodiffEngine<M>> engine(pool);
+    Gradients<M> g;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(engine.gradient(*net, train_set, examples, g));
+        benchmark::ClobberMemory();
+    }
+}
+
+// Counting the correct predictions of the test set.
+template <class M>
+void evaluate(benchmark::State& state) {
+    const auto& test_set = dataset().test;
+    const auto net = std::make_unique<M>(1);
+    ThreadPool pool(static_cast<std::size_t>(state.range(0)));
+    train::ParallelEvaluator<M> evaluator(pool);
+    for (auto _ : state) benchmark::DoNotOptimize(evaluator.count_correct(*net, test_set));
+}
+
+template <std::size_t... N>
+void register_shape(const std::string& shape) {
+    using M = Network<float, N...>;
+    using benchmark::RegisterBenchmark;
+    RegisterBenchmark(("BM_epochThreads_" + shape + "_ad").c_str(), epoch<M>)
+        ->ArgNames({"batch", "threads"})
+        ->Args({10, 1})
+        ->Args({10, 2})
+        ->Args({100, 1})
+        ->Args({100, 2})
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(1.0);
+    RegisterBenchmark(("BM_gradThreads_" + shape + "_ad").c_str(), gradient<M>)
+        ->ArgNames({"batch", "threads"})
+        ->Args({10, 1})
+        ->Args({10, 2})
+        ->Args({100, 1})
+        ->Args({100, 2})
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+    RegisterBenchmark(("BM_evalThreads_" + shape + "_ad").c_str(), evaluate<M>)
+        ->ArgNames({"threads"})
+        ->Arg(1)
+        ->Arg(2)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    dataset();
+    std::cout << "typegrad threads: SIMD architecture " << simd::arch_name() << ", " << simd::width_v<float>
+              << " floats per batch; float; " << std::thread::hardware_concurrency() << " hardware threads; data: "
+              << data_name << "\n";
+    register_shape<784, 100, 10>("784x100x10");
+    register_shape<784, 30, 10>("784x30x10");
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
