@@ -12,6 +12,7 @@
 #include <numeric>
 #include <set>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -133,14 +134,17 @@ TEST_CASE("a threaded gradient is the per-share gradients summed in order, bit f
         Gradients<Mlp> g;
         const double cost = parallel.gradient(net, d, examples, g);
 
-        // the same shares, one after the other on this thread, added in order k = 0, 1, …
+        // the same shares, one after the other on this thread with the threads' engine (chunks of 5),
+        // added in order k = 0, 1, …
+        STATIC_REQUIRE(std::is_same_v<decltype(parallel)::engine_type, train::AutodiffEngine<Mlp, 5>>);
+        train::AutodiffEngine<Mlp, 5> per_share;
         train::AutodiffEngine<Mlp> serial;
         Gradients<Mlp> sum, part;
         double cost_sum = 0;
         for (std::size_t k = 0; k < std::min(m, n); ++k) {
             const auto [first, last] = train::share(m, n, k);
             const auto mine = std::span<const std::size_t>(examples).subspan(first, last - first);
-            cost_sum += serial.gradient(net, d, mine, k == 0 ? sum : part);
+            cost_sum += per_share.gradient(net, d, mine, k == 0 ? sum : part);
             if (k > 0)
                 for_each_parameter_pair<Mlp::composition>(sum.parameters(), part.parameters(), [](auto, auto& s, const auto& p) {
                     for (std::size_t i = 0; i < s.size(); ++i) s.data()[i] += p.data()[i];
