@@ -321,12 +321,8 @@ inline constexpr auto lenet = input<1, 28, 28> | conv2d<6, 5, 1, 2> | relu | max
                               max_pool<2> | flatten | dense<120> | relu | dense<84> | relu | dense<10> | softmax;
 using LeNet = Model<float, decltype(lenet), cost::LogLikelihood>;
 
-std::string data_name;
-
-const data::Split& dataset() {
-    static const data::Split split = bench::mnist_or_synthetic(1000, 100, data_name);
-    return split;
-}
+using bench::data_name;
+const data::Split& dataset() { return bench::dataset<1000, 100>(); }
 
 template <class M>
 struct Batch {

@@ -20,4 +20,14 @@ inline data::Split mnist_or_synthetic(std::size_t synthetic_train, std::size_t s
     return data::synthetic_split(synthetic_train, synthetic_test, 1);
 }
 
+/// What dataset<…>() loaded, for the benchmark's header line.
+inline std::string data_name;
+
+/// The benchmark's data, loaded on first use.
+template <std::size_t SyntheticTrain, std::size_t SyntheticTest>
+const data::Split& dataset() {
+    static const data::Split split = mnist_or_synthetic(SyntheticTrain, SyntheticTest, data_name);
+    return split;
+}
+
 }  // namespace typegrad::bench

@@ -24,12 +24,8 @@ namespace {
 
 using namespace typegrad;
 
-std::string data_name;
-
-const data::Split& dataset() {
-    static const data::Split split = bench::mnist_or_synthetic(60000, 10000, data_name);
-    return split;
-}
+using bench::data_name;
+const data::Split& dataset() { return bench::dataset<60000, 10000>(); }
 
 // One epoch (shuffle, every step, the updates) at batch state.range(0) with state.range(1) threads,
 // over the first Examples training examples (0: all).
