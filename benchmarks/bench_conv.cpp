@@ -37,6 +37,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_data.hpp"
 #include "typegrad/autodiff/backprop.hpp"
 #include "typegrad/data/dataset.hpp"
 #include "typegrad/reference/backprop.hpp"
@@ -320,19 +321,8 @@ inline constexpr auto lenet = input<1, 28, 28> | conv2d<6, 5, 1, 2> | relu | max
                               max_pool<2> | flatten | dense<120> | relu | dense<84> | relu | dense<10> | softmax;
 using LeNet = Model<float, decltype(lenet), cost::LogLikelihood>;
 
-std::string data_name;
-
-const data::Split& dataset() {
-    static const data::Split split = [] {
-        if (const char* dir = std::getenv("TYPEGRAD_MNIST_DIR"); dir && *dir) {
-            data_name = std::string("MNIST from ") + dir;
-            return data::load_idx_directory(dir);
-        }
-        data_name = "synthetic digits (set TYPEGRAD_MNIST_DIR for MNIST)";
-        return data::synthetic_split(1000, 100, 1);
-    }();
-    return split;
-}
+using bench::data_name;
+const data::Split& dataset() { return bench::dataset<1000, 100>(); }
 
 template <class M>
 struct Batch {

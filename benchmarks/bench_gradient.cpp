@@ -13,6 +13,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_data.hpp"
 #include "typegrad/autodiff/backprop.hpp"
 #include "typegrad/data/dataset.hpp"
 #include "typegrad/reference/backprop.hpp"
@@ -23,19 +24,8 @@ namespace {
 
 using namespace typegrad;
 
-std::string data_name;
-
-const data::Split& dataset() {
-    static const data::Split split = [] {
-        if (const char* dir = std::getenv("TYPEGRAD_MNIST_DIR"); dir && *dir) {
-            data_name = std::string("MNIST from ") + dir;
-            return data::load_idx_directory(dir);
-        }
-        data_name = "synthetic digits (set TYPEGRAD_MNIST_DIR for MNIST)";
-        return data::synthetic_split(60000, 10000, 1);
-    }();
-    return split;
-}
+using bench::data_name;
+const data::Split& dataset() { return bench::dataset<60000, 10000>(); }
 
 template <class M>
 struct Batch {

@@ -16,7 +16,9 @@
 #include "typegrad/autodiff/gradcheck.hpp"
 #include "typegrad/data/dataset.hpp"
 #include "typegrad/io/checkpoint.hpp"
+#include "typegrad/train/parallel.hpp"
 #include "typegrad/train/sgd.hpp"
+#include "typegrad/util/thread_pool.hpp"
 
 namespace typegrad::cli {
 
@@ -35,7 +37,13 @@ int evaluate_network(const EvalOptions& o, const io::CheckpointImage& image) {
                 network_description<M>().c_str(), io::printable_text(h.cost).c_str(), io::printable_text(h.element_type).c_str(),
                 state.epochs_done, state.epochs_done == 1 ? "" : "s", d.split.test.size(), d.description.c_str());
     if (!h.training.empty()) std::printf("trained with %s\n", io::printable_text(h.training).c_str());
-    const std::size_t correct = train::count_correct(net, d.split.test);
+    std::size_t correct = 0;
+    if (o.threads > 1) {
+        ThreadPool pool(o.threads);
+        correct = train::ParallelEvaluator<M>(pool).count_correct(net, d.split.test);
+    } else {
+        correct = train::count_correct(net, d.split.test);
+    }
     const std::size_t tested = d.split.test.size();
     std::printf("test accuracy %.4f (%zu/%zu)\n", static_cast<double>(correct) / static_cast<double>(tested), correct,
                 tested);

@@ -109,6 +109,10 @@ void check_processes(const TrainOptions& o, std::size_t n_train) {
                              : "--average-every: this typegrad was built without MPI (install libopenmpi-dev and "
                                "configure again; see docs/distributed.md)");
     const auto p = static_cast<std::size_t>(processes().size());
+    if (p > 1 && o.threads > 1)
+        throw UsageError(cat("--threads: ", std::to_string(o.threads), " threads in each of ", std::to_string(p),
+                             " MPI processes are not supported: run one process per core instead (mpirun -np ",
+                             std::to_string(p * o.threads), " … without --threads)"));
     if (p > 1 && o.batch * p > n_train)
         throw UsageError(cat("--batch: ", std::to_string(p), " processes × ", std::to_string(o.batch),
                              " examples make a global batch larger than the ", std::to_string(n_train),

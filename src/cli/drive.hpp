@@ -135,9 +135,11 @@ inline void print_header(const TrainOptions& o, const LoadedData& p, const std::
                   const char* type) {
     std::string schedule = o.schedule == "constant" ? std::string() : cat(" (schedule ", o.schedule, ")");
     if (o.patience > 0) schedule += cat(", patience ", std::to_string(o.patience));
-    std::printf("typegrad train: %s, %s cost, %s, %s gradient, batch %zu, eta %g%s%s, %zu epoch%s, seed %llu, "
+    const std::string threads = o.threads == 1 ? std::string() : cat(", ", std::to_string(o.threads), " threads");
+    std::printf("typegrad train: %s, %s cost, %s, %s gradient, batch %zu%s, eta %g%s%s, %zu epoch%s, seed %llu, "
                 "%zu train%s / %zu test (%s)\n",
-                network.c_str(), std::string(cost).c_str(), type, o.grad.c_str(), o.batch, o.eta, schedule.c_str(),
+                network.c_str(), std::string(cost).c_str(), type, o.grad.c_str(), o.batch, threads.c_str(), o.eta,
+                schedule.c_str(),
                 optimizer_text(o, true).c_str(), o.epochs,
                 o.epochs == 1 ? "" : "s", static_cast<unsigned long long>(o.seed), p.split.train.size(),
                 o.validation ? cat(" / ", std::to_string(o.validation), " validation").c_str() : "", p.split.test.size(),
@@ -162,8 +164,11 @@ inline std::string training_note(const TrainOptions& o, const data::Dataset& tra
     }
     // the schedule only when there is one, so that notes of constant-eta runs read as before
     const std::string schedule = o.schedule == "constant" ? std::string() : cat(", schedule ", o.schedule);
-    return cat("batch ", std::to_string(o.batch), ", eta ", eta_text, schedule, optimizer_text(o, false), ", ", o.grad, " gradient, ",
-               std::to_string(n_train), " training examples of ", data);
+    // the threads only when not 1: they change the last bits of every step (and notes of one
+    // thread read as before)
+    const std::string threads = o.threads == 1 ? std::string() : cat(", ", std::to_string(o.threads), " threads");
+    return cat("batch ", std::to_string(o.batch), threads, ", eta ", eta_text, schedule, optimizer_text(o, false), ", ",
+               o.grad, " gradient, ", std::to_string(n_train), " training examples of ", data);
 }
 
 /// "eta 1e+40 instead of eta 3": the items of two training notes that differ (the whole notes
@@ -328,6 +333,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     options.decay_every = o.decay_every;
     options.decay_factor = o.decay_factor;
     options.lambda = o.lambda;
+    options.threads = o.threads;
     options.plateau = {.halve_after = o.halve_after, .max_halvings = o.max_halvings, .patience = o.patience};
     using TrainingAccuracy = train::Options::TrainingAccuracy;
     options.training_accuracy = o.training_accuracy == "running" ? TrainingAccuracy::running

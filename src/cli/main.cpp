@@ -53,6 +53,15 @@ CLI::Validator network_validator() {
         "", "NETWORK");
 }
 
+/// --threads of `train`.
+std::string threads_help() {
+    return wrap("Threads of synchronous data-parallel training, 1 to 256 (default 1): each computes the gradient of "
+                "its share of every mini-batch, the shares are added in a fixed order, one update. The result "
+                "depends on N only (not on timing); N > 1 differs from 1 thread in the last bits of the sums and "
+                "in the dropout masks. Evaluation is shared out too. More threads than free cores make it slower: "
+                "at most `nproc`");
+}
+
 /// Registers `train` and its options on app, bound to args.
 CLI::App* add_train(CLI::App& app, TrainArgs& args) {
     CLI::App* train = app.add_subcommand("train", wrap("Train the network of Nielsen's \"Neural Networks and Deep "
@@ -148,6 +157,7 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                       wrap("Evaluate on the first N test examples only; 0 (default) or more than there are means "
                            "all of them"))
         ->type_name("N");
+    train->add_option("--threads", args.threads, threads_help())->type_name("N");
 
     const auto& nets = network_names();
     const auto& engines = engine_names();
@@ -274,6 +284,10 @@ CLI::App* add_eval(CLI::App& app, EvalArgs& args) {
     eval->add_option("--seed", args.seed,
                      wrap("Seed of the synthetic digits, an integer in [0, 2^64) (default 42, as for train)"))
         ->type_name("S");
+    eval->add_option("--threads", args.threads,
+                     wrap("Threads counting the test set, each a share of it, 1 to 256 (default 1); the count is "
+                          "the same for any number"))
+        ->type_name("N");
     return eval;
 }
 

@@ -47,6 +47,20 @@ std::size_t parse_size(const std::string& option, const std::string& text, bool 
     return static_cast<std::size_t>(v);
 }
 
+/// --threads: 1 to ThreadPool::max_threads (256; a number past it is more likely a typo than a
+/// machine). No 0 for "all cores": a run's result depends on its number of threads, so the
+/// command says it.
+std::size_t parse_threads(const std::string& text) {
+    constexpr std::size_t most = 256;
+    const std::string expected = cat("expected a positive integer no larger than ", std::to_string(most), ", got '", text, "'");
+    if (text.empty() || !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; }))
+        bad("--threads", expected);
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || value == 0 || value > most) bad("--threads", expected);
+    return static_cast<std::size_t>(value);
+}
+
 /// A finite number > 0 in plain decimal or scientific notation ("3", "0.5", "1e-1"), as a
 /// double. Too large for a double is "not a finite number"; too small "underflows" (1e-400 is
 /// not infinite, it is below what a double holds), and so does a subnormal (1e-320: 5 digits of
@@ -248,6 +262,7 @@ TrainOptions validate(const TrainArgs& raw) {
     if (o.metrics && o.resume && same_file(*o.metrics, *o.resume))
         bad("--resume", cat("'", raw.resume, "' is also the --metrics file"));
     o.quiet = raw.quiet;
+    o.threads = parse_threads(raw.threads);
     o.command = raw.command;
     return o;
 }
@@ -258,6 +273,7 @@ EvalOptions validate(const EvalArgs& raw) {
     data_option(raw.data_given, raw.data, o.data_dir, o.data_from_environment);
     o.seed = parse_unsigned("--seed", raw.seed, true);
     o.test_limit = parse_size("--test-limit", raw.test_limit, true);
+    o.threads = parse_threads(raw.threads);
     return o;
 }
 

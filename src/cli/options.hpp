@@ -74,6 +74,7 @@ struct TrainOptions {
     std::optional<std::filesystem::path> resume;  // --resume: continue from this checkpoint
     bool quiet = false;
     std::optional<std::size_t> average_every;  // --average-every H: local SGD (0: "epoch"); none: gradients summed
+    std::size_t threads = 1;           // --threads: of data-parallel training and evaluation
     std::vector<std::string> command;  // the arguments after "typegrad" (to say how to resume)
 };
 
@@ -119,6 +120,7 @@ struct TrainArgs {
     bool quiet = false;
     std::string average_every;
     bool average_every_given = false;
+    std::string threads = "1";
     std::vector<std::string> command;  // the arguments after "typegrad", as given
 };
 
@@ -133,6 +135,7 @@ struct EvalOptions {
     bool data_from_environment = false;
     std::uint64_t seed = 42;     // of the synthetic digits
     std::size_t test_limit = 0;  // 0: all test examples
+    std::size_t threads = 1;     // --threads
 };
 
 /// The options of `typegrad eval` as given.
@@ -142,6 +145,7 @@ struct EvalArgs {
     bool data_given = false;
     std::string seed = "42";
     std::string test_limit = "0";
+    std::string threads = "1";
 };
 
 /// The options of `typegrad eval`, validated like validate()'s.

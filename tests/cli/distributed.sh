@@ -101,7 +101,7 @@ files)
     echo "files: process 0 alone printed and wrote"
     ;;
 errors)
-    for bad in "--average-every 0" "--batch 1500"; do
+    for bad in "--average-every 0" "--batch 1500" "--threads 2"; do
         # shellcheck disable=SC2086
         if mpirun -np 2 --oversubscribe "$exe" train --limit 2000 --quiet $bad > bad.out 2> bad.err; then
             fail "$bad was accepted"
@@ -111,6 +111,7 @@ errors)
         case "$bad" in
         --average-every*) expect errors "^typegrad: error: --average-every: expected a positive number of steps or 'epoch', got '0'$" ;;
         --batch*) expect errors "^typegrad: error: --batch: 2 processes × 1500 examples make a global batch larger than the 2000 training examples$" ;;
+        --threads*) expect errors "^typegrad: error: --threads: 2 threads in each of 2 MPI processes are not supported: run one process per core instead" ;;
         esac
         cat errors
     done

@@ -220,6 +220,39 @@ TEST_CASE("two identical runs write identical checkpoints and metrics", "[reprod
     CHECK(read_bytes(dir / "x.tgck") != read_bytes(dir / "z.tgck"));
 }
 
+TEST_CASE("--threads 2: runs are identical, resume bit for bit, differ from one thread only in the last bits",
+          "[threads]") {
+    WorkDir dir;
+    const std::string threaded = " --threads 2" + quick;
+    const Result x = run_ok(dir, "train --epochs 2 --save x.tgck --metrics x.csv" + threaded);
+    CHECK(x.out.find("autodiff gradient, batch 10, 2 threads, eta 3, 2 epochs") != std::string::npos);
+    run_ok(dir, "train --epochs 2 --save y.tgck --metrics y.csv" + threaded);
+    CHECK(read_bytes(dir / "x.tgck") == read_bytes(dir / "y.tgck"));
+    CHECK(metrics_without_timing(dir / "x.csv") == metrics_without_timing(dir / "y.csv"));
+
+    // --threads 1 is the run without the option; 2 threads is another (same sums, another order)
+    run_ok(dir, "train --epochs 2 --save one.tgck" + quick);
+    run_ok(dir, "train --epochs 2 --save one_explicit.tgck --threads 1" + quick);
+    CHECK(read_bytes(dir / "one.tgck") == read_bytes(dir / "one_explicit.tgck"));
+    CHECK(read_bytes(dir / "one.tgck") != read_bytes(dir / "x.tgck"));
+
+    // resumed with the same --threads: the uninterrupted run's bytes, no note; with another: a note
+    run_ok(dir, "train --epochs 1 --save r.tgck" + threaded);
+    const Result resumed = run_ok(dir, "train --epochs 2 --resume r.tgck --save r.tgck" + threaded);
+    CHECK(resumed.err.find("note:") == std::string::npos);
+    CHECK(read_bytes(dir / "r.tgck") == read_bytes(dir / "x.tgck"));
+    const Result other = run_ok(dir, "train --epochs 3 --resume r.tgck --save s.tgck --threads 3" + quick);
+    CHECK(other.err.find("note: resuming r.tgck with 3 threads instead of 2 threads: the result will differ") !=
+          std::string::npos);
+
+    // eval with threads counts what one thread counts
+    const Result e1 = run_ok(dir, "eval --model x.tgck --test-limit 200");
+    const Result e2 = run_ok(dir, "eval --model x.tgck --test-limit 200 --threads 2");
+    REQUIRE(accuracy_lines(e1.out).size() == 1);
+    CHECK(accuracy_lines(e1.out) == accuracy_lines(e2.out));
+    CHECK(e1.out.find("trained with batch 10, 2 threads, eta 3, autodiff gradient") != std::string::npos);
+}
+
 TEST_CASE("eval reports what the last epoch reported", "[eval]") {
     WorkDir dir;
     const Result train = run_ok(dir, "train --epochs 2 --save run.tgck" + quick);

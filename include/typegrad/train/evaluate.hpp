@@ -23,19 +23,24 @@ template <AnyModel M, std::size_t Chunk = 10>
 class Evaluator {
 public:
     using T = typename M::value_type;
+    static constexpr std::size_t chunk = Chunk;
 
     /// Number of examples of d whose predicted class equals the label.
-    std::size_t count_correct(const M& net, const data::Dataset& d) {
+    std::size_t count_correct(const M& net, const data::Dataset& d) { return count_correct(net, d, 0, d.size()); }
+
+    /// The same over examples [first, last) of d (last ≤ d.size()): Chunk at a time from first,
+    /// the rest one at a time.
+    std::size_t count_correct(const M& net, const data::Dataset& d, std::size_t first, std::size_t last) {
         std::size_t correct = 0;
-        std::size_t i = 0;
-        for (; i + Chunk <= d.size(); i += Chunk) {
+        std::size_t i = first;
+        for (; i + Chunk <= last; i += Chunk) {
             for (std::size_t b = 0; b < Chunk; ++b)
                 load_example<M>(d, i + b, x_chunk_.data() + b * M::input_width, y_scratch_.data());
             const T* out = run<Chunk>(chunk_->program, net, x_chunk_.data());
             for (std::size_t b = 0; b < Chunk; ++b)
                 correct += predicted_class<M::output_width>(out + b * M::output_width) == d.labels[i + b];
         }
-        for (; i < d.size(); ++i) {
+        for (; i < last; ++i) {
             load_example<M>(d, i, x_chunk_.data(), y_scratch_.data());
             correct += predicted_class<M::output_width>(run<1>(one_->program, net, x_chunk_.data())) == d.labels[i];
         }

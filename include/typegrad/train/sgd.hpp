@@ -6,4 +6,5 @@
 #include "typegrad/train/evaluate.hpp"
 #include "typegrad/train/example.hpp"
 #include "typegrad/train/optimizer.hpp"
+#include "typegrad/train/parallel.hpp"
 #include "typegrad/train/trainer.hpp"

@@ -26,8 +26,10 @@
 #include "typegrad/train/example.hpp"
 #include "typegrad/train/monitor.hpp"
 #include "typegrad/train/optimizer.hpp"
+#include "typegrad/train/parallel.hpp"
 #include "typegrad/train/state.hpp"
 #include "typegrad/util/random.hpp"
+#include "typegrad/util/thread_pool.hpp"
 
 namespace typegrad::train {
 
@@ -54,6 +56,11 @@ struct Options {
         evaluated  // network2.py's: the trained network evaluated on the whole training set after the epoch
     };
     TrainingAccuracy training_accuracy = TrainingAccuracy::off;
+    /// Threads of synchronous data-parallel training and evaluation (parallel.hpp), in [1, 256]:
+    /// each computes the gradient of its share of the batch, the shares are added in a fixed
+    /// order, one update. The result depends on the number only: 1 is the serial trainer's bit
+    /// for bit; other numbers differ from it in the last bits of the sums (and in dropout masks).
+    std::size_t threads = 1;
 
     /// The learning rate of epoch e (1-based), before any halving by the plateau rule.
     [[nodiscard]] double eta_at(std::size_t e) const noexcept {
@@ -135,6 +142,14 @@ public:
             throw std::invalid_argument("the decay factor of the learning rate must be a positive number");
         if (options_.plateau.halve_after > 0 && options_.plateau.max_halvings == 0)
             throw std::invalid_argument("the plateau rule's number of halvings must be at least 1");
+        if (options_.threads == 0 || options_.threads > ThreadPool::max_threads)
+            throw std::invalid_argument("the number of threads must be in [1, " + std::to_string(ThreadPool::max_threads) +
+                                        "]");
+        if (options_.threads > 1) {
+            pool_ = std::make_unique<ThreadPool>(options_.threads);
+            parallel_ = std::make_unique<ParallelEngine<M, Engine>>(*pool_);
+            parallel_evaluator_ = std::make_unique<ParallelEvaluator<M>>(*pool_);
+        }
         if constexpr (!counts_correct)
             if (options_.training_accuracy == Options::TrainingAccuracy::running)
                 throw std::invalid_argument(
@@ -262,21 +277,21 @@ public:
                 s.training_counted = train.size();
                 s.training_correct = options_.training_accuracy == Options::TrainingAccuracy::running
                                          ? last_training_correct_
-                                         : evaluator_->count_correct(net_, train);
+                                         : count_correct(train);
                 s.training_accuracy = s.training_counted ? static_cast<double>(s.training_correct) /
                                                                static_cast<double>(s.training_counted)
                                                          : 0.0;
             }
             if (validation.size() > 0) {
                 s.validated = validation.size();
-                s.validation_correct = evaluator_->count_correct(net_, validation);
+                s.validation_correct = count_correct(validation);
                 s.validation_accuracy = static_cast<double>(s.validation_correct) / static_cast<double>(s.validated);
                 s.decision = monitor_.observe(e, s.validation_accuracy);
                 s.monitor = monitor_.state();
             }
             s.examples_per_second = s.seconds > 0 ? static_cast<double>(train.size()) / s.seconds : 0.0;
             s.tested = test.size();
-            s.correct = evaluator_->count_correct(net_, test);
+            s.correct = count_correct(test);
             s.accuracy = s.tested ? static_cast<double>(s.correct) / static_cast<double>(s.tested) : 0.0;
             on_epoch(s);
             history.push_back(s);
@@ -294,14 +309,23 @@ private:
                      std::size_t* correct = nullptr) noexcept {
         const expr::NoiseScope noise(rng_);  // dropout masks come from the trainer's generator
         T cost;
-        if constexpr (counts_correct) cost = engine_->gradient(net_, d, examples, grads_, correct);
-        else cost = engine_->gradient(net_, d, examples, grads_);
-        // m: the examples the gradient sums — all of them, but for a data-parallel engine's
-        // local steps, which sum this process's share (dist/data_parallel.hpp); none, no step.
         std::size_t m = examples.size();
-        if constexpr (requires { engine_->examples_in_gradient(); }) m = engine_->examples_in_gradient();
+        if (parallel_) {
+            if constexpr (counts_correct) cost = parallel_->gradient(net_, d, examples, grads_, correct);
+            else cost = parallel_->gradient(net_, d, examples, grads_);
+        } else {
+            if constexpr (counts_correct) cost = engine_->gradient(net_, d, examples, grads_, correct);
+            else cost = engine_->gradient(net_, d, examples, grads_);
+            // m: the examples the gradient sums — all of them, but for a data-parallel engine's
+            // local steps, which sum this process's share (dist/data_parallel.hpp); none, no step.
+            if constexpr (requires { engine_->examples_in_gradient(); }) m = engine_->examples_in_gradient();
+        }
         if (m > 0) optimizer_.step(net_, grads_, Step{eta(), m, d.size(), options_.lambda});
         return cost;
+    }
+
+    std::size_t count_correct(const data::Dataset& d) {
+        return parallel_evaluator_ ? parallel_evaluator_->count_correct(net_, d) : evaluator_->count_correct(net_, d);
     }
 
     M& net_;
@@ -314,6 +338,10 @@ private:
     std::unique_ptr<Engine> engine_ = std::make_unique<Engine>();
     std::unique_ptr<Evaluator<M>> evaluator_ = std::make_unique<Evaluator<M>>();
     Gradients<M> grads_;
+    // with options.threads > 1: the pool, and the engines and evaluators of its threads
+    std::unique_ptr<ThreadPool> pool_;
+    std::unique_ptr<ParallelEngine<M, Engine>> parallel_;
+    std::unique_ptr<ParallelEvaluator<M>> parallel_evaluator_;
     std::vector<std::size_t> order_;
     std::size_t epochs_done_ = 0;
 };

@@ -1,0 +1,256 @@
+// Synchronous data parallelism on one machine: a batch's gradient computed by the N threads of a
+// ThreadPool, and evaluation counted by them.
+//
+// ParallelEngine<M, Engine>: the examples of a step are cut into N contiguous shares (share(m, N,
+// k): the first m mod N shares one example longer; with fewer examples than threads the last
+// shares are empty). Thread k computes the summed gradient of share k with its own Engine — share
+// 0 into the caller's Gradients, share k ≥ 1 into a buffer of its own — then the buffers are
+// added into the caller's, for every element in the order k = 0, 1, …, N − 1 (the threads split
+// the elements between them, not the buffers, so the order per element is fixed). The cost and
+// the correct count are summed in the same order. The result depends on N and on nothing else:
+// with N = 2 it differs from one thread's in the last bits (another order of the same sums), two
+// runs with N = 2 are identical.
+//
+// Dropout and any other noise drawn through expr::current_noise(): when the caller has a
+// NoiseScope (the trainer's), share k draws from a generator of its own, seeded from the
+// caller's generator (one peek, the same for every share, plus k); after the step the caller's
+// generator is advanced by one draw if any share drew. So masks are deterministic for a given N
+// but not the same as with one thread or another N (one thread draws the whole batch from one
+// stream; masks per example, independent of N, would need a generator per example in every
+// engine). A model without noise never draws: its runs shuffle as one thread's do.
+//
+// The threads' engines: share_engine_t<Engine>, the Engine itself except for AutodiffEngine<M, C>,
+// whose threads use chunks of C/2: at the article's batch of 10 and two threads a share is 5
+// examples, which a chunk of 10 would run one at a time (35 µs for 784-100-10 where a chunk of 5
+// takes 21 µs); on long shares chunks of 5 and of 10 cost the same per example.
+//
+// ParallelEvaluator<M>: count_correct over N shares of the dataset whose boundaries are
+// multiples of the evaluator's chunk, so every example goes through the same program (chunk or
+// single) as with one thread: the counts are exactly one thread's.
+//
+// Neither allocates after construction.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "typegrad/data/dataset.hpp"
+#include "typegrad/expr/noise.hpp"
+#include "typegrad/nn/gradients.hpp"
+#include "typegrad/nn/model.hpp"
+#include "typegrad/train/engine.hpp"
+#include "typegrad/train/evaluate.hpp"
+#include "typegrad/util/random.hpp"
+#include "typegrad/util/thread_pool.hpp"
+
+namespace typegrad::train {
+
+/// Share k of m items among n: [first, last), contiguous, in order; the first m mod n shares
+/// have one item more.
+[[nodiscard]] constexpr std::pair<std::size_t, std::size_t> share(std::size_t m, std::size_t n, std::size_t k) noexcept {
+    const std::size_t q = m / n, r = m % n;
+    const std::size_t first = k * q + std::min(k, r);
+    return {first, first + q + (k < r ? 1 : 0)};
+}
+
+/// The engine a thread of ParallelEngine<M, Engine> runs on its share (see above).
+template <class Engine>
+struct share_engine {
+    using type = Engine;
+};
+template <AnyModel M, std::size_t C>
+struct share_engine<AutodiffEngine<M, C>> {
+    using type = AutodiffEngine<M, (C >= 2 ? C / 2 : 1)>;
+};
+template <class Engine>
+using share_engine_t = typename share_engine<Engine>::type;
+
+template <AnyModel M, class Engine>
+class ParallelEngine {
+public:
+    using T = typename M::value_type;
+    using engine_type = share_engine_t<Engine>;  // what each thread runs
+    static constexpr bool counts_correct =
+        requires(engine_type e, const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
+                 std::size_t* c) { e.gradient(net, d, examples, g, c); };
+
+    /// One Engine and one gradient buffer per thread of the pool (which must outlive this).
+    explicit ParallelEngine(ThreadPool& pool) : pool_(pool), slots_(pool.size()), partials_(pool.size() - 1) {
+        for (auto& s : slots_) s.engine = std::make_unique<engine_type>();
+        for (auto& p : partials_) {
+            std::vector<Span> spans;
+            p.for_each_parameter([&](auto, auto& t) { spans.push_back({t.data(), t.size()}); });
+            partial_spans_.push_back(std::move(spans));
+        }
+        Gradients<M> probe;  // the parameter list, once, to size the target's span list
+        probe.for_each_parameter([&](auto, auto& t) {
+            target_spans_.push_back({nullptr, t.size()});
+            elements_ += t.size();
+        });
+    }
+
+    std::size_t threads() const noexcept { return pool_.size(); }
+    /// The engine of thread k (share k).
+    engine_type& engine(std::size_t k) noexcept { return *slots_[k].engine; }
+
+    /// The summed gradient of `examples` of d into g, computed by the pool's threads; returns
+    /// their summed cost.
+    T gradient(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g) noexcept {
+        return compute(net, d, examples, g, nullptr);
+    }
+    /// The same, adding the number of examples the forward passes classified correctly to *correct.
+    T gradient(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
+               std::size_t* correct) noexcept
+        requires counts_correct
+    {
+        return compute(net, d, examples, g, correct);
+    }
+
+private:
+    struct Span {
+        T* data;
+        std::size_t size;
+    };
+    // one thread's state, a cache line apart from the others' (the results are written by the
+    // threads while the others work)
+    struct alignas(64) Slot {
+        std::unique_ptr<engine_type> engine;
+        Rng rng;
+        Rng::State drawn_from{};  // rng's state before the share: whether it drew is a comparison
+        T cost = 0;
+        std::size_t correct = 0;
+    };
+
+    static bool same(const Rng::State& a, const Rng::State& b) noexcept {
+        return a.words[0] == b.words[0] && a.words[1] == b.words[1] && a.words[2] == b.words[2] &&
+               a.words[3] == b.words[3] && a.has_spare == b.has_spare;
+    }
+
+    T compute(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
+              std::size_t* correct) noexcept {
+        const std::size_t n = pool_.size();
+        const std::size_t active = std::min(n, examples.size());  // the shares with examples: 0 … active − 1
+        Rng* noise = expr::current_noise();
+        if (noise != nullptr) {
+            Rng peek = *noise;
+            const std::uint64_t seed = peek();
+            for (std::size_t k = 0; k < active; ++k) {
+                slots_[k].rng = Rng(seed + 0x9e3779b97f4a7c15ULL * k);
+                slots_[k].drawn_from = slots_[k].rng.state();
+            }
+        }
+        const auto one_share = [&](std::size_t k) noexcept {
+            Slot& s = slots_[k];
+            s.cost = 0;
+            s.correct = 0;
+            if (k >= active) return;
+            const auto [first, last] = share(examples.size(), n, k);
+            const auto mine = examples.subspan(first, last - first);
+            Gradients<M>& into = k == 0 ? g : partials_[k - 1];
+            if (noise != nullptr) {
+                const expr::NoiseScope scope(s.rng);
+                run_share(s, net, d, mine, into, correct != nullptr);
+            } else {
+                run_share(s, net, d, mine, into, correct != nullptr);
+            }
+        };
+        if (active == 1) one_share(0);  // nothing to share: no hand-off
+        else pool_.run(one_share);
+
+        T cost = 0;
+        bool drew = false;
+        for (std::size_t k = 0; k < active; ++k) {
+            cost += slots_[k].cost;
+            if (correct != nullptr) *correct += slots_[k].correct;
+            if (noise != nullptr) drew |= !same(slots_[k].rng.state(), slots_[k].drawn_from);
+        }
+        if (drew) (*noise)();
+        if (active > 1) reduce(g, active);
+        return cost;
+    }
+
+    static void run_share(Slot& s, const M& net, const data::Dataset& d, std::span<const std::size_t> examples,
+                          Gradients<M>& g, bool count) noexcept {
+        if constexpr (counts_correct) s.cost = s.engine->gradient(net, d, examples, g, count ? &s.correct : nullptr);
+        else s.cost = s.engine->gradient(net, d, examples, g);
+    }
+
+    // g += partials_[0] + … + partials_[active − 2], element by element in that order; the
+    // threads take contiguous ranges of the elements (in blocks of 16, a cache line of floats).
+    void reduce(Gradients<M>& g, std::size_t active) noexcept {
+        std::size_t p = 0;
+        g.for_each_parameter([&](auto, auto& t) { target_spans_[p++].data = t.data(); });
+        constexpr std::size_t block = 16;
+        const std::size_t blocks = (elements_ + block - 1) / block;
+        pool_.run([&](std::size_t k) noexcept {
+            const auto [b0, b1] = share(blocks, pool_.size(), k);
+            const std::size_t e0 = b0 * block, e1 = std::min(elements_, b1 * block);
+            std::size_t offset = 0;
+            for (std::size_t t = 0; t < target_spans_.size(); ++t) {
+                const std::size_t size = target_spans_[t].size;
+                const std::size_t lo = std::max(e0, offset), hi = std::min(e1, offset + size);
+                if (lo < hi) {
+                    T* dst = target_spans_[t].data + (lo - offset);
+                    for (std::size_t s = 0; s + 1 < active; ++s) {
+                        const T* src = partial_spans_[s][t].data + (lo - offset);
+                        for (std::size_t i = 0; i < hi - lo; ++i) dst[i] += src[i];
+                    }
+                }
+                offset += size;
+            }
+        });
+        // δᴸ is that of the batch's last example: the last share's
+        copy_deltas(g, partials_[active - 2]);
+    }
+    static void copy_deltas(Gradients<M>& g, const Gradients<M>& from) noexcept {
+        [&]<std::size_t... L>(std::index_sequence<L...>) {
+            ((g.template delta<L>() = from.template delta<L>()), ...);
+        }(std::make_index_sequence<M::layers>{});
+    }
+
+    ThreadPool& pool_;
+    std::vector<Slot> slots_;
+    std::vector<Gradients<M>> partials_;            // of shares 1 … N − 1
+    std::vector<std::vector<Span>> partial_spans_;  // their parameters' storage
+    std::vector<Span> target_spans_;                // the caller's, filled at every step
+    std::size_t elements_ = 0;                      // the number of parameters
+};
+
+/// Evaluation by the threads of a pool: the counts are one thread's exactly.
+template <AnyModel M, std::size_t Chunk = 10>
+class ParallelEvaluator {
+public:
+    explicit ParallelEvaluator(ThreadPool& pool) : pool_(pool), evaluators_(pool.size()) {
+        for (auto& e : evaluators_) e.evaluator = std::make_unique<Evaluator<M, Chunk>>();
+    }
+
+    /// Number of examples of d whose predicted class equals the label.
+    std::size_t count_correct(const M& net, const data::Dataset& d) {
+        // whole chunks shared out; the examples after the last whole chunk go with the last share,
+        // one at a time as with one thread
+        const std::size_t chunks = d.size() / Chunk;
+        pool_.run([&](std::size_t k) noexcept {
+            const auto [c0, c1] = share(chunks, pool_.size(), k);
+            const std::size_t last = k + 1 == pool_.size() ? d.size() : c1 * Chunk;
+            evaluators_[k].correct = evaluators_[k].evaluator->count_correct(net, d, c0 * Chunk, last);
+        });
+        std::size_t correct = 0;
+        for (const auto& e : evaluators_) correct += e.correct;
+        return correct;
+    }
+
+private:
+    struct alignas(64) Slot {
+        std::unique_ptr<Evaluator<M, Chunk>> evaluator;
+        std::size_t correct = 0;
+    };
+    ThreadPool& pool_;
+    std::vector<Slot> evaluators_;
+};
+
+}  // namespace typegrad::train
