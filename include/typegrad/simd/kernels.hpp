@@ -52,10 +52,13 @@ inline constexpr std::size_t block_columns = 8 * width_v<T>;
 inline constexpr std::size_t segment_rows = 512;
 
 /// Writes to idx the positions k < n (plus `base`) with a[k] != 0 (NaN counts as non-zero), in
-/// increasing order, and returns their number. idx has room for n + 16 entries (the vector path
-/// stores whole batches of indices).
-template <class T>
-std::size_t nonzero_rows(const T* __restrict a, std::size_t n, std::uint32_t base, std::uint32_t* __restrict idx) noexcept {
+/// increasing order, and returns their number. n <= Capacity - 16: the vector path stores whole
+/// batches of indices. (The bound, known to the compiler, also keeps GCC 12 from warning that a
+/// huge iteration "invokes undefined behavior".)
+template <std::size_t Capacity, class T>
+std::size_t nonzero_rows(const T* __restrict a, std::size_t n, std::uint32_t base, std::uint32_t (&idx)[Capacity]) noexcept {
+    static_assert(Capacity > 16);
+    n = std::min(n, Capacity - 16);
     std::size_t count = 0, k = 0;
 #if defined(__AVX512F__)
     if constexpr (std::is_same_v<T, float>) {
@@ -63,12 +66,16 @@ std::size_t nonzero_rows(const T* __restrict a, std::size_t n, std::uint32_t bas
         __m512i at = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                       _mm512_set1_epi32(static_cast<int>(base)));
         const __m512i step = _mm512_set1_epi32(16);
-        for (; k + 16 <= n; k += 16) {
-            const __mmask16 m = _mm512_cmp_ps_mask(_mm512_loadu_ps(a + k), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+        for (; k < n; k += 16) {
+            // the last batch masked: nothing read past n, and no scalar tail
+            const auto valid = static_cast<__mmask16>(n - k >= 16 ? 0xffffu : (1u << (n - k)) - 1);
+            const __mmask16 m =
+                _mm512_mask_cmp_ps_mask(valid, _mm512_maskz_loadu_ps(valid, a + k), _mm512_setzero_ps(), _CMP_NEQ_UQ);
             _mm512_storeu_si512(idx + count, _mm512_maskz_compress_epi32(m, at));
             count += static_cast<std::size_t>(__builtin_popcount(m));
             at = _mm512_add_epi32(at, step);
         }
+        return count;
     }
 #endif
     for (; k < n; ++k) {
@@ -138,6 +145,23 @@ void gemv_t_block(const T* __restrict W, const T* __restrict a, const T* __restr
     }
     acc[0].store_to(z + J0, b ? b + J0 : nullptr);
     if constexpr (J0 + width < Out) gemv_t_block<In, Out, J0 + width>(W, a, b, z);
+}
+
+// Rows [i0, i0 + n) of G = a dᵀ (accumulate = false) or G += a dᵀ (true), n <= segment_rows:
+// when adding, only the rows with a non-zero input (adding 0·d changes nothing); when
+// overwriting, every row. Row by row, nothing stored past a row's end: padded full-width stores
+// would reach into the next row, and loading it right after stalls on store forwarding
+// (measured; update_rows).
+template <std::size_t Out, class T>
+void ger_rows(const T* __restrict a, const T* __restrict d, T* __restrict G, std::size_t i0, std::size_t n,
+              bool accumulate) noexcept {
+    if (accumulate) {
+        std::uint32_t idx[segment_rows + 16];
+        const std::size_t listed = nonzero_rows(a + i0, n, static_cast<std::uint32_t>(i0), idx);
+        update_rows<T, Out>(idx, listed, a, d, G);
+    } else {
+        for (std::size_t i = i0; i < i0 + n; ++i) update_row<false, T, Out>(a[i], d, G + i * Out);
+    }
 }
 
 }  // namespace detail
@@ -212,19 +236,8 @@ void ger(const T* __restrict a, const T* __restrict d, T* __restrict G, bool acc
             }
         }
     } else {
-        // row by row, nothing stored past a row's end: padded full-width stores would reach into
-        // the next row, and loading it right after stalls on store forwarding (measured)
-        if (accumulate) {
-            // only the rows with a non-zero input (see gemv_t_bias): adding 0·d changes nothing
-            constexpr std::size_t segment = std::min(In, detail::segment_rows);
-            std::uint32_t idx[segment + 16];
-            for (std::size_t i0 = 0; i0 < In; i0 += segment) {
-                const std::size_t n = detail::nonzero_rows(a + i0, std::min(segment, In - i0), static_cast<std::uint32_t>(i0), idx);
-                update_rows<T, Out>(idx, n, a, d, G);
-            }
-        } else {
-            for (std::size_t i = 0; i < In; ++i) update_row<false, T, Out>(a[i], d, G + i * Out);
-        }
+        for (std::size_t i0 = 0; i0 < In; i0 += detail::segment_rows)
+            detail::ger_rows<Out>(a, d, G, i0, std::min(detail::segment_rows, In - i0), accumulate);
     }
 }
 
