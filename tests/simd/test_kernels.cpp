@@ -95,6 +95,42 @@ TEMPLATE_TEST_CASE("gemv_t_bias, gemv, ger and axpy agree with their scalar fall
     check_shape<TestType, 17, 150>();  // more columns than one register block
 }
 
+namespace {
+// Sparse inputs as the vector kernels see them: zeros in runs and alone, rows past one listing
+// segment (512), the last rows (read through a padded copy) non-zero, and a NaN input, which
+// must not be skipped.
+template <class T, std::size_t In, std::size_t Out>
+void check_sparse() {
+    const auto W = random_vector<T>(In * Out, 5);
+    const auto d = random_vector<T>(Out, 6);
+    auto a = random_vector<T>(In, 7);
+    for (std::size_t i = 0; i < In; ++i)
+        if ((i / 5) % 4 != 1 && i % 7 != 3 && i + 2 < In) a[i] = T(0);
+    std::vector<T> z_v(Out), z_s(Out);
+    simd::gemv_t_bias<In, Out, T, Mode::vector>(W.data(), a.data(), nullptr, z_v.data());
+    simd::gemv_t_bias<In, Out, T, Mode::scalar>(W.data(), a.data(), nullptr, z_s.data());
+    for (std::size_t j = 0; j < Out; ++j) REQUIRE(std::abs(z_v[j] - z_s[j]) <= tolerance<T> * double(In));
+    std::vector<T> G_v = W, G_s = W;
+    simd::ger<In, Out, T, Mode::vector>(a.data(), d.data(), G_v.data(), true);
+    simd::ger<In, Out, T, Mode::scalar>(a.data(), d.data(), G_s.data(), true);
+    for (std::size_t k = 0; k < In * Out; ++k)
+        REQUIRE(std::abs(G_v[k] - G_s[k]) <= tolerance<T> * 2);  // one FMA, or a rounded product and a sum
+    a[In / 2] = std::numeric_limits<T>::quiet_NaN();
+    simd::gemv_t_bias<In, Out, T, Mode::vector>(W.data(), a.data(), nullptr, z_v.data());
+    simd::ger<In, Out, T, Mode::vector>(a.data(), d.data(), G_v.data(), true);
+    for (std::size_t j = 0; j < Out; ++j) REQUIRE(std::isnan(z_v[j]));
+    for (std::size_t j = 0; j < Out; ++j) REQUIRE(std::isnan(G_v[(In / 2) * Out + j]));
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("sparse inputs: the listed rows give the scalar kernels' sums, a NaN input is kept", "[simd]", float,
+                   double) {
+    check_sparse<TestType, 784, 30>();
+    check_sparse<TestType, 784, 100>();
+    check_sparse<TestType, 1100, 10>();
+    check_sparse<TestType, 37, 17>();
+}
+
 TEMPLATE_TEST_CASE("vectorised elementwise functions agree with the scalar rules", "[simd]", float, double) {
     using T = TestType;
     constexpr std::size_t n = 67;
