@@ -41,18 +41,24 @@ void epoch(benchmark::State& state) {
         benchmark::Counter(double(train_set.size()), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// The gradient of one batch (the first state.range(0) training examples), state.range(1) threads.
-template <class M>
-void gradient(benchmark::State& state) {
+// One batch (the first state.range(0) training examples) on state.range(1) threads, measured
+// either as its gradient only or as a whole training step (gradient and SGD update, as the trainer
+// runs it: ParallelEngine::step, the update sliced over the threads), without the shuffle or the
+// loading of new examples.
+template <class M, bool WithUpdate>
+void batch(benchmark::State& state) {
     const auto& train_set = dataset().train;
     const auto net = std::make_unique<M>(1);
     std::vector<std::size_t> examples(static_cast<std::size_t>(state.range(0)));
     std::iota(examples.begin(), examples.end(), std::size_t{0});
     ThreadPool pool(static_cast<std::size_t>(state.range(1)));
     train::ParallelEngine<M, train::AutodiffEngine<M>> engine(pool);
+    train::Sgd sgd;
+    const train::Step s{1e-6, examples.size(), train_set.size(), 0.0};  // a tiny η: the weights stay usable
     Gradients<M> g;
     for (auto _ : state) {
-        benchmark::DoNotOptimize(engine.gradient(*net, train_set, examples, g));
+        if constexpr (WithUpdate) benchmark::DoNotOptimize(engine.step(*net, train_set, examples, g, sgd, s));
+        else benchmark::DoNotOptimize(engine.gradient(*net, train_set, examples, g));
         benchmark::ClobberMemory();
     }
 }
@@ -71,23 +77,20 @@ template <std::size_t... N>
 void register_shape(const std::string& shape) {
     using M = Network<float, N...>;
     using benchmark::RegisterBenchmark;
+    // batch 10 and 100, on 1 and 2 threads
+    const auto batches_and_threads = [](benchmark::internal::Benchmark* b) {
+        b->ArgNames({"batch", "threads"})->Args({10, 1})->Args({10, 2})->Args({100, 1})->Args({100, 2})->UseRealTime();
+    };
     RegisterBenchmark(("BM_epochThreads_" + shape + "_ad").c_str(), epoch<M>)
-        ->ArgNames({"batch", "threads"})
-        ->Args({10, 1})
-        ->Args({10, 2})
-        ->Args({100, 1})
-        ->Args({100, 2})
+        ->Apply(batches_and_threads)
         ->Unit(benchmark::kMillisecond)
-        ->UseRealTime()
         ->MinTime(1.0);
-    RegisterBenchmark(("BM_gradThreads_" + shape + "_ad").c_str(), gradient<M>)
-        ->ArgNames({"batch", "threads"})
-        ->Args({10, 1})
-        ->Args({10, 2})
-        ->Args({100, 1})
-        ->Args({100, 2})
-        ->Unit(benchmark::kMicrosecond)
-        ->UseRealTime();
+    RegisterBenchmark(("BM_gradThreads_" + shape + "_ad").c_str(), batch<M, false>)
+        ->Apply(batches_and_threads)
+        ->Unit(benchmark::kMicrosecond);
+    RegisterBenchmark(("BM_stepThreads_" + shape + "_ad").c_str(), batch<M, true>)
+        ->Apply(batches_and_threads)
+        ->Unit(benchmark::kMicrosecond);
     RegisterBenchmark(("BM_evalThreads_" + shape + "_ad").c_str(), evaluate<M>)
         ->ArgNames({"threads"})
         ->Arg(1)

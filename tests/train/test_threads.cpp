@@ -303,3 +303,106 @@ TEST_CASE("the trainer refuses 0 threads and more than ThreadPool::max_threads",
     REQUIRE_THROWS_AS(train::Trainer<Mlp>(net, {.threads = ThreadPool::max_threads + 1}), std::invalid_argument);
     REQUIRE_NOTHROW(train::Trainer<Mlp>(net, {.threads = 3}));
 }
+
+// ---- the sliced update (optimizer.hpp's SlicedOptimizer, ParallelEngine::step) ----
+
+TEST_CASE("Slice::of cuts a tensor into contiguous parts of whole 16-element blocks that cover it in order",
+          "[train][threads][slice]") {
+    for (std::size_t n : {0, 1, 10, 16, 17, 30, 300, 23520}) {
+        for (std::size_t parts : {1, 2, 3, 7}) {
+            INFO(n << " elements, " << parts << " parts");
+            std::size_t next = 0;
+            for (std::size_t k = 0; k < parts; ++k) {
+                const auto [first, last] = train::Slice{k, parts}.of(n);
+                REQUIRE(first == next);
+                REQUIRE(first <= last);
+                if (first < last) REQUIRE(first % 16 == 0);  // an empty slice may start at n
+                if (last < n) REQUIRE(last % 16 == 0);
+                next = last;
+            }
+            REQUIRE(next == n);
+        }
+    }
+    REQUIRE(train::Slice{}.of(30) == std::pair<std::size_t, std::size_t>{0, 30});
+    REQUIRE(train::Slice{0, 2}.of(30) == std::pair<std::size_t, std::size_t>{0, 16});
+    REQUIRE(train::Slice{1, 2}.of(30) == std::pair<std::size_t, std::size_t>{16, 30});
+}
+
+namespace {
+// Two steps of `opt` on net from the gradients of two batches: whole (step) in `whole`, and sliced
+// into `parts` (begin_step, then the slices in reverse order) in `sliced`.
+template <AnyModel M, class Opt>
+void whole_and_sliced(const data::Dataset& d, Opt opt, std::size_t parts, M& whole, M& sliced, double lambda) {
+    Opt a = opt, b = opt;
+    train::AutodiffEngine<M> engine;
+    Gradients<M> g;
+    for (std::size_t step = 0; step < 2; ++step) {
+        const auto examples = some_examples(10 + step, d.size());
+        engine.gradient(whole, d, examples, g);
+        const train::Step s{0.5, examples.size(), d.size(), lambda};
+        a.step(whole, g, s);
+        b.begin_step(sliced, s);
+        for (std::size_t k = parts; k-- > 0;) b.step_slice(sliced, g, s, train::Slice{k, parts});
+    }
+}
+
+template <AnyModel M>
+void check_sliced_updates() {
+    const auto d = data::synthetic_digits(100, 3);
+    const auto check = [&](auto opt, double lambda) {
+        for (std::size_t parts : {1, 2, 3, 5}) {
+            INFO(train::optimizer_name(opt) << ", λ = " << lambda << ", " << parts << " slices");
+            M whole{11}, sliced{11};
+            whole_and_sliced(d, opt, parts, whole, sliced, lambda);
+            REQUIRE(same_parameters(whole, sliced));
+            REQUIRE_FALSE(same_parameters(whole, M{11}));  // the steps changed something
+        }
+    };
+    check(train::Sgd{}, 0.0);
+    check(train::Sgd{}, 5.0);
+    train::Momentum momentum, nesterov;
+    nesterov.nesterov = true;
+    check(momentum, 0.0);
+    check(nesterov, 2.0);
+    check(train::Adam{}, 0.0);
+    check(train::Adam{}, 1.0);
+    check(train::AnyOptimizer(train::Adam{}), 0.0);
+}
+}  // namespace
+
+TEST_CASE("a sliced update is the whole update, bit for bit, for every optimizer and any number of slices",
+          "[train][threads][slice]") {
+    SECTION("double (784-30-10)") { check_sliced_updates<Mlp>(); }
+    // float: 16 lanes on AVX-512, so the 30-wide rows and the 10 biases use the scalar tails too
+    SECTION("float, ReLU and softmax") {
+        check_sliced_updates<Model<float, decltype(input<784> | dense<30> | relu | dense<10> | softmax), cost::LogLikelihood>>();
+    }
+}
+
+TEST_CASE("ParallelEngine::step is the threaded gradient followed by the optimizer's step, bit for bit",
+          "[train][threads][slice]") {
+    const auto d = data::synthetic_digits(200, 5);
+    for (const auto& [m, n] : {std::pair<std::size_t, std::size_t>{10, 2}, {10, 3}, {1, 2}, {3, 5}, {100, 2}}) {
+        for (const bool adam : {false, true}) {
+            INFO("batch " << m << ", " << n << " threads, " << (adam ? "adam" : "sgd"));
+            const auto examples = some_examples(m, d.size());
+            ThreadPool pool(n);
+            train::ParallelEngine<Mlp, train::AutodiffEngine<Mlp>> parallel(pool);
+            Mlp a{4}, b{4};
+            train::AnyOptimizer oa = adam ? train::AnyOptimizer(train::Adam{}) : train::AnyOptimizer(train::Sgd{});
+            train::AnyOptimizer ob = oa;
+            Gradients<Mlp> ga, gb;
+            for (int step = 0; step < 3; ++step) {
+                const train::Step s{0.3, m, d.size(), 1.0};
+                const double ca = parallel.step(a, d, examples, ga, oa, s);
+                const double cb = parallel.gradient(b, d, examples, gb);
+                ob.step(b, gb, s);
+                REQUIRE(ca == cb);
+                REQUIRE(same_gradients(ga, gb));
+                REQUIRE(max_relative_error(ga, gb) == 0.0);  // the δ too
+                REQUIRE(same_parameters(a, b));
+            }
+            REQUIRE_FALSE(same_parameters(a, Mlp{4}));
+        }
+    }
+}

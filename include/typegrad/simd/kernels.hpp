@@ -258,6 +258,19 @@ void axpy_neg(T c, const T* __restrict g, T* __restrict x) noexcept {
         for (std::size_t i = head; i < N; ++i) x[i] -= c * g[i];
 }
 
+/// x ← x − c·g over n values, n known at run time (a slice of a tensor, train::Slice): the
+/// same operations as axpy_neg<N> — fnma on whole batches from the start, then the scalar
+/// rest — so a slice starting at a multiple of the batch width rounds as the whole tensor does.
+template <class T>
+void axpy_neg_n(T c, const T* __restrict g, T* __restrict x, std::size_t n) noexcept {
+    using B = batch<T>;
+    const std::size_t head = n / width_v<T> * width_v<T>;
+    const B cb(c);
+    for (std::size_t i = 0; i < head; i += width_v<T>)
+        xsimd::fnma(cb, B::load_unaligned(g + i), B::load_unaligned(x + i)).store_unaligned(x + i);
+    for (std::size_t i = head; i < n; ++i) x[i] -= c * g[i];
+}
+
 /// y = F(x) elementwise over N values, F an elementwise function (see expr/functions.hpp).
 template <class F, std::size_t N, class T, Mode M = Mode::vector>
 void map(const T* __restrict x, T* __restrict y) noexcept {

@@ -12,8 +12,21 @@
 // The trainer calls step() once per mini-batch and saves name and state() in checkpoints, so a
 // resumed run continues exactly (the state of SGD is empty; momentum's velocities and Adam's
 // moments fit the same seam).
+//
+// An optimizer whose update of a parameter element reads only that element (of the parameters,
+// the gradient and its own state) — all three here — may also be a SlicedOptimizer:
+//
+//       o.begin_step(net, s);                 // once per step: state allocated, step counted
+//       o.step_slice(net, g, s, Slice{k, n}); // the update of part k of n of every parameter tensor
+//
+// step() is begin_step() then the one slice {0, 1}. With several threads (train/parallel.hpp) each
+// thread reduces the gradient of its slice and updates that slice itself, so the parameters and
+// the gradient it updates stay in its own core's cache. Slices are cut at multiples of 16
+// elements from each tensor's start (Slice::of), so every element goes through the same code —
+// vector part or scalar tail — as in a whole step: the result is bit for bit step()'s, for any n.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <concepts>
@@ -41,6 +54,20 @@ struct Step {
     std::size_t batch = 0;           // m: examples in this mini-batch (the gradient is their sum)
     std::size_t training_examples = 0;  // n: size of the training set (for regularisation)
     double lambda = 0;               // L2 regularisation λ: J + (λ/2n) Σ w² over every weight W (not biases)
+};
+
+/// Part `part` of `parts` of every parameter tensor: what one thread of a sliced update updates.
+struct Slice {
+    std::size_t part = 0, parts = 1;
+    /// The elements [first, last) of a tensor of n elements that are this part's: contiguous
+    /// blocks of 16 (a cache line of floats, a multiple of every SIMD width), the first parts one
+    /// block longer; the last block may be short. The slices of 0 … parts − 1 cover [0, n) in order.
+    [[nodiscard]] constexpr std::pair<std::size_t, std::size_t> of(std::size_t n) const noexcept {
+        constexpr std::size_t block = 16;
+        const std::size_t blocks = (n + block - 1) / block, q = blocks / parts, r = blocks % parts;
+        const std::size_t b0 = part * q + std::min(part, r), b1 = b0 + q + (part < r ? 1 : 0);
+        return {std::min(n, b0 * block), std::min(n, b1 * block)};
+    }
 };
 
 namespace detail {
@@ -73,6 +100,13 @@ concept Optimizer = requires(O o, const O co, M& net, const Gradients<M>& g, con
     o.restore(bytes);
 };
 
+/// An optimizer whose update can be split into slices of every tensor (see above).
+template <class O, class M>
+concept SlicedOptimizer = Optimizer<O, M> && requires(O o, M& net, const Gradients<M>& g, const Step& s, Slice slice) {
+    o.begin_step(net, s);
+    o.step_slice(net, g, s, slice);
+};
+
 /// The article's mini-batch gradient descent: p ← p − (η/m) Σ ∂J/∂p for every parameter; with
 /// L2 (Step::lambda), network2.py's rule for the weights: W ← (1 − ηλ/n) W − (η/m) Σ ∂J/∂W.
 struct Sgd {
@@ -80,14 +114,31 @@ struct Sgd {
 
     template <AnyModel M>
     void step(M& net, const Gradients<M>& g, const Step& s) noexcept {
+        begin_step(net, s);
+        step_slice(net, g, s, Slice{});
+    }
+    template <AnyModel M>
+    void begin_step(M&, const Step&) noexcept {}
+    template <AnyModel M>
+    void step_slice(M& net, const Gradients<M>& g, const Step& s, Slice slice) noexcept {
         using T = typename M::value_type;
         const T c = static_cast<T>(s.eta / static_cast<double>(s.batch));
         const T shrink = static_cast<T>(1.0 - s.eta * s.lambda / static_cast<double>(s.training_examples ? s.training_examples : 1));
         for_each_parameter(net, g, [&](auto ref, auto& p, const auto& dp) {
+            constexpr std::size_t n = decltype(ref)::size;
+            if (slice.parts == 1) {
+                if constexpr (detail::decayed_v<decltype(ref)>)
+                    if (s.lambda != 0)
+                        for (auto& w : p) w *= shrink;
+                simd::axpy_neg<n>(c, dp.data(), p.data());  // sizes known: the common case, unsliced
+                return;
+            }
+            const auto [first, last] = slice.of(n);
+            T* w = p.data() + first;
             if constexpr (detail::decayed_v<decltype(ref)>)
                 if (s.lambda != 0)
-                    for (auto& w : p) w *= shrink;
-            simd::axpy_neg<decltype(ref)::size>(c, dp.data(), p.data());
+                    for (std::size_t i = 0; i < last - first; ++i) w[i] *= shrink;
+            simd::axpy_neg_n(c, dp.data() + first, w, last - first);
         });
     }
     std::vector<unsigned char> state() const { return {}; }
@@ -108,17 +159,29 @@ struct Momentum {
 
     template <AnyModel M>
     void step(M& net, const Gradients<M>& g, const Step& s) {
+        begin_step(net, s);
+        step_slice(net, g, s, Slice{});
+    }
+    /// Allocates the velocities at the first step; throws std::invalid_argument if the restored
+    /// state is for another network.
+    template <AnyModel M>
+    void begin_step(M&, const Step&) {
         using T = typename M::value_type;
         if (velocity_.empty()) velocity_.assign(M::parameter_count * sizeof(T), 0);
         if (velocity_.size() != M::parameter_count * sizeof(T))
             throw std::invalid_argument("momentum: the state is for another network");
+    }
+    template <AnyModel M>
+    void step_slice(M& net, const Gradients<M>& g, const Step& s, Slice slice) noexcept {
+        using T = typename M::value_type;
         T* v = reinterpret_cast<T*>(velocity_.data());
         const T inv_m = T(1) / static_cast<T>(s.batch), eta = static_cast<T>(s.eta), mu_t = static_cast<T>(mu);
         const T decay = static_cast<T>(s.lambda / static_cast<double>(s.training_examples ? s.training_examples : 1));
         std::size_t at = 0;
         for_each_parameter(net, g, [&](auto ref, auto& p, const auto& dp) {
             const T d = detail::decayed_v<decltype(ref)> ? decay : T(0);
-            for (std::size_t i = 0; i < p.size(); ++i) {
+            const auto [first, last] = slice.of(p.size());
+            for (std::size_t i = first; i < last; ++i) {
                 const T gi = detail::regularised(dp.data()[i], p.data()[i], inv_m, d);
                 T& vi = v[at + i];
                 vi = mu_t * vi + gi;
@@ -147,11 +210,23 @@ struct Adam {
 
     template <AnyModel M>
     void step(M& net, const Gradients<M>& g, const Step& s) {
+        begin_step(net, s);
+        step_slice(net, g, s, Slice{});
+    }
+    /// Allocates the moments at the first step and counts the step (t); throws
+    /// std::invalid_argument if the restored state is for another network.
+    template <AnyModel M>
+    void begin_step(M&, const Step&) {
         using T = typename M::value_type;
         constexpr std::size_t n = M::parameter_count;
         if (moments_.empty()) moments_.assign(2 * n * sizeof(T), 0);
         if (moments_.size() != 2 * n * sizeof(T)) throw std::invalid_argument("adam: the state is for another network");
         ++t_;
+    }
+    template <AnyModel M>
+    void step_slice(M& net, const Gradients<M>& g, const Step& s, Slice slice) noexcept {
+        using T = typename M::value_type;
+        constexpr std::size_t n = M::parameter_count;
         T* m1 = reinterpret_cast<T*>(moments_.data());
         T* m2 = m1 + n;
         const T inv_m = T(1) / static_cast<T>(s.batch);
@@ -180,21 +255,24 @@ struct Adam {
             const T* gs = dp.data();
             T* a = m1 + at;
             T* b = m2 + at;
-            const std::size_t n = p.size(), vec_end = n / L * L;
-            for (std::size_t i = 0; i < vec_end; i += L) {
+            const auto [first, last] = slice.of(p.size());
+            // the vector part of the slice: [first, vec_end); first is a multiple of 16, so the
+            // tail is the whole tensor's tail in the last slice and empty in the others
+            const std::size_t vec_end = first + (last - first) / L * L;
+            for (std::size_t i = first; i < vec_end; i += L) {
                 const auto r = update(V::load_unaligned(w + i), V::load_unaligned(gs + i), V::load_unaligned(a + i),
                                       V::load_unaligned(b + i), V(d));
                 r[0].store_unaligned(w + i);
                 r[1].store_unaligned(a + i);
                 r[2].store_unaligned(b + i);
             }
-            for (std::size_t i = vec_end; i < n; ++i) {
+            for (std::size_t i = vec_end; i < last; ++i) {
                 const auto r = update(w[i], gs[i], a[i], b[i], d);
                 w[i] = r[0];
                 a[i] = r[1];
                 b[i] = r[2];
             }
-            at += n;
+            at += p.size();
         });
     }
     /// t (8 bytes, little-endian), then m and v.
@@ -240,6 +318,14 @@ public:
     template <AnyModel M>
     void step(M& net, const Gradients<M>& g, const Step& s) {
         std::visit([&](auto& o) { o.step(net, g, s); }, held_);
+    }
+    template <AnyModel M>
+    void begin_step(M& net, const Step& s) {
+        std::visit([&](auto& o) { o.begin_step(net, s); }, held_);
+    }
+    template <AnyModel M>
+    void step_slice(M& net, const Gradients<M>& g, const Step& s, Slice slice) noexcept {
+        std::visit([&](auto& o) { o.step_slice(net, g, s, slice); }, held_);
     }
     std::vector<unsigned char> state() const {
         return std::visit([](const auto& o) { return o.state(); }, held_);

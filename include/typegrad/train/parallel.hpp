@@ -28,6 +28,13 @@
 // multiples of the evaluator's chunk, so every example goes through the same program (chunk or
 // single) as with one thread: the counts are exactly one thread's.
 //
+// ParallelEngine::step(net, d, examples, g, optimizer, s) is a whole training step in one hand-off:
+// the shares' gradients as above, then (after a barrier) each thread k adds the buffers into g and
+// applies the optimizer on its Slice{k, N} of every parameter tensor (optimizer.hpp's
+// SlicedOptimizer). The update is spread over the threads and each slice of the parameters and
+// of g is written by one core only, step after step; the result is bit for bit gradient()
+// followed by optimizer.step().
+//
 // Neither allocates after construction.
 #pragma once
 
@@ -45,6 +52,7 @@
 #include "typegrad/nn/model.hpp"
 #include "typegrad/train/engine.hpp"
 #include "typegrad/train/evaluate.hpp"
+#include "typegrad/train/optimizer.hpp"
 #include "typegrad/util/random.hpp"
 #include "typegrad/util/thread_pool.hpp"
 
@@ -80,7 +88,8 @@ public:
                  std::size_t* c) { e.gradient(net, d, examples, g, c); };
 
     /// One Engine and one gradient buffer per thread of the pool (which must outlive this).
-    explicit ParallelEngine(ThreadPool& pool) : pool_(pool), slots_(pool.size()), partials_(pool.size() - 1) {
+    explicit ParallelEngine(ThreadPool& pool)
+        : pool_(pool), barrier_(pool.size()), slots_(pool.size()), partials_(pool.size() - 1) {
         for (auto& s : slots_) s.engine = std::make_unique<engine_type>();
         for (auto& p : partials_) {
             std::vector<Span> spans;
@@ -88,10 +97,7 @@ public:
             partial_spans_.push_back(std::move(spans));
         }
         Gradients<M> probe;  // the parameter list, once, to size the target's span list
-        probe.for_each_parameter([&](auto, auto& t) {
-            target_spans_.push_back({nullptr, t.size()});
-            elements_ += t.size();
-        });
+        probe.for_each_parameter([&](auto, auto& t) { target_spans_.push_back({nullptr, t.size()}); });
     }
 
     std::size_t threads() const noexcept { return pool_.size(); }
@@ -109,6 +115,35 @@ public:
         requires counts_correct
     {
         return compute(net, d, examples, g, correct);
+    }
+
+    /// One training step: the summed gradient of `examples` into g (as gradient()), then the
+    /// optimizer's update of net with s, reduced and applied slice by slice by the pool's threads
+    /// (see above). Returns the summed cost; with `correct` (and an engine that counts), adds the
+    /// number of examples classified correctly. `next`: the examples of the next step, if known;
+    /// thread k prefetches the images of its share of them into its core's cache. Throws what
+    /// opt.begin_step throws, before anything is changed.
+    template <class Opt>
+        requires SlicedOptimizer<Opt, M>
+    T step(M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g, Opt& opt,
+           const Step& s, std::size_t* correct = nullptr, std::span<const std::size_t> next = {}) {
+        if (examples.empty()) return T(0);
+        opt.begin_step(net, s);
+        if constexpr (!counts_correct) correct = nullptr;
+        const std::size_t n = pool_.size();
+        const std::size_t active = std::min(n, examples.size());
+        Rng* noise = seed_shares(active);
+        point_at(g);
+        pool_.run([&](std::size_t k) noexcept {
+            const auto [p0, p1] = share(next.size(), n, k);
+            for (std::size_t i = p0; i < p1; ++i) prefetch_example<M>(d, next[i]);
+            one_share(k, active, net, d, examples, g, noise, correct != nullptr);
+            barrier_.arrive_and_wait();  // every share's gradient is in its buffer
+            const Slice slice{k, n};
+            if (active > 1) reduce_slice(active, slice);
+            opt.step_slice(net, g, s, slice);
+        });
+        return finish(g, active, noise, correct);
     }
 
 private:
@@ -133,8 +168,18 @@ private:
 
     T compute(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
               std::size_t* correct) noexcept {
-        const std::size_t n = pool_.size();
-        const std::size_t active = std::min(n, examples.size());  // the shares with examples: 0 … active − 1
+        const std::size_t active = std::min(pool_.size(), examples.size());  // the shares with examples: 0 … active − 1
+        Rng* noise = seed_shares(active);
+        const auto job = [&](std::size_t k) noexcept { one_share(k, active, net, d, examples, g, noise, correct != nullptr); };
+        if (active == 1) job(0);  // nothing to share: no hand-off
+        else pool_.run(job);
+        if (active > 1) reduce(g, active);
+        return finish(g, active, noise, correct);
+    }
+
+    // With the caller's noise generator (a NoiseScope's), seeds each active share's own: one peek
+    // of the caller's, plus k. Returns the caller's generator, or nullptr.
+    Rng* seed_shares(std::size_t active) noexcept {
         Rng* noise = expr::current_noise();
         if (noise != nullptr) {
             Rng peek = *noise;
@@ -144,24 +189,30 @@ private:
                 slots_[k].drawn_from = slots_[k].rng.state();
             }
         }
-        const auto one_share = [&](std::size_t k) noexcept {
-            Slot& s = slots_[k];
-            s.cost = 0;
-            s.correct = 0;
-            if (k >= active) return;
-            const auto [first, last] = share(examples.size(), n, k);
-            const auto mine = examples.subspan(first, last - first);
-            Gradients<M>& into = k == 0 ? g : partials_[k - 1];
-            if (noise != nullptr) {
-                const expr::NoiseScope scope(s.rng);
-                run_share(s, net, d, mine, into, correct != nullptr);
-            } else {
-                run_share(s, net, d, mine, into, correct != nullptr);
-            }
-        };
-        if (active == 1) one_share(0);  // nothing to share: no hand-off
-        else pool_.run(one_share);
+        return noise;
+    }
 
+    // Share k's gradient: share 0 into g, share k ≥ 1 into partials_[k − 1].
+    void one_share(std::size_t k, std::size_t active, const M& net, const data::Dataset& d,
+                   std::span<const std::size_t> examples, Gradients<M>& g, Rng* noise, bool count) noexcept {
+        Slot& s = slots_[k];
+        s.cost = 0;
+        s.correct = 0;
+        if (k >= active) return;
+        const auto [first, last] = share(examples.size(), pool_.size(), k);
+        const auto mine = examples.subspan(first, last - first);
+        Gradients<M>& into = k == 0 ? g : partials_[k - 1];
+        if (noise != nullptr) {
+            const expr::NoiseScope scope(s.rng);
+            run_share(s, net, d, mine, into, count);
+        } else {
+            run_share(s, net, d, mine, into, count);
+        }
+    }
+
+    // The shares' costs and counts summed in share order; the caller's generator advanced once if
+    // any share drew; δᴸ of the batch's last example (the last share's) into g.
+    T finish(Gradients<M>& g, std::size_t active, Rng* noise, std::size_t* correct) noexcept {
         T cost = 0;
         bool drew = false;
         for (std::size_t k = 0; k < active; ++k) {
@@ -170,7 +221,7 @@ private:
             if (noise != nullptr) drew |= !same(slots_[k].rng.state(), slots_[k].drawn_from);
         }
         if (drew) (*noise)();
-        if (active > 1) reduce(g, active);
+        if (active > 1) copy_deltas(g, partials_[active - 2]);
         return cost;
     }
 
@@ -180,32 +231,25 @@ private:
         else s.cost = s.engine->gradient(net, d, examples, g);
     }
 
-    // g += partials_[0] + … + partials_[active − 2], element by element in that order; the
-    // threads take contiguous ranges of the elements (in blocks of 16, a cache line of floats).
+    // g += partials_[0] + … + partials_[active − 2], element by element in that order; thread k
+    // adds Slice{k, N} of every tensor (the slices the sliced update then applies).
     void reduce(Gradients<M>& g, std::size_t active) noexcept {
+        point_at(g);
+        pool_.run([&](std::size_t k) noexcept { reduce_slice(active, Slice{k, pool_.size()}); });
+    }
+    void point_at(Gradients<M>& g) noexcept {
         std::size_t p = 0;
         g.for_each_parameter([&](auto, auto& t) { target_spans_[p++].data = t.data(); });
-        constexpr std::size_t block = 16;
-        const std::size_t blocks = (elements_ + block - 1) / block;
-        pool_.run([&](std::size_t k) noexcept {
-            const auto [b0, b1] = share(blocks, pool_.size(), k);
-            const std::size_t e0 = b0 * block, e1 = std::min(elements_, b1 * block);
-            std::size_t offset = 0;
-            for (std::size_t t = 0; t < target_spans_.size(); ++t) {
-                const std::size_t size = target_spans_[t].size;
-                const std::size_t lo = std::max(e0, offset), hi = std::min(e1, offset + size);
-                if (lo < hi) {
-                    T* dst = target_spans_[t].data + (lo - offset);
-                    for (std::size_t s = 0; s + 1 < active; ++s) {
-                        const T* src = partial_spans_[s][t].data + (lo - offset);
-                        for (std::size_t i = 0; i < hi - lo; ++i) dst[i] += src[i];
-                    }
-                }
-                offset += size;
+    }
+    void reduce_slice(std::size_t active, Slice slice) noexcept {
+        for (std::size_t t = 0; t < target_spans_.size(); ++t) {
+            const auto [lo, hi] = slice.of(target_spans_[t].size);
+            T* dst = target_spans_[t].data;
+            for (std::size_t s = 0; s + 1 < active; ++s) {
+                const T* src = partial_spans_[s][t].data;
+                for (std::size_t i = lo; i < hi; ++i) dst[i] += src[i];
             }
-        });
-        // δᴸ is that of the batch's last example: the last share's
-        copy_deltas(g, partials_[active - 2]);
+        }
     }
     static void copy_deltas(Gradients<M>& g, const Gradients<M>& from) noexcept {
         [&]<std::size_t... L>(std::index_sequence<L...>) {
@@ -214,11 +258,11 @@ private:
     }
 
     ThreadPool& pool_;
+    SpinBarrier barrier_;  // between the shares' gradients and the sliced update of step()
     std::vector<Slot> slots_;
     std::vector<Gradients<M>> partials_;            // of shares 1 … N − 1
     std::vector<std::vector<Span>> partial_spans_;  // their parameters' storage
     std::vector<Span> target_spans_;                // the caller's, filled at every step
-    std::size_t elements_ = 0;                      // the number of parameters
 };
 
 /// Evaluation by the threads of a pool: the counts are one thread's exactly.

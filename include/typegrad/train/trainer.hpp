@@ -212,10 +212,13 @@ public:
         for (std::size_t b = 0; b < batches; ++b) {
             const std::size_t first = b * options_.batch;
             const std::size_t last = std::min(n, first + options_.batch);
-            // the next batch's images, while this one computes
-            for (std::size_t k = last; k < std::min(n, last + options_.batch); ++k) prefetch_example<M>(train, order_[k]);
+            // the next batch's images, while this one computes (with threads, each thread fetches
+            // the share of them it will compute, into its own core's cache)
+            const std::span<const std::size_t> next(order_.data() + last, std::min(n, last + options_.batch) - last);
+            if (!parallel_)
+                for (const std::size_t k : next) prefetch_example<M>(train, k);
             const T cost =
-                step_unchecked(train, std::span<const std::size_t>(order_.data() + first, last - first), correct);
+                step_unchecked(train, std::span<const std::size_t>(order_.data() + first, last - first), correct, next);
             if (!std::isfinite(cost))
                 throw Diverged(epoch_number, b + 1,
                                "training diverged at epoch " + std::to_string(epoch_number) + ", batch " +
@@ -305,14 +308,23 @@ private:
                                                     std::span<const std::size_t> examples, Gradients<M>& g,
                                                     std::size_t* c) { e.gradient(net, d, examples, g, c); };
 
-    T step_unchecked(const data::Dataset& d, std::span<const std::size_t> examples,
-                     std::size_t* correct = nullptr) noexcept {
+    T step_unchecked(const data::Dataset& d, std::span<const std::size_t> examples, std::size_t* correct = nullptr,
+                     std::span<const std::size_t> next = {}) noexcept {
         const expr::NoiseScope noise(rng_);  // dropout masks come from the trainer's generator
         T cost;
         std::size_t m = examples.size();
         if (parallel_) {
-            if constexpr (counts_correct) cost = parallel_->gradient(net_, d, examples, grads_, correct);
-            else cost = parallel_->gradient(net_, d, examples, grads_);
+            // an optimizer that can be sliced is applied by the threads, each to its slice, in the
+            // same hand-off as the gradient (parallel.hpp); the result is the same bit for bit
+            if constexpr (SlicedOptimizer<Opt, M>) {
+                return m > 0 ? parallel_->step(net_, d, examples, grads_, optimizer_, Step{eta(), m, d.size(), options_.lambda},
+                                               correct, next)
+                             : T(0);
+            } else {
+                for (const std::size_t k : next) prefetch_example<M>(d, k);
+                if constexpr (counts_correct) cost = parallel_->gradient(net_, d, examples, grads_, correct);
+                else cost = parallel_->gradient(net_, d, examples, grads_);
+            }
         } else {
             if constexpr (counts_correct) cost = engine_->gradient(net_, d, examples, grads_, correct);
             else cost = engine_->gradient(net_, d, examples, grads_);

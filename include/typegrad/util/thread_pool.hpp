@@ -60,6 +60,29 @@ U wait_while_equal(const std::atomic<U>& a, U old) noexcept {
 }
 }  // namespace detail
 
+/// A barrier for the participants of one ThreadPool::run() (all of them call arrive_and_wait the
+/// same number of times): spins, then yields, then sleeps, as the pool's hand-offs do. Reusable
+/// at once: the last to arrive resets the count before it releases the others.
+class SpinBarrier {
+public:
+    explicit SpinBarrier(std::size_t participants) noexcept : participants_(static_cast<std::uint32_t>(participants)) {}
+    void arrive_and_wait() noexcept {
+        const std::uint32_t phase = phase_.load(std::memory_order_acquire);
+        if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == participants_) {
+            arrived_.store(0, std::memory_order_relaxed);
+            phase_.fetch_add(1, std::memory_order_release);  // publishes everything written before arriving
+            phase_.notify_all();
+        } else {
+            (void)detail::wait_while_equal(phase_, phase);
+        }
+    }
+
+private:
+    std::uint32_t participants_;
+    alignas(64) std::atomic<std::uint32_t> arrived_{0};
+    alignas(64) std::atomic<std::uint32_t> phase_{0};
+};
+
 class ThreadPool {
 public:
     /// The most threads a pool (and `--threads`) takes: far more than any machine this runs on
