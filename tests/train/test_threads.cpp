@@ -406,3 +406,27 @@ TEST_CASE("ParallelEngine::step is the threaded gradient followed by the optimiz
         }
     }
 }
+
+TEST_CASE("the trainer with threads and a stateful optimizer: runs with N = 2 are identical, and close to one thread's",
+          "[train][threads][slice][determinism]") {
+    const auto d = data::synthetic_digits(300, 6);
+    const auto run = [&](std::size_t threads, train::AnyOptimizer opt) {
+        Mlp net{7};
+        train::Trainer<Mlp, train::AutodiffEngine<Mlp>, train::AnyOptimizer> trainer(
+            net, {.epochs = 2, .batch = 10, .eta = 0.01, .seed = 3, .lambda = 1.0, .threads = threads}, opt);
+        for (int e = 0; e < 2; ++e) trainer.epoch(d);
+        return net;
+    };
+    train::Momentum nesterov;
+    nesterov.nesterov = true;
+    for (const train::AnyOptimizer& opt : {train::AnyOptimizer(train::Adam{}), train::AnyOptimizer(nesterov)}) {
+        INFO(opt.name());
+        const Mlp a = run(2, opt), b = run(2, opt), one = run(1, opt);
+        REQUIRE(same_parameters(a, b));
+        REQUIRE_FALSE(same_parameters(a, one));  // the sums were grouped per share
+        for_each_parameter_pair<Mlp::composition>(a.parameters(), one.parameters(), [](auto, const auto& x, const auto& y) {
+            REQUIRE(relative_error(x, y) <= 1e-9);
+        });
+        REQUIRE_FALSE(same_parameters(a, Mlp{7}));
+    }
+}
