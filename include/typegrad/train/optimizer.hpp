@@ -17,7 +17,8 @@
 // the gradient and its own state) — all three here — may also be a SlicedOptimizer:
 //
 //       o.begin_step(net, s);                 // once per step: state allocated, step counted
-//       o.step_slice(net, g, s, Slice{k, n}); // the update of part k of n of every parameter tensor
+//       o.step_slice(net, g, s, Slice{k, n}); // the update of part k of n of every parameter tensor;
+//                                             // runs on the pool's threads: must not throw
 //
 // step() is begin_step() then the one slice {0, 1}. With several threads (train/parallel.hpp) each
 // thread reduces the gradient of its slice and updates that slice itself, so the parameters and
