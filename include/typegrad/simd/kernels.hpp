@@ -241,26 +241,9 @@ void ger(const T* __restrict a, const T* __restrict d, T* __restrict G, bool acc
     }
 }
 
-/// x ← x − c·g elementwise over N values (the SGD step W ← W − η/m ΣdW).
-template <std::size_t N, class T, Mode M = Mode::vector>
-void axpy_neg(T c, const T* __restrict g, T* __restrict x) noexcept {
-    // the vector part covers [0, head); head is a constant, so when N is a multiple of the batch
-    // width no tail loop is emitted at all (GCC 12 otherwise warns, wrongly, that an empty tail
-    // "invokes undefined behavior" under -Waggressive-loop-optimizations)
-    constexpr std::size_t head = M == Mode::vector ? N / width_v<T> * width_v<T> : 0;
-    if constexpr (head > 0) {
-        using B = batch<T>;
-        const B cb(c);
-        for (std::size_t i = 0; i < head; i += width_v<T>)
-            xsimd::fnma(cb, B::load_unaligned(g + i), B::load_unaligned(x + i)).store_unaligned(x + i);
-    }
-    if constexpr (head < N)
-        for (std::size_t i = head; i < N; ++i) x[i] -= c * g[i];
-}
-
-/// x ← x − c·g over n values, n known at run time (a slice of a tensor, train::Slice): the
-/// same operations as axpy_neg<N> — fnma on whole batches from the start, then the scalar
-/// rest — so a slice starting at a multiple of the batch width rounds as the whole tensor does.
+/// x ← x − c·g over n values: fnma on whole batches from the start, then the scalar rest. A
+/// slice of a tensor that starts at a multiple of the batch width (train::Slice) therefore
+/// rounds every element as the whole tensor does.
 template <class T>
 void axpy_neg_n(T c, const T* __restrict g, T* __restrict x, std::size_t n) noexcept {
     using B = batch<T>;
@@ -269,6 +252,15 @@ void axpy_neg_n(T c, const T* __restrict g, T* __restrict x, std::size_t n) noex
     for (std::size_t i = 0; i < head; i += width_v<T>)
         xsimd::fnma(cb, B::load_unaligned(g + i), B::load_unaligned(x + i)).store_unaligned(x + i);
     for (std::size_t i = head; i < n; ++i) x[i] -= c * g[i];
+}
+
+/// x ← x − c·g elementwise over N values (the SGD step W ← W − η/m ΣdW); Mode::scalar without
+/// batches (the kernels' scalar reference).
+template <std::size_t N, class T, Mode M = Mode::vector>
+void axpy_neg(T c, const T* __restrict g, T* __restrict x) noexcept {
+    if constexpr (M == Mode::vector) axpy_neg_n(c, g, x, N);
+    else
+        for (std::size_t i = 0; i < N; ++i) x[i] -= c * g[i];
 }
 
 /// y = F(x) elementwise over N values, F an elementwise function (see expr/functions.hpp).

@@ -126,15 +126,7 @@ struct Sgd {
         const T c = static_cast<T>(s.eta / static_cast<double>(s.batch));
         const T shrink = static_cast<T>(1.0 - s.eta * s.lambda / static_cast<double>(s.training_examples ? s.training_examples : 1));
         for_each_parameter(net, g, [&](auto ref, auto& p, const auto& dp) {
-            constexpr std::size_t n = decltype(ref)::size;
-            if (slice.parts == 1) {
-                if constexpr (detail::decayed_v<decltype(ref)>)
-                    if (s.lambda != 0)
-                        for (auto& w : p) w *= shrink;
-                simd::axpy_neg<n>(c, dp.data(), p.data());  // sizes known: the common case, unsliced
-                return;
-            }
-            const auto [first, last] = slice.of(n);
+            const auto [first, last] = slice.of(decltype(ref)::size);
             T* w = p.data() + first;
             if constexpr (detail::decayed_v<decltype(ref)>)
                 if (s.lambda != 0)
