@@ -218,11 +218,6 @@ void PaddedRow<T, N>::for_each_chunk_(F&& f) noexcept {
     for_each_chunk<T, M, Offset>(f);
 }
 
-/// row[0, N) = a·d[0, N) + row[0, N) with one rounding per element (Add), or a·d[0, N) (not
-/// Add): the update of one row of a weight gradient. On AVX-512 whole batches and one masked
-/// batch for the rest (two operations for a row of 30 floats instead of four chunks of 16 + 8 +
-/// 4 + 2), nothing read or written past N; elsewhere chunk by chunk. Either way every element
-/// is fma(a, dⱼ, rowⱼ) (or a·dⱼ), so the bits do not depend on the path.
 #if defined(__AVX512F__)
 namespace detail {
 // The few AVX-512 operations update_row needs, for float and double.
@@ -306,7 +301,7 @@ void update_rows(const std::uint32_t* __restrict idx, std::size_t n, const T* __
         constexpr std::size_t S = 64 / sizeof(T), full = N / S, rest = N % S, batches = full + (rest > 0);
         constexpr auto m = static_cast<typename X::Mask>((std::uint64_t{1} << rest) - 1);
         if (n == 0) return;
-        R dv[batches], cur[batches], next[batches];
+        R dv[batches], cur[batches], next[batches] = {};  // next: zero after the last row, never stored
 #pragma GCC unroll 8
         for (std::size_t j = 0; j < batches; ++j) dv[j] = j < full ? X::loadu(d + j * S) : X::loadu(m, d + j * S);
         const auto load_row = [&](R* r, const T* row) {
