@@ -212,11 +212,7 @@ public:
         for (std::size_t b = 0; b < batches; ++b) {
             const std::size_t first = b * options_.batch;
             const std::size_t last = std::min(n, first + options_.batch);
-            // the next batch's images, while this one computes (with threads, each thread fetches
-            // the share of them it will compute, into its own core's cache)
             const std::span<const std::size_t> next(order_.data() + last, std::min(n, last + options_.batch) - last);
-            if (!parallel_)
-                for (const std::size_t k : next) prefetch_example<M>(train, k);
             const T cost =
                 step_unchecked(train, std::span<const std::size_t>(order_.data() + first, last - first), correct, next);
             if (!std::isfinite(cost))
@@ -308,23 +304,25 @@ private:
                                                     std::span<const std::size_t> examples, Gradients<M>& g,
                                                     std::size_t* c) { e.gradient(net, d, examples, g, c); };
 
+    // One step on `examples`; `next`: the examples of the following step, whose images are
+    // prefetched while this one computes.
     T step_unchecked(const data::Dataset& d, std::span<const std::size_t> examples, std::size_t* correct = nullptr,
                      std::span<const std::size_t> next = {}) noexcept {
         const expr::NoiseScope noise(rng_);  // dropout masks come from the trainer's generator
-        T cost;
         std::size_t m = examples.size();
-        if (parallel_) {
-            // an optimizer that can be sliced is applied by the threads, each to its slice, in the
-            // same hand-off as the gradient (parallel.hpp); the result is the same bit for bit
-            if constexpr (SlicedOptimizer<Opt, M>) {
+        // with threads, an optimizer that can be sliced is applied by the threads, each to its
+        // slice, in the same hand-off as the gradient, and each thread prefetches its share of
+        // `next` into its own core's cache (parallel.hpp); the result is the same bit for bit
+        if constexpr (SlicedOptimizer<Opt, M>)
+            if (parallel_)
                 return m > 0 ? parallel_->step(net_, d, examples, grads_, optimizer_, Step{eta(), m, d.size(), options_.lambda},
                                                correct, next)
                              : T(0);
-            } else {
-                for (const std::size_t k : next) prefetch_example<M>(d, k);
-                if constexpr (counts_correct) cost = parallel_->gradient(net_, d, examples, grads_, correct);
-                else cost = parallel_->gradient(net_, d, examples, grads_);
-            }
+        for (const std::size_t k : next) prefetch_example<M>(d, k);
+        T cost;
+        if (parallel_) {
+            if constexpr (counts_correct) cost = parallel_->gradient(net_, d, examples, grads_, correct);
+            else cost = parallel_->gradient(net_, d, examples, grads_);
         } else {
             if constexpr (counts_correct) cost = engine_->gradient(net_, d, examples, grads_, correct);
             else cost = engine_->gradient(net_, d, examples, grads_);
