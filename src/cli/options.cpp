@@ -21,6 +21,7 @@
 
 #include "derive.hpp"
 #include "text.hpp"
+#include "typegrad/util/thread_pool.hpp"
 
 namespace typegrad::cli {
 namespace {
@@ -47,11 +48,11 @@ std::size_t parse_size(const std::string& option, const std::string& text, bool 
     return static_cast<std::size_t>(v);
 }
 
-/// --threads: 1 to ThreadPool::max_threads (256; a number past it is more likely a typo than a
+/// --threads: 1 to ThreadPool::max_threads (a number past it is more likely a typo than a
 /// machine). No 0 for "all cores": a run's result depends on its number of threads, so the
 /// command says it.
 std::size_t parse_threads(const std::string& text) {
-    constexpr std::size_t most = 256;
+    constexpr std::size_t most = ThreadPool::max_threads;
     const std::string expected = cat("expected a positive integer no larger than ", std::to_string(most), ", got '", text, "'");
     if (text.empty() || !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; }))
         bad("--threads", expected);
