@@ -3,6 +3,8 @@
 // ends the process at once (the default action).
 #pragma once
 
+#include <string>
+
 namespace typegrad::cli {
 
 /// Installs the handlers for SIGINT and SIGTERM (with SA_RESTART: reads and writes in progress
@@ -18,6 +20,7 @@ void install_interrupt_handlers();
 /// Thrown by the training loop's callbacks when a signal is pending.
 struct Interrupted {
     int signal;
+    std::string during = "before training started";  // "while compiling 784-50-10 (…)"
 };
 
 }  // namespace typegrad::cli

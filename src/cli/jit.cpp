@@ -2,6 +2,9 @@
 #include "jit.hpp"
 
 #include <dlfcn.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -17,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -24,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "cache.hpp"
 #include "interrupt.hpp"
 #include "typegrad/io/checkpoint_file.hpp"
 #include "text.hpp"
@@ -36,32 +41,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// FNV-1a, 64 bits: the cache key (not a security boundary: the cache is the user's own).
-struct Fnv {
-    std::uint64_t h = 14695981039346656037ull;
-    void add(std::string_view s) {
-        for (const unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-        h = (h ^ 0xff) * 1099511628211ull;  // a separator, so that "ab"+"c" differs from "a"+"bc"
-    }
-};
-
-std::string hex(std::uint64_t v) {
-    char s[17];
-    std::snprintf(s, sizeof s, "%016llx", static_cast<unsigned long long>(v));
-    return s;
-}
-
 /// The contents of typegrad's own executable, hashed: a rebuilt typegrad never loads a shared
 /// object compiled against another build.
 std::string own_executable_hash() {
     static const std::string hash = [] {
-        std::ifstream in("/proc/self/exe", std::ios::binary);
-        if (!in) return std::string(TYPEGRAD_JIT_VERSION);
-        Fnv f;
-        std::vector<char> buffer(1 << 16);
-        while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0)
-            f.add(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
-        return hex(f.h);
+        Descriptor fd(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+        if (!fd) return std::string(TYPEGRAD_JIT_VERSION);
+        return sha256_hex(read_all(fd.get(), std::size_t{1} << 31, "/proc/self/exe"));
     }();
     return hash;
 }
@@ -122,13 +108,14 @@ std::vector<std::string> compile_command(const Headers& h, const fs::path& sourc
     return cmd;
 }
 
-/// Whether the compiler can be run: a path that is executable, or a name found on $PATH.
-bool runnable(const std::string& program) {
-    if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0;
+/// The compiler as an executable path: a path that is executable, or a name found on $PATH; ""
+/// if it cannot be run. (Resolved before fork: the child only calls execve.)
+std::string executable(const std::string& program) {
+    if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0 ? program : std::string();
     std::istringstream path(environment("PATH"));
     for (std::string dir; std::getline(path, dir, ':');)
-        if (!dir.empty() && ::access((fs::path(dir) / program).c_str(), X_OK) == 0) return true;
-    return false;
+        if (!dir.empty() && ::access((fs::path(dir) / program).c_str(), X_OK) == 0) return (fs::path(dir) / program).string();
+    return {};
 }
 
 std::string no_compiler(const std::string& program) {
@@ -141,36 +128,6 @@ std::string file_stem(const std::string& spec) {
     std::string s;
     for (const char c : spec.substr(0, 80)) s += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
     return s;
-}
-
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-/// Writes text to p through a temporary file and a rename, so that a concurrent run never reads
-/// half of it.
-void write_text(const fs::path& p, const std::string& text) {
-    const fs::path tmp = p.string() + ".tmp." + std::to_string(::getpid());
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << text;
-        out.close();
-        if (!out) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw RunError(cat("cannot write ", p.string(), " (the cache of networks compiled on first use; set TYPEGRAD_CACHE_DIR "
-                               "to another directory)"));
-        }
-    }
-    std::error_code ec;
-    fs::rename(tmp, p, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw RunError(cat("cannot write ", p.string(), ": ", ec.message()));
-    }
 }
 
 /// What went wrong in a failed compile, in one line: typegrad's static_assert message if there
@@ -193,47 +150,162 @@ std::string compile_error(const std::string& log) {
     return first_error.empty() ? std::string("the compiler failed") : first_error;
 }
 
-/// Runs the compiler with its output in `log`; shows the elapsed time on a terminal. Returns the
-/// exit status (-1: the compiler could not be started). Throws Interrupted on SIGINT/SIGTERM.
-int run_compiler(const std::vector<std::string>& cmd, const fs::path& log, const std::string& what) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+/// A positive whole number from the environment variable `name`, else `fallback`; UsageError
+/// naming the variable for anything else.
+long limit_from_environment(const char* name, long fallback, long most) {
+    const std::string v = environment(name);
+    if (v.empty()) return fallback;
+    char* end = nullptr;
+    errno = 0;
+    const long n = std::strtol(v.c_str(), &end, 10);
+    if (end == v.c_str() || *end != '\0' || errno != 0 || n <= 0 || n > most)
+        throw UsageError(cat(name, ": expected a whole number from 1 to ", most, ", got '", v, "'"));
+    return n;
+}
+
+/// How a compile ended.
+struct CompilerRun {
+    int status = 0;         // the compiler's exit status, or 128 + the signal that ended it
+    bool timed_out = false; // stopped by typegrad at the time limit
+};
+
+/// Runs the compiler with its output in `log`; shows the elapsed time on a terminal.
+///
+/// The compiler runs in a process group of its own, led by a small watchdog process that typegrad
+/// forks: a Ctrl-C on the terminal reaches typegrad alone (typegrad then stops the whole group,
+/// cc1plus and ld included, and nothing half-compiled is taken for a compile error), and when
+/// typegrad dies, even by SIGKILL, the kernel tells the watchdog (PR_SET_PDEATHSIG), which kills
+/// the group. The address space of every process of the group is limited to `megabytes`; after
+/// `seconds` typegrad kills the group. Throws Interrupted on SIGINT/SIGTERM.
+CompilerRun run_compiler(const std::vector<std::string>& cmd, const fs::path& log, const std::string& what, long seconds,
+                         long megabytes) {
     std::vector<char*> argv;
     for (const auto& w : cmd) argv.push_back(const_cast<char*>(w.c_str()));
     argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int spawned = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) return -1;
+    Descriptor out(::open(log.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    Descriptor null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!out || !null) throw RunError(cat("cannot create ", log.string(), ": ", std::strerror(errno)));
+    const pid_t parent = ::getpid();
+    const rlim_t bytes = static_cast<rlim_t>(megabytes) << 20;
+
+    const pid_t watchdog = ::fork();
+    if (watchdog < 0) throw RunError(cat("cannot start the compiler: ", std::strerror(errno)));
+    if (watchdog == 0) {
+        // Only async-signal-safe calls from here on (typegrad may have threads).
+        ::setpgid(0, 0);
+        struct sigaction sa {};
+        sa.sa_handler = SIG_DFL;
+        ::sigaction(SIGINT, &sa, nullptr);
+        ::sigaction(SIGTERM, &sa, nullptr);
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        if (::getppid() != parent) ::_exit(125);  // typegrad died before the line above
+        const pid_t compiler = ::fork();
+        if (compiler == 0) {
+            const struct rlimit limit {bytes, bytes};
+            ::setrlimit(RLIMIT_AS, &limit);
+            ::dup2(null.get(), STDIN_FILENO);
+            ::dup2(out.get(), STDOUT_FILENO);
+            ::dup2(out.get(), STDERR_FILENO);
+            ::execve(argv[0], argv.data(), environ);
+            ::_exit(127);
+        }
+        // The watchdog: SIGTERM (typegrad gone) ends the whole group, the compiler first.
+        sa.sa_handler = [](int) { ::kill(0, SIGKILL); };
+        ::sigaction(SIGTERM, &sa, nullptr);
+        if (::getppid() != parent) ::kill(0, SIGKILL);
+        int status = 0;
+        while (compiler > 0 && ::waitpid(compiler, &status, 0) < 0 && errno == EINTR) {
+        }
+        ::_exit(compiler < 0 ? 126 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+    ::setpgid(watchdog, watchdog);  // also here: no kill(-watchdog) may miss the group
+    out = Descriptor();
+    null = Descriptor();
+    struct Group {  // kills and reaps the group on every way out of this function
+        pid_t leader;
+        bool reaped = false;
+        int status = 0;
+        void stop() {
+            if (reaped) return;
+            ::kill(-leader, SIGKILL);
+            while (::waitpid(leader, &status, 0) < 0 && errno == EINTR) {
+            }
+            reaped = true;
+        }
+        ~Group() { stop(); }
+    } group{watchdog};
+
     const bool terminal = ::isatty(STDERR_FILENO) == 1;
     const auto start = std::chrono::steady_clock::now();
     long shown = -1;
     for (;;) {
-        int status = 0;
-        const pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid) {
+        const pid_t r = ::waitpid(watchdog, &group.status, WNOHANG);
+        if (r == watchdog) {
+            group.reaped = true;
+            ::kill(-watchdog, SIGKILL);  // anything the compiler left running in the group
             if (terminal) std::fprintf(stderr, "\r\033[K");
-            if (WIFEXITED(status)) return WEXITSTATUS(status) == 127 ? -1 : WEXITSTATUS(status);
-            return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+            if (pending_signal() != 0) throw Interrupted{pending_signal(), "while compiling " + what};
+            return {WIFEXITED(group.status) ? WEXITSTATUS(group.status) : 128 + WTERMSIG(group.status), false};
         }
         if (pending_signal() != 0) {
-            ::kill(pid, SIGTERM);
-            ::waitpid(pid, &status, 0);
+            group.stop();
             if (terminal) std::fprintf(stderr, "\r\033[K");
-            throw Interrupted{pending_signal()};
+            throw Interrupted{pending_signal(), "while compiling " + what};
         }
-        const long seconds = static_cast<long>(
-            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count());
-        if (terminal && seconds != shown) {
-            std::fprintf(stderr, "\rtypegrad: compiling %s … %ld s", what.c_str(), seconds);
+        const auto elapsed = std::chrono::steady_clock::now() - start;
+        if (elapsed >= std::chrono::seconds(seconds)) {
+            group.stop();
+            if (terminal) std::fprintf(stderr, "\r\033[K");
+            return {128 + SIGKILL, true};
+        }
+        const long s = static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(elapsed).count());
+        if (terminal && s != shown) {
+            std::fprintf(stderr, "\rtypegrad: compiling %s … %ld s", what.c_str(), s);
             std::fflush(stderr);
-            shown = seconds;
+            shown = s;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+}
+
+/// Why a compile that did not succeed failed, when it is not the network's fault: the compiler
+/// was killed, ran out of memory or disk, crashed. Such a failure is reported and cached nowhere;
+/// the next run compiles again. "" when the log shows a genuine error of the generated code
+/// (a static_assert of typegrad, an error at a line of a source file): that one is remembered.
+std::string failure_not_of_the_network(const CompilerRun& run, const std::string& log, long seconds, long megabytes) {
+    const auto has = [&](std::string_view s) { return log.find(s) != std::string::npos; };
+    if (run.timed_out)
+        return cat("took longer than ", seconds, " s and was stopped (the limit: TYPEGRAD_COMPILE_SECONDS)");
+    if (has("out of memory") || has("virtual memory exhausted") || has("Cannot allocate memory") || has("std::bad_alloc"))
+        return cat("ran out of memory (the limit: ", megabytes, " MiB of address space per compiler process, "
+                   "TYPEGRAD_COMPILE_MEMORY_MB)");
+    if (has("No space left on device") || has("Disk quota exceeded"))
+        return "failed for lack of disk space (No space left on device)";
+    if (has("Killed signal terminated program") || run.status >= 128)
+        return cat("was killed by signal ", run.status >= 128 ? run.status - 128 : SIGKILL,
+                   " (the system's out-of-memory killer?)");
+    if (has("internal compiler error")) return "crashed (an internal compiler error)";
+    // a genuine error: "FILE:LINE:COLUMN: error: …"
+    const auto located = [](std::string_view line) {
+        const std::size_t at = line.find(": error: ");
+        if (at == std::string_view::npos) return false;
+        std::string_view place = line.substr(0, at);  // FILE:LINE:COLUMN
+        for (int field = 0; field < 2; ++field) {
+            const std::size_t colon = place.rfind(':');
+            if (colon == std::string_view::npos || colon + 1 == place.size() ||
+                place.find_first_not_of("0123456789", colon + 1) != std::string_view::npos)
+                return false;
+            place = place.substr(0, colon);
+        }
+        return !place.empty();
+    };
+    std::istringstream lines(log);
+    for (std::string line; run.status == 1 && std::getline(lines, line);)
+        if (located(line)) return {};
+    return cat("failed (exit status ", run.status, ")");
 }
 
 const char* cost_class(const std::string& cost) {
@@ -259,6 +331,24 @@ JitRequest checkpoint_request(const io::CheckpointHeader& h, const std::string& 
     JitRequest r{parse_layers_description(h.layers, error), h.cost, h.element_type, origin};
     if (!error.empty())
         throw RunError(cat(origin, ": holds the network ", io::printable_text(h.layers), ", which typegrad cannot rebuild: ", error));
+    if (const std::string why = limits_error(r.network); !why.empty())
+        throw RunError(cat(origin, ": holds a network beyond what typegrad compiles: ", why, " (README, \"Limits\")"));
+    // The layer text is what would be compiled; the widths are what the payload was checked
+    // against. A file where they disagree is damaged, whichever of the two was altered: refused
+    // before anything is compiled.
+    const SpecShapes shapes = infer_shapes(r.network);
+    if (!shapes.error.empty() || shapes.widths != h.widths || shapes.parameter_layers != h.parameter_layers ||
+        (!h.parameter_sizes.empty() && shapes.parameter_sizes != h.parameter_sizes)) {
+        const auto widths = [](const std::vector<std::uint64_t>& w) {
+            std::string out;
+            for (const std::uint64_t v : w) out += cat(out.empty() ? "" : "-", v);
+            return out;
+        };
+        throw RunError(cat(origin, ": is damaged: its layer description (", spec_text(r.network), ") ",
+                           shapes.error.empty() ? cat("gives the widths ", widths(shapes.widths), " after each layer, but the file records ",
+                                                      widths(h.widths))
+                                                : cat("does not describe a network: ", shapes.error)));
+    }
     if (h.cost != "quadratic" && h.cost != "cross-entropy" && h.cost != "log-likelihood")
         throw RunError(cat(origin, ": holds a network with the unknown cost '", io::printable_text(h.cost), "'"));
     if (h.element_type != "float" && h.element_type != "double")
@@ -290,6 +380,68 @@ std::string plugin_source(const JitRequest& r) {
                "    using type = typegrad_generated::entry;\n};\n\nTYPEGRAD_DEFINE_PLUGIN(typegrad_generated::network)\n");
 }
 
+namespace {
+
+/// The manifest of a compiled network: which file holds it and the SHA-256 of that file's bytes.
+/// The library's name carries the start of its hash, so that two runs compiling the same network
+/// at once never replace each other's file with different bytes: the manifest, replaced
+/// atomically, always names a file that matches it.
+struct Manifest {
+    std::string library, sha256;
+    [[nodiscard]] std::string text() const { return cat("typegrad-cache 1\nlibrary ", library, "\nsha256 ", sha256, "\n"); }
+    static std::optional<Manifest> parse(const std::string& text) {
+        std::istringstream in(text);
+        std::string magic, version, k1, library, k2, sha;
+        if (!(in >> magic >> version >> k1 >> library >> k2 >> sha) || magic != "typegrad-cache" || version != "1" ||
+            k1 != "library" || k2 != "sha256" || sha.size() != 64 || library.find('/') != std::string::npos ||
+            !library.ends_with(".so"))
+            return std::nullopt;
+        return Manifest{library, sha};
+    }
+};
+
+constexpr std::size_t max_library_bytes = std::size_t{1} << 30;
+
+/// The cache's own secret (random, made once, 0600): part of every key, so that the names of
+/// the cache's files cannot be predicted from a spec by anyone who cannot read the cache.
+std::string cache_secret(const CacheDirectory& dir) {
+    if (auto s = dir.read_entry("secret", 256)) return *s;
+    if (!dir.writable()) return {};
+    unsigned char random[32];
+    Descriptor urandom(::open("/dev/urandom", O_RDONLY | O_CLOEXEC));
+    if (!urandom || ::read(urandom.get(), random, sizeof random) != static_cast<ssize_t>(sizeof random))
+        throw RunError("cannot read /dev/urandom");
+    const std::string secret = sha256_hex(std::string_view(reinterpret_cast<const char*>(random), sizeof random));
+    dir.write_entry("secret", secret);
+    return *dir.read_entry("secret", 256);  // another run may have written its own first
+}
+
+/// Opens a library, checks its bytes against `sha256` and loads it through the descriptor that
+/// was hashed (no second look-up by name); RunError when it does not match or does not load.
+const PluginApi* load_verified(std::optional<Descriptor> fd, const std::string& sha256, const fs::path& shown,
+                               const fs::path& manifest) {
+    if (!fd) throw RunError(cat(shown.string(), " is missing (delete ", manifest.string(), " to compile the network again)"));
+    ::lseek(fd->get(), 0, SEEK_SET);
+    if (sha256_hex(read_all(fd->get(), max_library_bytes, shown.string())) != sha256)
+        throw RunError(cat(shown.string(), ": its content does not match the SHA-256 recorded when it was compiled (",
+                           manifest.string(), "): refusing to load it (delete both to compile the network again)"));
+    void* handle = ::dlopen(cat("/proc/self/fd/", fd->get()).c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+        const char* e = ::dlerror();
+        throw RunError(cat("cannot load ", shown.string(), ": ", e ? e : "unknown error", " (delete it to compile the network again)"));
+    }
+    const auto entry = reinterpret_cast<PluginEntry>(::dlsym(handle, plugin_symbol));
+    const PluginApi* api = entry ? entry() : nullptr;
+    if (api == nullptr || api->abi != plugin_abi)
+        throw RunError(cat(shown.string(), " is not a network compiled by this typegrad (delete it to compile again)"));
+    // kept open for the life of the process: glibc knows loaded objects by name, and a later
+    // library must never be opened as "/proc/self/fd/N" with this N again
+    (void)fd->release();
+    return api;
+}
+
+}  // namespace
+
 const PluginApi& load_network(const JitRequest& r) {
     static std::map<std::string, const PluginApi*> loaded;  // by source: each network once per run
     const std::string source = plugin_source(r);
@@ -297,71 +449,96 @@ const PluginApi& load_network(const JitRequest& r) {
 
     const std::string spec = spec_text(r.network);
     const std::string what = cat(spec, " (", r.cost, " cost, ", r.element_type, ")");
+    // a spec was bounded when parsed; a request built otherwise is checked here, before anything
+    if (const std::string why = limits_error(r.network); !why.empty())
+        throw UsageError(cat(r.origin, " ", spec, ": beyond what typegrad compiles: ", why, " (README, \"Limits\")"));
+    const long seconds = limit_from_environment("TYPEGRAD_COMPILE_SECONDS", 900, 86400);
+    const long megabytes = limit_from_environment("TYPEGRAD_COMPILE_MEMORY_MB", 8192, 1 << 24);
     const Headers headers = find_headers();
-    const fs::path dir = cache_directory();
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec || !fs::is_directory(dir))
-        throw RunError(cat("cannot create ", dir.string(), ", the cache of networks compiled on first use",
-                           ec ? cat(": ", ec.message()) : std::string(), " (set TYPEGRAD_CACHE_DIR to another directory)"));
-    // the key: the source, the compile command (without the file names) and typegrad's build
-    Fnv key;
-    key.add(source);
-    for (const auto& w : compile_command(headers, "", "")) key.add(w);
-    key.add(own_executable_hash());
-    const std::string stem = cat(file_stem(spec), "-", r.cost, "-", r.element_type, "-", hex(key.h));
-    const fs::path library = dir / (stem + ".so"), source_file = dir / (stem + ".cpp"), log = dir / (stem + ".log"),
-                   failure = dir / (stem + ".error");
+    const CacheDirectory dir(cache_directory());
+    dir.remove_stale_temporaries();
+    // the key: the cache's secret, the source, the compile command (without the file names) and
+    // typegrad's own build
+    std::string key_text = cat(cache_secret(dir), "\n", source, "\n");
+    for (const auto& w : compile_command(headers, "", "")) key_text += w + '\n';
+    key_text += own_executable_hash();
+    const std::string stem = cat(file_stem(spec), "-", r.cost, "-", r.element_type, "-", sha256_hex(key_text).substr(0, 32));
+    const std::string manifest_name = stem + ".manifest", failure_name = stem + ".error", log_name = stem + ".log";
+    const auto remember = [&](const PluginApi* api) -> const PluginApi& {
+        loaded.emplace(source, api);
+        return *api;
+    };
 
-    if (fs::exists(failure, ec))  // compiled before, and failed: the same message at once
-        throw UsageError(cat(r.origin, " ", spec, ": ", read_text(failure), " (the compiler's output: ", log.string(), ")"));
-    if (!fs::exists(library, ec)) {
-        const std::string compiler = compile_command(headers, "", "")[0];
-        if (!runnable(compiler)) throw RunError(no_compiler(compiler));
-        write_text(source_file, source);
-        const fs::path tmp = library.string() + ".tmp." + std::to_string(::getpid());
-        std::fprintf(stderr, "typegrad: compiling %s on first use, into %s\n", what.c_str(), dir.c_str());
-        std::fflush(stderr);
-        const auto start = std::chrono::steady_clock::now();
-        int status = 0;
+    // compiled before: load it, after checking its bytes
+    if (const auto text = dir.read_entry(manifest_name, 4096)) {
+        const auto m = Manifest::parse(*text);
+        if (!m) throw RunError(cat((dir.path() / manifest_name).string(), ": is not a manifest of typegrad's cache (delete it)"));
+        return remember(load_verified(dir.open_entry(m->library, max_library_bytes), m->sha256, dir.path() / m->library,
+                                      dir.path() / manifest_name));
+    }
+    // compiled before, and the network did not compile: the same message at once
+    if (const auto message = dir.read_entry(failure_name, 4096))
+        throw UsageError(cat(r.origin, " ", spec, ": ", io::printable_text(*message), " (remembered from an earlier compile; "
+                             "the compiler's output: ", (dir.path() / log_name).string(), "; delete ",
+                             (dir.path() / failure_name).string(), " to compile again)"));
+
+    const std::string compiler = compile_command(headers, "", "")[0];
+    const std::string program = executable(compiler);
+    if (program.empty()) throw RunError(no_compiler(compiler));
+    if (!dir.writable())
+        throw RunError(cat("cannot compile ", what, ": the cache ", dir.path().string(),
+                           " is read-only and does not hold it (compile it once where the cache can be written)"));
+    const fs::path work = dir.make_private_directory();
+    struct RemoveWork {
+        fs::path path;
+        ~RemoveWork() {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    } remove_work{work};
+    {
+        Descriptor fd(::open((work / "network.cpp").c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!fd || ::write(fd.get(), source.data(), source.size()) != static_cast<ssize_t>(source.size()))
+            throw RunError(cat("cannot write ", (work / "network.cpp").string(), ": ", std::strerror(errno)));
+    }
+    std::fprintf(stderr, "typegrad: compiling %s on first use, into %s\n", what.c_str(), dir.path().c_str());
+    std::fflush(stderr);
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::string> command = compile_command(headers, work / "network.cpp", work / "network.so");
+    command[0] = program;
+    const CompilerRun run = run_compiler(command, work / "compiler.log", what, seconds, megabytes);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (run.status == 127) throw RunError(no_compiler(compiler));
+    if (run.status != 0) {
+        std::string log;
+        if (Descriptor fd{::open((work / "compiler.log").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)})
+            log = read_all(fd.get(), std::size_t{64} << 20, (work / "compiler.log").string());
+        std::error_code ec;
+        const fs::path kept = dir.path() / log_name;
         try {
-            status = run_compiler(compile_command(headers, source_file, tmp), log, what);
-        } catch (...) {
-            fs::remove(tmp, ec);
-            throw;
+            dir.install_entry(work / "compiler.log", log_name);
+        } catch (const RunError&) {
         }
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (status == -1) {
-            fs::remove(tmp, ec);
-            throw RunError(no_compiler(compiler));
-        }
-        if (status != 0) {
-            fs::remove(tmp, ec);
-            const std::string message = compile_error(read_text(log));
-            write_text(failure, message);
-            throw UsageError(cat(r.origin, " ", spec, ": ", message, " (the compiler's output: ", log.string(), ")"));
-        }
-        fs::rename(tmp, library, ec);
-        if (ec) {
-            fs::remove(tmp, ec);
-            throw RunError(cat("cannot write ", library.string(), ": ", ec.message()));
-        }
-        std::fprintf(stderr, "typegrad: compiled %s in %.1f s; later runs load it from the cache\n", spec.c_str(), seconds);
-        std::fflush(stderr);
+        if (const std::string why = failure_not_of_the_network(run, log, seconds, megabytes); !why.empty())
+            throw RunError(cat("compiling ", what, " ", why, "; nothing was cached, the next run compiles again (the compiler's output: ",
+                               kept.string(), ")"));
+        const std::string message = compile_error(log);
+        dir.write_entry(failure_name, message);
+        throw UsageError(cat(r.origin, " ", spec, ": ", io::printable_text(message), " (the compiler's output: ", kept.string(), ")"));
     }
-
-    void* handle = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-        const char* e = ::dlerror();
-        throw RunError(cat("cannot load ", library.string(), ": ", e ? e : "unknown error",
-                           " (delete it to compile the network again)"));
-    }
-    const auto entry = reinterpret_cast<PluginEntry>(::dlsym(handle, plugin_symbol));
-    const PluginApi* api = entry ? entry() : nullptr;
-    if (api == nullptr || api->abi != plugin_abi)
-        throw RunError(cat(library.string(), " is not a network compiled by this typegrad (delete it to compile again)"));
-    loaded.emplace(source, api);
-    return *api;
+    // the library: hashed through the descriptor that is then loaded; made the user's alone
+    const fs::path built = work / "network.so";
+    Descriptor fd(::open(built.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd || ::fchmod(fd.get(), 0700) != 0) throw RunError(cat("cannot open ", built.string(), ": ", std::strerror(errno)));
+    const std::string sha = sha256_hex(read_all(fd.get(), max_library_bytes, built.string()));
+    const Manifest manifest{cat(stem, "-", sha.substr(0, 16), ".so"), sha};
+    dir.install_entry(built, manifest.library);
+    dir.install_entry(work / "network.cpp", stem + ".cpp");
+    dir.write_entry(manifest_name, manifest.text());
+    dir.remove_entry(failure_name);
+    std::fprintf(stderr, "typegrad: compiled %s in %.1f s; later runs load it from the cache\n", spec.c_str(), elapsed);
+    std::fflush(stderr);
+    return remember(load_verified(std::move(fd), sha, dir.path() / manifest.library, dir.path() / manifest_name));
 }
 
 }  // namespace typegrad::cli

@@ -444,8 +444,8 @@ int run(int argc, char** argv) {
         }
         return finish(run_train(for_this_process(validate(train_args))));
     } catch (const Interrupted& i) {
-        std::fprintf(stderr, "typegrad: interrupted by %s before training started; nothing was written\n",
-                     signal_name(i.signal));
+        std::fprintf(stderr, "typegrad: interrupted by %s %s; nothing was written\n", signal_name(i.signal),
+                     i.during.c_str());
         return 128 + i.signal;
     } catch (const UsageError& e) {
         return error(e.what(), exit_usage);

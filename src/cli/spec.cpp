@@ -149,8 +149,95 @@ NetworkSpec parse_network(const std::string& text, std::string& error) {
             return fail(cat("unknown activation '", activation, "' (sigmoid, tanh, relu, softmax, linear)"));
         spec.layers.push_back(l);
         if (weighted && activation != "linear") spec.layers.push_back(activation_layer(has_activation ? activation : "sigmoid"));
+        if (spec.layers.size() > SpecLimits::layers) break;  // limits_error says so, before any more is read
+    }
+    if (const std::string why = limits_error(spec); !why.empty()) {
+        error = cat("'", text.size() > 80 ? text.substr(0, 77) + "..." : text, "' is beyond what typegrad compiles: ", why,
+                    " (README, \"Limits\")");
+        return NetworkSpec{};
     }
     return spec;
+}
+
+SpecShapes infer_shapes(const NetworkSpec& spec) {
+    SpecShapes out;
+    std::vector<std::uint64_t> shape(spec.input.begin(), spec.input.end());
+    const auto elements = [&] {
+        std::uint64_t n = 1;
+        for (const std::uint64_t e : shape) n = e > (std::uint64_t{1} << 40) / n ? (std::uint64_t{1} << 40) : n * e;
+        return n;
+    };
+    out.widths.push_back(elements());
+    for (std::size_t k = 0; k < spec.layers.size(); ++k) {
+        const LayerSpec& l = spec.layers[k];
+        const auto fail = [&](const std::string& why) {
+            out.error = cat("layer ", k + 1, " (", cpp_layers(NetworkSpec{{1}, {l}}).substr(11), ") ", why);
+            return out;
+        };
+        const auto add = [&](std::uint64_t weights, std::uint64_t biases) {
+            out.parameter_layers.push_back(k);
+            out.parameter_sizes.push_back(weights);
+            out.parameter_sizes.push_back(biases);
+            out.parameters += weights + biases;
+        };
+        switch (l.kind) {
+        case Kind::dense:
+            add(elements() * l.size, l.size);
+            shape = {l.size};
+            break;
+        case Kind::conv: {
+            if (shape.size() != 3) return fail("takes an image");
+            if (l.kernel > shape[1] + 2 * l.padding || l.kernel > shape[2] + 2 * l.padding || l.stride == 0)
+                return fail("does not fit its input");
+            add(std::uint64_t{l.size} * shape[0] * l.kernel * l.kernel, l.size);
+            shape = {l.size, (shape[1] + 2 * l.padding - l.kernel) / l.stride + 1, (shape[2] + 2 * l.padding - l.kernel) / l.stride + 1};
+            break;
+        }
+        case Kind::max_pool:
+        case Kind::avg_pool:
+            if (shape.size() != 3 || l.size == 0 || shape[1] % l.size != 0 || shape[2] % l.size != 0)
+                return fail("does not divide its input");
+            shape = {shape[0], shape[1] / l.size, shape[2] / l.size};
+            break;
+        case Kind::flatten: shape = {elements()}; break;
+        case Kind::dropout:
+        case Kind::activation: break;
+        }
+        out.widths.push_back(elements());
+    }
+    return out;
+}
+
+std::string limits_error(const NetworkSpec& spec) {
+    using L = SpecLimits;
+    if (spec.layers.size() > L::layers) return cat("more than ", L::layers, " layers (activations included)");
+    std::size_t weighted = 0;
+    for (const LayerSpec& l : spec.layers) {
+        if (l.kind == Kind::dense || l.kind == Kind::conv) ++weighted;
+        if (l.kind == Kind::dense && l.size > L::dense_width)
+            return cat("a dense layer of ", l.size, " units, more than the ", L::dense_width, " typegrad compiles");
+        if (l.kind == Kind::conv && l.size > L::conv_channels)
+            return cat("a convolution of ", l.size, " channels, more than the ", L::conv_channels, " typegrad compiles");
+        if (l.kind == Kind::conv && l.kernel > L::kernel)
+            return cat("a ", l.kernel, "x", l.kernel, " kernel, larger than the ", L::kernel, "x", L::kernel, " typegrad compiles");
+        if (l.kind == Kind::conv && l.stride > L::stride)
+            return cat("a stride of ", l.stride, ", more than the ", L::stride, " typegrad compiles");
+        if (l.kind == Kind::conv && l.padding >= l.kernel)
+            return cat("a padding of ", l.padding, " with a ", l.kernel, "x", l.kernel, " kernel (the padding must be smaller than the kernel)");
+        if ((l.kind == Kind::max_pool || l.kind == Kind::avg_pool) && l.size > L::kernel)
+            return cat("a ", l.size, "x", l.size, " pooling window, larger than the ", L::kernel, "x", L::kernel, " typegrad compiles");
+    }
+    if (weighted > L::parameter_layers)
+        return cat(weighted, " dense and conv layers, more than the ", L::parameter_layers, " typegrad compiles");
+    const SpecShapes shapes = infer_shapes(spec);
+    for (std::size_t k = 0; k < shapes.widths.size(); ++k)
+        if (shapes.widths[k] > L::elements)
+            return k == 0 ? cat("an input of ", shapes.widths[k], " elements, more than the ", L::elements, " typegrad compiles")
+                          : cat("layer ", k, " outputs ", shapes.widths[k], " elements per example, more than the ", L::elements,
+                                " typegrad compiles");
+    if (shapes.parameters > L::parameters)
+        return cat(shapes.parameters, " parameters, more than the ", L::parameters, " typegrad compiles");
+    return {};
 }
 
 NetworkSpec parse_layers_description(const std::string& text, std::string& error) {

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,37 @@ struct NetworkSpec {
 /// The canonical form of a network spec, or "" with `error` set to one line saying what is wrong
 /// when `text` is not one.
 [[nodiscard]] std::string canonical_network(const std::string& text, std::string& error);
+
+/// What a spec computes to, without compiling it: the widths after each layer (widths[0] is the
+/// input's, as Sequential::widths), the positions of the layers with parameters, the element
+/// count of every parameter tensor in checkpoint order (a dense layer: W then b; a convolution:
+/// its kernels then its biases), and their sum. `error` is set, and the rest incomplete, when a
+/// layer does not fit its input (the compile would report it too).
+struct SpecShapes {
+    std::vector<std::uint64_t> widths;
+    std::vector<std::uint64_t> parameter_layers;
+    std::vector<std::uint64_t> parameter_sizes;
+    std::uint64_t parameters = 0;
+    std::string error;
+};
+[[nodiscard]] SpecShapes infer_shapes(const NetworkSpec& spec);
+
+/// What typegrad compiles on first use: a network beyond these is refused before any compile
+/// (a deep or wide network compiles for many minutes and gigabytes). README "Limits".
+struct SpecLimits {
+    static constexpr std::size_t layers = 40;                 // every layer, activations included
+    static constexpr std::size_t parameter_layers = 16;       // dense and conv layers
+    static constexpr std::size_t dense_width = 8192;          // units of a dense layer
+    static constexpr std::size_t conv_channels = 512;         // output channels of a convolution
+    static constexpr std::size_t kernel = 15;                 // a convolution's K (K × K)
+    static constexpr std::size_t stride = 8;
+    static constexpr std::size_t elements = 1u << 20;         // the input, and every layer's output, per example
+    static constexpr std::uint64_t parameters = 1ull << 24;   // all parameters together
+};
+
+/// "" if the spec is within SpecLimits; else one line saying which limit it exceeds, e.g.
+/// "41 layers, more than the 40 typegrad compiles".
+[[nodiscard]] std::string limits_error(const NetworkSpec& spec);
 
 /// LeNet-5 in the spec grammar (the menu's "lenet").
 inline constexpr const char* lenet_spec =
