@@ -29,6 +29,9 @@ namespace {
 /// given by mistake is refused without being read whole.
 constexpr std::size_t max_file_bytes = std::size_t{16} << 20;
 constexpr std::size_t pixel_count = image_side * image_side;
+/// What libpng may allocate for one chunk (its default is 8 MB): PLTE is 768 bytes, and IDAT is
+/// read in pieces of 8 kB.
+constexpr png_alloc_size_t max_png_chunk_bytes = 64 << 10;
 
 [[noreturn]] void fail(const std::filesystem::path& file, const std::string& problem) {
     throw RunError(cat(io::printable_text(file.string()), ": ", problem));
@@ -73,7 +76,7 @@ std::string read_file(const std::filesystem::path& file) {
 
 // --- PGM ---------------------------------------------------------------------------------------
 
-/// The tokens of a PGM: whitespace-separated, '#' to the end of the line a comment.
+/// The tokens of a PGM: whitespace-separated, '#' to the end of the line (CR or LF) a comment.
 class PgmReader {
 public:
     PgmReader(const std::filesystem::path& file, std::string_view text) : file_(file), text_(text) {}
@@ -90,18 +93,40 @@ public:
             fail(file_, cat("is not a valid PGM: the ", what, " is not a number of at most 9 digits"));
         return v;
     }
-    /// P5: after maxval, exactly one whitespace byte, then the raster.
+    /// P5: after maxval, exactly one whitespace byte, then the raster. A comment glued to maxval
+    /// ("255#c") is refused: netpbm's reading (the raster starts after the first whitespace byte
+    /// after it) and a writer's intent (after its line break) differ, and one of them is wrong.
     std::string_view raster() {
-        if (at_ < text_.size()) ++at_;
-        return text_.substr(at_);
+        if (at_ == text_.size()) fail(file_, "is truncated: it ends after its maximum value");
+        if (!is_space(text_[at_]))
+            fail(file_, "is not a valid PGM: a comment follows its maximum value; in a binary PGM (P5) the pixels start right "
+                        "after the one whitespace byte that ends the maximum value: remove the comment");
+        return text_.substr(++at_);
     }
+    /// After the last pixel: nothing but whitespace (P2: and comments), or another image (netpbm
+    /// allows several in one file; predict reads the first). Anything else means that the
+    /// header or the raster is not what it seems (e.g. "255 # comment" before a P5 raster shifts
+    /// the pixels by the comment's length) or that there are more pixels than 28×28.
+    void expect_end(std::size_t raster_end, bool comments) {
+        at_ = raster_end;
+        if (comments) skip_space_and_comments();
+        else while (at_ < text_.size() && is_space(text_[at_])) ++at_;
+        const std::string_view rest = text_.substr(at_);
+        if (rest.empty() || (rest.size() >= 2 && rest[0] == 'P' && rest[1] >= '1' && rest[1] <= '7')) return;
+        if (comments) fail(file_, "is not a valid PGM: there are more samples after its 784 pixels");
+        const std::size_t extra = text_.size() - raster_end;
+        fail(file_, cat("is not a valid PGM: it has ", extra, extra == 1 ? " byte" : " bytes", " after its 784 pixels (in a binary PGM "
+                        "(P5) the pixels start right after the one whitespace byte that ends the maximum value: is there a "
+                        "comment or a second line break after it?)"));
+    }
+    std::size_t at() const { return at_; }
 
 private:
     static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
     void skip_space_and_comments() {
         while (at_ < text_.size()) {
             if (text_[at_] == '#') {
-                while (at_ < text_.size() && text_[at_] != '\n') ++at_;
+                while (at_ < text_.size() && text_[at_] != '\n' && text_[at_] != '\r') ++at_;
             } else if (is_space(text_[at_])) {
                 ++at_;
             } else {
@@ -136,12 +161,14 @@ GrayImage read_pgm(const std::filesystem::path& file, std::string_view bytes) {
             if (v > maxval) fail(file, cat("is not a valid PGM: pixel ", k, " is ", int{v}, ", above its maximum value ", maxval));
             image.pixels[k] = to_byte(v);
         }
+        in.expect_end(bytes.size() - raster.size() + pixel_count, false);
     } else {
         for (std::size_t k = 0; k < pixel_count; ++k) {
             const unsigned long v = in.number(cat("pixel ", k).c_str());
             if (v > maxval) fail(file, cat("is not a valid PGM: pixel ", k, " is ", v, ", above its maximum value ", maxval));
             image.pixels[k] = to_byte(v);
         }
+        in.expect_end(in.at(), true);
     }
     return image;
 }
@@ -193,6 +220,15 @@ PngResult decode_png(PngDecode& d) {
         return PngResult::error;
     }
     png_set_read_fn(png, &d, read_png_bytes);
+    // Only IHDR, PLTE, IDAT and IEND are read. Every ancillary chunk is skipped unread (CRC
+    // checked), tRNS included: transparency is ignored, and the text chunks would otherwise be
+    // inflated and kept — up to 8 MB each, a thousand of them, from a file of a few MB.
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, nullptr, -1);
+    static constexpr png_byte trns[] = {'t', 'R', 'N', 'S', 0};
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, trns, 1);
+    // And should a chunk be read after all: a small bound on its memory and on their number.
+    png_set_chunk_malloc_max(png, max_png_chunk_bytes);
+    png_set_chunk_cache_max(png, 16);
     png_read_info(png, info);
     d.width = png_get_image_width(png, info);
     d.height = png_get_image_height(png, info);
@@ -207,7 +243,7 @@ PngResult decode_png(PngDecode& d) {
     }
     if (d.color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (d.color_type == PNG_COLOR_TYPE_GRAY && d.bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-    if (d.color_type & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);  // ignored, as by PIL's convert("L")
+    if (d.color_type & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);  // ignored, as by PIL's convert("L"); tRNS is not read
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
     d.channels = png_get_channels(png, info);
@@ -226,7 +262,7 @@ GrayImage read_png(const std::filesystem::path& file, std::string_view bytes) {
     d.data = reinterpret_cast<const unsigned char*>(bytes.data());
     d.size = bytes.size();
     switch (decode_png(d)) {
-        case PngResult::error: fail(file, cat("is not a valid PNG: ", d.error));
+        case PngResult::error: fail(file, cat("is not a valid PNG: ", io::printable_text(d.error)));
         case PngResult::wrong_size: fail(file, wrong_size(d.width, d.height));
         case PngResult::sixteen_bit:
             fail(file, "has 16-bit samples; predict reads 8-bit images, as MNIST's: convert it to 8 bits");
@@ -247,8 +283,10 @@ GrayImage read_png(const std::filesystem::path& file, std::string_view bytes) {
 
 }  // namespace
 
-GrayImage read_gray_image(const std::filesystem::path& file) {
-    const std::string bytes = read_file(file);
+GrayImage read_gray_image(const std::filesystem::path& file) { return decode_gray_image(file, read_file(file)); }
+
+GrayImage decode_gray_image(const std::filesystem::path& file, std::string_view bytes) {
+    if (bytes.size() > max_file_bytes) fail(file, cat("is ", bytes.size(), " bytes: too large for a 28×28 image"));
     static constexpr unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (bytes.size() >= 8 && std::memcmp(bytes.data(), png_signature, 8) == 0) return read_png(file, bytes);
     if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '2' || bytes[1] == '5')) return read_pgm(file, bytes);
