@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the parsers of untrusted input with libFuzzer (+ ASan + UBSan) for a bounded time:
+# Fuzzes the parsers of untrusted input (IDX files, checkpoints, predict's PGM and PNG images)
+# with libFuzzer (+ ASan + UBSan) for a bounded time:
 #   scripts/fuzz.sh [SECONDS]     SECONDS per fuzzer, default 60
 # Installs clang-14 and libFuzzer (Debian packages) if missing, configures build-fuzz/ with
 # clang++-14 and -DTYPEGRAD_BUILD_FUZZERS=ON (tests, benchmarks and the CLI off), builds the
@@ -17,7 +18,7 @@ case "$seconds" in
     '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS per fuzzer, default 60]" >&2; exit 2 ;;
 esac
 jobs="$(nproc 2>/dev/null || echo 2)"
-fuzzers=(fuzz_idx fuzz_checkpoint fuzz_resume)
+fuzzers=(fuzz_idx fuzz_checkpoint fuzz_resume fuzz_image)
 
 start=$SECONDS
 # typegrad's own dependencies (xtensor, Boost, zlib, CMake ...); also keeps build/ up to date.
@@ -50,7 +51,7 @@ cmake -S "$root" -B "$build" \
     -DTYPEGRAD_BUILD_BENCHMARKS=OFF \
     -DTYPEGRAD_BUILD_CLI=OFF \
     -DTYPEGRAD_NATIVE=OFF >&2
-cmake --build "$build" --parallel "$jobs" --target "${fuzzers[@]}" fuzz_make_seeds >&2
+cmake --build "$build" --parallel "$jobs" --target "${fuzzers[@]}" fuzz_make_seeds fuzz_make_image_seeds >&2
 bin="$build/tests/fuzz"
 for f in "${fuzzers[@]}"; do
     [ -x "$bin/$f" ] || { echo "typegrad fuzz: error: $bin/$f was not built (is the compiler clang?)" >&2; exit 1; }
@@ -59,6 +60,7 @@ echo "typegrad fuzz: configured and built in $((SECONDS - phase)) s" >&2
 
 rm -rf "$build/seeds"
 "$bin/fuzz_make_seeds" "$build/seeds"
+"$bin/fuzz_make_image_seeds" "$build/seeds"
 mkdir -p "$build/artifacts" "$build/logs" "$build/tmp"
 # fuzz_idx writes each input to a file (read_idx reads paths): keep those files in the build tree.
 export TMPDIR="$build/tmp"
@@ -74,9 +76,10 @@ for f in "${fuzzers[@]}"; do
     [ -f "$dict" ] || dict="$root/tests/fuzz/checkpoint.dict"  # fuzz_resume reads checkpoints too
     log="$build/logs/$f.log"
     echo "typegrad fuzz: $f for $seconds s (corpus $corpus, log $log)" >&2
-    # -timeout: one input taking 10 s is a hang. -malloc_limit_mb: both parsers allocate about
-    # what the input holds (inputs are at most a few kB, gzip expands them at most ~1000 times),
-    # so a 64 MB allocation is a bug. New interesting inputs go to the first directory.
+    # -timeout: one input taking 10 s is a hang. -malloc_limit_mb: the parsers allocate about
+    # what the input holds (inputs are at most a few kB, gzip expands them at most ~1000 times;
+    # an image is 28×28), so a 64 MB allocation is a bug. New interesting inputs go to the
+    # first directory.
     rc=0
     "$bin/$f" "$corpus" "$build/seeds/$f" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=64 \
