@@ -286,6 +286,11 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
                         start.epochs_done, stop_text(why, start.monitor, o.eta).c_str());
             return exit_ok;
         }
+        // another optimizer's state cannot continue: refused before anything is printed or locked
+        // (its state was checked when the file was read, io::check_optimizer_state)
+        if (const std::string chosen = make_optimizer(o).name(); start.optimizer != chosen)
+            throw RunError(cat("--resume ", file, ": the state is of optimizer '", io::printable_text(start.optimizer),
+                               "', this trainer uses '", chosen, "' (--optimizer)"));
     }
 
     // Everything that can fail before training is checked before the output files are touched.

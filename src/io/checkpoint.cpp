@@ -2,6 +2,7 @@
 // writing, parsing with every length checked against what is left before it is used, and the
 // atomic file replacement.
 #include "typegrad/io/checkpoint_file.hpp"
+#include "typegrad/train/state.hpp"
 #include "typegrad/util/text.hpp"
 #include "file_kind.hpp"
 
@@ -275,6 +276,7 @@ void check_header(const CheckpointHeader& h, const std::string& what) {
         fail(what, "invalid header: the best validation accuracy is not a number in [0, 1]");
     if (h.halvings > 1000) fail(what, cat("invalid header: the learning rate was halved ", h.halvings, " times (at most 1000)"));
     if (!(h.eta >= 0.0) || !std::isfinite(h.eta)) fail(what, "invalid header: the learning rate is not a finite number >= 0");
+    check_optimizer_state(h, what);
 }
 
 // --- files -----------------------------------------------------------------------------------
@@ -343,6 +345,13 @@ std::size_t element_size(const std::string& element_type) noexcept {
     if (element_type == "float") return 4;
     if (element_type == "double") return 8;
     return 0;
+}
+
+void check_optimizer_state(const CheckpointHeader& h, const std::string& what) {
+    std::uint64_t count = 0;
+    if (!parameter_count(h, count)) fail(what, cat("invalid header: a ", describe_network(h), " has more than 2^64 parameters"));
+    const std::string problem = train::optimizer_state_problem(h.optimizer, h.optimizer_state, count, element_size(h.element_type));
+    if (!problem.empty()) fail(what, cat("damaged checkpoint: ", problem));
 }
 
 std::string describe_network(const CheckpointHeader& h) {

@@ -803,3 +803,151 @@ TEST_CASE("fuzz_resume's hand-written header and payload are what the checkpoint
     fuzz::tiny_restore<double>(fuzz::tiny_payload<double>(d), back);
     CHECK(io::checkpoint_payload(back) == io::checkpoint_payload(d));
 }
+
+// --- issue 18, defect 7: a damaged optimizer state ----------------------------------------------
+
+namespace {
+
+/// The state bytes of a trainer of Small with optimizer O after one epoch on a tiny data set.
+template <class O>
+train::TrainerState trained_state(O optimizer, Small& net) {
+    const auto d = tiny(20, 9, 3, 5);
+    train::Trainer<Small, train::AutodiffEngine<Small>, O> t(net, {.epochs = 1, .batch = 5, .eta = 0.1, .seed = 6}, optimizer);
+    t.run(d, d, [](const train::EpochStats&) {}, [](std::size_t, std::size_t) {});
+    return t.state();
+}
+
+/// Puts a float at value `k` of an optimizer state (after `skip` bytes).
+void put_float(std::vector<unsigned char>& state, std::size_t skip, std::size_t k, float v) {
+    const auto bits = std::bit_cast<std::uint32_t>(v);
+    for (std::size_t i = 0; i < 4; ++i) state[skip + 4 * k + i] = static_cast<unsigned char>(bits >> (8 * i));
+}
+
+/// The error parsing a version-3 checkpoint of net with `state` (its checksum right) gives, or
+/// "accepted".
+std::string state_error(const Small& net, const train::TrainerState& state) {
+    const std::string e = parse_error(io::checkpoint_bytes(net, state, "note"));
+    return e.empty() ? "accepted" : e;
+}
+
+}  // namespace
+
+TEST_CASE("a damaged optimizer state is refused when the checkpoint is parsed, naming what is wrong", "[io][issue18]") {
+    constexpr std::size_t n = Small::parameter_count;  // 9·5 + 5 + 5·3 + 3 = 68 float values
+    static_assert(n == 68);
+    Small net{4};
+
+    SECTION("momentum and nesterov: a velocity per parameter, finite") {
+        for (const bool nesterov : {false, true}) {
+            const std::string name = nesterov ? "nesterov" : "momentum";
+            Small m{4};
+            train::Momentum momentum;
+            momentum.nesterov = nesterov;
+            const train::TrainerState good = trained_state(momentum, m);
+            REQUIRE(good.optimizer == name);
+            REQUIRE(good.optimizer_state.size() == n * 4);
+            CHECK(state_error(m, good) == "accepted");
+            auto s = good;
+            s.optimizer_state.resize(n * 4 - 4);
+            CHECK(state_error(m, s) == "x.tgck: damaged checkpoint: the " + name +
+                                           " state is 268 bytes; for 68 float parameters it is 272 (a velocity per "
+                                           "parameter), or 0 before the first step");
+            s.optimizer_state.resize(n * 8);
+            CHECK(state_error(m, s).find("the " + name + " state is 544 bytes; for 68 float") != std::string::npos);
+            s = good;
+            put_float(s.optimizer_state, 0, 17, std::nanf(""));
+            CHECK(state_error(m, s) == "x.tgck: damaged checkpoint: velocity 17 of the " + name +
+                                           " state is not a finite number");
+            s = good;
+            put_float(s.optimizer_state, 0, 67, -std::numeric_limits<float>::infinity());
+            CHECK(state_error(m, s) == "x.tgck: damaged checkpoint: velocity 67 of the " + name +
+                                           " state is not a finite number");
+            s.optimizer_state.clear();  // before the first step
+            CHECK(state_error(m, s) == "accepted");
+        }
+    }
+    SECTION("adam: the step count, then two moments per parameter; finite, the second >= 0") {
+        Small a{4};
+        const train::TrainerState good = trained_state(train::Adam{}, a);
+        REQUIRE(good.optimizer == "adam");
+        REQUIRE(good.optimizer_state.size() == 8 + 2 * n * 4);
+        REQUIRE(good.optimizer_state[0] == 4);  // 20 examples in batches of 5: 4 steps
+        CHECK(state_error(a, good) == "accepted");
+        auto s = good;
+        s.optimizer_state.pop_back();
+        CHECK(state_error(a, s) == "x.tgck: damaged checkpoint: the adam state is 551 bytes; for 68 float parameters it "
+                                   "is 552 (the step count, then two moments per parameter), or 0 before the first step");
+        s.optimizer_state.resize(4);
+        CHECK(state_error(a, s).find("the adam state is 4 bytes") != std::string::npos);
+        s = good;
+        put_float(s.optimizer_state, 8, 3, std::nanf(""));
+        CHECK(state_error(a, s) == "x.tgck: damaged checkpoint: first moment 3 of the adam state is not a finite number");
+        s = good;
+        put_float(s.optimizer_state, 8, n + 5, std::numeric_limits<float>::infinity());
+        CHECK(state_error(a, s) == "x.tgck: damaged checkpoint: second moment 5 of the adam state is not a finite number >= 0");
+        s = good;
+        put_float(s.optimizer_state, 8, n + 5, -1.0f);
+        CHECK(state_error(a, s) == "x.tgck: damaged checkpoint: second moment 5 of the adam state is not a finite number >= 0");
+        s = good;
+        std::fill_n(s.optimizer_state.begin(), 8, 0xff);  // 2^64 - 1 steps: the next wraps to 0
+        CHECK(state_error(a, s) == "x.tgck: damaged checkpoint: the adam step count is 18446744073709551615 (a state "
+                                   "with moments has made 1 to 2^53 steps)");
+        std::fill_n(s.optimizer_state.begin(), 8, 0);
+        CHECK(state_error(a, s) == "x.tgck: damaged checkpoint: the adam step count is 0 (a state with moments has made "
+                                   "1 to 2^53 steps)");
+        s.optimizer_state[6] = 0x20;  // 2^53: the largest
+        CHECK(state_error(a, s) == "accepted");
+        s.optimizer_state[0] = 1;  // 2^53 + 1
+        CHECK(state_error(a, s).find("the adam step count is 9007199254740993") != std::string::npos);
+    }
+    SECTION("sgd carries none; another name (an optimizer of the library's user) is not checked") {
+        auto s = some_state(2);
+        s.optimizer_state = {1, 2, 3};
+        CHECK(state_error(net, s) == "x.tgck: damaged checkpoint: the sgd state is 3 bytes; sgd carries no state");
+        s.optimizer = "my-own";
+        CHECK(state_error(net, s) == "accepted");
+    }
+    SECTION("a double network's state is made of doubles") {
+        SmallDouble d{4};
+        auto s = some_state(2);
+        s.optimizer = "momentum";
+        s.optimizer_state.assign(n * 8, 0);
+        CHECK(parse_error(io::checkpoint_bytes(d, s)).empty());
+        s.optimizer_state.assign(n * 4, 0);
+        CHECK(parse_error(io::checkpoint_bytes(d, s)) ==
+              "x.tgck: damaged checkpoint: the momentum state is 272 bytes; for 68 double parameters it is 544 (a "
+              "velocity per parameter), or 0 before the first step");
+        s.optimizer_state.assign(n * 8, 0);
+        s.optimizer_state[8 * 9 + 7] = 0x7f;  // value 9 becomes 0x7ff0000000000000: +infinity
+        s.optimizer_state[8 * 9 + 6] = 0xf0;
+        CHECK(parse_error(io::checkpoint_bytes(d, s)) ==
+              "x.tgck: damaged checkpoint: velocity 9 of the momentum state is not a finite number");
+    }
+}
+
+TEST_CASE("restore_checkpoint refuses a damaged optimizer state in an image that was not parsed", "[io][issue18]") {
+    Small net{4};
+    auto s = some_state(2);
+    s.optimizer = "adam";
+    s.optimizer_state.assign(8 + Small::parameter_count * 4, 0);  // one moment instead of two
+    s.optimizer_state[0] = 1;
+    io::CheckpointImage image{io::checkpoint_header<Small>(s), io::checkpoint_payload(net)};
+    Small loaded{5};
+    const auto before = io::checkpoint_payload(loaded);
+    CHECK_THROWS_WITH(io::restore_checkpoint(image, loaded, "y.tgck"),
+                      "y.tgck: damaged checkpoint: the adam state is 280 bytes; for 68 float parameters it is 552 (the "
+                      "step count, then two moments per parameter), or 0 before the first step");
+    CHECK(io::checkpoint_payload(loaded) == before);  // untouched
+}
+
+TEST_CASE("an optimizer refuses a restored step count that would wrap or was never reached", "[io][issue18]") {
+    std::vector<unsigned char> state(8 + 8, 0);
+    train::Adam adam;
+    std::fill_n(state.begin(), 8, 0xff);
+    CHECK_THROWS_AS(adam.restore(state), std::invalid_argument);
+    std::fill_n(state.begin(), 8, 0);
+    CHECK_THROWS_AS(adam.restore(state), std::invalid_argument);
+    state[0] = 3;
+    CHECK_NOTHROW(adam.restore(state));
+    CHECK(adam.state() == state);
+}

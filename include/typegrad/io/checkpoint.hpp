@@ -123,7 +123,7 @@ bool holds(const CheckpointHeader& header) {
 
 /// Copies a parsed checkpoint into net after checking that it holds a model of type M; returns
 /// the trainer state. Throws CheckpointError (starting with `what`) and leaves net untouched if
-/// the network differs.
+/// the network differs or the optimizer state cannot be its optimizer's for it.
 template <AnyModel M>
 train::TrainerState restore_checkpoint(const CheckpointImage& image, M& net, const std::string& what) {
     using T = typename M::value_type;
@@ -134,6 +134,7 @@ train::TrainerState restore_checkpoint(const CheckpointImage& image, M& net, con
                               std::to_string(M::parameter_count * sizeof(T)));
     if (image.header.epochs_done > std::numeric_limits<std::size_t>::max())
         throw CheckpointError(what + ": " + std::to_string(image.header.epochs_done) + " epochs do not fit size_t");
+    check_optimizer_state(image.header, what);  // done by parse_checkpoint too; an image may be made by hand
     const unsigned char* in = image.payload.data();
     net.for_each_parameter([&](auto, auto& t) {
         for (auto& v : t) v = detail::get<T>(in);

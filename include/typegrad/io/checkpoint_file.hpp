@@ -21,7 +21,8 @@
 //              u8        whether the spare is valid (0 or 1)
 //   (version 2) list      element count of every parameter tensor, in payload order
 //   (version 2) string    optimizer name, e.g. "sgd"
-//   (version 2) string    optimizer state (its own bytes; empty for SGD)
+//   (version 2) string    optimizer state (its own bytes; empty for SGD; for the built-in
+//                        optimizers checked against the network: train::optimizer_state_problem)
 //   (version 3) u64       the validation monitor (train/monitor.hpp): the best epoch (0: none),
 //              u64       its validation accuracy (binary64 bits; 0 in [0, 1]),
 //              u64       the epochs without improvement since then,
@@ -115,6 +116,12 @@ std::vector<unsigned char> serialize_checkpoint(CheckpointHeader header, std::sp
 /// Throws CheckpointError whose message starts with `what` (the file name). Never reads out of
 /// bounds, never allocates more than the input's size, whatever the bytes.
 CheckpointImage parse_checkpoint(std::span<const unsigned char> bytes, const std::string& what);
+
+/// Throws CheckpointError "<what>: damaged checkpoint: …" if the header's optimizer state cannot
+/// be its optimizer's for the network the header describes (train::optimizer_state_problem: its
+/// length for the optimizer and the parameter count, moments finite, Adam's step count). Called
+/// by parse_checkpoint and restore_checkpoint.
+void check_optimizer_state(const CheckpointHeader& header, const std::string& what);
 
 /// Reads and parses a checkpoint file (parse_checkpoint with the path as `what`). Only a regular
 /// file is opened (a FIFO or a device is refused before open(), which could block); the magic

@@ -46,6 +46,7 @@
 #include "typegrad/nn/gradients.hpp"
 #include "typegrad/nn/model.hpp"
 #include "typegrad/simd/kernels.hpp"
+#include "typegrad/train/state.hpp"
 
 namespace typegrad::train {
 
@@ -184,6 +185,8 @@ struct Momentum {
         });
     }
     std::vector<unsigned char> state() const { return velocity_; }
+    /// Takes the bytes as they are: their length is checked at the next step, and a checkpoint's
+    /// when it is read (optimizer_state_problem in state.hpp, which also checks the values).
     void restore(std::span<const unsigned char> bytes) { velocity_.assign(bytes.begin(), bytes.end()); }
     /// The velocities, as the bytes of the network's values (empty before the first step): what
     /// local SGD averages over processes with the parameters (dist/data_parallel.hpp).
@@ -285,6 +288,9 @@ struct Adam {
         if (bytes.size() < 8) throw std::invalid_argument("adam: the state is " + std::to_string(bytes.size()) + " bytes, too short");
         std::uint64_t t = 0;
         for (std::size_t i = 0; i < 8; ++i) t |= std::uint64_t(bytes[i]) << (8 * i);
+        if (t == 0 || t > max_adam_steps)  // the next step would wrap t to 0 (a division by 0), or none was made
+            throw std::invalid_argument("adam: the state's step count is " + std::to_string(t) +
+                                        " (a state with moments has made 1 to 2^53 steps)");
         t_ = t;
         moments_.assign(bytes.begin() + 8, bytes.end());
     }
