@@ -32,11 +32,11 @@ int evaluate_network(const EvalOptions& o, const io::CheckpointImage& image) {
     const LoadedData d =
         load_data({o.data_dir, o.data_from_environment, o.seed}, 0, o.test_limit, M::input_width, M::output_width, false);
     const auto& h = image.header;
-    // Text from the file is escaped wherever it is printed (a note could hold terminal escapes).
-    std::printf("typegrad eval: %s: %s, %s cost, %s, %zu epoch%s trained, %zu test (%s)\n", file.c_str(),
+    // Text from the file (a note could hold terminal escapes) and the file's name are escaped by say().
+    say(stdout, "typegrad eval: %s: %s, %s cost, %s, %zu epoch%s trained, %zu test (%s)", file.c_str(),
                 network_description<M>().c_str(), io::printable_text(h.cost).c_str(), io::printable_text(h.element_type).c_str(),
                 state.epochs_done, state.epochs_done == 1 ? "" : "s", d.split.test.size(), d.description.c_str());
-    if (!h.training.empty()) std::printf("trained with %s\n", io::printable_text(h.training).c_str());
+    if (!h.training.empty()) say(stdout, "trained with %s", h.training.c_str());
     std::size_t correct = 0;
     if (o.threads > 1) {
         ThreadPool pool(o.threads);

@@ -15,7 +15,7 @@ LoadedData load_data(const DataSource& source, std::size_t limit, std::size_t te
         what = source.dir->string();
         try {
             const data::IdxFiles files = data::find_idx_files(*source.dir, with_training_set);
-            for (const auto& note : files.notes) std::fprintf(stderr, "data: %s\n", note.c_str());
+            for (const auto& note : files.notes) say(stderr, "data: %s", note.c_str());
             p.files = files.all();
             p.split = data::load_idx_files(*source.dir, files, {limit, test_limit, with_training_set});
         } catch (const data::DataError& e) {

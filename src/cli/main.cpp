@@ -301,7 +301,9 @@ std::string one_line(std::string s) {
 int error(const std::string& message, int code) {
     // under mpirun every process finds a bad option alike: process 0 says it
     if (code == exit_usage && processes().rank() > 0) return code;
-    std::fprintf(error_stream(), "typegrad: error%s: %s\n", process_text().c_str(), one_line(message).c_str());
+    // CLI11's messages were made one line where they are caught; a newline in ours comes from a
+    // file name or file text and is shown escaped (\x0a), as every other control character
+    say(error_stream(), "typegrad: error%s: %s", process_text().c_str(), message.c_str());
     return code;
 }
 
@@ -444,7 +446,7 @@ int run(int argc, char** argv) {
         }
         return finish(run_train(for_this_process(validate(train_args))));
     } catch (const Interrupted& i) {
-        std::fprintf(stderr, "typegrad: interrupted by %s %s; nothing was written\n", signal_name(i.signal),
+        say(stderr, "typegrad: interrupted by %s %s; nothing was written", signal_name(i.signal),
                      i.during.c_str());
         return 128 + i.signal;
     } catch (const UsageError& e) {

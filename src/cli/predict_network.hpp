@@ -44,8 +44,8 @@ int predict_network(const PredictOptions& o, const io::CheckpointImage& checkpoi
     std::vector<GrayImage> images;
     for (const auto& file : o.images) images.push_back(read_gray_image(file));  // every image, before printing
 
-    std::printf("typegrad predict: %s: %s, %s; per image: the class, then the %zu %s%s\n", o.model.c_str(),
-                network_description<M>().c_str(), io::printable_text(checkpoint.header.element_type).c_str(),
+    say(stdout, "typegrad predict: %s: %s, %s; per image: the class, then the %zu %s%s", o.model.c_str(),
+                network_description<M>().c_str(), checkpoint.header.element_type.c_str(),
                 M::output_width, output_kind<M>(), o.invert ? " (images inverted)" : "");
     typename M::input_type x;
     for (std::size_t i = 0; i < images.size(); ++i) {
@@ -54,13 +54,13 @@ int predict_network(const PredictOptions& o, const io::CheckpointImage& checkpoi
             x.data()[k] = static_cast<typename M::value_type>(data::unit_pixel(o.invert ? static_cast<std::uint8_t>(255 - b) : b));
         }
         const auto out = net.forward(x);
-        std::string line = cat(io::printable_text(o.images[i].string()), ": ", train::argmax(out), " ");
+        std::string line = cat(o.images[i].string(), ": ", train::argmax(out), " ");
         char value[32];
         for (std::size_t k = 0; k < M::output_width; ++k) {
             std::snprintf(value, sizeof value, " %.6f", static_cast<double>(out[k]));
             line += value;
         }
-        std::printf("%s\n", line.c_str());
+        say(stdout, "%s", line.c_str());
     }
     return exit_ok;
 }

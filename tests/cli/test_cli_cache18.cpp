@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -463,5 +464,71 @@ TEST_CASE("a checkpoint whose layer text is beyond the limits or disagrees with 
         const Result resumed = run(dir, {"train", "--resume", "altered.tgck", "--epochs", "2"}, env);
         CHECK(resumed.code == 1);
         CHECK_THAT(resumed.err, Catch::Contains("--resume altered.tgck: is damaged: its layer description (784-28-10)"));
+    }
+}
+
+namespace {
+
+/// Whether text holds no control character but line ends: nothing a terminal would act on.
+bool inert(const std::string& text) {
+    return std::none_of(text.begin(), text.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return (u < 0x20 && u != '\n') || u == 0x7f;
+    });
+}
+
+}  // namespace
+
+TEST_CASE("text from files and the command line reaches the terminal escaped", "[escape18]") {
+    WorkDir dir;
+    const Env env{{"TYPEGRAD_CACHE_DIR", (dir / "cache").string()}, {"TYPEGRAD_CXX", "/nonexistent/c++"}};
+    const std::string esc = "\033[2J\033]0;title\007";
+    const std::string shown = "\\x1b[2J\\x1b]0;title\\x07";
+    const auto check = [&](const Result& r, const std::string& expected) {
+        CHECK(inert(r.out));
+        CHECK(inert(r.err));
+        CHECK_THAT(r.out + r.err, Catch::Contains(expected));
+    };
+    SECTION("an unknown command") {
+        const Result r = run(dir, {esc + "trian"}, env);
+        CHECK(r.code == 2);
+        check(r, "unknown command '" + shown + "trian'");
+    }
+    SECTION("file names in errors, with a newline") {
+        const Result r = run(dir, {"eval", "--model", "m" + esc + "\n.tgck"}, env);
+        CHECK(r.code == 1);
+        check(r, "m" + shown);  // the newline: "\\x0a", or "; " where CLI11 took the value apart
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+        const Result p = run(dir, {"plot", "a" + esc + ".jsonl", "-o", "x.svg"}, env);
+        CHECK(p.code != 0);
+        check(p, "a" + shown + ".jsonl");
+    }
+    const typegrad::io::CheckpointImage base = menu_checkpoint(dir);
+    SECTION("a file name in eval's and predict's headers") {
+        const std::string name = "m" + esc + ".tgck";
+        fs::copy_file(dir / "base.tgck", dir / name);
+        const Result r = run(dir, {"eval", "--model", name, "--test-limit", "10"}, env);
+        CHECK(r.code == 0);
+        check(r, "typegrad eval: m" + shown + ".tgck: 784-30-10");
+        std::ofstream(dir / "blank.pgm") << "P5\n28 28\n255\n" << std::string(784, '\0');
+        const Result p = run(dir, {"predict", "--model", name, "blank.pgm"}, env);
+        CHECK(p.code == 0);
+        check(p, "typegrad predict: m" + shown + ".tgck: ");
+    }
+    SECTION("the optimizer's name in a resume error") {
+        typegrad::io::CheckpointImage image = base;
+        image.header.optimizer = esc + "sgd";
+        write_checkpoint(dir / "opt.tgck", image);
+        const Result r = run(dir, {"train", "--resume", "opt.tgck", "--epochs", "2"}, env);
+        CHECK(r.code == 1);
+        check(r, shown + "sgd");
+    }
+    SECTION("an unknown layer in a checkpoint") {
+        typegrad::io::CheckpointImage image = base;
+        image.header.layers = "input<784> | " + esc + "dense<30> | σ | dense<10> | σ";
+        write_checkpoint(dir / "layer.tgck", image);
+        const Result r = run(dir, {"eval", "--model", "layer.tgck"}, env);
+        CHECK(r.code == 1);
+        check(r, shown + "dense<30>");
     }
 }
