@@ -7,21 +7,26 @@
 
 #include "export_network.hpp"
 #include "jit.hpp"
+#include "outputs.hpp"
 #include "report.hpp"
 
 namespace typegrad::cli {
 
 int run_export(const ExportOptions& o) {
     const std::string ext = o.output.extension().string();
-    if (ext != ".npz" && ext != ".onnx") throw UsageError(cat("-o: '", o.output.string(), "' must end in .npz or .onnx"));
+    const std::string output_name = io::printable_text(o.output.string());
+    if (ext != ".npz" && ext != ".onnx") throw UsageError(cat("-o: '", output_name, "' must end in .npz or .onnx"));
     if (ext == ".onnx" && !have_onnx)
-        throw RunError(cat("-o ", o.output.string(), ": this build of typegrad has no ONNX support: install Debian's "
+        throw RunError(cat("-o ", output_name, ": this build of typegrad has no ONNX support: install Debian's "
                            "libonnx-dev and libprotobuf-dev, configure again and rebuild (or export to .npz)"));
-    check_writable(o.output, cat("-o ", o.output.string()));  // a missing directory: said so, before any work
+    // before any work, and held until the file is written
+    const OutputFile output("-o", o.output, {{o.model, "the --model checkpoint"}});
+    ExportOptions to = o;
+    to.target = output.target();
     const io::CheckpointImage image = read_model_file(o.model);
     return with_model_network(
-        image, o.model, [&]<class M>() { return export_network<M>(o, image); },
-        [&](const PluginApi& n) { return n.export_network(o, image); });
+        image, o.model, [&]<class M>() { return export_network<M>(to, image); },
+        [&](const PluginApi& n) { return n.export_network(to, image); });
 }
 
 }  // namespace typegrad::cli

@@ -8,11 +8,14 @@ namespace typegrad::cli {
 struct ExportOptions {
     std::filesystem::path model;   // --model: the checkpoint
     std::filesystem::path output;  // -o: OUT.npz or OUT.onnx
+    std::filesystem::path target;  // the file written: -o with symbolic links followed (run_export's OutputFile)
 };
 
 /// Loads the checkpoint (whichever menu network, float or double, it holds) and writes OUT.npz
 /// (io/export.hpp: the parameters in PyTorch's layout and names, the architecture as JSON) or
-/// OUT.onnx (io/onnx.hpp, written by src/io/onnx.cpp when the build has ONNX support).
+/// OUT.onnx (io/onnx.hpp, written by src/io/onnx.cpp when the build has ONNX support). OUT
+/// follows the rules of every output (outputs.hpp): checked and locked before the checkpoint is
+/// read, written through a link, never a device, a FIFO or the --model checkpoint itself.
 /// Throws UsageError (another suffix), RunError (an unusable checkpoint, no ONNX support in this
 /// build), OutputError.
 int run_export(const ExportOptions& o);

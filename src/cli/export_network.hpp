@@ -28,32 +28,34 @@ inline constexpr bool have_onnx = true;
 inline constexpr bool have_onnx = false;
 #endif
 
-/// Writes net as FILE.onnx.
+/// Writes net as FILE.onnx (o.target: run_export has checked and locked it).
 template <class M>
 int export_onnx(const ExportOptions& o, const M& net) {
     io::OnnxGraph g;
     try {
         g = io::onnx_graph(net);
     } catch (const std::invalid_argument& e) {
-        throw RunError(cat("--model ", o.model.string(), ": ", e.what()));
+        throw RunError(cat("--model ", io::printable_text(o.model.string()), ": ", e.what()));
     }
 #if TYPEGRAD_HAVE_ONNX
     try {
-        io::write_onnx(o.output, g, TYPEGRAD_VERSION);
+        io::write_onnx(o.target, g, TYPEGRAD_VERSION);
     } catch (const io::CheckpointError& e) {
-        throw OutputError(cat("-o ", e.what()));
+        throw OutputError(cat("-o ", io::printable_text(e.what())));
     }
 #endif
     std::string input = "batch";
     for (const auto d : g.input_shape) input += cat(", ", d);
     std::printf("typegrad export: %s (%s) -> %s: ONNX opset %d, %zu nodes, %zu initializers; input \"%s\" [%s], "
                 "output \"%s\" (the network's output activation)\n",
-                o.model.c_str(), network_description<M>().c_str(), o.output.c_str(), static_cast<int>(io::onnx_opset),
+                io::printable_text(o.model.string()).c_str(), network_description<M>().c_str(),
+                io::printable_text(o.output.string()).c_str(), static_cast<int>(io::onnx_opset),
                 g.nodes.size(), g.initializers.size(), io::onnx_input, input.c_str(), io::onnx_output);
     return exit_ok;
 }
 
-/// `typegrad export` of a checkpoint holding network M, to .npz or .onnx by -o's suffix.
+/// `typegrad export` of a checkpoint holding network M, to .npz or .onnx by -o's suffix, written
+/// to o.target (run_export has checked and locked it).
 template <class M>
 int export_network(const ExportOptions& o, const io::CheckpointImage& image) {
     M net;
@@ -63,15 +65,16 @@ int export_network(const ExportOptions& o, const io::CheckpointImage& image) {
     try {
         arrays = io::torch_arrays(net);
     } catch (const std::invalid_argument& e) {
-        throw RunError(cat("--model ", o.model.string(), ": ", e.what()));
+        throw RunError(cat("--model ", io::printable_text(o.model.string()), ": ", e.what()));
     }
     try {
-        io::write_npz(o.output, arrays);
+        io::write_npz(o.target, arrays);
     } catch (const io::CheckpointError& e) {
-        throw OutputError(cat("-o ", e.what()));
+        throw OutputError(cat("-o ", io::printable_text(e.what())));
     }
     std::printf("typegrad export: %s (%s) -> %s: %zu arrays, PyTorch's layout (load with scripts/npz_to_torch.py)\n",
-                o.model.c_str(), network_description<M>().c_str(), o.output.c_str(), arrays.size());
+                io::printable_text(o.model.string()).c_str(), network_description<M>().c_str(),
+                io::printable_text(o.output.string()).c_str(), arrays.size());
     return exit_ok;
 }
 

@@ -1,14 +1,23 @@
 // `typegrad plot` (plot.hpp): gnuplot from Debian (gnuplot-nox) draws the runs, one colour per
 // file, test accuracy solid, validation accuracy dashed and training accuracy dotted in the upper
 // panel, the training cost in the lower one, each run named in the legend by its file name.
+//
+// gnuplot's script is code: it runs `backquoted` text even inside double-quoted strings, and a
+// newline starts a new command. So no path is ever written into it (gnuplot runs in a private
+// directory and reads and writes fixed names there), the metrics reach it as numbers written by
+// this program, and the only text from the user, the legend titles, is in single-quoted strings
+// (where gnuplot substitutes nothing) with control characters escaped and quotes doubled.
 #include "plot.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <span>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -16,11 +25,14 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../io/file_kind.hpp"
 #include "options.hpp"
 #include "text.hpp"
+#include "typegrad/io/checkpoint_file.hpp"
 
 extern char** environ;
 
@@ -44,9 +56,60 @@ double json_number(const std::string& line, const std::string& key, double fallb
     return end == line.c_str() + at + k.size() ? fallback : v;
 }
 
+/// A metrics file has a line of ~250 bytes per epoch: 64 MiB are some 250,000 epochs, far more
+/// than any run writes, and a bound on what a file given by mistake (a disk image) costs.
+constexpr std::size_t max_metrics_bytes = std::size_t{64} << 20;
+
+[[noreturn]] void refuse(const fs::path& file, const std::string& problem) {
+    throw RunError(cat(io::printable_text(file.string()), ": ", problem));
+}
+
+std::string too_large(std::uintmax_t bytes) {
+    return cat("is ", bytes, " bytes; a metrics file may have at most ", max_metrics_bytes >> 20, " MiB");
+}
+
+/// An open file descriptor, closed on destruction.
+struct Descriptor {
+    int fd;
+    ~Descriptor() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+/// The whole of a metrics file. Only a regular file is opened, and without blocking: stat first
+/// (open() of a FIFO waits for a writer), then open non-blocking and check that what was opened
+/// is that file; and never more than max_metrics_bytes is read (/dev/zero is refused, a file
+/// that grows while it is read is cut off and refused).
+std::string read_metrics_file(const fs::path& file) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) refuse(file, cat("cannot open: ", std::strerror(errno)));
+    if (S_ISDIR(st.st_mode)) refuse(file, "is a directory, not a file");
+    if (!S_ISREG(st.st_mode)) refuse(file, cat("is not a regular file (", io::file_kind(st.st_mode), ")"));
+    if (static_cast<std::uintmax_t>(st.st_size) > max_metrics_bytes) refuse(file, too_large(st.st_size));
+    const Descriptor in{::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+    if (in.fd < 0) refuse(file, cat("cannot open: ", std::strerror(errno)));
+    struct stat opened {};
+    if (::fstat(in.fd, &opened) != 0 || !S_ISREG(opened.st_mode) || opened.st_dev != st.st_dev ||
+        opened.st_ino != st.st_ino)
+        refuse(file, "changed while it was being opened (not a regular file any more)");
+    std::string bytes(static_cast<std::size_t>(opened.st_size) + 1, '\0');  // one more: a file that grew
+    std::size_t have = 0;
+    for (;;) {
+        const ssize_t n = ::read(in.fd, bytes.data() + have, bytes.size() - have);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) refuse(file, cat("cannot read: ", std::strerror(errno)));
+        if (n == 0) break;
+        have += static_cast<std::size_t>(n);
+        if (have > max_metrics_bytes) refuse(file, too_large(have) + " (it grew while it was read)");
+        if (have == bytes.size()) bytes.resize(std::min(2 * bytes.size(), max_metrics_bytes + 1));
+    }
+    bytes.resize(have);
+    return bytes;
+}
+
 std::vector<Row> read_metrics(const fs::path& file) {
-    std::ifstream in(file);
-    if (!in) throw RunError(cat(file.string(), ": cannot open: ", std::strerror(errno)));
+    std::istringstream in(read_metrics_file(file));
+    const std::string name = io::printable_text(file.string());
     std::vector<Row> rows;
     std::string line;
     std::vector<std::string> header;
@@ -68,7 +131,7 @@ std::vector<Row> read_metrics(const fs::path& file) {
                 header = cells;
                 if (std::find(header.begin(), header.end(), "epoch") == header.end() ||
                     std::find(header.begin(), header.end(), "test_accuracy") == header.end())
-                    throw RunError(cat(file.string(), ": line 1 is not a record of 'typegrad train --metrics'"));
+                    throw RunError(cat(name, ": line 1 is not a record of 'typegrad train --metrics'"));
                 continue;
             }
             for (std::size_t i = 0; i < cells.size() && i < header.size(); ++i) {
@@ -82,31 +145,52 @@ std::vector<Row> read_metrics(const fs::path& file) {
             }
         }
         if (!(r.epoch >= 1) || !(r.test >= 0))
-            throw RunError(cat(file.string(), ": line ", number, " is not a record of 'typegrad train --metrics'"));
+            throw RunError(cat(name, ": line ", number, " is not a record of 'typegrad train --metrics'"));
         rows.push_back(r);
     }
-    if (rows.empty()) throw RunError(cat(file.string(), ": no epochs (not a file of 'typegrad train --metrics'?)"));
+    if (rows.empty()) throw RunError(cat(name, ": no epochs (not a file of 'typegrad train --metrics'?)"));
     return rows;
 }
 
-/// A file name for gnuplot's double-quoted strings.
-std::string quoted(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
+/// A legend title as a gnuplot string literal. Single-quoted: gnuplot substitutes nothing in it
+/// (no `command`, no @macro, no backslash escape); a quote is doubled, and control characters
+/// (a newline would end the command) and bytes that are not UTF-8 are written as \xNN.
+std::string title_literal(const fs::path& file) {
+    std::string out = "'";
+    for (const char c : io::printable_text(file.filename().string())) {
+        if (c == '\'') out += '\'';
         out += c;
     }
-    return out + "\"";
+    return out + "'";
 }
 
-/// Runs gnuplot on the script; returns its exit status, or -1 if it could not be started.
-int run_gnuplot(const fs::path& script, std::string& error_output, const fs::path& errors) {
+/// A value for the data file: a finite number, else gnuplot's missing value.
+std::string datum(double value, double scale) {
+    if (!(value >= 0) || !std::isfinite(value * scale)) return "NaN";
+    std::ostringstream s;
+    s.precision(10);
+    s << value * scale;
+    return s.str();
+}
+
+/// The names gnuplot reads and writes, all in its private working directory: nothing the user
+/// named is ever part of the script.
+constexpr const char* script_name = "plot.gp";
+constexpr const char* picture_name = "picture";
+constexpr const char* errors_name = "errors.txt";
+std::string data_name(std::size_t run) { return cat("run", run, ".dat"); }
+
+/// Runs gnuplot on script_name in dir (its working directory, stdin and stdout /dev/null, stderr
+/// to errors_name); returns its exit status (128 + signal if killed), or -1 if it could not be
+/// started.
+int run_gnuplot(const fs::path& dir) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, errors.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    const std::string path = script.string();
-    char* argv[] = {const_cast<char*>("gnuplot"), const_cast<char*>(path.c_str()), nullptr};
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, errors_name, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    char* argv[] = {const_cast<char*>("gnuplot"), const_cast<char*>(script_name), nullptr};
     pid_t pid = 0;
     const int rc = posix_spawnp(&pid, "gnuplot", &actions, nullptr, argv, environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -114,90 +198,100 @@ int run_gnuplot(const fs::path& script, std::string& error_output, const fs::pat
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    std::ifstream in(errors);
-    std::getline(in, error_output);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-}  // namespace
-
-int run_plot(const PlotOptions& o) {
-    const std::string ext = o.output.extension().string();
-    const bool png = ext == ".png", svg = ext == ".svg";
-    if (!png && !svg) throw UsageError(cat("-o: '", o.output.string(), "' must end in .png or .svg"));
-    if (o.output.has_parent_path() && !fs::is_directory(o.output.parent_path()))
-        throw OutputError(cat("-o ", o.output.string(), ": directory '", o.output.parent_path().string(), "' does not exist"));
-    std::error_code ec;
-    if (fs::exists(o.output, ec) && !fs::is_regular_file(o.output, ec))
-        throw OutputError(cat("-o ", o.output.string(), ": exists and is not a regular file"));
-    std::vector<std::vector<Row>> runs;
-    for (const auto& f : o.metrics) runs.push_back(read_metrics(f));
-
-    // the data and the script in a private temporary directory; the picture beside the output
-    std::string pattern = (fs::temp_directory_path() / "typegrad-plot-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw RunError(cat("plot: cannot create a temporary directory: ", std::strerror(errno)));
-    const fs::path dir = pattern;
-    const fs::path temp = o.output.parent_path() / cat(".", o.output.filename().string(), ".tmp-", ::getpid());
-    struct Cleanup {
-        fs::path dir, temp;
-        ~Cleanup() {
-            std::error_code e;
-            fs::remove_all(dir, e);
-            fs::remove(temp, e);
-        }
-    } cleanup{dir, temp};
-    bool any_validation = false, any_training = false;
-    for (std::size_t k = 0; k < runs.size(); ++k) {
-        std::ofstream data(dir / cat("run", k, ".dat"));
-        for (const Row& r : runs[k]) {
-            data << r.epoch << ' ' << r.test * 100 << ' ';
-            if (r.validation >= 0) {
-                data << r.validation * 100;
-                any_validation = true;
-            } else {
-                data << "NaN";
-            }
-            data << ' ' << (r.cost >= 0 ? std::to_string(r.cost) : std::string("NaN")) << ' ';
-            if (r.training >= 0) {
-                data << r.training * 100;
-                any_training = true;
-            } else {
-                data << "NaN";
-            }
-            data << '\n';
-        }
+/// What gnuplot said went wrong: its first line that is not a warning (else its first line),
+/// escaped.
+std::string gnuplot_error(const fs::path& errors) {
+    std::ifstream in(errors);
+    std::string first, line;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        if (first.empty()) first = line;
+        if (line.find("warning:") == std::string::npos) return io::printable_text(line);
     }
-    std::ofstream script(dir / "plot.gp");
+    return io::printable_text(first);
+}
+
+/// The script: fixed names, numbers, and the titles as title_literal.
+std::string plot_script(const PlotOptions& o, std::size_t runs, bool png, bool any_validation, bool any_training) {
+    std::ostringstream script;
     script << (png ? "set terminal pngcairo size 900,700 font 'sans,10'\n" : "set terminal svg size 900,700 font 'sans,10'\n");
-    script << "set output " << quoted(temp.string()) << "\n";
+    script << "set output '" << picture_name << "'\n";
     script << "set termoption noenhanced\nset datafile missing 'NaN'\nset key outside right\nset grid\nset multiplot layout 2,1\n";
     script << "set ylabel 'accuracy (%)'\nset title 'test accuracy (solid)" << (any_validation ? ", validation (dashed)" : "")
            << (any_training ? ", training (dotted)" : "") << "'\n";
     script << "plot ";
-    for (std::size_t k = 0; k < runs.size(); ++k) {
-        const std::string file = quoted((dir / cat("run", k, ".dat")).string());
-        const std::string name = quoted(o.metrics[k].filename().string());
-        script << (k ? ", " : "") << file << " using 1:2 with linespoints lt " << k + 1 << " dt 1 title " << name;
-        if (any_validation)
-            script << ", " << file << " using 1:3 with linespoints lt " << k + 1 << " dt 2 notitle";
+    for (std::size_t k = 0; k < runs; ++k) {
+        const std::string file = cat("'", data_name(k), "'");
+        script << (k ? ", " : "") << file << " using 1:2 with linespoints lt " << k + 1 << " dt 1 title "
+               << title_literal(o.metrics[k]);
+        if (any_validation) script << ", " << file << " using 1:3 with linespoints lt " << k + 1 << " dt 2 notitle";
         if (any_training) script << ", " << file << " using 1:5 with linespoints lt " << k + 1 << " dt 3 notitle";
     }
     script << "\nset xlabel 'epoch'\nset ylabel 'training cost per example'\nset title 'training cost'\nplot ";
-    for (std::size_t k = 0; k < runs.size(); ++k)
-        script << (k ? ", " : "") << quoted((dir / cat("run", k, ".dat")).string()) << " using 1:4 with linespoints lt "
-               << k + 1 << " title " << quoted(o.metrics[k].filename().string());
+    for (std::size_t k = 0; k < runs; ++k)
+        script << (k ? ", " : "") << "'" << data_name(k) << "' using 1:4 with linespoints lt " << k + 1 << " title "
+               << title_literal(o.metrics[k]);
     script << "\nunset multiplot\nset output\n";
+    return script.str();
+}
+
+}  // namespace
+
+OutputFile plot_output(const PlotOptions& o) {
+    const std::string ext = o.output.extension().string();
+    if (ext != ".png" && ext != ".svg")
+        throw UsageError(cat(o.option, ": '", io::printable_text(o.output.string()), "' must end in .png or .svg"));
+    std::vector<OutputFile::Input> inputs = o.inputs;
+    for (const auto& f : o.metrics) inputs.push_back({f, "a metrics file"});
+    return OutputFile(o.option, o.output, inputs);
+}
+
+int run_plot(const PlotOptions& o) {
+    const OutputFile output = plot_output(o);
+    std::vector<std::vector<Row>> runs;
+    for (const auto& f : o.metrics) runs.push_back(read_metrics(f));
+
+    // gnuplot works in a private temporary directory (mkdtemp: mode 0700), removed afterwards
+    std::string pattern = (fs::temp_directory_path() / "typegrad-plot-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw RunError(cat("plot: cannot create a temporary directory: ", std::strerror(errno)));
+    const fs::path dir = pattern;
+    struct Cleanup {
+        fs::path dir;
+        ~Cleanup() {
+            std::error_code e;
+            fs::remove_all(dir, e);
+        }
+    } cleanup{dir};
+    bool any_validation = false, any_training = false;
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+        std::ofstream data(dir / data_name(k));
+        for (const Row& r : runs[k]) {
+            data << datum(r.epoch, 1) << ' ' << datum(r.test, 100) << ' ' << datum(r.validation, 100) << ' '
+                 << datum(r.cost, 1) << ' ' << datum(r.training, 100) << '\n';
+            any_validation = any_validation || r.validation >= 0;
+            any_training = any_training || r.training >= 0;
+        }
+        if (!data.flush()) throw RunError(cat("plot: cannot write its data to ", dir.string(), ": ", std::strerror(errno)));
+    }
+    std::ofstream script(dir / script_name);
+    script << plot_script(o, runs.size(), o.output.extension() == ".png", any_validation, any_training);
+    if (!script.flush()) throw RunError(cat("plot: cannot write its script to ", dir.string(), ": ", std::strerror(errno)));
     script.close();
 
-    std::string gnuplot_error;
-    const int status = run_gnuplot(dir / "plot.gp", gnuplot_error, dir / "errors.txt");
-    if (status == -1)
-        throw RunError("plot: gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
-    if (status != 0 || !fs::exists(temp))
-        throw RunError(cat("plot: gnuplot failed (exit ", status, ")", gnuplot_error.empty() ? "" : ": ", gnuplot_error));
-    fs::rename(temp, o.output, ec);
-    if (ec) throw OutputError(cat("-o ", o.output.string(), ": cannot write: ", ec.message()));
-    std::printf("typegrad plot: %zu run%s -> %s\n", runs.size(), runs.size() == 1 ? "" : "s", o.output.c_str());
+    const int status = run_gnuplot(dir);
+    if (status == -1) throw RunError("plot: gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
+    std::ifstream in(dir / picture_name, std::ios::binary);
+    const std::string picture{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (status != 0 || picture.empty()) {
+        const std::string said = gnuplot_error(dir / errors_name);
+        throw RunError(cat("plot: gnuplot failed (exit ", status, ")", said.empty() ? "" : ": ", said));
+    }
+    output.write(std::span(reinterpret_cast<const unsigned char*>(picture.data()), picture.size()));
+    std::printf("typegrad plot: %zu run%s -> %s\n", runs.size(), runs.size() == 1 ? "" : "s",
+                io::printable_text(o.output.string()).c_str());
     return exit_ok;
 }
 

@@ -57,14 +57,24 @@ const std::vector<std::string>& engine_names() {
 }
 
 namespace {
-/// --plot: the --metrics file drawn once training has finished.
+/// --plot: the --metrics file drawn, never onto the run's checkpoints.
+PlotOptions plot_options(const TrainOptions& o) {
+    PlotOptions p{{*o.metrics}, *o.plot, "--plot", {}};
+    if (o.save) p.inputs.push_back({*o.save, "the --save checkpoint"});
+    if (o.resume) p.inputs.push_back({*o.resume, "the --resume checkpoint"});
+    return p;
+}
+
+/// --plot: drawn once training has finished.
 int with_plot(const TrainOptions& o, int rc) {
     if (rc != exit_ok || !o.plot || !o.metrics) return rc;
-    return run_plot({{*o.metrics}, *o.plot});
+    return run_plot(plot_options(o));
 }
 }  // namespace
 
 int run_train(const TrainOptions& options) {
+    // Like --save and --metrics, --plot is checked before training, not found unwritable after it.
+    if (options.plot && options.metrics) (void)plot_output(plot_options(options));
     if (!options.resume) return with_plot(options, run_with_network(options, nullptr, float_networks{}));
     const io::CheckpointImage image = read_resume(*options.resume);
     TrainOptions o = options;
