@@ -7,11 +7,18 @@
 // a crash, a sanitizer report, another exception escaping (std::terminate aborts), a hang or an
 // allocation beyond -malloc_limit_mb. What the parser accepts must be self-consistent and
 // serialize back to exactly the same bytes (the format has one encoding per header and payload).
+// The state of a built-in optimizer it accepts must be what that optimizer saves for the network
+// the header describes (issue 18: a state of the wrong length aborted a resumed run, NaN moments
+// and a step count of 2^64 - 1 read as divergence): checked here on its own terms, not with the
+// parser's function (train::optimizer_state_problem). The seeds (make_seeds.cpp) include
+// version-3 files with momentum, Nesterov and Adam state.
 #include "typegrad/io/checkpoint_file.hpp"
 
 #include <zlib.h>
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -30,6 +37,35 @@ using typegrad::io::CheckpointImage;
     std::abort();
 }
 
+/// An accepted state of SGD, momentum, Nesterov or Adam: none; or a finite velocity per parameter;
+/// or a step count in [1, 2^53], then a finite first moment and a finite second moment >= 0 per
+/// parameter.
+void check_optimizer_state(const typegrad::io::CheckpointHeader& h) {
+    const auto& s = h.optimizer_state;
+    const std::string& name = h.optimizer;
+    const bool adam = name == "adam";
+    if (s.empty() || (!adam && name != "momentum" && name != "nesterov")) {
+        if (name == "sgd" && !s.empty()) bug("accepted an sgd state");
+        return;
+    }
+    std::uint64_t n = 0;
+    for (const auto size : h.parameter_sizes) n += size;  // check_image: the payload holds them all
+    const std::size_t width = typegrad::io::element_size(h.element_type);
+    const std::size_t head = adam ? 8 : 0;
+    if (s.size() != head + (adam ? 2 : 1) * n * width) bug("accepted an optimizer state of the wrong length");
+    const auto word = [&](std::size_t at, std::size_t bytes) {
+        std::uint64_t v = 0;
+        for (std::size_t i = 0; i < bytes; ++i) v |= std::uint64_t{s[at + i]} << (8 * i);
+        return v;
+    };
+    if (adam && (word(0, 8) == 0 || word(0, 8) > (std::uint64_t{1} << 53))) bug("accepted an adam step count out of range");
+    for (std::size_t at = head, k = 0; at < s.size(); at += width, ++k) {
+        const double v = width == 4 ? std::bit_cast<float>(static_cast<std::uint32_t>(word(at, 4)))
+                                    : std::bit_cast<double>(word(at, 8));
+        if (!std::isfinite(v) || (adam && k >= n && v < 0)) bug("accepted a NaN, infinite or negative moment");
+    }
+}
+
 void check_image(const CheckpointImage& image, std::span<const unsigned char> bytes) {
     const auto& h = image.header;
     if (h.version < 1 || h.version > typegrad::io::checkpoint_version) bug("accepted an unknown version");
@@ -41,6 +77,7 @@ void check_image(const CheckpointImage& image, std::span<const unsigned char> by
     if (h.widths.size() < 2 || h.parameter_layers.empty()) bug("accepted a network without layers");
     for (const auto p : h.parameter_layers)
         if (p >= h.widths.size() - 1) bug("accepted a parameter layer position outside the widths");
+    check_optimizer_state(h);
     (void)typegrad::io::describe_network(h);
     if (!typegrad::io::network_mismatch(h, h).empty()) bug("a header does not match itself");
     const std::vector<unsigned char> again = typegrad::io::serialize_checkpoint(h, image.payload);
