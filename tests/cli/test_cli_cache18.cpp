@@ -24,13 +24,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
+#include <utility>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "typegrad/io/checkpoint_file.hpp"
-#include "../support/workdir.hpp"
+#include "../support/cli_process.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -42,66 +42,21 @@ struct WorkDir : typegrad::test::WorkDir {
     WorkDir() : typegrad::test::WorkDir("typegrad-cli-cache18") {}
 };
 
-using Env = std::map<std::string, std::string>;
+using Env = std::vector<std::pair<std::string, std::string>>;
+using Result = typegrad::test::CliResult;
 
-/// Starts typegrad with `args` in dir, in a process group of its own (as a shell's job), with
-/// `env` added to the environment; stdout to dir/out, stderr to dir/err.
+/// typegrad in a process group of its own (as a shell's job), so that a test can send SIGINT to
+/// the group as a terminal's Ctrl-C does.
+typegrad::test::Launch job(const Env& env, std::chrono::seconds limit = 120s) { return {env, 0, true, limit}; }
+
 pid_t start(const WorkDir& dir, const std::vector<std::string>& args, const Env& env) {
-    const std::string out = (dir / "out").string(), err = (dir / "err").string();
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::setpgid(0, 0);
-        std::vector<char*> argv{const_cast<char*>(TYPEGRAD_EXE)};
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (o < 0 || e < 0 || ::chdir(dir.path.c_str()) != 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0) ::_exit(126);
-        ::unsetenv("TYPEGRAD_DATA");
-        for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-        ::execv(TYPEGRAD_EXE, argv.data());
-        ::_exit(127);
-    }
-    ::setpgid(pid, pid);
-    return pid;
+    return typegrad::test::start_cli(dir.path, args, job(env));
 }
 
-/// The exit code (128 + signal if killed); a run longer than `limit` fails the test.
-int wait_for(pid_t pid, std::chrono::seconds limit = 120s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    for (;;) {
-        const pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid) break;
-        REQUIRE((r == 0 || errno == EINTR));
-        if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(-pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            FAIL("typegrad did not finish within " << limit.count() << " s (a hang)");
-        }
-        std::this_thread::sleep_for(5ms);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-struct Result {
-    int code = -1;
-    std::string out, err;
-    double seconds = 0;
-};
+int wait_for(pid_t pid, std::chrono::seconds limit = 120s) { return typegrad::test::wait_cli(pid, limit); }
 
 Result run(const WorkDir& dir, const std::vector<std::string>& args, const Env& env, std::chrono::seconds limit = 120s) {
-    const auto t0 = std::chrono::steady_clock::now();
-    Result r;
-    r.code = wait_for(start(dir, args, env), limit);
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    r.out = read_text(dir / "out");
-    r.err = read_text(dir / "err");
-    std::string line;
-    for (const auto& a : args) line += " " + a;
-    UNSCOPED_INFO("typegrad" << line << "\n--- exit " << r.code << "\n--- stdout\n" << r.out << "--- stderr\n" << r.err);
-    return r;
+    return typegrad::test::run_cli(dir.path, args, job(env, limit));
 }
 
 /// A stand-in compiler: a shell script whose last argument is the output file.
@@ -243,7 +198,7 @@ TEST_CASE("a full disk or a killed compiler is reported as what it is; only a ge
     const Env env{{"TYPEGRAD_CACHE_DIR", cache}};
     const auto with = [&](const std::string& cxx) {
         Env e = env;
-        e["TYPEGRAD_CXX"] = cxx;
+        e.emplace_back("TYPEGRAD_CXX", cxx);
         return e;
     };
     {
@@ -268,13 +223,15 @@ TEST_CASE("a full disk or a killed compiler is reported as what it is; only a ge
     }
     // a genuine error: remembered, and the message says how to clear it
     const std::string bad = fake_compiler(dir, "cc-error",
-        "echo \"$out\" > /dev/null\necho 'network.cpp:12:5: error: static assertion failed: this layer cannot follow the previous one'\nexit 1");
+        "touch '" + (dir / "compiled").string() + "'\necho 'network.cpp:12:5: error: static assertion failed: this layer cannot follow the previous one'\nexit 1");
     const Result first = run(dir, train_net, with(bad));
     CHECK(first.code == 2);
     CHECK_THAT(first.err, Catch::Contains("typegrad: error: --net 784-7:relu-10:softmax: this layer cannot follow the previous one "
                                           "(the compiler's output: "));
     REQUIRE(entries(cache, ".error").size() == 1);
-    const Result again = run(dir, train_net, with("/nonexistent/c++"));
+    fs::remove(dir / "compiled");
+    const Result again = run(dir, train_net, with(bad));
+    CHECK_FALSE(fs::exists(dir / "compiled"));  // not compiled again
     CHECK(again.code == 2);
     CHECK_THAT(again.err, Catch::Contains("this layer cannot follow the previous one (remembered from an earlier compile; "));
     CHECK_THAT(again.err, Catch::Contains(".error to compile again)"));
@@ -314,7 +271,7 @@ TEST_CASE("a cache directory that is not the user's own is refused before anythi
             foreign = "/";  // root's
         }
         Env e = env;
-        e["TYPEGRAD_CACHE_DIR"] = foreign.string();
+        e.front().second = foreign.string();  // TYPEGRAD_CACHE_DIR
         const Result r = run(dir, train_net, e);
         CHECK(r.code == 1);
         CHECK_THAT(r.err, Catch::Contains(", is owned by user " + std::string(::geteuid() == 0 ? "65534" : "0") + ", not by you"));

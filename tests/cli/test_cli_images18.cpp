@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "../fuzz/image_bytes.hpp"
-#include "../support/workdir.hpp"
+#include "../support/cli_process.hpp"
 
 using namespace typegrad;
 namespace fs = std::filesystem;
@@ -29,53 +29,10 @@ using namespace typegrad::test::image_bytes;
 
 namespace {
 
-struct Result {
-    int code = -1;
-    std::string out, err;
-    long max_rss_kb = 0;  // the child's peak resident set
-};
+using Result = test::CliResult;
 
-/// Runs `typegrad <args>` in dir (stdout to dir/out, stderr to dir/err) and waits for it with
-/// wait4, which also gives its peak RSS. A run longer than `limit` is killed and fails the test.
-Result run(const test::WorkDir& dir, const std::string& args, std::chrono::seconds limit = 60s) {
-    const std::vector<std::string> words = test::split(args);
-    const std::string out = (dir / "out").string(), err = (dir / "err").string();
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        std::vector<char*> argv{const_cast<char*>(TYPEGRAD_EXE)};
-        for (const auto& w : words) argv.push_back(const_cast<char*>(w.c_str()));
-        argv.push_back(nullptr);
-        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (o < 0 || e < 0 || ::chdir(dir.path.c_str()) != 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0) ::_exit(126);
-        ::unsetenv("TYPEGRAD_DATA");
-        ::execv(TYPEGRAD_EXE, argv.data());
-        ::_exit(127);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    struct rusage usage {};
-    for (;;) {
-        const pid_t w = ::wait4(pid, &status, WNOHANG, &usage);
-        if (w == pid) break;
-        REQUIRE((w == 0 || errno == EINTR));
-        if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            FAIL("typegrad " << args << " did not finish within " << limit.count() << " s");
-        }
-        std::this_thread::sleep_for(5ms);
-    }
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = test::read_text(dir / "out");
-    r.err = test::read_text(dir / "err");
-    r.max_rss_kb = usage.ru_maxrss;
-    UNSCOPED_INFO("typegrad " << args << "\n--- exit " << r.code << ", peak RSS " << r.max_rss_kb / 1024 << " MB\n--- stdout\n"
-                              << r.out << "--- stderr\n" << r.err);
-    return r;
-}
+/// Runs `typegrad <args>` in dir (stdout to dir/out, stderr to dir/err); max_rss_kb is its peak RSS.
+Result run(const test::WorkDir& dir, const std::string& args) { return test::run_cli(dir.path, test::split(args)); }
 
 /// A working directory with m.tgck, a tiny 784-30-10 trained on synthetic digits.
 struct ModelDir : test::WorkDir {

@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "../support/workdir.hpp"
+#include "../support/cli_process.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -37,81 +37,18 @@ struct WorkDir : typegrad::test::WorkDir {
     WorkDir() : typegrad::test::WorkDir("typegrad-cli-outputs18") {}
 };
 
-/// How a child is started: extra environment, an address-space limit (a reader without bound
-/// fails instead of taking the machine's memory).
-struct Launch {
-    std::vector<std::pair<std::string, std::string>> env;
-    rlim_t address_space = 0;  // 0: unlimited
-};
+using typegrad::test::Launch;
+using Result = typegrad::test::CliResult;
 
-/// The executable under test: TYPEGRAD_EXE, or $TYPEGRAD_TEST_EXE (to run these tests against
-/// another build, e.g. one before a fix).
-const char* executable() {
-    const char* other = std::getenv("TYPEGRAD_TEST_EXE");
-    return other != nullptr && *other != '\0' ? other : TYPEGRAD_EXE;
-}
+int wait_for(pid_t pid, std::chrono::seconds limit) { return typegrad::test::wait_cli(pid, limit); }
 
-/// Starts `typegrad <words>` in dir (the words as they are: spaces, quotes, newlines kept);
-/// stdout to dir/out, stderr to dir/err.
 pid_t start(const WorkDir& dir, const std::vector<std::string>& words, const Launch& how = {}) {
-    const std::string out_path = (dir / "out").string(), err_path = (dir / "err").string();
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        std::vector<char*> argv;
-        const char* exe = executable();
-        argv.push_back(const_cast<char*>(exe));
-        for (const auto& w : words) argv.push_back(const_cast<char*>(w.c_str()));
-        argv.push_back(nullptr);
-        const int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        const int o = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (e < 0 || o < 0 || ::chdir(dir.path.c_str()) != 0 || ::dup2(e, 2) < 0 || ::dup2(o, 1) < 0) ::_exit(126);
-        ::unsetenv("TYPEGRAD_DATA");
-        for (const auto& [name, value] : how.env) ::setenv(name.c_str(), value.c_str(), 1);
-        if (how.address_space != 0) {
-            const struct rlimit limit {how.address_space, how.address_space};
-            ::setrlimit(RLIMIT_AS, &limit);
-        }
-        ::execv(exe, argv.data());
-        ::_exit(127);
-    }
-    return pid;
+    return typegrad::test::start_cli(dir.path, words, how);
 }
 
-/// Waits for pid; the exit code, or 128 + signal. After `limit` the process is killed and the
-/// test fails: a hang is a failure, not a stuck test run.
-int wait_for(pid_t pid, std::chrono::seconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    for (;;) {
-        const pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid) break;
-        REQUIRE((r == 0 || errno == EINTR));
-        if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            FAIL("typegrad did not finish within " << limit.count() << " s (a hang)");
-        }
-        std::this_thread::sleep_for(5ms);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-struct Result {
-    int code = -1;
-    std::string out, err;
-};
-
-Result run(const WorkDir& dir, const std::vector<std::string>& words, const Launch& how = {},
-           std::chrono::seconds limit = 60s) {
-    Result r;
-    r.code = wait_for(start(dir, words, how), limit);
-    r.out = read_text(dir / "out");
-    r.err = read_text(dir / "err");
-    std::string line;
-    for (const auto& w : words) line += " [" + w + "]";
-    UNSCOPED_INFO("typegrad" << line << "\n--- exit " << r.code << "\n--- stdout\n" << r.out << "--- stderr\n" << r.err);
-    return r;
+Result run(const WorkDir& dir, const std::vector<std::string>& words, Launch how = {}, std::chrono::seconds limit = 60s) {
+    how.limit = limit;
+    return typegrad::test::run_cli(dir.path, words, how);
 }
 
 Result run(const WorkDir& dir, const std::string& args, const Launch& how = {}) { return run(dir, split(args), how); }
