@@ -3,10 +3,14 @@
 // 2 scalars, instead of one 16-lane batch and 14 scalars.
 #pragma once
 
+#include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include <xsimd/xsimd.hpp>
 
@@ -202,14 +206,53 @@ private:
     static void for_each_chunk_(F&& f) noexcept;
 };
 
-/// Calls f.template operator()<V, Offset>() for the chunks of a row of N values of T.
+namespace detail {
+/// The chunks of a row [Offset, N) of values of T: from Offset on, the widest batch that fits
+/// what is left, again and again (whole batches of the widest width, then at most a few
+/// narrower ones), as `count` offsets and lane counts, computed in a constexpr loop.
+template <class T, std::size_t N, std::size_t Offset>
+struct chunks {
+    static constexpr std::size_t S = xsimd::batch<T>::size;
+    /// lanes_v<widest_batch<T, n>::type>: the widths are powers of two, so that of the largest
+    /// power of two <= min(n, S) (one type per power of two instead of one per n).
+    static constexpr std::size_t widest(std::size_t n) noexcept {
+        constexpr auto by_power = []<std::size_t... P>(std::index_sequence<P...>) {
+            return std::array<std::size_t, sizeof...(P)>{lanes_v<typename widest_batch<T, std::size_t{1} << P>::type>...};
+        }(std::make_index_sequence<std::bit_width(S)>{});
+        std::size_t p = 0;
+        while ((std::size_t{2} << p) <= std::min(n, S)) ++p;
+        return by_power[p];
+    }
+    static constexpr std::size_t count = [] {
+        std::size_t c = 0;
+        for (std::size_t at = Offset; at < N; at += widest(N - at)) ++c;
+        return c;
+    }();
+    struct Chunk {
+        std::size_t offset, lanes;
+    };
+    static constexpr std::array<Chunk, count> list = [] {
+        std::array<Chunk, count> v{};
+        std::size_t at = Offset;
+        for (auto& c : v) {
+            c = {at, widest(N - at)};
+            at += c.lanes;
+        }
+        return v;
+    }();
+};
+}  // namespace detail
+
+/// Calls f.template operator()<V, Offset>() for the chunks of a row [Offset, N) of values of T,
+/// in order: the widest batch that fits what is left, again and again. One fold over the chunks
+/// (detail::chunks), not one recursion level per chunk, which made layers wider than ~7200
+/// floats exceed the compiler's template depth; the calls, and so the results, are the same.
 template <class T, std::size_t N, std::size_t Offset = 0, class F>
 void for_each_chunk(F&& f) noexcept {
-    if constexpr (Offset < N) {
-        using V = typename detail::widest_batch<T, N - Offset>::type;
-        f.template operator()<V, Offset>();
-        for_each_chunk<T, N, Offset + lanes_v<V>>(f);
-    }
+    using C = detail::chunks<T, N, Offset>;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (f.template operator()<typename detail::widest_batch<T, C::list[K].lanes>::type, C::list[K].offset>(), ...);
+    }(std::make_index_sequence<C::count>{});
 }
 
 template <class T, std::size_t N>
