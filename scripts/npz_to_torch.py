@@ -30,6 +30,9 @@ LAYERS = {
     "Sigmoid": lambda a: nn.Sigmoid(),
     "Tanh": lambda a: nn.Tanh(),
     "ReLU": lambda a: nn.ReLU(),
+    "GELU": lambda a: nn.GELU(),  # exact (erf), PyTorch's default
+    "SiLU": lambda a: nn.SiLU(),
+    "LeakyReLU": lambda a: nn.LeakyReLU(a["negative_slope"]),
     "Softmax": lambda a: nn.Softmax(dim=a["dim"]),
 }
 

@@ -26,7 +26,24 @@ std::vector<std::string> split(const std::string& s, std::string_view by) {
     return parts;
 }
 
-bool is_activation(std::string_view a) { return a == "sigmoid" || a == "tanh" || a == "relu" || a == "softmax"; }
+/// Each activation of the grammar: its spec word, its C++ layer object (cpp_layers), and its
+/// layer name as a checkpoint's layer description prints it (layer_traits<…>::name()).
+struct ActivationName {
+    std::string_view spec, cpp, description;
+};
+constexpr ActivationName activations[] = {
+    {"sigmoid", "sigmoid", "σ"}, {"tanh", "tanh_", "tanh"},      {"relu", "relu", "relu"},
+    {"gelu", "gelu", "gelu"},     {"silu", "silu", "silu"},       {"leakyrelu", "leaky_relu", "leaky_relu"},
+    {"softmax", "softmax", "softmax"},
+};
+constexpr const char* activation_list = "sigmoid, tanh, relu, gelu, silu, leakyrelu, softmax, linear";
+
+const ActivationName* find_activation(std::string_view word, std::string_view ActivationName::*by) {
+    for (const ActivationName& a : activations)
+        if (a.*by == word) return &a;
+    return nullptr;
+}
+bool is_activation(std::string_view a) { return find_activation(a, &ActivationName::spec) != nullptr; }
 
 /// A positive count of at most 7 digits ("010" is 10); false if `text` is not one.
 bool read_count(std::string_view text, std::size_t& out) {
@@ -146,7 +163,7 @@ NetworkSpec parse_network(const std::string& text, std::string& error) {
         const bool weighted = l.kind == Kind::dense || l.kind == Kind::conv;
         if (has_activation && !weighted) return fail(cat("only dense and conv layers take an activation, not '", body, "'"));
         if (has_activation && !is_activation(activation) && activation != "linear")
-            return fail(cat("unknown activation '", activation, "' (sigmoid, tanh, relu, softmax, linear)"));
+            return fail(cat("unknown activation '", activation, "' (", activation_list, ")"));
         spec.layers.push_back(l);
         if (weighted && activation != "linear") spec.layers.push_back(activation_layer(has_activation ? activation : "sigmoid"));
         if (spec.layers.size() > SpecLimits::layers) break;  // limits_error says so, before any more is read
@@ -272,8 +289,8 @@ NetworkSpec parse_layers_description(const std::string& text, std::string& error
         const std::string& item = items[i];
         LayerSpec l;
         bool ok = template_arguments(item, name, args);
-        if (item == "σ" || item == "sigmoid") l = activation_layer("sigmoid");
-        else if (is_activation(item)) l = activation_layer(item);
+        if (const ActivationName* a = find_activation(item, &ActivationName::description)) l = activation_layer(std::string(a->spec));
+        else if (item == "sigmoid") l = activation_layer(item);
         else if (item == "flatten") l.kind = Kind::flatten;
         else if (ok && name == "dense" && args.size() == 1) {
             l.kind = Kind::dense;
@@ -345,7 +362,11 @@ std::string cpp_layers(const NetworkSpec& spec) {
         case Kind::avg_pool: out += cat(" | avg_pool<", l.size, ">"); break;
         case Kind::dropout: out += cat(" | dropout<", rate_text(l.rate), ">"); break;
         case Kind::flatten: out += " | flatten"; break;
-        case Kind::activation: out += cat(" | ", l.activation == "tanh" ? "tanh_" : l.activation); break;
+        case Kind::activation: {
+            const ActivationName* a = find_activation(l.activation, &ActivationName::spec);
+            out += cat(" | ", a ? a->cpp : std::string_view(l.activation));
+            break;
+        }
         }
     }
     return out;

@@ -10,8 +10,10 @@
 //               | "maxpool" K | "avgpool" K                 K × K pooling, stride K
 //               | "dropout" RATE                            inverted dropout, RATE in [0, 1)
 //               | "flatten"                                 implied before a dense layer after an image
-//   activation := "sigmoid" | "tanh" | "relu" | "softmax" | "linear"
-//                                                           (none: sigmoid; linear: no activation)
+//               | activation                                on its own, but linear ("784-64-gelu-10")
+//   activation := "sigmoid" | "tanh" | "relu" | "gelu" | "silu" | "leakyrelu" | "softmax" | "linear"
+//                                                           (none: sigmoid; linear: no activation;
+//                                                           gelu: exact, with erf; leakyrelu: slope 0.01)
 //
 // so "784-30-10" is the article's network, "784-100:tanh-10:softmax" a tanh hidden layer with a
 // softmax output, and LeNet-5 is
@@ -39,7 +41,7 @@ struct LayerSpec {
     std::size_t stride = 1;  // conv
     std::size_t padding = 0; // conv
     double rate = 0;         // dropout
-    std::string activation;  // activation: sigmoid, tanh, relu, softmax
+    std::string activation;  // activation: sigmoid, tanh, relu, gelu, silu, leakyrelu, softmax
     bool operator==(const LayerSpec&) const = default;
 };
 

@@ -50,7 +50,10 @@ void add_node(onnx::GraphProto& graph, const OnnxNode& n) {
     for (const OnnxAttribute& a : n.attributes) {
         auto* attr = node->add_attribute();
         attr->set_name(a.name);
-        if (a.list) {
+        if (a.real) {
+            attr->set_type(onnx::AttributeProto::FLOAT);
+            attr->set_f(*a.real);
+        } else if (a.list) {
             attr->set_type(onnx::AttributeProto::INTS);
             for (const std::int64_t v : a.ints) attr->add_ints(v);
         } else {

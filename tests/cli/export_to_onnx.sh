@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # typegrad export → ONNX: networks trained briefly on the synthetic digits (784-30-10 sigmoid,
-# 784-100:relu-10:softmax, LeNet-5) are exported to .onnx; onnx.checker validates each file and
-# tests/cli/onnx_reference.py (a numpy interpreter of the ops typegrad writes) runs it on 1000
-# images — MNIST's first 1000 test digits when TYPEGRAD_MNIST_DIR is set, else digit-like strokes
-# drawn by image_files.py — which `typegrad predict` classifies too: the classes must be equal and
-# the outputs agree within 2e-5. Skips (exit 77) without a python3 that imports onnx and numpy
-# (Debian: python3-onnx) or a typegrad built without ONNX support.
+# 784-100:relu-10:softmax, LeNet-5, an MLP with GELU, SiLU and leaky ReLU) are exported to .onnx;
+# onnx.checker validates each file and tests/cli/onnx_reference.py (a numpy interpreter of the ops
+# typegrad writes) runs it on 1000 images — MNIST's first 1000 test digits when TYPEGRAD_MNIST_DIR
+# is set, else digit-like strokes drawn by image_files.py — which `typegrad predict` classifies
+# too: the classes must be equal and the outputs agree within 2e-5. Skips (exit 77) without a
+# python3 that imports onnx and numpy (Debian: python3-onnx) or a typegrad built without ONNX
+# support.
 # Usage: export_to_onnx.sh TYPEGRAD_EXE SOURCE_DIR WORK_DIR
 set -euo pipefail
 exe="$1"; src="$2"; work="$3"
@@ -36,4 +37,6 @@ if "$python" "$src/tests/cli/onnx_reference.py" mlp.onnx wrong.predictions > /de
 fi
 check relu --net 784-100:relu-10:softmax --epochs 1 --limit 3000
 check lenet --net lenet --epochs 1 --limit 6000
+# issue 19: exact GELU (Div, Erf, Add, Mul), SiLU (Sigmoid, Mul) and LeakyRelu (alpha 0.01)
+check activations --net 784-32:gelu-16:silu-16:leakyrelu-10:softmax --epochs 1 --limit 1000
 echo "the exported ONNX graphs compute what typegrad computes"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# typegrad export → PyTorch: a network trained on MNIST (784-30-10 with cross-entropy, and
-# LeNet-5 on a part of the training set) is saved, evaluated by `typegrad eval`, exported to
-# .npz and evaluated again by PyTorch (scripts/npz_to_torch.py): the test accuracies must be
-# equal, digit for digit. Skips (exit 77) without TYPEGRAD_MNIST_DIR or without a python3 that
-# imports torch and numpy (Debian: python3-torch).
+# typegrad export → PyTorch: a network trained on MNIST (784-30-10 with cross-entropy, LeNet-5 on a
+# part of the training set, an MLP with GELU, SiLU and leaky ReLU) is saved, evaluated by `typegrad
+# eval`, exported to .npz and evaluated again by PyTorch (scripts/npz_to_torch.py): the test
+# accuracies must be equal, digit for digit. Skips (exit 77) without TYPEGRAD_MNIST_DIR or without
+# a python3 that imports torch and numpy (Debian: python3-torch).
 # Usage: export_to_pytorch.sh TYPEGRAD_EXE SOURCE_DIR WORK_DIR
 set -euo pipefail
 exe="$1"; src="$2"; work="$3"
@@ -23,4 +23,5 @@ check() {  # NAME, train arguments...
 }
 check network2 --net 784-30-10 --cost cross-entropy --init network2 --eta 0.5 --epochs 1
 check lenet --net lenet --epochs 1 --limit 3000
+check activations --net 784-32:gelu-16:silu-16:leakyrelu-10:softmax --epochs 1 --limit 3000  # issue 19
 echo "exported networks reproduce typegrad's test accuracy in PyTorch"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Checks a .onnx file written by `typegrad export` against `typegrad predict`, independently of
 typegrad: onnx.checker validates the model, then a small numpy interpreter of exactly the ops
-typegrad writes (Gemm, Conv, MaxPool, AveragePool, Flatten, Sigmoid, Tanh, Relu, Softmax,
-Identity, Dropout, each with the attributes ONNX defines for it) runs the graph in float64 on
+typegrad writes (Gemm, Conv, MaxPool, AveragePool, Flatten, Sigmoid, Tanh, Relu, LeakyRelu,
+Softmax, Identity, Dropout, and the Add, Mul, Div and Erf of GELU and SiLU, each with the
+attributes ONNX defines for it) runs the graph in float64 on
 the images `typegrad predict` classified. Every image's class must equal typegrad's and every
 output must agree within 2e-5: typegrad computes in float32 and predict prints 6 decimals; a
 brief ReLU classifier's logits reach 110, where float32 alone moves a softmax output by 6e-6
@@ -13,6 +14,7 @@ brief ReLU classifier's logits reach 110, where float32 alone moves a softmax ou
 An op outside this list, or an attribute this interpreter does not implement, is an error: the
 test cannot pass by skipping what it does not understand.
 """
+import math
 import sys
 
 import numpy as np
@@ -92,6 +94,12 @@ def softmax(node, x):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def leaky_relu(node, x):
+    a = attributes(node)
+    expect_only(node, a, {"alpha"})
+    return np.where(x > 0, x, a.get("alpha", 0.01) * x)
+
+
 def plain(node, f):
     a = attributes(node)
     expect_only(node, a, set())
@@ -108,6 +116,11 @@ OPS = {
     "Sigmoid": lambda n, x: plain(n, 1.0 / (1.0 + np.exp(-x))),
     "Tanh": lambda n, x: plain(n, np.tanh(x)),
     "Relu": lambda n, x: plain(n, np.maximum(x, 0.0)),
+    "LeakyRelu": leaky_relu,
+    "Erf": lambda n, x: plain(n, np.vectorize(math.erf, otypes=[np.float64])(x)),
+    "Add": lambda n, a, b: plain(n, a + b),  # numpy broadcasting is ONNX's (multidirectional)
+    "Mul": lambda n, a, b: plain(n, a * b),
+    "Div": lambda n, a, b: plain(n, a / b),
     "Identity": lambda n, x: plain(n, x),
     "Dropout": lambda n, x, *rest: x,  # inference: the identity
 }

@@ -105,3 +105,28 @@ TEST_CASE("specs: descriptions typegrad cannot rebuild are named", "[spec]") {
     CHECK(parse_layers_description("input<784> | dense<30> | conv2d<1, 2, 3>", error).layers.empty());
     CHECK_THAT(error, Catch::Contains("the layer 'conv2d<1, 2, 3>' has no --net spec"));
 }
+
+TEST_CASE("specs: gelu, silu and leakyrelu, after ':' and on their own (issue 19)", "[spec]") {
+    CHECK(canonical("784-64:gelu-10:softmax") == "784-64:gelu-10:softmax");
+    CHECK(canonical("784-64:linear-gelu-10") == "784-64:gelu-10");
+    CHECK(canonical("784-64-gelu-10") == "784-64-gelu-10");  // a sigmoid, then a gelu
+    CHECK(canonical("784-32:silu-16:leakyrelu-10:softmax") == "784-32:silu-16:leakyrelu-10:softmax");
+    CHECK(canonical("1x28x28-conv4k3p1:leakyrelu-silu-maxpool2-10:gelu") == "1x28x28-conv4k3p1:leakyrelu-silu-maxpool2-10:gelu");
+    CHECK_THAT(error_of("784-30:leaky_relu-10"), Catch::Contains("unknown activation 'leaky_relu' (sigmoid, tanh, relu, gelu, silu, leakyrelu"));
+    CHECK_THAT(error_of("784-gelu:silu-10"), Catch::Contains("the activation 'gelu' takes no activation"));
+    std::string error;
+    CHECK(cpp_layers(parse_network("784-64:gelu-32:silu-16:leakyrelu-10:softmax", error)) ==
+          "input<784> | dense<64> | gelu | dense<32> | silu | dense<16> | leaky_relu | dense<10> | softmax");
+    CHECK(cpp_layers(parse_network("784-64:linear-gelu-silu-leakyrelu-10", error)) ==
+          "input<784> | dense<64> | gelu | silu | leaky_relu | dense<10> | sigmoid");
+    CHECK(error.empty());
+    // the checkpoint's layer description (the layers' own names) reads back as the spec
+    constexpr auto layers = input<1, 8, 8> | conv2d<2, 3, 1, 1> | gelu | max_pool<2> | leaky_relu | flatten | dense<5> | silu | dense<3> | softmax;
+    using M = Model<double, std::remove_const_t<decltype(layers)>, cost::LogLikelihood>;
+    CHECK(layers_description<M::composition>() ==
+          "input<1, 8, 8> | conv2d<2, 3, 1, 1> | gelu | max_pool<2> | leaky_relu | flatten | dense<5> | silu | dense<3> | softmax");
+    CHECK(spec_of_description<M>() == "1x8x8-conv2k3p1:gelu-maxpool2-leakyrelu-5:silu-3:softmax");
+    CHECK(cpp_layers(parse_network(spec_of_description<M>(), error)) ==
+          "input<1, 8, 8> | conv2d<2, 3, 1, 1> | gelu | max_pool<2> | leaky_relu | flatten | dense<5> | silu | dense<3> | softmax");
+    CHECK(error.empty());
+}

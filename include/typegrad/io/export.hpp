@@ -44,6 +44,18 @@ struct torch_layer<expr::MapFn<expr::fn::Relu>, In> {
     static std::string json() { return "{\"type\": \"ReLU\"}"; }
 };
 template <class In>
+struct torch_layer<Gelu, In> {
+    static std::string json() { return "{\"type\": \"GELU\"}"; }  // exact, as typegrad's (approximate=\"none\")
+};
+template <class In>
+struct torch_layer<Silu, In> {
+    static std::string json() { return "{\"type\": \"SiLU\"}"; }
+};
+template <class In>
+struct torch_layer<LeakyRelu, In> {
+    static std::string json() { return cat("{\"type\": \"LeakyReLU\", \"negative_slope\": ", expr::rate_text(expr::fn::LeakyRelu::slope), "}"); }
+};
+template <class In>
 struct torch_layer<Softmax, In> {
     static std::string json() { return "{\"type\": \"Softmax\", \"dim\": -1}"; }
 };

@@ -10,11 +10,15 @@
 // (n_in, n_out) as B as it is stored (z = Wᵀa + b is, for a batch of rows A, A·W + b: transB
 // = 0, nothing transposed); a convolution is Conv (weights (C_out, C_in, K, K) as stored, pads,
 // strides); pooling is MaxPool/AveragePool with stride = window; flatten is Flatten (axis 1,
-// C order as typegrad's); dropout, the identity at inference, adds no node.
+// C order as typegrad's); dropout, the identity at inference, adds no node. Leaky ReLU is
+// LeakyRelu (alpha 0.01); SiLU is Mul(x, Sigmoid(x)) and GELU Mul(x, Mul(Add(Erf(Div(x, √2)), 1),
+// ½)), opset 13 having neither as an op, with their constants as scalar initializers.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <numbers>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -33,12 +37,13 @@ inline constexpr const char* onnx_input = "input";
 inline constexpr const char* onnx_output = "output";
 inline constexpr const char* onnx_batch = "batch";
 
-/// An attribute of a node: an integer (INT) or a list of integers (INTS), the only kinds
-/// typegrad's ops need.
+/// An attribute of a node: an integer (INT), a list of integers (INTS) or, with `real` set, one
+/// float (FLOAT, LeakyRelu's alpha) — the only kinds typegrad's ops need.
 struct OnnxAttribute {
     std::string name;
     std::vector<std::int64_t> ints;
     bool list = false;
+    std::optional<float> real = std::nullopt;
 };
 
 struct OnnxNode {
@@ -71,8 +76,21 @@ struct OnnxBuilder {
     void node(const char* op, std::vector<std::string> parameters = {}, std::vector<OnnxAttribute> attributes = {}) {
         std::vector<std::string> inputs{current};
         for (std::string& p : parameters) inputs.push_back(std::move(p));
-        current = cat(position, ".", op);
-        graph.nodes.push_back({op, current, std::move(inputs), current, std::move(attributes)});
+        current = add(op, op, std::move(inputs), std::move(attributes));
+    }
+    /// op(inputs...) as the tensor "<position>.<name>", for a layer of several nodes; the current
+    /// tensor is unchanged.
+    std::string add(const char* op, const char* name, std::vector<std::string> inputs, std::vector<OnnxAttribute> attributes = {}) {
+        std::string out = cat(position, ".", name);
+        graph.nodes.push_back({op, out, std::move(inputs), out, std::move(attributes)});
+        return out;
+    }
+    /// A scalar constant of the graph's element type, as the initializer "<position>.<name>".
+    std::string constant(const char* name, double value) {
+        std::string out = cat(position, ".", name);
+        const float f = static_cast<float>(value);
+        graph.initializers.push_back(graph.double_precision ? npy_array(out, {}, &value, 1) : npy_array(out, {}, &f, 1));
+        return out;
     }
     /// The initializer of this layer's parameter ("weight", "bias").
     [[nodiscard]] std::string parameter(const char* kind) const { return cat(position, ".", kind); }
@@ -104,6 +122,32 @@ struct onnx_layer<Tanh, In> {
 template <class In>
 struct onnx_layer<Relu, In> {
     static bool add(OnnxBuilder& b) { return b.node("Relu"), true; }
+};
+template <class In>
+struct onnx_layer<LeakyRelu, In> {
+    static bool add(OnnxBuilder& b) {
+        return b.node("LeakyRelu", {}, {{"alpha", {}, false, static_cast<float>(expr::fn::LeakyRelu::slope)}}), true;
+    }
+};
+/// SiLU: x · Sigmoid(x) (opset 13 has no SiLU op).
+template <class In>
+struct onnx_layer<Silu, In> {
+    static bool add(OnnxBuilder& b) {
+        const std::string x = b.current;
+        b.current = b.add("Mul", "silu", {x, b.add("Sigmoid", "sigmoid", {x})});
+        return true;
+    }
+};
+/// Exact GELU: x · ½(1 + Erf(x / √2)), node by node (Gelu is an ONNX op from opset 20 only).
+template <class In>
+struct onnx_layer<Gelu, In> {
+    static bool add(OnnxBuilder& b) {
+        const std::string x = b.current;
+        const std::string erf = b.add("Erf", "erf", {b.add("Div", "scaled", {x, b.constant("sqrt2", std::numbers::sqrt2)})});
+        const std::string phi = b.add("Mul", "phi", {b.add("Add", "one_plus_erf", {erf, b.constant("one", 1.0)}), b.constant("half", 0.5)});
+        b.current = b.add("Mul", "gelu", {x, phi});
+        return true;
+    }
 };
 template <class In>
 struct onnx_layer<Softmax, In> {

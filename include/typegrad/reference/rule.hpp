@@ -11,7 +11,9 @@
 //   };                                                   // gx is null for the first layer
 #pragma once
 
+#include <cmath>
 #include <cstddef>
+#include <numbers>
 
 #include "typegrad/nn/layers.hpp"
 #include "typegrad/nn/model.hpp"
@@ -42,16 +44,54 @@ struct rule<Dense<Out, In_>> {
     }
 };
 
+/// An activation's f and f' as the textbook writes them, in plain double arithmetic with the C
+/// library's functions: for the activations that have one, the reference computes these instead
+/// of the ElementwiseFunction's own value and derivative (which autodiff uses), so a wrong rule
+/// in expr/functions.hpp is a disagreement between the two, not a shared mistake. An activation
+/// without one (the original sigmoid, tanh, relu, and a user's own) uses F's rules here too, and
+/// only the finite differences check them.
+template <class F>
+struct textbook {};
+
+/// gelu(x) = ½x(1 + erf(x/√2)),  gelu'(x) = Φ(x) + x φ(x) = ½(1 + erf(x/√2)) + x e^(−x²/2)/√(2π).
+template <>
+struct textbook<expr::fn::Gelu> {
+    static double value(double x) noexcept { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
+    static double derivative(double x) noexcept {
+        return 0.5 * (1 + std::erf(x / std::sqrt(2.0))) + x * std::exp(-0.5 * x * x) / std::sqrt(2 * std::numbers::pi);
+    }
+};
+/// silu(x) = x/(1 + e^−x),  silu'(x) = σ(x) + x σ(x)(1 − σ(x)).
+template <>
+struct textbook<expr::fn::Silu> {
+    static double sigma(double x) noexcept { return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x)); }
+    static double value(double x) noexcept { return x * sigma(x); }
+    static double derivative(double x) noexcept { return sigma(x) + x * sigma(x) * (1 - sigma(x)); }
+};
+/// leaky_relu(x) = max(x, 0.01x) (x > 0 ? x : 0.01x),  derivative x > 0 ? 1 : 0.01, as PyTorch.
+template <>
+struct textbook<expr::fn::LeakyRelu> {
+    static double value(double x) noexcept { return x > 0 ? x : 0.01 * x; }
+    static double derivative(double x) noexcept { return x > 0 ? 1.0 : 0.01; }
+};
+
 /// Elementwise activation a = f(z):  ∂J/∂z = ∂J/∂a ⊙ f'(z), with f'(z) from z and a = f(z).
 template <class F>
 struct rule<expr::MapFn<F>> {
+    static constexpr bool own_rules = requires(double x) { textbook<F>::derivative(x); };
     template <class In, class T, class P>
     static void forward(const P&, const T* z, T* a) noexcept {
-        simd::map<F, size_v<In>>(z, a);
+        if constexpr (own_rules)
+            for (std::size_t i = 0; i < size_v<In>; ++i) a[i] = static_cast<T>(textbook<F>::value(static_cast<double>(z[i])));
+        else
+            simd::map<F, size_v<In>>(z, a);
     }
     template <class In, class T, class P, class G>
     static void backward(const P&, const T* z, const T* a, const T* ga, T* gz, G&, Accumulate) noexcept {
-        if (gz)
+        if (!gz) return;
+        if constexpr (own_rules)
+            for (std::size_t i = 0; i < size_v<In>; ++i) gz[i] = ga[i] * static_cast<T>(textbook<F>::derivative(static_cast<double>(z[i])));
+        else
             for (std::size_t i = 0; i < size_v<In>; ++i) gz[i] = ga[i] * F::derivative(z[i], a[i]);
     }
 };

@@ -39,9 +39,16 @@ struct layer_traits<expr::MapFn<F>> {
 using Sigmoid = Activation<fn::Sigmoid>;
 using Tanh = Activation<fn::Tanh>;
 using Relu = Activation<fn::Relu>;
+using Gelu = Activation<fn::Gelu>;
+using Silu = Activation<fn::Silu>;
+using LeakyRelu = Activation<fn::LeakyRelu>;
 
 using expr::relu;
 using expr::sigmoid;
+/// GELU (exact, erf), SiLU and leaky ReLU (slope 0.01): layers, and functions on expressions.
+inline constexpr Gelu gelu{};
+inline constexpr Silu silu{};
+inline constexpr LeakyRelu leaky_relu{};
 
 /// tanh: `input<4> | dense<3> | typegrad::tanh` is the tanh layer, and tanh(e) on an expression
 /// is the tanh node. A function overload set rather than an object, so that under
