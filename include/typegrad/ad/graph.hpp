@@ -12,6 +12,9 @@
 // each node costs O(1) instantiations; index lookups go through an overload set (one deduction
 // each) instead of a linear search. The number of instantiations is linear in the nodes (it was
 // quadratic with hana::contains/append over a tuple).
+//
+// It also enforces the per-example rule: a whole-tensor reduction of the input is never broadcast
+// back over a tensor (see batch_crossing_reduction).
 #pragma once
 
 #include <array>
@@ -187,6 +190,87 @@ constexpr auto leaf_table(type_list<Ns...>) {
     return std::array<bool, sizeof...(Ns)>{expr::is_leaf_v<Ns>...};
 }
 
+// --- the per-example rule ------------------------------------------------------------------
+// A whole-tensor reduction (a scalar node with a non-scalar operand: sum, squared_norm, dot, a
+// fused cost) of values that depend on an input leaf adds over every example of a batch. That is
+// what a cost does, at the top of J; broadcast back over a tensor — in a model, inside a layer's
+// expression, as in x − sum(x)/n — it would mix the examples of a batch, so it is refused where
+// the graph is formed. Reductions of parameters only (no batch extent) are allowed.
+
+template <class N>
+inline constexpr bool is_input_leaf_v = false;
+template <class Tag, std::size_t... E>
+inline constexpr bool is_input_leaf_v<expr::Leaf<expr::Role::input, Tag, E...>> = true;
+
+/// The index of a whole-tensor reduction of input-dependent values whose scalar result reaches
+/// a non-scalar node (directly or through scalar ops), or none.
+template <class... Ns>
+constexpr std::size_t batch_crossing_reduction(const std::array<std::array<std::size_t, max_arity>, sizeof...(Ns)>& ops) {
+    constexpr std::size_t n = sizeof...(Ns);
+    constexpr std::array<bool, n> scalar{expr::is_scalar_shape_v<typename Ns::shape>...};
+    std::array<bool, n> data{is_input_leaf_v<Ns>...};  // depends on an input leaf
+    std::array<std::size_t, n> carried{};                // the reduction a scalar node carries, or none
+    for (std::size_t i = 0; i < n; ++i) {                // operands come first: one pass suffices
+        carried[i] = none;
+        for (std::size_t k = 0; k < max_arity; ++k) {
+            const std::size_t c = ops[i][k];
+            if (c == none) continue;
+            data[i] = data[i] || data[c];
+            if (scalar[i] && !scalar[c] && data[c]) carried[i] = i;
+        }
+        for (std::size_t k = 0; k < max_arity; ++k) {
+            const std::size_t c = ops[i][k];
+            if (c == none || !scalar[c] || carried[c] == none) continue;
+            if (!scalar[i]) return carried[c];
+            if (carried[i] == none) carried[i] = carried[c];
+        }
+    }
+    return none;
+}
+
+template <class Map, std::size_t I>
+struct op_at {
+    using type = typename decltype(node_from<I>(static_cast<const Map*>(nullptr)))::op;
+};
+template <class Map>
+struct op_at<Map, none> {
+    using type = void;
+};
+
+// The one place the rule is reported, naming the reduction's op and the per-example one to use.
+template <class Op, bool PerExample>
+struct reduction_is_per_example {
+    static_assert(PerExample,
+                  "a reduction to a scalar of values that depend on the input x is broadcast back over a tensor: in a "
+                  "layer's expression it would mix the examples of a batch; use a per-example reduction, sum_last / "
+                  "mean_last / max_last (or sum_hw / mean_hw / max_hw over an image's channels), expr/reduce.hpp");
+    static constexpr bool value = PerExample;
+};
+template <bool PerExample>
+struct reduction_is_per_example<expr::SumOp, PerExample> {
+    static_assert(PerExample,
+                  "sum(x) adds every element, the examples of a batch included, and is broadcast back over a tensor "
+                  "here (a layer's expression): use sum_last(x) or mean_last(x) (sum_hw(x) over an image's channels), "
+                  "which reduce within each example (expr/reduce.hpp, docs/layers.md 'Per-example reductions')");
+    static constexpr bool value = PerExample;
+};
+template <bool PerExample>
+struct reduction_is_per_example<expr::SquaredNormOp, PerExample> {
+    static_assert(PerExample,
+                  "squared_norm(x) adds every element, the examples of a batch included, and is broadcast back over a "
+                  "tensor here (a layer's expression): use sum_last(x * x), which reduces within each example "
+                  "(expr/reduce.hpp, docs/layers.md 'Per-example reductions')");
+    static constexpr bool value = PerExample;
+};
+template <bool PerExample>
+struct reduction_is_per_example<expr::DotOp, PerExample> {
+    static_assert(PerExample,
+                  "dot(a, b) adds every element, the examples of a batch included, and is broadcast back over a "
+                  "tensor here (a layer's expression): use sum_last(a * b), which reduces within each example "
+                  "(expr/reduce.hpp, docs/layers.md 'Per-example reductions')");
+    static constexpr bool value = PerExample;
+};
+
 }  // namespace detail
 
 /// The compile-time graph of expression Root.
@@ -222,6 +306,14 @@ public:
     static constexpr auto first_write = detail::first_write_table<size>(operands, differentiable, needs_adjoint);
     /// is_leaf[i]: node i is a leaf (bound to the caller's data).
     static constexpr auto is_leaf = detail::leaf_table(nodes{});
+    /// The index of a whole-tensor reduction of the input broadcast back over a tensor (none):
+    /// refused, it would mix the examples of a batch (see reduction_is_per_example).
+    static constexpr std::size_t batch_crossing = []<class... Ns>(type_list<Ns...>) {
+        return detail::batch_crossing_reduction<Ns...>(operands);
+    }(nodes{});
+    // (sizeof instantiates the check, whose static_assert gives the one message)
+    static_assert(
+        sizeof(detail::reduction_is_per_example<typename detail::op_at<map, batch_crossing>::type, batch_crossing == detail::none>) > 0);
 };
 
 }  // namespace typegrad::ad

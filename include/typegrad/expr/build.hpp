@@ -11,6 +11,7 @@
 #include "typegrad/expr/functions.hpp"
 #include "typegrad/expr/node.hpp"
 #include "typegrad/expr/ops.hpp"
+#include "typegrad/expr/reduce.hpp"  // sum_last, mean_last, max_last, sum_hw, … (per example)
 
 namespace typegrad::expr {
 
@@ -62,6 +63,9 @@ constexpr Node<MapOp<fn::Tanh>, A> tanh(A) noexcept { return {}; }
 template <Expression A>
 constexpr Node<MapOp<fn::Log>, A> log(A) noexcept { return {}; }
 
+// Whole-tensor reductions to a scalar, for costs: over a batch they add over every example. A
+// layer's expression uses the per-example ones of expr/reduce.hpp instead (sum_last, mean_last…);
+// a whole-tensor reduction of the input broadcast back over a tensor does not compile.
 template <Expression A>
 constexpr Node<SumOp, A> sum(A) noexcept { return {}; }
 template <Expression A>
