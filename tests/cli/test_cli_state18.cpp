@@ -6,77 +6,33 @@
 // exit 1, before anything is printed, locked or written.
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <bit>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "typegrad/io/checkpoint_file.hpp"
+#include "../support/cli_process.hpp"
 #include "../support/workdir.hpp"
 
 using namespace typegrad;
 namespace fs = std::filesystem;
-using namespace std::chrono_literals;
 
 namespace {
 
 using test::Bytes;
 using test::read_bytes;
-using test::read_text;
-using test::split;
 using test::write_bytes;
 
-struct Result {
-    int code = -1;
-    std::string out, err;
-};
-
-/// Runs `typegrad <args>` in dir (stdout to dir/out, stderr to dir/err); the exit code, or 128 +
-/// the signal that ended it. A run that takes more than 120 s is killed and fails the test.
-Result run(const test::WorkDir& dir, const std::string& args) {
-    const std::vector<std::string> words = split(args);
-    const std::string out = (dir / "out").string(), err = (dir / "err").string();
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        std::vector<char*> argv{const_cast<char*>(TYPEGRAD_EXE)};
-        for (const auto& w : words) argv.push_back(const_cast<char*>(w.c_str()));
-        argv.push_back(nullptr);
-        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (o < 0 || e < 0 || ::chdir(dir.path.c_str()) != 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0) ::_exit(126);
-        ::unsetenv("TYPEGRAD_DATA");
-        ::execv(TYPEGRAD_EXE, argv.data());
-        ::_exit(127);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + 120s;
-    int status = 0;
-    for (;;) {
-        const pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid) break;
-        REQUIRE((r == 0 || errno == EINTR));
-        if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            FAIL("typegrad " << args << " did not finish within 120 s");
-        }
-        std::this_thread::sleep_for(5ms);
-    }
-    Result r{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), read_text(dir / "out"),
-             read_text(dir / "err")};
-    UNSCOPED_INFO("typegrad " << args << "\n--- exit " << r.code << "\n--- stdout\n" << r.out << "--- stderr\n" << r.err);
-    return r;
+/// Runs `typegrad <args>` (words split at spaces) in dir to the end.
+test::CliResult run(const test::WorkDir& dir, const std::string& args) {
+    test::Launch how;
+    how.limit = std::chrono::seconds(120);
+    return test::run_cli(dir.path, test::split(args), how);
 }
 
 /// Lock and temporary files in dir.
@@ -101,7 +57,7 @@ const std::string quick = " --limit 300 --test-limit 50 --quiet";
 /// then damages its optimizer state with `damage` and fixes the checksum up.
 void damaged_checkpoint(const test::WorkDir& dir, const std::string& optimizer,
                         const std::function<void(std::vector<unsigned char>&)>& damage) {
-    const Result made = run(dir, "train --optimizer " + optimizer + " --epochs 1 --save run.tgck" + quick);
+    const test::CliResult made = run(dir, "train --optimizer " + optimizer + " --epochs 1 --save run.tgck" + quick);
     REQUIRE(made.code == 0);
     io::CheckpointImage image = io::parse_checkpoint(read_bytes(dir / "run.tgck"), "run.tgck");
     REQUIRE(image.header.optimizer == optimizer);
@@ -115,7 +71,7 @@ void damaged_checkpoint(const test::WorkDir& dir, const std::string& optimizer,
 /// written, no lock left.
 void refused_with(const test::WorkDir& dir, const std::string& options, const std::string& problem) {
     const Bytes before = read_bytes(dir / "run.tgck");
-    const Result r = run(dir, "train --resume run.tgck" + options + " --epochs 2 --save run.tgck --metrics run.jsonl" + quick);
+    const test::CliResult r = run(dir, "train --resume run.tgck" + options + " --epochs 2 --save run.tgck --metrics run.jsonl" + quick);
     CHECK(r.code == 1);
     CHECK(r.out.empty());
     CHECK(r.err == "typegrad: error: --resume run.tgck: " + problem + "\n");
