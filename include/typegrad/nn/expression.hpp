@@ -39,7 +39,13 @@ template <class S, std::size_t K, std::size_t I>
 struct parameter_tag {
     using descriptor = typename detail::element_of<
         I, typename layer_traits<typename S::template layer_at<K>>::template parameters<typename S::template shape_at<K>>>::type;
-    static std::string name() { return cat(descriptor::name, subscript(S::parameter_index[K])); }
+    // a parameter of a layer inside a combinator (nn/graph.hpp) also names that layer: W₁.₀, W₁.₁
+    static std::string name() {
+        if constexpr (requires { descriptor::sub; })
+            return cat(descriptor::name, subscript(S::parameter_index[K]), ".", subscript(descriptor::sub));
+        else
+            return cat(descriptor::name, subscript(S::parameter_index[K]));
+    }
 };
 
 /// A name given to an intermediate node of a model's expression (zᴸ, aᴸ) and, optionally, to

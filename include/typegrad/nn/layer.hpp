@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <tuple>
 #include <utility>
 
 #include "typegrad/expr/node.hpp"
@@ -281,6 +282,43 @@ struct layer_traits {
         }
     }
 };
+
+namespace detail {
+template <fixed_string Name, class List>
+struct param_index;
+template <fixed_string Name, class... P>
+struct param_index<Name, params<P...>> {
+    static constexpr std::size_t value = [] {
+        constexpr bool same[] = {(P::name == Name.view())..., false};
+        for (std::size_t i = 0; i < sizeof...(P); ++i)
+            if (same[i]) return i;
+        return sizeof...(P);
+    }();
+};
+}  // namespace detail
+
+/// One layer's parameters drawn as a model draws them (BasicModel's constructor): W and b by the
+/// scheme when the layer has both and the scheme is not the article's, else the layer's own
+/// initialiser; a combinator (nn/graph.hpp) draws each layer inside it so.
+template <class L, class In, class... Tensors>
+void initialize_layer_tensors(Rng& rng, init::Scheme scheme, Tensors&... t) {
+    if constexpr (requires { layer_traits<L>::template initialize_scheme<In>(rng, scheme, t...); }) {
+        layer_traits<L>::template initialize_scheme<In>(rng, scheme, t...);
+    } else {
+        using P = typename layer_traits<L>::template parameters<In>;
+        constexpr std::size_t w = detail::param_index<"W", P>::value, b = detail::param_index<"b", P>::value;
+        if constexpr (w < P::size && b < P::size) {
+            if (scheme != init::Scheme::article) {
+                auto all = std::forward_as_tuple(t...);
+                auto& wt = std::get<w>(all);
+                auto& bt = std::get<b>(all);
+                init::fill_weights_and_biases(scheme, wt.data(), wt.size(), bt.data(), bt.size(), layer_traits<L>::receptive_field, rng);
+                return;
+            }
+        }
+        layer_traits<L>::template initialize<In>(rng, t...);
+    }
+}
 
 /// A layer: a type with a name and an output shape rule (see the contract above).
 template <class L>

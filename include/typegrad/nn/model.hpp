@@ -192,17 +192,8 @@ private:
         using In = typename S::template shape_at<K>;
         auto& set = std::get<K>(*params_);
         using Set = std::tuple_element_t<K, parameters_type>;
-        if constexpr (Set::template has<"W"> && Set::template has<"b">) {
-            if (scheme != init::Scheme::article) {
-                auto& w = set.template get<"W">();
-                auto& b = set.template get<"b">();
-                init::fill_weights_and_biases(scheme, w.data(), w.size(), b.data(), b.size(),
-                                              layer_traits<L>::receptive_field, rng);
-                return;
-            }
-        }
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            layer_traits<L>::template initialize<In>(rng, set.template at<I>()...);
+            initialize_layer_tensors<L, In>(rng, scheme, set.template at<I>()...);
         }(std::make_index_sequence<Set::size>{});
     }
 

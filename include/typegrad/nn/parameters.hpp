@@ -20,12 +20,7 @@ namespace typegrad {
 
 namespace detail {
 template <fixed_string Name, class... P>
-inline constexpr std::size_t index_of_name = [] {
-    constexpr bool same[] = {(P::name == Name.view())..., false};
-    for (std::size_t i = 0; i < sizeof...(P); ++i)
-        if (same[i]) return i;
-    return sizeof...(P);
-}();
+inline constexpr std::size_t index_of_name = param_index<Name, params<P...>>::value;
 }  // namespace detail
 
 /// The learnable tensors of one layer, element type T, in declared order.
