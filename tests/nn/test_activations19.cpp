@@ -37,6 +37,7 @@
 #include "typegrad/reference/backprop.hpp"
 #include "typegrad/nn/layers.hpp"
 #include "../support/gradient_check.hpp"
+#include "../support/pytorch.hpp"
 
 using namespace typegrad;
 
@@ -252,30 +253,9 @@ TEST_CASE("gelu, silu, leaky_relu network: batched gradient = Σ per-example gra
 
 // ---- PyTorch ----------------------------------------------------------------------------------
 
-namespace {
-
-std::string torch_python() {
-    for (const char* candidate : {"/usr/bin/python3", "python3"})
-        if (std::system((std::string(candidate) + " -c 'import torch, numpy' >/dev/null 2>&1").c_str()) == 0) return candidate;
-    return "";
-}
-
-std::string run(const std::string& command) {
-    std::string out;
-    if (FILE* p = popen(command.c_str(), "r")) {
-        char buffer[4096];
-        for (std::size_t n; (n = fread(buffer, 1, sizeof buffer, p)) > 0;) out.append(buffer, n);
-        pclose(p);
-    }
-    return out;
-}
-
-template <class Tensor>
-void write_f64(const std::filesystem::path& file, const Tensor& t) {
-    std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(t.data()), static_cast<std::streamsize>(t.size() * sizeof(double)));
-}
-
-}  // namespace
+using test::run_command;
+using test::torch_python;
+using test::write_f64;
 
 // ≤ 1e-10 relative per tensor (max norm) against torch.autograd in float64 (issue 19's acceptance).
 TEST_CASE("gelu, silu, leaky_relu network: the same cost and gradients as PyTorch", "[nn][activation][pytorch]") {
@@ -297,7 +277,7 @@ TEST_CASE("gelu, silu, leaky_relu network: the same cost and gradients as PyTorc
     int k = 0;
     m.for_each_parameter([&](auto, const auto& t) { write_f64(dir / ("p" + std::to_string(k++) + ".f64"), t); });
     const std::string script = (std::filesystem::path(__FILE__).parent_path() / "activations19_pytorch.py").string();
-    std::istringstream torch_out(run(python + " " + script + " " + dir.string()));
+    std::istringstream torch_out(run_command(python + " " + script + " " + dir.string()));
     std::filesystem::remove_all(dir);
 
     double torch_cost = 0;
@@ -305,15 +285,8 @@ TEST_CASE("gelu, silu, leaky_relu network: the same cost and gradients as PyTorc
     CHECK_THAT(autodiff::cost(m, x, y), Catch::Matchers::WithinRel(torch_cost, 1e-10));
     const auto g = autodiff::backprop(m, x, y);
     for_each_parameter(m, g, [&](auto r, auto&, const auto& dp) {
-        std::vector<double> theirs(dp.size());
-        for (auto& v : theirs) REQUIRE(torch_out >> v);
-        double diff = 0, scale = 0;
-        for (std::size_t i = 0; i < dp.size(); ++i) {
-            diff = std::max(diff, std::abs(dp.data()[i] - theirs[i]));
-            scale = std::max({scale, std::abs(dp.data()[i]), std::abs(theirs[i])});
-        }
         INFO("∂J/∂ " << decltype(r)::description());
-        CHECK(diff <= 1e-10 * scale);
+        test::check_against(torch_out, dp, 1e-10);
     });
 }
 

@@ -7,6 +7,9 @@
 // same operations up to rounding: the reference walks its own rules, in its own order); vs
 // central differences with h = 1e-6, ≤ 1e-6 relative (truncation O(h²) ≈ 1e-12, rounding
 // ≈ ε·J/h ≈ 1e-10); batched vs summed ≤ 1e-12.
+#include <filesystem>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -15,6 +18,7 @@
 #include "typegrad/reference/graph.hpp"
 #include "typegrad/typegrad.hpp"
 #include "../support/gradient_check.hpp"
+#include "../support/pytorch.hpp"
 
 using namespace typegrad;
 
@@ -128,4 +132,53 @@ TEST_CASE("combinators in derive: the residual sum and the concatenation are wri
     for (const auto& l : branch_lines) b += l + "\n";
     INFO(b);
     CHECK_THAT(b, Catch::Contains("[") && Catch::Contains(";"));
+}
+
+namespace {
+
+/// The summed cost and gradient of a batch of B examples, by the batched engine, against
+/// torch.autograd in float64 on the same weights and inputs (tests/nn/graph19_pytorch.py).
+template <class M, std::size_t B>
+void agrees_with_pytorch(const char* model, std::uint64_t seed) {
+    const std::string python = test::torch_python();
+    if (python.empty()) {
+        WARN("no python3 that imports torch and numpy (Debian: python3-torch): skipping the PyTorch comparison");
+        return;
+    }
+    M net{seed, init::Scheme::pytorch};
+    Rng rng(seed + 3);
+    std::vector<double> X(B * M::input_width), Y(B * M::output_width, 0.0);
+    for (auto& v : X) v = rng.uniform(-1.0, 1.0);
+    for (std::size_t b = 0; b < B; ++b) Y[b * M::output_width + rng.below(M::output_width)] = 1;
+    const auto dir = std::filesystem::temp_directory_path() / ("typegrad_graph19_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    test::write_f64(dir / "x.f64", X.data(), X.size());
+    test::write_f64(dir / "y.f64", Y.data(), Y.size());
+    int k = 0;
+    net.for_each_parameter([&](auto, const auto& t) { test::write_f64(dir / ("p" + std::to_string(k++) + ".f64"), t); });
+    const std::string script = (std::filesystem::path(__FILE__).parent_path() / "graph19_pytorch.py").string();
+    std::istringstream torch_out(test::run_command(python + " " + script + " " + model + " " + dir.string() + " " + std::to_string(B)));
+    std::filesystem::remove_all(dir);
+
+    Gradients<M> g;
+    autodiff::Workspace<M, B> ws;
+    const double cost = autodiff::backprop_batch_into(net, X.data(), Y.data(), g, ws);
+    double torch_cost = 0;
+    REQUIRE(torch_out >> torch_cost);
+    CHECK_THAT(cost, Catch::Matchers::WithinRel(torch_cost, 1e-10));
+    for_each_parameter(net, g, [&](auto r, auto&, const auto& dp) {
+        INFO(model << ": ∂J/∂ " << decltype(r)::description());
+        test::check_against(torch_out, dp, 1e-10);
+    });
+}
+
+}  // namespace
+
+// ≤ 1e-10 relative (cost, and every gradient tensor in the max norm) against torch.autograd in
+// float64 (issue 19's acceptance): a residual MLP, concatenated and summed branches, and a
+// residual CNN with a channel concatenation on a batch of 8.
+TEST_CASE("residual blocks and branches: the same cost and gradients as PyTorch", "[nn][graph][pytorch]") {
+    agrees_with_pytorch<ResidualMlp, 4>("residual_mlp", 31);
+    agrees_with_pytorch<Branches, 4>("branches", 32);
+    agrees_with_pytorch<ResidualCnn, 8>("residual_cnn", 33);
 }
