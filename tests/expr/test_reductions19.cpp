@@ -162,6 +162,23 @@ TEST_CASE("per-example reductions: builders, printed names, broadcasting back", 
     CHECK(ReduceMaxGradOp<Axes::last>::print(a, g).s == "route₋₁(g; a)");
 }
 
+TEST_CASE("the per-example rule: what a whole-tensor reduction may still do", "[expr][reduce19]") {
+    using namespace typegrad::expr;
+    constexpr Input<struct xr_, 4, 6> x;
+    constexpr Input<struct yr_, 4, 6> y;
+    constexpr Param<struct wr_, 6> w;
+    // a cost: reductions of the input end in the scalar J, through scalar ops only
+    constexpr auto cost = half * squared_norm(x * w - y) + constant<3> * dot(x, y) - sum(log(sigmoid(x * w)));
+    STATIC_REQUIRE(ad::Graph<std::remove_cv_t<decltype(cost)>>::batch_crossing == ad::detail::none);
+    // a reduction of a parameter only (no batch extent) broadcast back: a weight norm
+    constexpr auto weight_norm = sum(x * (w * map<fn::Sigmoid>(squared_norm(w))));
+    STATIC_REQUIRE(ad::Graph<std::remove_cv_t<decltype(weight_norm)>>::batch_crossing == ad::detail::none);
+    // per-example reductions broadcast back, then reduced by the cost
+    constexpr auto normalised = squared_norm((x - mean_last(x)) * w - max_last(y));
+    STATIC_REQUIRE(ad::Graph<std::remove_cv_t<decltype(normalised)>>::batch_crossing == ad::detail::none);
+    // (x − sum(x) · ⅙ is refused: tests/compile_fail/layer_whole_tensor_reduction.cpp)
+}
+
 // --- a LayerNorm written by a user from the documented ops ------------------------------------
 
 namespace user {
