@@ -136,8 +136,8 @@ inline void print_header(const TrainOptions& o, const LoadedData& p, const std::
     std::string schedule = o.schedule == "constant" ? std::string() : cat(" (schedule ", o.schedule, ")");
     if (o.patience > 0) schedule += cat(", patience ", std::to_string(o.patience));
     const std::string threads = o.threads == 1 ? std::string() : cat(", ", std::to_string(o.threads), " threads");
-    std::printf("typegrad train: %s, %s cost, %s, %s gradient, batch %zu%s, eta %g%s%s, %zu epoch%s, seed %llu, "
-                "%zu train%s / %zu test (%s)\n",
+    say(stdout, "typegrad train: %s, %s cost, %s, %s gradient, batch %zu%s, eta %g%s%s, %zu epoch%s, seed %llu, "
+                "%zu train%s / %zu test (%s)",
                 network.c_str(), std::string(cost).c_str(), type, o.grad.c_str(), o.batch, threads.c_str(), o.eta,
                 schedule.c_str(),
                 optimizer_text(o, true).c_str(), o.epochs,
@@ -228,7 +228,9 @@ inline std::string resume_command(const TrainOptions& o) {
     }
     words.push_back("--resume");
     words.push_back(o.save->string());
-    return shell_words(words);
+    // under mpirun the run continues under mpirun, with as many processes
+    const int p = processes().size();
+    return (p > 1 ? cat("mpirun -np ", p, " ") : std::string()) + shell_words(words);
 }
 
 /// Standard output must take what is printed: a closed or full stdout is an error, not a
@@ -276,13 +278,13 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
         }
         if (!train::parameters_finite(net)) throw RunError(cat("--resume ", file, ": ", non_finite_parameters));
         if (start.epochs_done >= o.epochs) {
-            std::printf("typegrad train: %s already has %zu epoch%s (--epochs %zu): nothing to train\n", file.c_str(),
+            say(stdout, "typegrad train: %s already has %zu epoch%s (--epochs %zu): nothing to train", file.c_str(),
                         start.epochs_done, start.epochs_done == 1 ? "" : "s", o.epochs);
             return exit_ok;
         }
         const train::Monitor was(train::PlateauRule{o.halve_after, o.max_halvings, o.patience}, start.monitor);
         if (const auto why = was.stopped(); why != train::StopReason::none) {
-            std::printf("typegrad train: %s stopped after epoch %zu: %s: nothing to train\n", file.c_str(),
+            say(stdout, "typegrad train: %s stopped after epoch %zu: %s: nothing to train", file.c_str(),
                         start.epochs_done, stop_text(why, start.monitor, o.eta).c_str());
             return exit_ok;
         }
@@ -310,7 +312,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
         if (f == nullptr || f->removed().empty()) continue;
         std::vector<std::string> names;
         for (const auto& r : f->removed()) names.push_back(r.filename().string());
-        std::fprintf(stderr, "note: %s: removed %zu temporary file%s left by killed runs (%s)\n", f->what().c_str(),
+        say(stderr, "note: %s: removed %zu temporary file%s left by killed runs (%s)", f->what().c_str(),
                      names.size(), names.size() == 1 ? "" : "s", io::printable_text(join(names)).c_str());
     }
     std::optional<MetricsWriter> metrics;
@@ -322,10 +324,10 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
                  std::is_same_v<typename M::value_type, float> ? "float" : "double");
     print_processes(o);
     if (resume) {
-        std::printf("resuming from %s after epoch %zu\n", o.resume->c_str(), start.epochs_done);
+        say(stdout, "resuming from %s after epoch %zu", o.resume->c_str(), start.epochs_done);
         (void)flush_stdout();
         if (!resume->header.training.empty() && resume->header.training != note)
-            std::fprintf(stderr, "note: resuming %s with %s: the result will differ from an uninterrupted run\n",
+            say(stderr, "note: resuming %s with %s: the result will differ from an uninterrupted run",
                          o.resume->c_str(), io::printable_text(note_difference(resume->header.training, note)).c_str());
     }
     check_stdout();
@@ -415,7 +417,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
             kept = "no checkpoint was saved (the first epoch did not finish)";
         else
             kept = "no checkpoint was saved (use --save FILE to be able to resume)";
-        std::fprintf(stderr, "typegrad: interrupted by %s %s; %s\n", signal_name(i.signal), where.c_str(), kept.c_str());
+        say(stderr, "typegrad: interrupted by %s %s; %s", signal_name(i.signal), where.c_str(), kept.c_str());
         return 128 + i.signal;
     } catch (const train::Diverged& e) {
         bar.clear();
