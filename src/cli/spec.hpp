@@ -11,6 +11,13 @@
 //               | "dropout" RATE                            inverted dropout, RATE in [0, 1)
 //               | "flatten"                                 implied before a dense layer after an image
 //               | activation                                on its own, but linear ("784-64-gelu-10")
+//               | "res(" layers ")"                          a residual block y = x + body(x): its output
+//                                                           shape must equal its input's
+//               | "cat(" layers ( "|" layers )+ ")"         branches on the same input, concatenated
+//                                                           along the features (vectors) or the
+//                                                           channels (images, of equal H × W)
+//   layers     := layer ( "-" layer )*                      inside a block: '-' and '|' split at
+//                                                           the block's own depth; blocks nest
 //   activation := "sigmoid" | "tanh" | "relu" | "gelu" | "silu" | "leakyrelu" | "softmax" | "linear"
 //                                                           (none: sigmoid; linear: no activation;
 //                                                           gelu: exact, with erf; leakyrelu: slope 0.01)
@@ -20,6 +27,14 @@
 // "1x28x28-conv6k5p2:relu-maxpool2-conv16k5:relu-maxpool2-120:relu-84:relu-10:softmax" (also
 // spelled "lenet"). Specs are compared in canonical form: ":sigmoid", "s1", "p0" and an implied
 // "flatten" dropped, numbers without leading zeros ("784-30:sigmoid-010" is "784-30-10").
+//
+// Inside a block a dense layer after an image still implies a flatten, as at the top level, so
+// a res(…) body on an image holds convolutions, pools and activations only (a flatten would
+// change its shape). A body that changes the shape, or cat branches of images of different
+// heights and widths, are refused when parsed, in one line naming the shapes, before any compile:
+// "'res(64:relu-32)' changes the shape: its input is 64, its output 32 (a residual block must keep
+// it)". A block counts as one layer of the composition (one width, one position with parameters:
+// its inner layers' in order), and its inner layers count toward SpecLimits as every other layer.
 //
 // A spec is also a C++ layer composition (cpp_layers): the one a compiled-on-first-use network
 // is built from (jit.hpp), and what a checkpoint's layer description reads back as.
@@ -34,7 +49,7 @@ namespace typegrad::cli {
 
 /// One layer of a spec.
 struct LayerSpec {
-    enum class Kind { dense, conv, max_pool, avg_pool, dropout, flatten, activation };
+    enum class Kind { dense, conv, max_pool, avg_pool, dropout, flatten, activation, residual, concat };
     Kind kind = Kind::dense;
     std::size_t size = 0;    // dense: units; conv: output channels; pools: the window K
     std::size_t kernel = 0;  // conv
@@ -42,6 +57,7 @@ struct LayerSpec {
     std::size_t padding = 0; // conv
     double rate = 0;         // dropout
     std::string activation;  // activation: sigmoid, tanh, relu, gelu, silu, leakyrelu, softmax
+    std::vector<std::vector<LayerSpec>> branches;  // residual: its body; concat: two or more branches
     bool operator==(const LayerSpec&) const = default;
 };
 
@@ -63,7 +79,8 @@ struct NetworkSpec {
 /// The canonical spec text: "784-100:tanh-10:softmax", "lenet" for LeNet-5.
 [[nodiscard]] std::string spec_text(const NetworkSpec& spec);
 
-/// The C++ composition: "input<784> | dense<100> | tanh_ | dense<10> | softmax".
+/// The C++ composition: "input<784> | dense<100> | tanh_ | dense<10> | softmax"; blocks as
+/// "residual(dense<64> | relu | dense<64>)", "concat(dense<32> | relu, dense<16> | tanh_)".
 [[nodiscard]] std::string cpp_layers(const NetworkSpec& spec);
 
 /// The canonical form of a network spec, or "" with `error` set to one line saying what is wrong
@@ -80,15 +97,17 @@ struct SpecShapes {
     std::vector<std::uint64_t> parameter_layers;
     std::vector<std::uint64_t> parameter_sizes;
     std::uint64_t parameters = 0;
+    std::uint64_t largest = 0;   // the most elements per example of any layer's output, inner layers' too
     std::string error;
+    bool refused = false;        // `error` is a block's shape (res, cat), which parse_network refuses
 };
 [[nodiscard]] SpecShapes infer_shapes(const NetworkSpec& spec);
 
 /// What typegrad compiles on first use: a network beyond these is refused before any compile
 /// (a deep or wide network compiles for many minutes and gigabytes). README "Limits".
 struct SpecLimits {
-    static constexpr std::size_t layers = 40;                 // every layer, activations included
-    static constexpr std::size_t parameter_layers = 16;       // dense and conv layers
+    static constexpr std::size_t layers = 40;                 // every layer, activations, blocks and their inner layers included
+    static constexpr std::size_t parameter_layers = 16;       // dense and conv layers, inside blocks too
     static constexpr std::size_t dense_width = 8192;          // units of a dense layer
     static constexpr std::size_t conv_channels = 512;         // output channels of a convolution
     static constexpr std::size_t kernel = 15;                 // a convolution's K (K × K)
@@ -97,7 +116,10 @@ struct SpecLimits {
     static constexpr std::uint64_t parameters = 1ull << 24;   // all parameters together
 };
 
-/// "" if the spec is within SpecLimits; else one line saying which limit it exceeds, e.g.
+/// Whether the spec has a convolution, inside a block or not (the default η is 0.05 then).
+[[nodiscard]] bool has_convolution(const NetworkSpec& spec);
+
+/// "" if the spec is within SpecLimits (a block's inner layers counted as every other); else one line saying which limit it exceeds, e.g.
 /// "41 layers, more than the 40 typegrad compiles".
 [[nodiscard]] std::string limits_error(const NetworkSpec& spec);
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "menu.hpp"
+#include "typegrad/nn/graph.hpp"
 #include "spec.hpp"
 
 using namespace typegrad;
@@ -129,4 +130,141 @@ TEST_CASE("specs: gelu, silu and leakyrelu, after ':' and on their own (issue 19
     CHECK(cpp_layers(parse_network(spec_of_description<M>(), error)) ==
           "input<1, 8, 8> | conv2d<2, 3, 1, 1> | gelu | max_pool<2> | leaky_relu | flatten | dense<5> | silu | dense<3> | softmax");
     CHECK(error.empty());
+}
+
+// --- issue 19, item 6: res(…) and cat(…) ------------------------------------------------------
+
+namespace {
+std::string cpp_of(const std::string& text) {
+    std::string error;
+    const std::string c = cpp_layers(parse_network(text, error));
+    INFO(error);
+    CHECK(error.empty());
+    return c;
+}
+SpecShapes shapes_of(const std::string& text) {
+    std::string error;
+    const NetworkSpec s = parse_network(text, error);
+    INFO(error);
+    CHECK(error.empty());
+    return infer_shapes(s);
+}
+}  // namespace
+
+TEST_CASE("specs: residual blocks and concatenations, canonical forms (issue 19)", "[spec]") {
+    CHECK(canonical("784-64:relu-res(64:relu-64:linear)-relu-10:softmax") == "784-64:relu-res(64:relu-64:linear)-relu-10:softmax");
+    CHECK(canonical("784-cat(32:relu|16:tanh)-10:softmax") == "784-cat(32:relu|16:tanh)-10:softmax");
+    CHECK(canonical("1x28x28-conv8k3p1:relu-res(conv8k3s1p1:relu-conv8k3p1:linear)-relu-maxpool2-10:softmax") ==
+          "1x28x28-conv8k3p1:relu-res(conv8k3p1:relu-conv8k3p1:linear)-relu-maxpool2-10:softmax");
+    CHECK(canonical("1x28x28-cat(conv4k3p1:relu|conv4k5p2:relu)-maxpool2-10:softmax") ==
+          "1x28x28-cat(conv4k3p1:relu|conv4k5p2:relu)-maxpool2-10:softmax");
+    CHECK(canonical("784-64-res(064:sigmoid-64:linear)-10") == "784-64-res(64-64:linear)-10");
+    // nested, three branches, a dense layer after an image inside a branch flattens it there
+    CHECK(canonical("784-32-res(res(32:tanh-32:linear)-relu)-cat(8|res(32:linear)|4:relu-dropout0.5)-10") ==
+          "784-32-res(res(32:tanh-32:linear)-relu)-cat(8|res(32:linear)|4:relu-dropout0.5)-10");
+    CHECK(canonical("1x8x8-cat(10|flatten-5)-10") == "1x8x8-cat(10|5)-10");  // implied in a branch too
+    CHECK(canonical("1x8x8-cat(conv2k3p1:linear|maxpool1)-10") == "1x8x8-cat(conv2k3p1:linear|maxpool1)-10");
+}
+
+TEST_CASE("specs: residual blocks and concatenations as C++ (issue 19)", "[spec]") {
+    CHECK(cpp_of("784-64:relu-res(64:relu-64:linear)-relu-10:softmax") ==
+          "input<784> | dense<64> | relu | residual(dense<64> | relu | dense<64>) | relu | dense<10> | softmax");
+    CHECK(cpp_of("784-cat(32:relu|16:tanh)-10:softmax") == "input<784> | concat(dense<32> | relu, dense<16> | tanh_) | dense<10> | softmax");
+    CHECK(cpp_of("1x8x8-cat(10:relu|flatten-4)-10") ==
+          "input<1, 8, 8> | concat(flatten | dense<10> | relu, flatten | dense<4> | sigmoid) | dense<10> | sigmoid");
+    CHECK(cpp_of("1x8x8-cat(conv2k3p1:relu|conv1k1:linear)-10") ==
+          "input<1, 8, 8> | concat(conv2d<2, 3, 1, 1> | relu, conv2d<1, 1, 1, 0>) | flatten | dense<10> | sigmoid");
+    CHECK(cpp_of("784-res(res(784:tanh))-10") == "input<784> | residual(residual(dense<784> | tanh_)) | dense<10> | sigmoid");
+}
+
+TEST_CASE("specs: blocks that do not fit, and malformed blocks, in one line (issue 19)", "[spec]") {
+    CHECK(error_of("784-64:relu-res(64:relu-32)-10") ==
+          "'res(64:relu-32)' changes the shape: its input is 64, its output 32 (a residual block must keep it)");
+    CHECK(error_of("1x8x8-res(conv2k3p1)-10") ==
+          "'res(conv2k3p1)' changes the shape: its input is 1x8x8, its output 2x8x8 (a residual block must keep it)");
+    CHECK(error_of("1x8x8-res(10)-10") == "'res(10)' changes the shape: its input is 1x8x8, its output 10 (a residual block must keep it)");
+    CHECK(error_of("1x8x8-cat(conv2k3|conv2k3p1)-10") ==
+          "'cat(conv2k3|conv2k3p1)' joins branches of different shapes: 2x6x6 and 2x8x8 (a concatenation joins vectors, or images "
+          "of the same height and width)");
+    CHECK_THAT(error_of("1x8x8-cat(conv2k3p1|10)-10"), Catch::Contains("joins branches of different shapes: 2x8x8 and 10"));
+    CHECK_THAT(error_of("784-res(32-res(16)-32)-10"), Catch::Contains("'res(16)' changes the shape: its input is 32, its output 16"));
+    CHECK_THAT(error_of("784-res()-10"), Catch::Contains("'res()' is empty: a residual block needs at least one layer"));
+    CHECK_THAT(error_of("784-cat(32)-10"), Catch::Contains("'cat(32)' has one branch: a concatenation needs two or more, joined by '|'"));
+    CHECK_THAT(error_of("784-cat()-10"), Catch::Contains("'cat()' has one branch"));
+    CHECK_THAT(error_of("784-res(64-10"), Catch::Contains("unbalanced parentheses: a '(' is not closed"));
+    CHECK_THAT(error_of("784-res(64))-10"), Catch::Contains("unbalanced parentheses: a ')' closes nothing"));
+    CHECK_THAT(error_of("784-cat(32|)-10"), Catch::Contains("branch 2 of 'cat(32|)' is empty"));
+    CHECK_THAT(error_of("784-res(64--64)-10"), Catch::Contains("layer 2 of 'res(64--64)' is empty"));
+    CHECK_THAT(error_of("784-res(64|64)-10"), Catch::Contains("'res(64|64)' has branches"));
+    CHECK_THAT(error_of("784-32|16-10"), Catch::Contains("'|' joins the branches of cat(LAYERS|LAYERS…) only"));
+    CHECK_THAT(error_of("784-res(784):relu-10"), Catch::Contains("only dense and conv layers take an activation, not 'res(784)'"));
+    CHECK_THAT(error_of("784-res(784)x-10"), Catch::Contains("'res(784)x' goes on after its closing parenthesis"));
+    CHECK_THAT(error_of("784-block(784)-10"), Catch::Contains("unknown layer 'block(784)' (the blocks are res(LAYERS) and cat("));
+    CHECK_THAT(error_of("784-res(64:swish)-10"), Catch::Contains("unknown activation 'swish'"));
+    // the limits count the layers inside blocks
+    std::string deep = "784";
+    for (int i = 0; i < 9; ++i) deep += "-res(784:relu-784:linear)";
+    CHECK_THAT(error_of(deep + "-10"), Catch::Contains("19 dense and conv layers, more than the 16"));
+    std::string relus;
+    for (int i = 0; i < 40; ++i) relus += "relu-";
+    CHECK_THAT(error_of("784-res(" + relus + "relu)-10"), Catch::Contains("more than 40 layers (activations included)"));
+    CHECK_THAT(error_of("784-cat(10|res(" + relus + "relu))-10"), Catch::Contains("more than 40 layers (activations included)"));
+    CHECK_THAT(error_of("1x512x64-cat(conv512k3p1|conv512k3p1)-10"), Catch::Contains("elements per example"));
+}
+
+TEST_CASE("specs: what a block computes to without compiling it (issue 19)", "[spec]") {
+    // a block is one layer of the composition, its parameters its inner layers', in order
+    const SpecShapes r = shapes_of("784-64:relu-res(64:relu-64:linear)-relu-10:softmax");
+    CHECK(r.error.empty());
+    CHECK(r.widths == std::vector<std::uint64_t>{784, 64, 64, 64, 64, 10, 10});
+    CHECK(r.parameter_layers == std::vector<std::uint64_t>{0, 2, 4});
+    CHECK(r.parameter_sizes == std::vector<std::uint64_t>{784 * 64, 64, 64 * 64, 64, 64 * 64, 64, 64 * 10, 10});
+    const SpecShapes c = shapes_of("1x28x28-cat(conv4k3p1:relu|conv4k5p2:relu|maxpool1)-maxpool2-10:softmax");
+    CHECK(c.widths == std::vector<std::uint64_t>{784, 9 * 784, 9 * 196, 9 * 196, 10, 10});  // flatten implied
+    CHECK(c.parameter_layers == std::vector<std::uint64_t>{0, 3});
+    CHECK(c.parameter_sizes == std::vector<std::uint64_t>{4 * 9, 4, 4 * 25, 4, 9 * 196 * 10, 10});
+    CHECK(shapes_of("784-cat(32:relu|16:tanh)-10:softmax").widths == std::vector<std::uint64_t>{784, 48, 10, 10});
+}
+
+namespace {
+constexpr auto residual_layers = input<6> | dense<5> | tanh_ | residual(dense<5> | relu | dense<5>) | sigmoid |
+                                 concat(dense<4> | tanh_, dense<3> | leaky_relu, residual(dense<5>)) | dense<3> | softmax;
+using ResidualModel = Model<double, std::remove_const_t<decltype(residual_layers)>, cost::LogLikelihood>;
+constexpr auto image_layers = input<1, 8, 8> | conv2d<2, 3, 1, 1> | relu | residual(conv2d<2, 3, 1, 1> | gelu | conv2d<2, 1>) |
+                              concat(conv2d<2, 3, 1, 1> | relu, max_pool<1>) | max_pool<2> | flatten | dense<3> | softmax;
+using ImageModel = Model<double, std::remove_const_t<decltype(image_layers)>, cost::LogLikelihood>;
+}  // namespace
+
+TEST_CASE("specs: a checkpoint's description of blocks reads back, with the model's shapes (issue 19)", "[spec]") {
+    CHECK(layers_description<ResidualModel::composition>() ==
+          "input<6> | dense<5> | tanh | residual(dense<5> | relu | dense<5>) | σ | concat(dense<4> | tanh, dense<3> | leaky_relu, "
+          "residual(dense<5>)) | dense<3> | softmax");
+    CHECK(spec_of_description<ResidualModel>() == "6-5:tanh-res(5:relu-5:linear)-sigmoid-cat(4:tanh|3:leakyrelu|res(5:linear))-3:softmax");
+    CHECK(spec_of_description<ImageModel>() ==
+          "1x8x8-conv2k3p1:relu-res(conv2k3p1:gelu-conv2k1:linear)-cat(conv2k3p1:relu|maxpool1)-maxpool2-3:softmax");
+    // the spec's shapes are the type's (what a checkpoint records and is checked against)
+    const auto check = []<class M>(M*) {
+        using S = typename M::composition;
+        std::string error;
+        const NetworkSpec spec = parse_layers_description(layers_description<S>(), error);
+        REQUIRE(error.empty());
+        CHECK(cpp_layers(spec) == cpp_of(spec_text(spec)));
+        const SpecShapes shapes = infer_shapes(spec);
+        CHECK(shapes.error.empty());
+        CHECK(shapes.widths == std::vector<std::uint64_t>(S::widths.begin(), S::widths.end()));
+        CHECK(shapes.parameter_layers == std::vector<std::uint64_t>(S::parameter_positions.begin(), S::parameter_positions.end()));
+        std::vector<std::uint64_t> sizes;
+        M net{1};
+        net.for_each_parameter([&](auto, const auto& t) { sizes.push_back(t.size()); });
+        CHECK(shapes.parameter_sizes == sizes);
+    };
+    check(static_cast<ResidualModel*>(nullptr));
+    check(static_cast<ImageModel*>(nullptr));
+    std::string error;
+    CHECK(parse_layers_description("input<4> | residual(dense<4> | prelu) | dense<2>", error).layers.empty());
+    CHECK_THAT(error, Catch::Contains("the layer 'residual(dense<4> | prelu)' has no --net spec"));
+    CHECK(parse_layers_description("input<4> | concat(dense<4>) | dense<2>", error).layers.empty());
+    CHECK_THAT(error, Catch::Contains("has no --net spec"));
+    CHECK(parse_layers_description("input<4> | branch_sum(dense<4>, dense<4>) | dense<2>", error).layers.empty());
+    CHECK_THAT(error, Catch::Contains("has no --net spec"));
 }
