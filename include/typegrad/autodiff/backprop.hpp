@@ -101,11 +101,27 @@ double cost(const M& m, const typename M::input_type& x, const typename M::outpu
 namespace detail {
 // (Helpers rather than nested generic lambdas: GCC 12 crashes on those, "internal compiler
 // error in lookup_template_class_1".)
+template <class D, class N>
+void adjoint_line(std::vector<std::string>& lines) {
+    if constexpr (D::template has_adjoint_name<N>)
+        lines.push_back(cat(D::template name_of<N>::adjoint_name(), " = ", D::template print<typename D::template adjoint_t<N>>().s));
+}
+// δ of an inner layer of the block at parameter layer L (nn/graph.hpp), a Named<node, inner_name>
+template <std::size_t L, class Named>
+inline constexpr bool inside_block_v = false;
+template <std::size_t L, class Node, std::size_t Sub>
+inline constexpr bool inside_block_v<L, Named<Node, typegrad::detail::inner_name<L, Sub, true>>> = true;
+template <class D, std::size_t L, class... Ns>
+void inner_adjoint_lines(std::vector<std::string>& lines, ad::type_list<Ns...>) {
+    // from the block's output down, as the δs of the layers are written
+    std::vector<std::string> inner;
+    ((inside_block_v<L, Ns> ? adjoint_line<D, typename Ns::node>(inner) : void()), ...);
+    lines.insert(lines.end(), inner.rbegin(), inner.rend());
+}
 template <class M, class E, class D, std::size_t L>
 void delta_line(std::vector<std::string>& lines) {
-    using Z = typename E::template z<L>;
-    if constexpr (D::template has_adjoint_name<Z>)
-        lines.push_back(cat(D::template name_of<Z>::adjoint_name(), " = ", D::template print<typename D::template adjoint_t<Z>>().s));
+    adjoint_line<D, typename E::template z<L>>(lines);
+    inner_adjoint_lines<D, L>(lines, typename E::names{});
 }
 template <class M, class E, class D, std::size_t K, std::size_t... I>
 void parameter_lines(std::vector<std::string>& lines, std::index_sequence<I...>) {

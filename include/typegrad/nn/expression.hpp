@@ -89,6 +89,18 @@ struct delta_name : output_name<S, K> {
     static std::string adjoint_name() { return cat("δ", subscript(subscript_of<S, K>)); }
 };
 
+/// The name of a node inside a block at parameter layer L (nn/graph.hpp): z_L.k (adjoint δ_L.k)
+/// for the output of its k-th inner layer with parameters, a_L.k for an activation after it.
+template <std::size_t L, std::size_t Sub, bool Z>
+struct inner_name {
+    static std::string name() { return cat(Z ? "z" : "a", subscript(L), ".", subscript(Sub)); }
+    static std::string adjoint_name()
+        requires Z
+    {
+        return cat("δ", subscript(L), ".", subscript(Sub));
+    }
+};
+
 template <std::size_t Batch, class Sh>
 using batched_t = std::conditional_t<Batch == 1, Sh, prepend_t<Batch, Sh>>;
 
@@ -160,11 +172,42 @@ private:
     template <std::size_t K>
     static auto name_of_layer() {
         if constexpr (detail::symbol_of<S, K> == "z" && S::has_parameters[K])
-            return ad::type_list<Named<output_of_layer<K>, detail::delta_name<S, K>>>{};
+            return ad::type_list<Named<output_of_layer<K>, detail::delta_name<S, K>>>{} + inner_names<K>();
         else if constexpr (S::parameter_index[K] == 0)
             return ad::type_list<>{};  // an activation of the input itself: written out
         else
             return ad::type_list<Named<output_of_layer<K>, detail::output_name<S, K>>>{};
+    }
+    // the nodes inside a block (a layer with inner_nodes, nn/graph.hpp): z_L.k, a_L.k
+    template <std::size_t K>
+    static auto input_of_layer() {
+        if constexpr (K == 0) return std::type_identity<x>{};
+        else return std::type_identity<output_of_layer<K - 1>>{};
+    }
+    template <std::size_t K, class... P>
+    static auto inner_names_with(ad::type_list<P...>) {
+        using L = typename S::template layer_at<K>;
+        using In = typename S::template shape_at<K>;
+        using X = typename decltype(input_of_layer<K>())::type;
+        // (asked by a flag: GCC 12 takes `typename …::template inner_nodes<…>` in a requires
+        // expression for the alias template itself, not a type)
+        if constexpr (requires { layer_traits<L>::has_inner_nodes; }) {
+            return []<class... N>(std::tuple<N...>*) {
+                return (ad::type_list<>{} + ... + inner_name_of<S::parameter_index[K], N>());
+            }(static_cast<typename layer_traits<L>::template inner_nodes<In, X, P...>*>(nullptr));
+        } else {
+            return ad::type_list<>{};
+        }
+    }
+    template <std::size_t K>
+    static auto inner_names() {
+        return inner_names_with<K>(detail::parameter_leaves_t<S, K>{});
+    }
+    template <std::size_t L, class N>
+    static auto inner_name_of() {
+        if constexpr (N::has_parameters) return ad::type_list<Named<typename N::node, detail::inner_name<L, N::sub, true>>>{};
+        else if constexpr (N::sub > 0) return ad::type_list<Named<typename N::node, detail::inner_name<L, N::sub - 1, false>>>{};
+        else return ad::type_list<>{};
     }
     template <std::size_t... K>
     static auto names_of(std::index_sequence<K...>) {

@@ -35,9 +35,11 @@ namespace typegrad {
 
 /// Layers one after the other, without an input: a block's body (`dense<64> | relu |
 /// dense<64>`), or the head of a network (`input<784> | head`).
+// (No static_assert on an empty chain: `composition | typegrad::tanh` makes the compiler try
+// Chain<> for the overload set, a non-deduced context, and only then discard the candidate.
+// Every way of building a chain gives it at least one layer.)
 template <Layer... Ls>
 struct Chain {
-    static_assert(sizeof...(Ls) >= 1, "a chain has at least one layer");
     static constexpr std::size_t size = sizeof...(Ls);
     static std::string name() {
         std::string s;
@@ -161,6 +163,14 @@ struct branches<In, Sub, First, Chain<Ls...>, Chains...> {
     using spans = decltype(cat(std::tuple<here>{}, typename rest::spans{}));
 };
 
+/// An inner layer's output node (for the names of derive).
+template <class Node, class Inner>
+struct inner_node {
+    using node = Node;
+    static constexpr std::size_t sub = Inner::sub;
+    static constexpr bool has_parameters = Inner::count > 0;
+};
+
 /// The node of one chain over X, given all of the combinator's parameter leaves (a tuple).
 template <class Span, class X, class Leaves>
 struct chain_node;
@@ -174,21 +184,29 @@ struct chain_node_of_layers {
                 typename Inner::input_shape, E, std::tuple_element_t<Inner::first + I, Leaves>...>;
         using type = decltype(node(std::make_index_sequence<Inner::count>{}));
     };
+    // type: the chain's output node; nodes: every inner layer's output node with its layer
     template <class E, class... Inner>
     struct fold {
         using type = E;
+        using nodes = std::tuple<>;
     };
     template <class E, class I0, class... Inner>
     struct fold<E, I0, Inner...> {
-        using type = typename fold<typename step<I0, E>::type, Inner...>::type;
+        using here = typename step<I0, E>::type;
+        using next = fold<here, Inner...>;
+        using type = typename next::type;
+        template <class... N>
+        static auto prepend(std::tuple<N...>) -> std::tuple<inner_node<here, I0>, N...>;
+        using nodes = decltype(prepend(typename next::nodes{}));
     };
 };
 template <class In, std::size_t Sub, std::size_t First, class... Ls, class X, class Leaves>
 struct chain_node<chain_layers<In, Sub, First, Ls...>, X, Leaves> {
     template <class... Inner>
-    static auto fold_all(std::tuple<Inner...>) ->
-        typename chain_node_of_layers<X, Leaves>::template fold<X, Inner...>::type;
-    using type = decltype(fold_all(typename chain_layers<In, Sub, First, Ls...>::type{}));
+    static auto fold_all(std::tuple<Inner...>) -> typename chain_node_of_layers<X, Leaves>::template fold<X, Inner...>;
+    using folded = decltype(fold_all(typename chain_layers<In, Sub, First, Ls...>::type{}));
+    using type = typename folded::type;
+    using nodes = typename folded::nodes;
 };
 
 /// The parameters of every inner layer, renumbered: params<sub_param<…>…>.
@@ -211,6 +229,7 @@ struct branch_nodes;
 template <class... Span, class X, class Leaves>
 struct branch_nodes<std::tuple<Span...>, X, Leaves> {
     using type = std::tuple<typename chain_node<Span, X, Leaves>::type...>;
+    using inner = decltype(std::tuple_cat(std::declval<typename chain_node<Span, X, Leaves>::nodes>()...));
 };
 
 /// Node<Op, Node<Op, b0, b1>, b2>…: branches joined left to right.
@@ -265,6 +284,9 @@ struct combinator_parts {
     using parameters = typename detail::flat_params<inner>::type;
     template <class X, class... P>
     using nodes = typename detail::branch_nodes<spans, X, std::tuple<P...>>::type;
+    /// Every inner layer's output node over X, in order: detail::inner_node<node, layer>.
+    template <class X, class... P>
+    using inner_nodes = typename detail::branch_nodes<spans, X, std::tuple<P...>>::inner;
     template <class Span>
     using output_of = typename Span::output_shape;
 };
@@ -394,7 +416,12 @@ struct layer_traits<C> {
     using parameters = typename detail::combinator_graph<C, In>::parts::parameters;
     template <class In, class X, class... P>
     using expression = typename detail::combinator_graph<C, In>::template expression<X, P...>;
-    static constexpr std::string_view symbol = "a";
+    /// Inner layers' output nodes (detail::inner_node), for the names derive gives them.
+    static constexpr bool has_inner_nodes = true;
+    template <class In, class X, class... P>
+    using inner_nodes = typename detail::combinator_graph<C, In>::parts::template inner_nodes<X, P...>;
+    // the block's output is zᴸ with adjoint δᴸ, as a dense layer's: the δ its parameters follow from
+    static constexpr std::string_view symbol = "z";
     static constexpr std::size_t receptive_field = 1;
 
     /// Every inner layer initialised as it would be on its own (its own initialiser, or W and b
