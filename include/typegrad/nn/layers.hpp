@@ -10,6 +10,7 @@
 #include "typegrad/nn/layers/dense.hpp"
 #include "typegrad/nn/layers/dropout.hpp"
 #include "typegrad/nn/layers/flatten.hpp"
+#include "typegrad/nn/layers/layer_norm.hpp"
 #include "typegrad/nn/layers/pool.hpp"
 #include "typegrad/nn/layers/softmax.hpp"
 #include "typegrad/nn/sequential.hpp"

@@ -116,3 +116,7 @@ struct rule<expr::SoftmaxFn> {
 };
 
 }  // namespace typegrad::reference
+
+// The rules of built-in layers kept in a header of their own, so that every user of the
+// reference (reference/backprop.hpp, gradcheck) has them.
+#include "typegrad/reference/layer_norm.hpp"

@@ -1,0 +1,77 @@
+// Layer normalisation (Ba, Kiros & Hinton 2016), PyTorch's nn.LayerNorm(n) on a vector (n):
+//   y = (x − μ) / √(σ² + ε) ⊙ γ + β,   μ = mean(x), σ² = mean((x − μ)²) (the biased variance),
+// over the n features of each example, ε = 1e-5, γ (n) starting at 1 and β (n) at 0. Its
+// expression is built from the per-example reductions of expr/reduce.hpp, so one expression
+// serves one example and a batch, and its backward pass is derived by the engine; the
+// hand-written reference rule (the textbook backward) is in reference/layer_norm.hpp.
+//
+// γ and β are neither "W" nor "b": the --init schemes leave them at 1 and 0 (init::Scheme draws
+// only layers with both a W and a b) and L2 does not decay them (train/optimizer.hpp decays "W"
+// only), as PyTorch's weight decay is usually not applied to normalisation parameters.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+
+#include "typegrad/expr/build.hpp"
+#include "typegrad/expr/reduce.hpp"
+#include "typegrad/nn/layer.hpp"
+
+namespace typegrad {
+
+namespace detail {
+/// 1/√(v + ε) with LayerNorm's ε = 1e-5, elementwise; its derivative is −½ (v + ε)^(−3/2) = −½ y³.
+struct InvSqrtEpsilon {
+    static constexpr std::string_view name = "rsqrtε";
+    static constexpr double epsilon = 1e-5;
+    template <class V>
+    static V value(V v) noexcept {
+        using std::sqrt;
+        return V(1) / sqrt(v + V(epsilon));
+    }
+    template <class V>
+    static V derivative(V /*v*/, V y) noexcept {
+        return V(-0.5) * y * y * y;
+    }
+};
+
+// The one place layer_norm's input is checked; the compiler shows this instantiation with the
+// shape it was given.
+template <class In>
+struct layer_norm_fits {
+    static constexpr bool value = rank_v<In> == 1;
+    static_assert(value,
+                  "layer_norm takes a vector (n) and normalises its n features, as PyTorch's nn.LayerNorm(n); "
+                  "images (C, H, W) are not supported (PyTorch's LayerNorm over the last axis would "
+                  "normalise over W only): put typegrad::flatten before it (see 'layer_norm_fits<shape of the "
+                  "previous layer>' below)");
+};
+}  // namespace detail
+
+/// Layer normalisation over the features of each example (see above): `input<8> | dense<6> |
+/// layer_norm | gelu | …`. Parameters "γ" (scale, 1) and "β" (shift, 0), in that order.
+struct LayerNorm {
+    static constexpr std::string_view name = "layer_norm";  // derive, checkpoints, messages
+    static constexpr std::string_view symbol = "a";
+    static constexpr double epsilon = detail::InvSqrtEpsilon::epsilon;
+
+    template <class In>
+    using output_shape = std::conditional_t<detail::layer_norm_fits<In>::value, In, In>;
+    template <class In>
+    using parameters = params<param<"γ", In, init::Constant<1>>, param<"β", In, init::Constant<0>>>;
+
+    /// x − μ, μ broadcast back over the features.
+    template <class X>
+    using centred = expr::Sub<X, expr::MeanLast<X>>;
+    /// 1/√(σ² + ε), broadcast back over the features.
+    template <class X>
+    using inv_std = expr::Map<detail::InvSqrtEpsilon, expr::MeanLast<expr::Hadamard<centred<X>, centred<X>>>>;
+    /// γ ⊙ ((x − μ) ⊙ 1/√(σ² + ε)) + β.
+    template <class X, class Gamma, class Beta>
+    using expression = expr::Add<expr::Hadamard<Gamma, expr::Hadamard<centred<X>, inv_std<X>>>, Beta>;
+};
+inline constexpr LayerNorm layer_norm{};
+
+}  // namespace typegrad
