@@ -12,6 +12,7 @@
 #   files:  only process 0 prints and writes: rank 1 runs in another directory (mpirun's MPMD
 #           form) and leaves it empty; each epoch line is printed once.
 #   errors: a bad option is one error line, printed once (by process 0); exit 2.
+#   interrupt: SIGTERM to mpirun: the resume hint starts with `mpirun -np 2` (issue 18).
 # Usage: distributed.sh TYPEGRAD_EXE WORK_DIR PART
 set -euo pipefail
 exe="$1"; work="$2"; part="$3"
@@ -116,6 +117,18 @@ errors)
         cat errors
     done
     echo "errors: one line each, from process 0"
+    ;;
+interrupt)
+    # SIGTERM to mpirun after the first checkpoint: process 0 says where it stopped, and the
+    # command that continues the run is the mpirun command with as many processes
+    mpirun -np 2 --oversubscribe "$exe" train --epochs 500 --limit 6000 --test-limit 100 --quiet --save run.tgck > run.out 2> run.err &
+    pid=$!
+    for _ in $(seq 600); do [ -f run.tgck ] && break; sleep 0.1; done
+    [ -f run.tgck ] || { kill "$pid"; fail "no checkpoint after 60 s"; }
+    kill -TERM "$pid"
+    wait "$pid" || true
+    expect run.err "^typegrad: interrupted by SIGTERM .*; run.tgck holds epoch [0-9]+; continue with: mpirun -np 2 typegrad train --epochs 500 --limit 6000 --test-limit 100 --quiet --save run.tgck --resume run.tgck$"
+    echo "interrupt: the resume hint under mpirun is an mpirun command"
     ;;
 *) fail "unknown part $part" ;;
 esac
