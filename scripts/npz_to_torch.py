@@ -2,6 +2,9 @@
 """Loads a network written by `typegrad export --model FILE -o OUT.npz` into a PyTorch
 nn.Sequential (the architecture from the archive's JSON, the parameters with load_state_dict)
 and, given an MNIST-format directory, prints its test accuracy as `typegrad eval` does.
+typegrad's blocks (residual, concat, branch_sum) become the small modules Residual, Concat and
+BranchSum below, whose state_dict names ("3.body.0.weight", "2.branches.1.0.bias") are the
+archive's.
 
 Usage: scripts/npz_to_torch.py OUT.npz [DATA_DIR]
 Needs numpy and torch (Debian: python3-numpy, python3-torch; use /usr/bin/python3)."""
@@ -19,7 +22,52 @@ except ImportError as e:
           file=sys.stderr)
     sys.exit(3)
 
+class Residual(nn.Module):
+    """typegrad's residual(body): y = x + body(x)."""
+
+    def __init__(self, body):
+        super().__init__()
+        self.body = body
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class Concat(nn.Module):
+    """typegrad's concat(branches...): the branches on one input, joined along `dim` (1: the
+    features of (N, F), the channels of (N, C, H, W))."""
+
+    def __init__(self, branches, dim):
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+        self.dim = dim
+
+    def forward(self, x):
+        return torch.cat([b(x) for b in self.branches], dim=self.dim)
+
+
+class BranchSum(nn.Module):
+    """typegrad's branch_sum(branches...): the branches on one input, added."""
+
+    def __init__(self, branches):
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x):
+        y = self.branches[0](x)
+        for b in self.branches[1:]:
+            y = y + b(x)
+        return y
+
+
+def sequential(layers):
+    return nn.Sequential(*[LAYERS[layer["type"]](layer) for layer in layers])
+
+
 LAYERS = {
+    "Residual": lambda a: Residual(sequential(a["body"])),
+    "Concat": lambda a: Concat([sequential(b) for b in a["branches"]], a["dim"]),
+    "BranchSum": lambda a: BranchSum([sequential(b) for b in a["branches"]]),
     "Linear": lambda a: nn.Linear(a["in_features"], a["out_features"]),
     "Conv2d": lambda a: nn.Conv2d(a["in_channels"], a["out_channels"], a["kernel_size"], stride=a["stride"],
                                   padding=a["padding"]),
@@ -40,7 +88,7 @@ LAYERS = {
 def load(npz_path):
     archive = np.load(npz_path)
     arch = json.loads(bytes(archive["architecture"]).decode())
-    model = nn.Sequential(*[LAYERS[layer["type"]](layer) for layer in arch["layers"]])
+    model = sequential(arch["layers"])
     dtype = None
     state = {}
     for name in archive.files:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # typegrad export → PyTorch: a network trained on MNIST (784-30-10 with cross-entropy, LeNet-5 on a
-# part of the training set, an MLP with GELU, SiLU and leaky ReLU) is saved, evaluated by `typegrad
+# part of the training set, an MLP with GELU, SiLU and leaky ReLU, a residual MLP, a CNN of
+# concatenated branches) is saved, evaluated by `typegrad
 # eval`, exported to .npz and evaluated again by PyTorch (scripts/npz_to_torch.py): the test
 # accuracies must be equal, digit for digit. Skips (exit 77) without TYPEGRAD_MNIST_DIR or without
 # a python3 that imports torch and numpy (Debian: python3-torch).
@@ -24,4 +25,7 @@ check() {  # NAME, train arguments...
 check network2 --net 784-30-10 --cost cross-entropy --init network2 --eta 0.5 --epochs 1
 check lenet --net lenet --epochs 1 --limit 3000
 check activations --net 784-32:gelu-16:silu-16:leakyrelu-10:softmax --epochs 1 --limit 3000  # issue 19
+# issue 19: a residual block and concatenated branches, as the script's Residual and Concat modules
+check residual --net '784-16:relu-res(16:relu-16:linear)-relu-10:softmax' --epochs 1 --limit 3000
+check concat --net '1x28x28-cat(conv4k3p1:relu|conv2k5p2:tanh)-maxpool2-10:softmax' --epochs 1 --limit 3000
 echo "exported networks reproduce typegrad's test accuracy in PyTorch"

@@ -2,8 +2,9 @@
 """Checks a .onnx file written by `typegrad export` against `typegrad predict`, independently of
 typegrad: onnx.checker validates the model, then a small numpy interpreter of exactly the ops
 typegrad writes (Gemm, Conv, MaxPool, AveragePool, Flatten, Sigmoid, Tanh, Relu, LeakyRelu,
-Softmax, Identity, Dropout, and the Add, Mul, Div and Erf of GELU and SiLU, each with the
-attributes ONNX defines for it) runs the graph in float64 on
+Softmax, Identity, Dropout, the Add, Mul, Div and Erf of GELU and SiLU, and the Add of a
+residual block or a branch sum and the Concat of branches, each with the attributes ONNX defines
+for it) runs the graph in float64 on
 the images `typegrad predict` classified. Every image's class must equal typegrad's and every
 output must agree within 2e-5: typegrad computes in float32 and predict prints 6 decimals; a
 brief ReLU classifier's logits reach 110, where float32 alone moves a softmax output by 6e-6
@@ -100,6 +101,14 @@ def leaky_relu(node, x):
     return np.where(x > 0, x, a.get("alpha", 0.01) * x)
 
 
+def concat(node, *xs):
+    a = attributes(node)
+    expect_only(node, a, {"axis"})
+    if "axis" not in a:
+        raise ValueError("Concat: the axis attribute is required")
+    return np.concatenate(xs, axis=a["axis"])
+
+
 def plain(node, f):
     a = attributes(node)
     expect_only(node, a, set())
@@ -121,6 +130,7 @@ OPS = {
     "Add": lambda n, a, b: plain(n, a + b),  # numpy broadcasting is ONNX's (multidirectional)
     "Mul": lambda n, a, b: plain(n, a * b),
     "Div": lambda n, a, b: plain(n, a / b),
+    "Concat": concat,
     "Identity": lambda n, x: plain(n, x),
     "Dropout": lambda n, x, *rest: x,  # inference: the identity
 }

@@ -4,6 +4,14 @@
 // (n_in, n_out) for the article's z = Wᵀa + b, is transposed to Linear's (out, in); a
 // convolution's (C_out, C_in, K, K) is already Conv2d's), plus the architecture as JSON
 // ("architecture.npy", uint8 text). scripts/npz_to_torch.py rebuilds the nn.Sequential.
+//
+// The combinators of nn/graph.hpp nest: residual(body) is {"type": "Residual", "body": [layers]},
+// a module with a Sequential `body` (y = x + body(x)); concat(branches…) is {"type": "Concat",
+// "dim": 1, "branches": [[layers], …]} and branch_sum {"type": "BranchSum", "branches": …}, a
+// module with a ModuleList `branches` of Sequentials (torch.cat along dim 1 — the features of
+// (N, F), the channels of (N, C, H, W) — or their sum). Their parameters are named as the
+// state_dict of those modules names them: "K.body.J.weight", "K.branches.I.J.bias", J the inner
+// layer's position in its chain.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +21,7 @@
 #include <vector>
 
 #include "typegrad/io/npz.hpp"
+#include "typegrad/nn/graph.hpp"
 #include "typegrad/nn/layers.hpp"
 #include "typegrad/nn/model.hpp"
 #include "typegrad/util/text.hpp"
@@ -83,12 +92,113 @@ struct torch_layer<Dropout<Rate>, In> {
     static std::string json() { return cat("{\"type\": \"Dropout\", \"p\": ", expr::rate_text(static_cast<double>(Rate)), "}"); }
 };
 
-/// "K.weight", "K.bias" (other parameters: "K.<name>"): parameter R as nn.Sequential's
-/// state_dict names it, K the layer's position in the composition.
+/// How a combinator is called in the architecture's JSON, and how its branches' modules are
+/// reached in the state_dict ("body", "branches.I").
+template <class C>
+struct torch_combinator;
+template <class B>
+struct torch_combinator<Residual<B>> {
+    static constexpr const char* type = "Residual";
+    static std::string path(std::size_t) { return "body"; }
+};
+template <class... B>
+struct torch_combinator<Concat<B...>> {
+    static constexpr const char* type = "Concat";
+    static std::string path(std::size_t i) { return cat("branches.", i); }
+};
+template <class... B>
+struct torch_combinator<BranchSum<B...>> {
+    static constexpr const char* type = "BranchSum";
+    static std::string path(std::size_t i) { return cat("branches.", i); }
+};
+
+/// The spans of combinator C on input In (one typegrad::detail::chain_layers per branch), and
+/// calls f.template operator()<Inner>(branch, position) for each inner layer, in parameter order.
+template <class C, class In, class F>
+void for_each_inner_layer(F&& f) {
+    using spans = typename typegrad::detail::combinator_graph<C, In>::parts::spans;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (
+            [&]<std::size_t Branch>(std::integral_constant<std::size_t, Branch>) {
+                using inner = typename std::tuple_element_t<Branch, spans>::type;
+                [&]<std::size_t... J>(std::index_sequence<J...>) {
+                    (f.template operator()<std::tuple_element_t<J, inner>>(Branch, J), ...);
+                }(std::make_index_sequence<std::tuple_size_v<inner>>{});
+            }(std::integral_constant<std::size_t, I>{}),
+            ...);
+    }(std::make_index_sequence<std::tuple_size_v<spans>>{});
+}
+
+/// Residual, Concat, BranchSum: their branches' layers, nested.
+template <class C, class In>
+    requires is_combinator<C>::value
+struct torch_layer<C, In> {
+    static std::string json() {
+        std::vector<std::string> branches;
+        bool complete = true;
+        for_each_inner_layer<C, In>([&]<class Inner>(std::size_t branch, std::size_t position) {
+            if (branch >= branches.size()) branches.emplace_back();
+            const std::string layer = torch_layer<typename Inner::layer, typename Inner::input_shape>::json();
+            complete = complete && !layer.empty();
+            branches[branch] += cat(position ? ", " : "", layer);
+        });
+        if (!complete) return "";
+        if constexpr (requires { typename C::body; }) {  // Residual
+            return cat("{\"type\": \"Residual\", \"body\": [", branches[0], "]}");
+        } else {
+            std::string list;
+            for (const std::string& b : branches) list += cat(list.empty() ? "" : ", ", "[", b, "]");
+            return cat("{\"type\": \"", torch_combinator<C>::type, "\", ",
+                       torch_combinator<C>::type == std::string_view("Concat") ? "\"dim\": 1, " : "", "\"branches\": [", list, "]}");
+        }
+    }
+};
+
+/// A parameter as PyTorch's state_dict names it, and whether it is a dense layer's W, stored
+/// (n_in, n_out) and transposed to Linear's (out, in).
+struct TorchParameter {
+    std::string name;
+    bool transpose = false;
+};
+
+/// The parameters of layer L after input shape In, in order, under `prefix` ("3", "3.body.0"):
+/// "weight" for W, "bias" for b, else the parameter's own name.
+template <class L, class In>
+struct torch_parameters {
+    template <class... P>
+    static void each(params<P...>*, const std::string& prefix, std::vector<TorchParameter>& out) {
+        const auto kind = [](std::string_view name) {
+            return name == "W" ? std::string("weight") : name == "b" ? std::string("bias") : std::string(name);
+        };
+        (out.push_back({cat(prefix, ".", kind(P::name)), rank_v<typename P::shape> == 2 && requires { L::stated_input; }}), ...);
+    }
+    static void add(const std::string& prefix, std::vector<TorchParameter>& out) {
+        each(static_cast<typename layer_traits<L>::template parameters<In>*>(nullptr), prefix, out);
+    }
+};
+template <class C, class In>
+    requires is_combinator<C>::value
+struct torch_parameters<C, In> {
+    static void add(const std::string& prefix, std::vector<TorchParameter>& out) {
+        for_each_inner_layer<C, In>([&]<class Inner>(std::size_t branch, std::size_t position) {
+            torch_parameters<typename Inner::layer, typename Inner::input_shape>::add(
+                cat(prefix, ".", torch_combinator<C>::path(branch), ".", position), out);
+        });
+    }
+};
+
+/// Parameter R (a ParameterRef) as PyTorch names it: "K.weight", "K.bias" (other parameters:
+/// "K.<name>"), K the layer's position in the composition, which is its index in the matching
+/// nn.Sequential; "K.body.J.weight" inside a combinator.
+template <class R>
+TorchParameter torch_parameter() {
+    std::vector<TorchParameter> all;
+    torch_parameters<typename R::layer, typename R::composition::template shape_at<R::position>>::add(cat(R::position), all);
+    return all.at(R::index);
+}
 template <class R>
 std::string torch_parameter_name() {
-    const std::string kind = R::name == std::string_view("W") ? "weight" : R::name == std::string_view("b") ? "bias" : std::string(R::name);
-    return cat(R::position, ".", kind);
+    return torch_parameter<R>().name;
 }
 
 }  // namespace detail
@@ -123,15 +233,18 @@ std::vector<NpyArray> torch_arrays(const M& net) {
     net.for_each_parameter([&](auto ref, const auto& t) {
         using R = decltype(ref);
         constexpr auto e = shape_traits<typename R::shape>::extents;
-        const std::string name = detail::torch_parameter_name<R>();
-        if constexpr (e.size() == 2 && requires { R::layer::stated_input; }) {  // dense: (n_in, n_out) -> (out, in)
-            std::vector<T> transposed(t.size());
-            for (std::size_t i = 0; i < e[0]; ++i)
-                for (std::size_t j = 0; j < e[1]; ++j) transposed[j * e[0] + i] = t.data()[i * e[1] + j];
-            out.push_back(npy_array(name, {e[1], e[0]}, transposed.data(), transposed.size()));
-        } else {
-            out.push_back(npy_array(name, std::vector<std::size_t>(e.begin(), e.end()), t.data(), t.size()));
+        const detail::TorchParameter p = detail::torch_parameter<R>();
+        const std::string& name = p.name;
+        if constexpr (e.size() == 2) {
+            if (p.transpose) {  // dense: (n_in, n_out) -> (out, in)
+                std::vector<T> transposed(t.size());
+                for (std::size_t i = 0; i < e[0]; ++i)
+                    for (std::size_t j = 0; j < e[1]; ++j) transposed[j * e[0] + i] = t.data()[i * e[1] + j];
+                out.push_back(npy_array(name, {e[1], e[0]}, transposed.data(), transposed.size()));
+                return;
+            }
         }
+        out.push_back(npy_array(name, std::vector<std::size_t>(e.begin(), e.end()), t.data(), t.size()));
     });
     out.push_back(npy_text("architecture", architecture_json<M>()));
     return out;

@@ -13,6 +13,13 @@
 // C order as typegrad's); dropout, the identity at inference, adds no node. Leaky ReLU is
 // LeakyRelu (alpha 0.01); SiLU is Mul(x, Sigmoid(x)) and GELU Mul(x, Mul(Add(Erf(Div(x, √2)), 1),
 // ½)), opset 13 having neither as an op, with their constants as scalar initializers.
+//
+// The combinators of nn/graph.hpp make the graph fork: the block's input tensor is read by each
+// branch and, for residual(body), by an Add of it and the body's output; branch_sum adds its
+// branches' outputs (Add, left to right), concat joins them with Concat along axis 1 — the
+// features of (batch, n), the channels of (batch, C, H, W). The nodes and initializers of an
+// inner layer are named under its PyTorch path ("3.body.0.weight", "2.branches.1.0.Conv"), as
+// in the .npz export.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +28,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -69,7 +77,7 @@ namespace detail {
 /// Appends the nodes of one layer after the tensor `current`.
 struct OnnxBuilder {
     OnnxGraph& graph;
-    std::size_t position = 0;  // the layer's position in the composition
+    std::string prefix = "0";  // the layer's position in the composition ("3"), or its path inside a block ("3.body.0")
     std::string current = onnx_input;
 
     /// op(current, the layer's parameters...) becomes the current tensor.
@@ -80,20 +88,20 @@ struct OnnxBuilder {
     }
     /// op(inputs...) as the tensor "<position>.<name>", for a layer of several nodes; the current
     /// tensor is unchanged.
-    std::string add(const char* op, const char* name, std::vector<std::string> inputs, std::vector<OnnxAttribute> attributes = {}) {
-        std::string out = cat(position, ".", name);
+    std::string add(const char* op, std::string_view name, std::vector<std::string> inputs, std::vector<OnnxAttribute> attributes = {}) {
+        std::string out = cat(prefix, ".", name);
         graph.nodes.push_back({op, out, std::move(inputs), out, std::move(attributes)});
         return out;
     }
     /// A scalar constant of the graph's element type, as the initializer "<position>.<name>".
     std::string constant(const char* name, double value) {
-        std::string out = cat(position, ".", name);
+        std::string out = cat(prefix, ".", name);
         const float f = static_cast<float>(value);
         graph.initializers.push_back(graph.double_precision ? npy_array(out, {}, &value, 1) : npy_array(out, {}, &f, 1));
         return out;
     }
     /// The initializer of this layer's parameter ("weight", "bias").
-    [[nodiscard]] std::string parameter(const char* kind) const { return cat(position, ".", kind); }
+    [[nodiscard]] std::string parameter(const char* kind) const { return cat(prefix, ".", kind); }
 };
 
 inline OnnxAttribute ints(const char* name, std::int64_t a, std::int64_t b) { return {name, {a, b}, true}; }
@@ -184,10 +192,41 @@ struct onnx_layer<Dropout<Rate>, In> {
     static bool add(OnnxBuilder&) { return true; }  // the identity at inference
 };
 
+/// Residual, Concat, BranchSum: each branch from the block's input, then Add or Concat.
+template <class C, class In>
+    requires is_combinator<C>::value
+struct onnx_layer<C, In> {
+    static bool add(OnnxBuilder& b) {
+        const std::string x = b.current, prefix = b.prefix;
+        std::vector<std::string> outs;
+        bool complete = true;
+        for_each_inner_layer<C, In>([&]<class Inner>(std::size_t branch, std::size_t position) {
+            if (branch >= outs.size()) {
+                outs.push_back(x);
+                b.current = x;
+            }
+            b.prefix = cat(prefix, ".", torch_combinator<C>::path(branch), ".", position);
+            complete = complete && onnx_layer<typename Inner::layer, typename Inner::input_shape>::add(b);
+            outs.back() = b.current;
+        });
+        b.prefix = prefix;
+        if (!complete) return false;
+        if constexpr (requires { typename C::body; }) {  // Residual: x + body(x)
+            b.current = b.add("Add", "add", {x, outs[0]});
+        } else if constexpr (torch_combinator<C>::type == std::string_view("Concat")) {
+            b.current = b.add("Concat", "concat", outs, {{"axis", {1}, false}});
+        } else {  // BranchSum
+            b.current = outs[0];
+            for (std::size_t k = 1; k < outs.size(); ++k) b.current = b.add("Add", cat("add", k), {b.current, outs[k]});
+        }
+        return true;
+    }
+};
+
 template <class S, std::size_t K>
 void add_onnx_layer(OnnxBuilder& b, std::string& missing) {
     using L = typename S::template layer_at<K>;
-    b.position = K;
+    b.prefix = cat(K);
     if (missing.empty() && !onnx_layer<L, typename S::template shape_at<K>>::add(b))
         missing = cat("layer ", K, " (", layer_traits<L>::name(), ")");
 }
@@ -222,7 +261,8 @@ OnnxGraph onnx_graph(const M& net) {
         (detail::add_onnx_layer<S, K>(b, missing), ...);
     }(std::make_index_sequence<S::depth>{});
     if (!missing.empty()) throw std::invalid_argument(cat(missing, " has no ONNX equivalent to export to"));
-    if (g.nodes.empty()) b.node("Identity");  // only dropout layers: the output is the input
+    // only dropout layers, or a last layer without nodes after a fork: the output is the current tensor
+    if (g.nodes.empty() || g.nodes.back().output != b.current) b.node("Identity");
     g.nodes.back().output = onnx_output;
     return g;
 }
