@@ -32,7 +32,6 @@
 #include "typegrad/reference/spatial.hpp"
 #include "typegrad/reference/graph.hpp"
 #include "typegrad/reference/backprop.hpp"
-#include "typegrad/reference/graph.hpp"
 #include "typegrad/train/sgd.hpp"
 #include "typegrad/data/dataset.hpp"
 #include "typegrad/io/checkpoint_file.hpp"
