@@ -46,6 +46,8 @@ pid_t temporary_owner(const std::string& name) {
         digits = name.substr(4, name.find('-', 4) == std::string::npos ? 0 : name.find('-', 4) - 4);
     } else if (const std::size_t at = name.rfind(".tmp."); at != std::string::npos) {
         digits = name.substr(at + 5);
+    } else if (const std::size_t at = name.rfind(".new."); at != std::string::npos) {
+        digits = name.substr(at + 5);
     }
     if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return 0;
     return static_cast<pid_t>(std::stol(digits));
@@ -135,6 +137,18 @@ std::optional<std::string> CacheDirectory::read_entry(const std::string& name, s
     auto fd = open_entry(name, max_bytes);
     if (!fd) return std::nullopt;
     return read_all(fd->get(), max_bytes, (path_ / name).string());
+}
+
+void CacheDirectory::create_entry_once(const std::string& name, std::string_view bytes) const {
+    const std::string staged = cat(name, ".new");
+    write_entry(cat(staged, ".", ::getpid()), bytes);
+    const std::string tmp = cat(staged, ".", ::getpid());
+    const int linked = ::linkat(fd_.get(), tmp.c_str(), fd_.get(), name.c_str(), 0);
+    const int e = errno;
+    ::unlinkat(fd_.get(), tmp.c_str(), 0);
+    if (linked != 0 && e != EEXIST)
+        throw RunError(cat("cannot write ", (path_ / name).string(), ": ", std::strerror(e),
+                           " (the cache of networks compiled on first use; set TYPEGRAD_CACHE_DIR to another directory)"));
 }
 
 void CacheDirectory::write_entry(const std::string& name, std::string_view bytes, unsigned mode) const {

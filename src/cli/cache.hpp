@@ -77,6 +77,11 @@ public:
     /// fsync, rename over `name`. Throws RunError when the cache cannot be written.
     void write_entry(const std::string& name, std::string_view bytes, unsigned mode = 0600) const;
 
+    /// Creates `name` with `bytes` unless it exists (a whole file, or none: a temporary file
+    /// linked into place, which fails if another run was first). Throws RunError when the cache
+    /// cannot be written.
+    void create_entry_once(const std::string& name, std::string_view bytes) const;
+
     /// Moves `from` (a file inside a private directory of make_private_directory) to `name`.
     void install_entry(const std::filesystem::path& from, const std::string& name) const;
 

@@ -415,8 +415,8 @@ std::string cache_secret(const CacheDirectory& dir) {
     if (!urandom || ::read(urandom.get(), random, sizeof random) != static_cast<ssize_t>(sizeof random))
         throw RunError("cannot read /dev/urandom");
     const std::string secret = sha256_hex(std::string_view(reinterpret_cast<const char*>(random), sizeof random));
-    dir.write_entry("secret", secret);
-    return *dir.read_entry("secret", 256);  // another run may have written its own first
+    dir.create_entry_once("secret", secret);  // another run may have made it first: the same for both
+    return *dir.read_entry("secret", 256);
 }
 
 /// Opens a library, checks its bytes against `sha256` and loads it through the descriptor that
