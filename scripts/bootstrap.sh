@@ -11,7 +11,7 @@ build="${TYPEGRAD_BUILD_DIR:-$root/build}"
 # FILE.onnx` (optional for CMake: without them the build has no ONNX export and says so).
 # libssl-dev: the SHA-256 that checks a compiled network before it is loaded (src/cli/cache.hpp).
 # libopenmpi-dev, openmpi-bin: `mpirun -np P typegrad train` (optional for CMake too).
-packages=(g++ make cmake pkg-config libboost-dev xtensor-dev libxsimd-dev catch2 libcli11-dev zlib1g-dev libbenchmark-dev gnuplot-nox
+packages=(g++ make cmake pkg-config xtensor-dev libxsimd-dev catch2 libcli11-dev zlib1g-dev libbenchmark-dev gnuplot-nox
           libpng-dev libssl-dev libonnx-dev libprotobuf-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
