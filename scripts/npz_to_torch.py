@@ -75,6 +75,7 @@ LAYERS = {
     "AvgPool2d": lambda a: nn.AvgPool2d(a["kernel_size"]),
     "Flatten": lambda a: nn.Flatten(),
     "Dropout": lambda a: nn.Dropout(a["p"]),
+    "LayerNorm": lambda a: nn.LayerNorm(a["features"], eps=a["eps"]),  # its weight γ, its bias β
     "Sigmoid": lambda a: nn.Sigmoid(),
     "Tanh": lambda a: nn.Tanh(),
     "ReLU": lambda a: nn.ReLU(),

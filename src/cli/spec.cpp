@@ -220,6 +220,10 @@ std::string parse_layers(const std::vector<std::string>& parts, std::size_t firs
         } else if (body == "flatten") {
             l.kind = Kind::flatten;
             rank = 1;
+        } else if (body == "layernorm") {
+            // nn/layers/layer_norm.hpp refuses an image too, in a page of compiler output
+            if (rank == 3) return "layernorm takes a vector, not an image (put a dense layer, or flatten, before it)";
+            l.kind = Kind::layer_norm;
         } else if (is_activation(body)) {
             if (has_activation) return cat("the activation '", body, "' takes no activation");
             out.push_back(activation_layer(body));
@@ -257,6 +261,7 @@ std::string layer_cpp(const LayerSpec& l) {
     case Kind::avg_pool: return cat("avg_pool<", l.size, ">");
     case Kind::dropout: return cat("dropout<", rate_text(l.rate), ">");
     case Kind::flatten: return "flatten";
+    case Kind::layer_norm: return "layer_norm";
     case Kind::activation: {
         const ActivationName* a = find_activation(l.activation, &ActivationName::spec);
         return std::string(a ? a->cpp : std::string_view(l.activation));
@@ -291,6 +296,7 @@ std::string layers_text(const std::vector<LayerSpec>& ls, std::size_t rank) {
         case Kind::max_pool: items.push_back(cat("maxpool", l.size)); continue;
         case Kind::avg_pool: items.push_back(cat("avgpool", l.size)); continue;
         case Kind::dropout: items.push_back(cat("dropout", rate_text(l.rate))); continue;
+        case Kind::layer_norm: items.push_back("layernorm"); continue;
         case Kind::activation: items.push_back(l.activation); continue;
         case Kind::residual:
             items.push_back(cat("res(", l.branches.empty() ? std::string() : layers_text(l.branches[0], rank), ")"));
@@ -364,6 +370,10 @@ bool walk_shapes(const std::vector<LayerSpec>& ls, std::vector<std::uint64_t>& s
             shape = {shape[0], shape[1] / l.size, shape[2] / l.size};
             break;
         case Kind::flatten: shape = {elements_of(shape)}; break;
+        case Kind::layer_norm:  // γ then β, one per feature
+            if (shape.size() != 1) return fail("takes a vector");
+            add(shape[0], shape[0]);
+            break;
         case Kind::dropout:
         case Kind::activation: break;
         case Kind::residual: {
@@ -463,6 +473,7 @@ bool parse_description_item(const std::string& item, LayerSpec& l) {
     if (const ActivationName* a = find_activation(item, &ActivationName::description)) l = activation_layer(std::string(a->spec));
     else if (item == "sigmoid") l = activation_layer(item);
     else if (item == "flatten") l.kind = Kind::flatten;
+    else if (item == "layer_norm") l.kind = Kind::layer_norm;
     else if (starts_with(item, "residual(")) return block("residual(", Kind::residual);
     else if (starts_with(item, "concat(")) return block("concat(", Kind::concat);
     else if (ok && name == "dense" && args.size() == 1) {

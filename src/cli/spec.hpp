@@ -10,6 +10,9 @@
 //               | "maxpool" K | "avgpool" K                 K × K pooling, stride K
 //               | "dropout" RATE                            inverted dropout, RATE in [0, 1)
 //               | "flatten"                                 implied before a dense layer after an image
+//               | "layernorm"                               layer normalisation over the features of a
+//                                                           vector (nn.LayerNorm(n), ε = 1e-5, γ and β
+//                                                           learnt); after a vector only
 //               | activation                                on its own, but linear ("784-64-gelu-10")
 //               | "res(" layers ")"                          a residual block y = x + body(x): its output
 //                                                           shape must equal its input's
@@ -49,7 +52,7 @@ namespace typegrad::cli {
 
 /// One layer of a spec.
 struct LayerSpec {
-    enum class Kind { dense, conv, max_pool, avg_pool, dropout, flatten, activation, residual, concat };
+    enum class Kind { dense, conv, max_pool, avg_pool, dropout, flatten, activation, residual, concat, layer_norm };
     Kind kind = Kind::dense;
     std::size_t size = 0;    // dense: units; conv: output channels; pools: the window K
     std::size_t kernel = 0;  // conv
@@ -90,7 +93,7 @@ struct NetworkSpec {
 /// What a spec computes to, without compiling it: the widths after each layer (widths[0] is the
 /// input's, as Sequential::widths), the positions of the layers with parameters, the element
 /// count of every parameter tensor in checkpoint order (a dense layer: W then b; a convolution:
-/// its kernels then its biases), and their sum. `error` is set, and the rest incomplete, when a
+/// its kernels then its biases; layernorm: γ then β), and their sum. `error` is set, and the rest incomplete, when a
 /// layer does not fit its input (the compile would report it too).
 struct SpecShapes {
     std::vector<std::uint64_t> widths;

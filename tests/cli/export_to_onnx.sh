@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # typegrad export → ONNX: networks trained briefly on the synthetic digits (784-30-10 sigmoid,
 # 784-100:relu-10:softmax, LeNet-5, an MLP with GELU, SiLU and leaky ReLU, a residual MLP, a CNN
-# of concatenated branches) are exported to .onnx;
+# of concatenated branches, an MLP with layer normalisation) are exported to .onnx;
 # onnx.checker validates each file and tests/cli/onnx_reference.py (a numpy interpreter of the ops
 # typegrad writes) runs it on 1000 images — MNIST's first 1000 test digits when TYPEGRAD_MNIST_DIR
 # is set, else digit-like strokes drawn by image_files.py — which `typegrad predict` classifies
@@ -44,4 +44,7 @@ check activations --net 784-32:gelu-16:silu-16:leakyrelu-10:softmax --epochs 1 -
 # joined by Concat along the channels
 check residual --net '784-16:relu-res(16:relu-16:linear)-relu-10:softmax' --epochs 1 --limit 1000
 check concat --net '1x28x28-cat(conv4k3p1:relu|conv2k5p2:tanh)-maxpool2-10:softmax' --epochs 1 --limit 1000
+# issue 19: layer normalisation, at the top level and inside a residual block, as ReduceMean, Sub,
+# Mul, ReduceMean, Add ε, Sqrt, Div, Mul γ, Add β (LayerNormalization is opset 17)
+check layernorm --net '784-16:relu-res(layernorm-16:gelu-16:linear)-layernorm-10:softmax' --epochs 1 --limit 1000
 echo "the exported ONNX graphs compute what typegrad computes"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # typegrad export → PyTorch: a network trained on MNIST (784-30-10 with cross-entropy, LeNet-5 on a
 # part of the training set, an MLP with GELU, SiLU and leaky ReLU, a residual MLP, a CNN of
-# concatenated branches) is saved, evaluated by `typegrad
+# concatenated branches, an MLP with layer normalisation) is saved, evaluated by `typegrad
 # eval`, exported to .npz and evaluated again by PyTorch (scripts/npz_to_torch.py): the test
 # accuracies must be equal, digit for digit. Skips (exit 77) without TYPEGRAD_MNIST_DIR or without
 # a python3 that imports torch and numpy (Debian: python3-torch).
@@ -28,4 +28,6 @@ check activations --net 784-32:gelu-16:silu-16:leakyrelu-10:softmax --epochs 1 -
 # issue 19: a residual block and concatenated branches, as the script's Residual and Concat modules
 check residual --net '784-16:relu-res(16:relu-16:linear)-relu-10:softmax' --epochs 1 --limit 3000
 check concat --net '1x28x28-cat(conv4k3p1:relu|conv2k5p2:tanh)-maxpool2-10:softmax' --epochs 1 --limit 3000
+# issue 19: layer normalisation, at the top level and inside a residual block, as nn.LayerNorm(16)
+check layernorm --net '784-16:relu-res(layernorm-16:gelu-16:linear)-layernorm-10:softmax' --epochs 1 --limit 3000
 echo "exported networks reproduce typegrad's test accuracy in PyTorch"

@@ -44,5 +44,29 @@ typegrad_cli_test(issue19_graph_unbalanced ARGS "train --net 784-res(64:relu-64-
 typegrad_cli_test(issue19_graph_unbalanced_close ARGS "derive --net 784-64)-10" EXPECT_EXIT 2
     EXPECT_REGEX "unbalanced parentheses: a '\\)' closes nothing")
 
-# the export scripts now also compile a residual MLP and a concatenation CNN on first use
-set_tests_properties(cli.export_to_onnx cli.export_to_pytorch PROPERTIES TIMEOUT 900)
+# the export scripts now also compile a residual MLP, a concatenation CNN and an MLP with layer
+# normalisation on first use
+set_tests_properties(cli.export_to_onnx cli.export_to_pytorch PROPERTIES TIMEOUT 1200)
+
+# Issue 19, items 3 and 6: layernorm in --net, after a vector, at the top level and in a block;
+# the checkpoint's layer_norm reads back as layernorm (eval checks its parameters' sizes)
+set(ln_mlp "784-16:relu-res(layernorm-16:gelu-16:linear)-layernorm-10:softmax")
+set(ln_mlp_re "784-16:relu-res\\(layernorm-16:gelu-16:linear\\)-layernorm-10:softmax")
+typegrad_cli_test(issue19_graph_layernorm
+    ARGS "train --net ${ln_mlp} --epochs 1 --limit 1000 --test-limit 200 --quiet --save ln.tgck"
+    EXPECT_REGEX "typegrad train: ${ln_mlp_re}.*epoch 1/1 +test accuracy 0\\.[0-9][0-9][0-9][0-9]"
+    CHECK_EXISTS ln.tgck
+    POST_ARGS "eval --model ln.tgck --test-limit 200"
+    POST_REGEX "typegrad eval: ln.tgck: ${ln_mlp_re}.*test accuracy 0\\.[0-9][0-9][0-9][0-9] \\([0-9]+/200\\)"
+    TIMEOUT 600)
+typegrad_cli_test(issue19_graph_layernorm_gradcheck
+    ARGS "gradcheck --net 784-8:tanh-res(layernorm-8:gelu-8:linear)-layernorm-10:softmax --samples 50"
+    EXPECT_REGEX "autodiff vs reference +[0-9.e+-]+ .*autodiff vs finite differences +[0-9.]+e-(0[7-9]|1[0-9]).*reference vs finite differences +[0-9.]+e-(0[7-9]|1[0-9]).*gradients agree"
+    TIMEOUT 600)
+# after an image: refused when parsed, in one line, with no compiler to run
+typegrad_cli_test(issue19_graph_layernorm_image
+    ARGS "train --net 1x28x28-conv4k3:relu-layernorm-10:softmax"
+    SET_ENV "TYPEGRAD_CXX=/nonexistent/c++"
+    EXPECT_EXIT 2
+    EXPECT_REGEX "typegrad: error: --net: .*layernorm takes a vector, not an image \\(put a dense layer, or flatten, before it\\)"
+    TIMEOUT 2)

@@ -2,9 +2,9 @@
 """Checks a .onnx file written by `typegrad export` against `typegrad predict`, independently of
 typegrad: onnx.checker validates the model, then a small numpy interpreter of exactly the ops
 typegrad writes (Gemm, Conv, MaxPool, AveragePool, Flatten, Sigmoid, Tanh, Relu, LeakyRelu,
-Softmax, Identity, Dropout, the Add, Mul, Div and Erf of GELU and SiLU, and the Add of a
-residual block or a branch sum and the Concat of branches, each with the attributes ONNX defines
-for it) runs the graph in float64 on
+Softmax, Identity, Dropout, the Add, Mul, Div and Erf of GELU and SiLU, the ReduceMean, Sub,
+Mul, Add, Sqrt and Div of a layer normalisation, and the Add of a residual block or a branch sum
+and the Concat of branches, each with the attributes ONNX defines for it) runs the graph in float64 on
 the images `typegrad predict` classified. Every image's class must equal typegrad's and every
 output must agree within 2e-5: typegrad computes in float32 and predict prints 6 decimals; a
 brief ReLU classifier's logits reach 110, where float32 alone moves a softmax output by 6e-6
@@ -109,6 +109,14 @@ def concat(node, *xs):
     return np.concatenate(xs, axis=a["axis"])
 
 
+def reduce_mean(node, x):
+    """Opset 13's ReduceMean: the axes an attribute (every axis without it), keepdims 1 by default."""
+    a = attributes(node)
+    expect_only(node, a, {"axes", "keepdims"})
+    axes = tuple(a["axes"]) if "axes" in a else None
+    return np.mean(x, axis=axes, keepdims=bool(a.get("keepdims", 1)))
+
+
 def plain(node, f):
     a = attributes(node)
     expect_only(node, a, set())
@@ -130,6 +138,9 @@ OPS = {
     "Add": lambda n, a, b: plain(n, a + b),  # numpy broadcasting is ONNX's (multidirectional)
     "Mul": lambda n, a, b: plain(n, a * b),
     "Div": lambda n, a, b: plain(n, a / b),
+    "Sub": lambda n, a, b: plain(n, a - b),
+    "Sqrt": lambda n, x: plain(n, np.sqrt(x)),
+    "ReduceMean": reduce_mean,
     "Concat": concat,
     "Identity": lambda n, x: plain(n, x),
     "Dropout": lambda n, x, *rest: x,  # inference: the identity

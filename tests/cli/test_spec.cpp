@@ -233,6 +233,27 @@ using ResidualModel = Model<double, std::remove_const_t<decltype(residual_layers
 constexpr auto image_layers = input<1, 8, 8> | conv2d<2, 3, 1, 1> | relu | residual(conv2d<2, 3, 1, 1> | gelu | conv2d<2, 1>) |
                               concat(conv2d<2, 3, 1, 1> | relu, max_pool<1>) | max_pool<2> | flatten | dense<3> | softmax;
 using ImageModel = Model<double, std::remove_const_t<decltype(image_layers)>, cost::LogLikelihood>;
+
+/// The shapes infer_shapes gives the spec model M's checkpoint reads back as are M's: the widths,
+/// the positions with parameters and every parameter's size (what a checkpoint records and a
+/// compiled-on-first-use network is checked against).
+template <class M>
+void check_shapes_of() {
+    using S = typename M::composition;
+    std::string error;
+    const NetworkSpec spec = parse_layers_description(layers_description<S>(), error);
+    INFO(layers_description<S>() << ": " << error);
+    REQUIRE(error.empty());
+    CHECK(cpp_layers(spec) == cpp_of(spec_text(spec)));
+    const SpecShapes shapes = infer_shapes(spec);
+    CHECK(shapes.error.empty());
+    CHECK(shapes.widths == std::vector<std::uint64_t>(S::widths.begin(), S::widths.end()));
+    CHECK(shapes.parameter_layers == std::vector<std::uint64_t>(S::parameter_positions.begin(), S::parameter_positions.end()));
+    std::vector<std::uint64_t> sizes;
+    M net{1};
+    net.for_each_parameter([&](auto, const auto& t) { sizes.push_back(t.size()); });
+    CHECK(shapes.parameter_sizes == sizes);
+}
 }  // namespace
 
 TEST_CASE("specs: a checkpoint's description of blocks reads back, with the model's shapes (issue 19)", "[spec]") {
@@ -243,23 +264,8 @@ TEST_CASE("specs: a checkpoint's description of blocks reads back, with the mode
     CHECK(spec_of_description<ImageModel>() ==
           "1x8x8-conv2k3p1:relu-res(conv2k3p1:gelu-conv2k1:linear)-cat(conv2k3p1:relu|maxpool1)-maxpool2-3:softmax");
     // the spec's shapes are the type's (what a checkpoint records and is checked against)
-    const auto check = []<class M>(M*) {
-        using S = typename M::composition;
-        std::string error;
-        const NetworkSpec spec = parse_layers_description(layers_description<S>(), error);
-        REQUIRE(error.empty());
-        CHECK(cpp_layers(spec) == cpp_of(spec_text(spec)));
-        const SpecShapes shapes = infer_shapes(spec);
-        CHECK(shapes.error.empty());
-        CHECK(shapes.widths == std::vector<std::uint64_t>(S::widths.begin(), S::widths.end()));
-        CHECK(shapes.parameter_layers == std::vector<std::uint64_t>(S::parameter_positions.begin(), S::parameter_positions.end()));
-        std::vector<std::uint64_t> sizes;
-        M net{1};
-        net.for_each_parameter([&](auto, const auto& t) { sizes.push_back(t.size()); });
-        CHECK(shapes.parameter_sizes == sizes);
-    };
-    check(static_cast<ResidualModel*>(nullptr));
-    check(static_cast<ImageModel*>(nullptr));
+    check_shapes_of<ResidualModel>();
+    check_shapes_of<ImageModel>();
     std::string error;
     CHECK(parse_layers_description("input<4> | residual(dense<4> | prelu) | dense<2>", error).layers.empty());
     CHECK_THAT(error, Catch::Contains("the layer 'residual(dense<4> | prelu)' has no --net spec"));
@@ -267,4 +273,51 @@ TEST_CASE("specs: a checkpoint's description of blocks reads back, with the mode
     CHECK_THAT(error, Catch::Contains("has no --net spec"));
     CHECK(parse_layers_description("input<4> | branch_sum(dense<4>, dense<4>) | dense<2>", error).layers.empty());
     CHECK_THAT(error, Catch::Contains("has no --net spec"));
+}
+
+// --- issue 19, items 3 and 6: layernorm -------------------------------------------------------
+
+namespace {
+constexpr auto norm_layers = input<6> | dense<5> | layer_norm | gelu | residual(layer_norm | dense<5> | relu) |
+                             concat(layer_norm, dense<2>) | dense<3> | softmax;
+using NormModel = Model<double, std::remove_const_t<decltype(norm_layers)>, cost::LogLikelihood>;
+}  // namespace
+
+TEST_CASE("specs: layernorm, a layer with parameters after a vector (issue 19)", "[spec]") {
+    CHECK(canonical("784-64:relu-res(layernorm-64:gelu-64:linear)-10:softmax") ==
+          "784-64:relu-res(layernorm-64:gelu-64:linear)-10:softmax");
+    CHECK(canonical("784-64:linear-layernorm-gelu-10:softmax") == "784-64:linear-layernorm-gelu-10:softmax");
+    CHECK(canonical("784-layernorm-10") == "784-layernorm-10");
+    CHECK(canonical("1x8x8-flatten-layernorm-10") == "1x8x8-flatten-layernorm-10");  // the flatten is not implied
+    CHECK(canonical("1x8x8-cat(10|4:linear-layernorm)-layernorm-10") == "1x8x8-cat(10|4:linear-layernorm)-layernorm-10");
+    CHECK(cpp_of("784-64:relu-res(layernorm-64:gelu-64:linear)-10:softmax") ==
+          "input<784> | dense<64> | relu | residual(layer_norm | dense<64> | gelu | dense<64>) | dense<10> | softmax");
+    CHECK(cpp_of("784-32:linear-layernorm-10") == "input<784> | dense<32> | layer_norm | dense<10> | sigmoid");
+    // γ then β, n each; the width unchanged; a position with parameters
+    const SpecShapes s = shapes_of("784-32:linear-layernorm-relu-10:softmax");
+    CHECK(s.error.empty());
+    CHECK(s.widths == std::vector<std::uint64_t>{784, 32, 32, 32, 10, 10});
+    CHECK(s.parameter_layers == std::vector<std::uint64_t>{0, 1, 3});
+    CHECK(s.parameter_sizes == std::vector<std::uint64_t>{784 * 32, 32, 32, 32, 32 * 10, 10});
+    CHECK(s.parameters == 784 * 32 + 32 + 64 + 320 + 10);
+    const SpecShapes r = shapes_of("784-16:relu-res(layernorm-16:linear)-10");
+    CHECK(r.parameter_layers == std::vector<std::uint64_t>{0, 2, 3});
+    CHECK(r.parameter_sizes == std::vector<std::uint64_t>{784 * 16, 16, 16, 16, 16 * 16, 16, 16 * 10, 10});
+    // the checkpoint's layer name reads back, with the type's shapes
+    CHECK(layers_description<NormModel::composition>() ==
+          "input<6> | dense<5> | layer_norm | gelu | residual(layer_norm | dense<5> | relu) | concat(layer_norm, dense<2>) | dense<3> | "
+          "softmax");
+    CHECK(spec_of_description<NormModel>() == "6-5:linear-layernorm-gelu-res(layernorm-5:relu)-cat(layernorm|2:linear)-3:softmax");
+    check_shapes_of<NormModel>();
+    // after an image: refused when parsed, in one line, as the layer's static_assert would in a page
+    for (const char* image : {"1x28x28-layernorm-10", "1x28x28-conv4k3:relu-layernorm-10", "1x8x8-res(conv1k3p1-layernorm)-10",
+                              "1x8x8-cat(layernorm|10)-10", "1x8x8-res(layernorm)-10"})
+        CHECK_THAT(error_of(image), Catch::Contains("layernorm takes a vector, not an image (put a dense layer, or flatten, before it)"));
+    CHECK_THAT(error_of("784-layernorm:relu-10"), Catch::Contains("only dense and conv layers take an activation, not 'layernorm'"));
+    CHECK_THAT(error_of("784-layernorm5-10"), Catch::Contains("unknown layer 'layernorm5'"));
+    // a layer of the limits' count (not a dense or conv layer)
+    std::string norms;
+    for (int i = 0; i < 41; ++i) norms += "-layernorm";
+    CHECK_THAT(error_of("784" + norms), Catch::Contains("more than 40 layers"));
+    CHECK(canonical("784" + norms.substr(10)) == "784" + norms.substr(10));
 }

@@ -4,6 +4,8 @@
 // (n_in, n_out) for the article's z = Wᵀa + b, is transposed to Linear's (out, in); a
 // convolution's (C_out, C_in, K, K) is already Conv2d's), plus the architecture as JSON
 // ("architecture.npy", uint8 text). scripts/npz_to_torch.py rebuilds the nn.Sequential.
+// layer_norm is {"type": "LayerNorm", "features": n, "eps": 1e-05}, nn.LayerNorm(n, eps=1e-5),
+// its γ "K.weight" and β "K.bias" as they are (n).
 //
 // The combinators of nn/graph.hpp nest: residual(body) is {"type": "Residual", "body": [layers]},
 // a module with a Sequential `body` (y = x + body(x)); concat(branches…) is {"type": "Concat",
@@ -91,6 +93,13 @@ template <auto Rate, class In>
 struct torch_layer<Dropout<Rate>, In> {
     static std::string json() { return cat("{\"type\": \"Dropout\", \"p\": ", expr::rate_text(static_cast<double>(Rate)), "}"); }
 };
+/// nn.LayerNorm(n, eps=1e-5) over the n features of a vector: its γ is "weight", its β "bias".
+template <class In>
+struct torch_layer<LayerNorm, In> {
+    static std::string json() {
+        return cat("{\"type\": \"LayerNorm\", \"features\": ", size_v<In>, ", \"eps\": ", expr::rate_text(LayerNorm::epsilon), "}");
+    }
+};
 
 /// How a combinator is called in the architecture's JSON, and how its branches' modules are
 /// reached in the state_dict ("body", "branches.I").
@@ -162,13 +171,14 @@ struct TorchParameter {
 };
 
 /// The parameters of layer L after input shape In, in order, under `prefix` ("3", "3.body.0"):
-/// "weight" for W, "bias" for b, else the parameter's own name.
+/// "weight" for W and for a normalisation's scale γ, "bias" for b and its shift β (nn.LayerNorm's
+/// names), else the parameter's own name.
 template <class L, class In>
 struct torch_parameters {
     template <class... P>
     static void each(params<P...>*, const std::string& prefix, std::vector<TorchParameter>& out) {
         const auto kind = [](std::string_view name) {
-            return name == "W" ? std::string("weight") : name == "b" ? std::string("bias") : std::string(name);
+            return name == "W" || name == "γ" ? std::string("weight") : name == "b" || name == "β" ? std::string("bias") : std::string(name);
         };
         (out.push_back({cat(prefix, ".", kind(P::name)), rank_v<typename P::shape> == 2 && requires { L::stated_input; }}), ...);
     }

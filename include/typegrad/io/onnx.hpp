@@ -12,7 +12,10 @@
 // strides); pooling is MaxPool/AveragePool with stride = window; flatten is Flatten (axis 1,
 // C order as typegrad's); dropout, the identity at inference, adds no node. Leaky ReLU is
 // LeakyRelu (alpha 0.01); SiLU is Mul(x, Sigmoid(x)) and GELU Mul(x, Mul(Add(Erf(Div(x, √2)), 1),
-// ½)), opset 13 having neither as an op, with their constants as scalar initializers.
+// ½)), opset 13 having neither as an op, with their constants as scalar initializers. Layer
+// normalisation (LayerNormalization is opset 17) is ReduceMean (axes [-1], keepdims) → Sub →
+// Mul (the square) → ReduceMean → Add ε → Sqrt → Div → Mul γ → Add β, γ and β the initializers
+// "K.weight" and "K.bias", ε a scalar initializer of the network's element type.
 //
 // The combinators of nn/graph.hpp make the graph fork: the block's input tensor is read by each
 // branch and, for residual(body), by an Add of it and the body's output; branch_sum adds its
@@ -190,6 +193,23 @@ struct onnx_layer<Flatten, In> {
 template <auto Rate, class In>
 struct onnx_layer<Dropout<Rate>, In> {
     static bool add(OnnxBuilder&) { return true; }  // the identity at inference
+};
+/// Layer normalisation over the features, node by node (LayerNormalization is an ONNX op from
+/// opset 17 only): d = x − ReduceMean(x), y = d / Sqrt(ReduceMean(d · d) + ε) · γ + β, the means
+/// over the last axis kept as (batch, 1) and broadcast back, ε a scalar of the graph's type.
+template <class In>
+struct onnx_layer<LayerNorm, In> {
+    static bool add(OnnxBuilder& b) {
+        if constexpr (rank_v<In> != 1) return false;
+        const OnnxAttribute axes{"axes", {-1}, true}, keepdims{"keepdims", {1}, false};
+        const std::string x = b.current;
+        const std::string d = b.add("Sub", "centred", {x, b.add("ReduceMean", "mean", {x}, {axes, keepdims})});
+        const std::string variance = b.add("ReduceMean", "variance", {b.add("Mul", "squared", {d, d})}, {axes, keepdims});
+        const std::string sd = b.add("Sqrt", "std", {b.add("Add", "variance_eps", {variance, b.constant("eps", LayerNorm::epsilon)})});
+        const std::string scaled = b.add("Mul", "scaled", {b.add("Div", "normalised", {d, sd}), b.parameter("weight")});
+        b.current = b.add("Add", "layer_norm", {scaled, b.parameter("bias")});
+        return true;
+    }
 };
 
 /// Residual, Concat, BranchSum: each branch from the block's input, then Add or Concat.
