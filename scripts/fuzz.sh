@@ -21,7 +21,7 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 fuzzers=(fuzz_idx fuzz_checkpoint fuzz_resume fuzz_image)
 
 start=$SECONDS
-# typegrad's own dependencies (xtensor, Boost, zlib, CMake ...); also keeps build/ up to date.
+# typegrad's own dependencies (xtensor, zlib, CMake ...); also keeps build/ up to date.
 "$root/scripts/bootstrap.sh"
 
 # clang-14 with its sanitizer and libFuzzer runtimes (libclang_rt.fuzzer comes with

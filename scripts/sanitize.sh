@@ -15,7 +15,7 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 
 # One executable (= one CTest test) per area: data, io (the untrusted-input parsers), simd (the
 # padded loads and stores), nn, reference, ad (the autodiff engine, also through training) and
-# train. Left out for build time: test_ad_vs_reference, test_ad_float_double (compile-heavy,
+# train, and the graph blocks and per-example reductions of issue 19. Left out for build time: test_ad_vs_reference, test_ad_float_double (compile-heavy,
 # covered at run time by test_ad_fd and test_ad_training), the MNIST tests, the CLI tests, the
 # README and packaging tests.
 tests=(
@@ -39,6 +39,8 @@ tests=(
     test_ad_stable_costs
     test_cnn_gradients
     test_dropout
+    test_graph19
+    test_reductions19
 )
 
 start=$SECONDS
