@@ -516,7 +516,6 @@ const PluginApi& load_network(const JitRequest& r) {
         std::string log;
         if (Descriptor fd{::open((work / "compiler.log").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)})
             log = read_all(fd.get(), std::size_t{64} << 20, (work / "compiler.log").string());
-        std::error_code ec;
         const fs::path kept = dir.path() / log_name;
         try {
             dir.install_entry(work / "compiler.log", log_name);

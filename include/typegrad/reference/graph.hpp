@@ -113,14 +113,21 @@ struct BranchRules<std::tuple<Span...>> {
     static constexpr std::size_t joined = (std::size_t{0} + ... + expr::detail::axis_split<typename Span::output_shape, From>::extent);
 };
 
-/// y = Σ over branches of their outputs, or their concatenation along axis From (per example).
-template <class In, class Spans, std::size_t From, bool Concatenate, class T, class P>
-void branches_forward(const P& p, const T* x, T* y, std::vector<std::vector<std::vector<T>>>& outs) {
+/// Every branch's inner outputs for input x (outs[k]: branch k's, as ChainRules::forward).
+template <class Spans, class T, class P>
+void branches_run(const P& p, const T* x, std::vector<std::vector<std::vector<T>>>& outs) {
     using B = BranchRules<Spans>;
     outs.resize(B::count);
     [&]<std::size_t... K>(std::index_sequence<K...>) {
         (std::tuple_element_t<K, typename B::rules>::forward(p, x, outs[K]), ...);
     }(std::make_index_sequence<B::count>{});
+}
+
+/// y = Σ over branches of their outputs, or their concatenation along axis From (per example).
+template <class In, class Spans, std::size_t From, bool Concatenate, class T, class P>
+void branches_forward(const P& p, const T* x, T* y, std::vector<std::vector<std::vector<T>>>& outs) {
+    using B = BranchRules<Spans>;
+    branches_run<Spans>(p, x, outs);
     if constexpr (!Concatenate) {
         using Out = typename std::tuple_element_t<0, typename B::rules>::output_shape;
         std::fill_n(y, size_v<Out>, T(0));
@@ -201,44 +208,44 @@ struct rule<Residual<Body>> {
     }
 };
 
-/// Branches added: y = Σₖ fₖ(x);  ∂J/∂x = Σₖ fₖ′ᵀδ.
-template <class... B>
-struct rule<BranchSum<B...>> {
+namespace detail {
+/// The rule of branches on one input, joined by sum or by concatenation along axis From.
+template <class C, std::size_t From, bool Concatenate>
+struct BranchesRule {
     template <class In, class T, class P>
     static void forward(const P& p, const T* x, T* y) {
         std::vector<std::vector<std::vector<T>>> outs;
-        detail::branches_forward<In, typename detail::parts_of<BranchSum<B...>, In>::spans, 1, false>(p, x, y, outs);
-    }
-    template <class In, class T, class P, class G>
-    static void backward(const P& p, const T* x, const T* y, const T* gy, T* gx, G& g, Accumulate acc) {
-        using Spans = typename detail::parts_of<BranchSum<B...>, In>::spans;
-        std::vector<std::vector<std::vector<T>>> outs;
-        std::vector<T> scratch(size_v<typename typegrad::detail::combinator_graph<BranchSum<B...>, In>::output_shape>);
-        detail::branches_forward<In, Spans, 1, false>(p, x, scratch.data(), outs);
-        (void)y;
-        if (gx) std::fill_n(gx, size_v<In>, T(0));
-        detail::branches_backward<In, Spans, 1, false>(p, x, outs, gy, gx, g, acc);
-    }
-};
-
-/// Branches concatenated: y = [f₁(x); f₂(x); …];  ∂J/∂x = Σₖ fₖ′ᵀδₖ.
-template <class... B>
-struct rule<Concat<B...>> {
-    template <class In>
-    static constexpr std::size_t axis = typegrad::detail::combinator_graph<Concat<B...>, In>::axis;
-    template <class In, class T, class P>
-    static void forward(const P& p, const T* x, T* y) {
-        std::vector<std::vector<std::vector<T>>> outs;
-        detail::branches_forward<In, typename detail::parts_of<Concat<B...>, In>::spans, axis<In>, true>(p, x, y, outs);
+        branches_forward<In, typename parts_of<C, In>::spans, From, Concatenate>(p, x, y, outs);
     }
     template <class In, class T, class P, class G>
     static void backward(const P& p, const T* x, const T*, const T* gy, T* gx, G& g, Accumulate acc) {
-        using Spans = typename detail::parts_of<Concat<B...>, In>::spans;
+        using Spans = typename parts_of<C, In>::spans;
         std::vector<std::vector<std::vector<T>>> outs;
-        std::vector<T> scratch(size_v<typename typegrad::detail::combinator_graph<Concat<B...>, In>::output_shape>);
-        detail::branches_forward<In, Spans, axis<In>, true>(p, x, scratch.data(), outs);
+        branches_run<Spans>(p, x, outs);  // the inner outputs the branches' rules need
         if (gx) std::fill_n(gx, size_v<In>, T(0));
-        detail::branches_backward<In, Spans, axis<In>, true>(p, x, outs, gy, gx, g, acc);
+        branches_backward<In, Spans, From, Concatenate>(p, x, outs, gy, gx, g, acc);
+    }
+};
+}  // namespace detail
+
+/// Branches added: y = Σₖ fₖ(x);  ∂J/∂x = Σₖ fₖ′ᵀδ.
+template <class... B>
+struct rule<BranchSum<B...>> : detail::BranchesRule<BranchSum<B...>, 1, false> {};
+
+/// Branches concatenated: y = [f₁(x); f₂(x); …];  ∂J/∂x = Σₖ fₖ′ᵀδₖ. (The axis is the same for
+/// every input shape of one kind of branches: 1 for vectors, 3 for images; BranchesRule takes it
+/// per input shape through the combinator.)
+template <class... B>
+struct rule<Concat<B...>> {
+    template <class In>
+    using of = detail::BranchesRule<Concat<B...>, typegrad::detail::combinator_graph<Concat<B...>, In>::axis, true>;
+    template <class In, class T, class P>
+    static void forward(const P& p, const T* x, T* y) {
+        of<In>::template forward<In>(p, x, y);
+    }
+    template <class In, class T, class P, class G>
+    static void backward(const P& p, const T* x, const T* y, const T* gy, T* gx, G& g, Accumulate acc) {
+        of<In>::template backward<In>(p, x, y, gy, gx, g, acc);
     }
 };
 
