@@ -133,13 +133,36 @@ struct Constant {
 };
 }  // namespace init
 
-/// A learnable tensor of a layer: its name, its shape and its initialiser.
-template <fixed_string Name, class S, class Init = init::Normal>
+/// What a parameter is to the rest of typegrad: the initialisation schemes (--init) draw the
+/// weights and biases of a layer with both; L2 decays weights only; fan-in and fan-out are read
+/// off a weight and its bias; optimizers update every role but `statistic`, a running estimate
+/// the trainer updates from the forward pass (batch norm's running mean and variance, PyTorch's
+/// "buffers"), saved in checkpoints and exported like the others.
+enum class ParamRole { weight, bias, scale, shift, statistic, other };
+
+namespace detail {
+constexpr ParamRole default_role(std::string_view name) noexcept {
+    return name == "W" ? ParamRole::weight : name == "b" ? ParamRole::bias : ParamRole::other;
+}
+}  // namespace detail
+
+/// A learnable tensor of a layer: its name, its shape, its initialiser and its role (by default
+/// a weight when named "W", a bias when named "b").
+template <fixed_string Name, class S, class Init = init::Normal, ParamRole Role = detail::default_role(Name.view())>
 struct param {
     static constexpr std::string_view name = Name;
     using shape = S;
     using initializer = Init;
+    static constexpr ParamRole role = Role;
 };
+
+/// The role of parameter descriptor P (a param<…>, or a combinator's sub_param<…> of one).
+template <class P>
+inline constexpr ParamRole param_role_v = [] {
+    if constexpr (requires { P::role; }) return ParamRole(P::role);
+    else if constexpr (requires { typename P::inner; }) return param_role_v<typename P::inner>;
+    else return detail::default_role(P::name);
+}();
 /// The parameters of a layer, in the order of its expression's leaves and of checkpoints.
 template <class... P>
 struct params {
@@ -295,10 +318,22 @@ struct param_index<Name, params<P...>> {
         return sizeof...(P);
     }();
 };
+/// The index of the first parameter of role R in List (its size if none).
+template <ParamRole R, class List>
+struct role_index;
+template <ParamRole R, class... P>
+struct role_index<R, params<P...>> {
+    static constexpr std::size_t value = [] {
+        constexpr bool same[] = {(param_role_v<P> == R)..., false};
+        for (std::size_t i = 0; i < sizeof...(P); ++i)
+            if (same[i]) return i;
+        return sizeof...(P);
+    }();
+};
 }  // namespace detail
 
-/// One layer's parameters drawn as a model draws them (BasicModel's constructor): W and b by the
-/// scheme when the layer has both and the scheme is not the article's, else the layer's own
+/// One layer's parameters drawn as a model draws them (BasicModel's constructor): its weight and
+/// bias (ParamRole) by the scheme when the layer has both and the scheme is not the article's, else the layer's own
 /// initialiser; a combinator (nn/graph.hpp) draws each layer inside it so.
 template <class L, class In, class... Tensors>
 void initialize_layer_tensors(Rng& rng, init::Scheme scheme, Tensors&... t) {
@@ -306,7 +341,8 @@ void initialize_layer_tensors(Rng& rng, init::Scheme scheme, Tensors&... t) {
         layer_traits<L>::template initialize_scheme<In>(rng, scheme, t...);
     } else {
         using P = typename layer_traits<L>::template parameters<In>;
-        constexpr std::size_t w = detail::param_index<"W", P>::value, b = detail::param_index<"b", P>::value;
+        constexpr std::size_t w = detail::role_index<ParamRole::weight, P>::value,
+                              b = detail::role_index<ParamRole::bias, P>::value;
         if constexpr (w < P::size && b < P::size) {
             if (scheme != init::Scheme::article) {
                 auto all = std::forward_as_tuple(t...);

@@ -6,6 +6,7 @@
 
 #include "typegrad/nn/layer.hpp"
 #include "typegrad/nn/layers/activation.hpp"
+#include "typegrad/nn/layers/batch_norm.hpp"
 #include "typegrad/nn/layers/conv2d.hpp"
 #include "typegrad/nn/layers/dense.hpp"
 #include "typegrad/nn/layers/dropout.hpp"

@@ -19,17 +19,25 @@
 
 #include <concepts>
 #include <cstddef>
+#include <limits>
 #include <span>
 #include <vector>
 
 #include "typegrad/autodiff/backprop.hpp"
 #include "typegrad/data/dataset.hpp"
 #include "typegrad/nn/gradients.hpp"
+#include "typegrad/nn/layers/batch_norm.hpp"
 #include "typegrad/nn/model.hpp"
 #include "typegrad/reference/backprop.hpp"
 #include "typegrad/train/example.hpp"
 
 namespace typegrad::train {
+
+/// Whether model M couples the examples of a mini-batch (batch norm): its gradient is then that
+/// of the whole mini-batch at once, not a sum over examples or chunks.
+template <AnyModel M>
+inline constexpr bool couples_examples_v =
+    nodes_couple_examples_v<typename decltype(autodiff::Workspace<M>::program)::nodes>;
 
 template <class E, class M>
 concept GradientEngine = requires(E e, const M& net, const data::Dataset& d, std::span<const std::size_t> examples,
@@ -70,11 +78,18 @@ struct ReferenceEngine {
 /// The gradient derived by reverse mode from the model's type (the default): Chunk examples at a
 /// time as one tensor, the rest of a batch one at a time. Chunk is a compile-time choice (the
 /// batch is a dimension of the program's types): 10, the article's batch, by default.
+///
+/// A model that couples the examples of a mini-batch (batch norm) is run on the whole mini-batch
+/// as one program: the batch must then be exactly Chunk examples (whole_batch; the trainer
+/// checks it, and gradient() returns NaN for any other number), and after each step
+/// update_state(net) moves the running statistics towards the mini-batch's.
 template <AnyModel M, std::size_t Chunk = 10>
 struct AutodiffEngine {
     static_assert(Chunk >= 1, "AutodiffEngine<M, Chunk>: a chunk has at least one example");
     using T = typename M::value_type;
     static constexpr std::size_t chunk = Chunk;
+    /// The one batch size this engine trains a coupled model with (0: any, the model does not couple).
+    static constexpr std::size_t whole_batch = couples_examples_v<M> ? Chunk : 0;
     autodiff::Workspace<M> workspace;
     autodiff::Workspace<M, Chunk> chunk_workspace;
     std::vector<T> X = std::vector<T>(Chunk * M::input_width), Y = std::vector<T>(Chunk * M::output_width);
@@ -88,6 +103,8 @@ struct AutodiffEngine {
     /// adds the number of examples the forward passes classified correctly to *correct.
     T gradient(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
                std::size_t* correct = nullptr) noexcept {
+        if constexpr (whole_batch > 0)
+            if (examples.size() != whole_batch) return std::numeric_limits<T>::quiet_NaN();
         T cost = 0;
         std::size_t k = 0;
         for (; k + Chunk <= examples.size(); k += Chunk) {
@@ -110,6 +127,12 @@ struct AutodiffEngine {
                             d.labels[examples[k]];
         }
         return cost;
+    }
+
+    /// After gradient() of a coupled model in training: its running statistics moved towards
+    /// those of the mini-batch (nn/layers/batch_norm.hpp). Nothing for other models.
+    void update_state(M& net) const noexcept {
+        if constexpr (whole_batch > 0) update_running_statistics(net, chunk_workspace.program);
     }
 };
 

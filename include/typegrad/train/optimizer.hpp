@@ -73,10 +73,15 @@ struct Slice {
 };
 
 namespace detail {
-/// Whether a parameter is regularised by L2: the weights "W" of a layer, not its biases (as
-/// Nielsen's network2.py; other parameters, e.g. PReLU's slopes, are not either).
+/// Whether a parameter is regularised by L2: the weights of a layer (ParamRole::weight: "W" unless
+/// the layer says otherwise), not its biases (as Nielsen's network2.py; other parameters, e.g.
+/// PReLU's slopes and normalisation's scales, are not either).
 template <class Ref>
-inline constexpr bool decayed_v = Ref::name == std::string_view("W");
+inline constexpr bool decayed_v = param_role_v<typename Ref::descriptor> == ParamRole::weight;
+/// Whether an optimizer updates a parameter: every role but a running statistic (batch norm's
+/// running mean and variance), which the trainer updates from the forward pass.
+template <class Ref>
+inline constexpr bool trained_v = param_role_v<typename Ref::descriptor> != ParamRole::statistic;
 
 /// The mean gradient of one parameter element with L2: (1/m) Σ ∂J/∂w + (λ/n) w.
 template <class T>
@@ -127,6 +132,7 @@ struct Sgd {
         const T c = static_cast<T>(s.eta / static_cast<double>(s.batch));
         const T shrink = static_cast<T>(1.0 - s.eta * s.lambda / static_cast<double>(s.training_examples ? s.training_examples : 1));
         for_each_parameter(net, g, [&](auto ref, auto& p, const auto& dp) {
+            if constexpr (!detail::trained_v<decltype(ref)>) return;
             const auto [first, last] = slice.of(decltype(ref)::size);
             T* w = p.data() + first;
             if constexpr (detail::decayed_v<decltype(ref)>)
@@ -175,11 +181,13 @@ struct Momentum {
         for_each_parameter(net, g, [&](auto ref, auto& p, const auto& dp) {
             const T d = detail::decayed_v<decltype(ref)> ? decay : T(0);
             const auto [first, last] = slice.of(p.size());
-            for (std::size_t i = first; i < last; ++i) {
-                const T gi = detail::regularised(dp.data()[i], p.data()[i], inv_m, d);
-                T& vi = v[at + i];
-                vi = mu_t * vi + gi;
-                p.data()[i] -= eta * (nesterov ? gi + mu_t * vi : vi);
+            if constexpr (detail::trained_v<decltype(ref)>) {
+                for (std::size_t i = first; i < last; ++i) {
+                    const T gi = detail::regularised(dp.data()[i], p.data()[i], inv_m, d);
+                    T& vi = v[at + i];
+                    vi = mu_t * vi + gi;
+                    p.data()[i] -= eta * (nesterov ? gi + mu_t * vi : vi);
+                }
             }
             at += p.size();
         });
@@ -244,6 +252,10 @@ struct Adam {
             return std::array<V, 3>{w, a, b};
         };
         for_each_parameter(net, g, [&](auto ref, auto& p, const auto& dp) {
+            if constexpr (!detail::trained_v<decltype(ref)>) {
+                at += p.size();
+                return;
+            }
             const T d = detail::decayed_v<decltype(ref)> ? decay : T(0);
             using V = xsimd::batch<T>;
             constexpr std::size_t L = V::size;

@@ -150,6 +150,7 @@ public:
             parallel_ = std::make_unique<ParallelEngine<M, Engine>>(*pool_);
             parallel_evaluator_ = std::make_unique<ParallelEvaluator<M>>(*pool_);
         }
+        if constexpr (couples_examples_v<M>) check_whole_batch();
         if constexpr (!counts_correct)
             if (options_.training_accuracy == Options::TrainingAccuracy::running)
                 throw std::invalid_argument(
@@ -202,7 +203,13 @@ public:
         rng_.shuffle(order_.begin(), order_.end());
         const auto start = std::chrono::steady_clock::now();
         const std::size_t n = train.size();
-        const std::size_t batches = (n + options_.batch - 1) / options_.batch;
+        // a model that couples the examples of a batch (batch norm) trains on whole batches only:
+        // the last n mod batch examples of the shuffled order sit this epoch out (drop_last)
+        if constexpr (couples_examples_v<M>)
+            if (n < options_.batch)
+                throw std::invalid_argument("batch norm trains on whole mini-batches of " + std::to_string(options_.batch) +
+                                            " examples, but the training set has " + std::to_string(n));
+        const std::size_t batches = couples_examples_v<M> ? n / options_.batch : (n + options_.batch - 1) / options_.batch;
         const std::size_t epoch_number = epochs_done_ + 1;
         double cost_sum = 0;
         last_training_correct_ = 0;
@@ -212,7 +219,8 @@ public:
         for (std::size_t b = 0; b < batches; ++b) {
             const std::size_t first = b * options_.batch;
             const std::size_t last = std::min(n, first + options_.batch);
-            const std::span<const std::size_t> next(order_.data() + last, std::min(n, last + options_.batch) - last);
+            const std::span<const std::size_t> next(order_.data() + last,
+                                                    b + 1 < batches ? std::min(n, last + options_.batch) - last : 0);
             const T cost =
                 step_unchecked(train, std::span<const std::size_t>(order_.data() + first, last - first), correct, next);
             if (!std::isfinite(cost))
@@ -238,6 +246,11 @@ public:
     /// empty list and std::out_of_range for an index past the dataset; nothing changes then.
     T step(const data::Dataset& d, std::span<const std::size_t> examples) {
         if (examples.empty()) throw std::invalid_argument("step: no examples given");
+        if constexpr (couples_examples_v<M>)
+            if (examples.size() != options_.batch)
+                throw std::invalid_argument("step: batch norm normalises over the whole mini-batch, which is " +
+                                            std::to_string(options_.batch) + " examples for this trainer; " +
+                                            std::to_string(examples.size()) + " were given");
         for (std::size_t i : examples)
             if (i >= d.size())
                 throw std::out_of_range("step: example " + std::to_string(i) + " is past the dataset's " +
@@ -329,9 +342,33 @@ private:
             // m: the examples the gradient sums — all of them, but for a data-parallel engine's
             // local steps, which sum this process's share (dist/data_parallel.hpp); none, no step.
             if constexpr (requires { engine_->examples_in_gradient(); }) m = engine_->examples_in_gradient();
+            // batch norm's running statistics, from this forward pass
+            if constexpr (couples_examples_v<M>) engine_->update_state(net_);
         }
         if (m > 0) optimizer_.step(net_, grads_, Step{eta(), m, d.size(), options_.lambda});
         return cost;
+    }
+
+    // A model that couples the examples of a mini-batch (batch norm) needs an engine that runs
+    // exactly the mini-batch as one program (AutodiffEngine<M, batch>), one thread, and at least
+    // two examples.
+    void check_whole_batch() const {
+        std::size_t whole = 0;
+        if constexpr (requires { Engine::whole_batch; }) whole = Engine::whole_batch;
+        if (whole == 0)
+            throw std::invalid_argument(
+                "batch norm normalises over the whole mini-batch, and this gradient engine works one example (or one "
+                "share of the batch) at a time: train with AutodiffEngine<M, batch>");
+        if (options_.batch != whole)
+            throw std::invalid_argument("batch norm normalises over the whole mini-batch, which this engine runs as one "
+                                        "program of " + std::to_string(whole) + " examples: the batch size must be " +
+                                        std::to_string(whole) + " (it is " + std::to_string(options_.batch) +
+                                        "; use AutodiffEngine<M, " + std::to_string(options_.batch) + ">)");
+        if (options_.batch < 2)
+            throw std::invalid_argument("batch norm needs at least 2 examples per mini-batch (the batch size is 1)");
+        if (options_.threads > 1)
+            throw std::invalid_argument("batch norm normalises over the whole mini-batch, which one thread computes: "
+                                        "train with 1 thread");
     }
 
     std::size_t count_correct(const data::Dataset& d) {

@@ -1,0 +1,154 @@
+// Batch normalisation (Ioffe & Szegedy 2015), PyTorch's nn.BatchNorm1d(C) on a vector (C) and
+// nn.BatchNorm2d(C) on an image (C, H, W), with their defaults (ε = 1e-5, momentum 0.1, affine,
+// tracking running statistics):
+//   training    y = γ ⊙ (x − μ_B) / √(σ²_B + ε) + β,  μ_B and σ²_B (biased) per channel over the
+//               m examples of the mini-batch (and the H·W positions of an image), and after the
+//               step  running_mean ← 0.9 running_mean + 0.1 μ_B,
+//                     running_var  ← 0.9 running_var + 0.1 σ²_B · n/(n − 1)   (n = m·H·W)
+//   evaluation  y = γ ⊙ (x − running_mean) / √(running_var + ε) + β
+// Training is a thread with a TrainingScope open (expr/batch.hpp): the trainer's steps. Everything
+// else — evaluation, forward(), predictions, gradcheck — is evaluation.
+//
+// The layer couples the examples of a mini-batch: the trainer then normalises over the whole
+// mini-batch, which AutodiffEngine<M, Chunk> runs as one program of Chunk = batch examples
+// (train/engine.hpp, train/trainer.hpp). Its expression is built from the ops of expr/batch.hpp,
+// so the engine derives its backward pass; the hand-written rule is in reference/batch_norm.hpp.
+//
+// Parameters, in order: "γ" (scale, 1), "β" (shift, 0), "running_mean" (0) and "running_var" (1),
+// the last two ParamRole::statistic: not trained by the optimizers, updated by
+// update_running_statistics after each step, saved in checkpoints and exported.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+
+#include "typegrad/ad/graph.hpp"
+#include "typegrad/expr/batch.hpp"
+#include "typegrad/expr/build.hpp"
+#include "typegrad/nn/layer.hpp"
+#include "typegrad/nn/layers/layer_norm.hpp"
+
+namespace typegrad {
+
+namespace detail {
+// The one place batch_norm's input is checked.
+template <class In>
+struct batch_norm_fits {
+    static constexpr bool value = rank_v<In> == 1 || rank_v<In> == 3;
+    static_assert(value,
+                  "batch_norm takes a vector (C) (PyTorch's BatchNorm1d) or an image (C, H, W) (BatchNorm2d) and "
+                  "normalises each feature or channel over the mini-batch (see 'batch_norm_fits<shape of the previous "
+                  "layer>' below)");
+};
+template <class In>
+inline constexpr std::size_t channels_of = shape_traits<In>::extents[0];
+}  // namespace detail
+
+/// Batch normalisation over the mini-batch (see above): `conv2d<16, 3, 1, 1> | batch_norm | relu`.
+struct BatchNorm {
+    static constexpr std::string_view name = "batch_norm";  // derive, checkpoints, messages
+    static constexpr std::string_view symbol = "a";
+    static constexpr double epsilon = detail::InvSqrtEpsilon::epsilon;
+    static constexpr double momentum = 0.1;
+
+    template <class In>
+    using output_shape = std::conditional_t<detail::batch_norm_fits<In>::value, In, In>;
+    template <class In>
+    using parameters = params<param<"γ", Shape<detail::channels_of<In>>, init::Constant<1>, ParamRole::scale>,
+                              param<"β", Shape<detail::channels_of<In>>, init::Constant<0>, ParamRole::shift>,
+                              param<"running_mean", Shape<detail::channels_of<In>>, init::Constant<0>, ParamRole::statistic>,
+                              param<"running_var", Shape<detail::channels_of<In>>, init::Constant<1>, ParamRole::statistic>>;
+
+    /// p (C) over x's shape.
+    template <class In, class P, class X>
+    using per_channel = expr::Node<expr::PerChannelOp<In>, P, X>;
+    /// Training: x̂ = (x − μ_B) ⊙ 1/√(σ²_B + ε), the statistics recorded for the running estimates.
+    template <class In, class X, class RM>
+    using batch_mean = expr::Node<expr::RecordedBatchMeanOp<In, false>, X, RM>;
+    template <class In, class X, class RM>
+    using centred = expr::Sub<X, batch_mean<In, X, RM>>;
+    template <class In, class X, class RM, class RV>
+    using batch_variance = expr::Node<expr::RecordedBatchMeanOp<In, true>, expr::Hadamard<centred<In, X, RM>, centred<In, X, RM>>, RV>;
+    template <class In, class X, class RM, class RV>
+    using normalised = expr::Hadamard<centred<In, X, RM>, expr::Map<detail::InvSqrtEpsilon, batch_variance<In, X, RM, RV>>>;
+    /// Evaluation: (x − running_mean) ⊙ 1/√(running_var + ε).
+    template <class In, class X, class RM, class RV>
+    using normalised_running = expr::Hadamard<expr::Sub<X, per_channel<In, RM, X>>,
+                                              expr::Map<detail::InvSqrtEpsilon, per_channel<In, RV, X>>>;
+    template <class In, class X, class G, class B, class N>
+    using affine = expr::Add<expr::Hadamard<per_channel<In, G, X>, N>, per_channel<In, B, X>>;
+
+    template <class In, class X, class G, class B, class RM, class RV>
+    using expression_at = expr::Node<expr::TrainingSelectOp, affine<In, X, G, B, normalised<In, X, RM, RV>>,
+                                     affine<In, X, G, B, normalised_running<In, X, RM, RV>>>;
+};
+inline constexpr BatchNorm batch_norm{};
+
+namespace detail {
+template <class Leaf>
+struct statistic_leaf {
+    static constexpr bool value = false;
+};
+template <expr::Role R, class S, std::size_t K, std::size_t I, std::size_t... N, template <class, std::size_t, std::size_t> class Tag>
+struct statistic_leaf<expr::Leaf<R, Tag<S, K, I>, N...>> {
+    static constexpr bool value = true;
+    static constexpr std::size_t position = K, index = I;
+};
+
+template <class Node>
+struct recorded_statistic {
+    static constexpr bool value = false;
+};
+template <class In, bool U, class X, class R>
+struct recorded_statistic<expr::Node<expr::RecordedBatchMeanOp<In, U>, X, R>> {
+    static constexpr bool value = statistic_leaf<R>::value;
+    using example_shape = In;
+    using operand = X;
+    using leaf = R;
+    static constexpr bool unbiased = U;
+};
+
+template <class Net, class Program, class N>
+void update_statistic(Net& net, const Program& p, double momentum) noexcept {
+    if constexpr (recorded_statistic<N>::value) {
+        using R = recorded_statistic<N>;
+        using L = expr::detail::channel_layout<typename R::example_shape, typename R::operand::shape>;
+        using T = typename Net::value_type;
+        const T* stat = p.template value<N>();
+        auto& running = std::get<statistic_leaf<typename R::leaf>::position>(net.parameters())
+                            .template at<statistic_leaf<typename R::leaf>::index>();
+        const double correction = R::unbiased && L::count > 1 ? double(L::count) / double(L::count - 1) : 1.0;
+        for (std::size_t c = 0; c < L::channels; ++c)
+            running.data()[c] = static_cast<T>((1.0 - momentum) * double(running.data()[c]) +
+                                               momentum * correction * double(stat[c * L::inner]));
+    }
+}
+template <class Net, class Program, class... Ns>
+void update_statistics(Net& net, const Program& p, double momentum, ad::type_list<Ns...>) noexcept {
+    (update_statistic<Net, Program, Ns>(net, p, momentum), ...);
+}
+template <class... Ns>
+constexpr bool any_crossing(ad::type_list<Ns...>) noexcept {
+    return (false || ... ||
+            [] {
+                if constexpr (expr::is_node_v<Ns>) return expr::crosses_examples_v<typename Ns::op>;
+                else return false;
+            }());
+}
+}  // namespace detail
+
+/// After a training forward pass of program p (a model's cost, its parameters bound to net's),
+/// every running statistic of net (batch norm's running mean and variance) moves towards the
+/// mini-batch's: r ← (1 − momentum) r + momentum · statistic (the variance unbiased).
+template <class Net, class Program>
+void update_running_statistics(Net& net, const Program& p, double momentum = BatchNorm::momentum) noexcept {
+    detail::update_statistics(net, p, momentum, typename Program::nodes{});
+}
+
+/// Whether the nodes of an expression (a type_list, as a Graph or Program lists them) mix the
+/// examples of a batch (batch norm among them).
+template <class Nodes>
+inline constexpr bool nodes_couple_examples_v = detail::any_crossing(Nodes{});
+
+}  // namespace typegrad
