@@ -76,6 +76,8 @@ LAYERS = {
     "Flatten": lambda a: nn.Flatten(),
     "Dropout": lambda a: nn.Dropout(a["p"]),
     "LayerNorm": lambda a: nn.LayerNorm(a["features"], eps=a["eps"]),  # its weight γ, its bias β
+    "BatchNorm1d": lambda a: nn.BatchNorm1d(a["features"], eps=a["eps"], momentum=a["momentum"]),
+    "BatchNorm2d": lambda a: nn.BatchNorm2d(a["features"], eps=a["eps"], momentum=a["momentum"]),
     "Sigmoid": lambda a: nn.Sigmoid(),
     "Tanh": lambda a: nn.Tanh(),
     "ReLU": lambda a: nn.ReLU(),
@@ -98,6 +100,10 @@ def load(npz_path):
         state[name] = torch.from_numpy(archive[name].copy())
         dtype = state[name].dtype
     model = model.to(dtype)
+    # batch norm's step counter is PyTorch's own (used only without a momentum): not exported
+    for name, buffer in model.state_dict().items():
+        if name.endswith("num_batches_tracked") and name not in state:
+            state[name] = torch.zeros_like(buffer)
     model.load_state_dict(state)
     model.eval()
     return model, arch, dtype

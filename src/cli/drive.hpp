@@ -61,8 +61,18 @@ using float_networks = cli::networks<float>;
 
 /// --grad: the gradient engines, each a template over the model type with
 /// operator()(net, x, y, Gradients&, Accumulate), like train::ReferenceEngine.
+/// The autodiff engine's chunk: the batch a network with batch norm was compiled for (its
+/// generated entry's whole_batch, jit.cpp), else 10.
+template <class M>
+constexpr std::size_t autodiff_chunk() {
+    if constexpr (requires { entry_of_t<M>::whole_batch; }) return entry_of_t<M>::whole_batch;
+    else return 10;
+}
+template <AnyModel M>
+using CliAutodiffEngine = train::AutodiffEngine<M, autodiff_chunk<M>()>;
+
 using engines = type_list<                        //
-    engine<"autodiff", train::AutodiffEngine>,    // derived from the network's type (default)
+    engine<"autodiff", CliAutodiffEngine>,        // derived from the network's type (default)
     engine<"reference", train::ReferenceEngine>>;  // the article's backprop, by hand
 
 // ---------------------------------------------------------------------------------------------
@@ -262,11 +272,36 @@ inline std::string stop_text(train::StopReason why, const train::MonitorState& m
 }
 
 /// The training run for network M with gradient engine Engine, from scratch or from `resume`.
+/// The batch size an engine trains a network with batch norm with (0: it cannot).
+template <class E>
+constexpr std::size_t whole_batch_of() {
+    if constexpr (requires { E::whole_batch; }) return E::whole_batch;
+    else return 0;
+}
+
+/// A network with batch norm normalises over the whole mini-batch, which one process and one
+/// thread run as one program of --batch examples (compiled for that size: `whole`).
+inline void check_batch_norm_options(const TrainOptions& o, std::size_t whole) {
+    const std::string why = "batch norm normalises over the whole mini-batch";
+    if (whole == 0)
+        throw UsageError(cat("--grad ", o.grad, ": the engine computes the gradient one example at a time, and ", why,
+                             " (use --grad autodiff)"));
+    if (o.batch < 2) throw UsageError(cat("--batch ", o.batch, ": ", why, ", which needs at least 2 examples"));
+    if (o.batch != whole)
+        throw RunError(cat("--batch ", o.batch, ": this network was compiled for batches of ", whole,
+                           " (batch norm's mini-batch is one program of that size)"));
+    if (o.threads > 1) throw UsageError(cat("--threads ", o.threads, ": ", why, ", which one thread computes (use --threads 1)"));
+    if (processes().size() > 1)
+        throw UsageError(cat("mpirun -np ", processes().size(), ": ", why,
+                             ", which one process computes; each process would normalise its own share"));
+}
+
 template <class M, class Engine>
 inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     TrainOptions o = given;
     if (!o.eta_given) o.eta = default_eta<M>();
     if (!o.schedule_given) parse_schedule(entry_of_t<M>::default_schedule, o);
+    if constexpr (train::couples_examples_v<M>) check_batch_norm_options(o, whole_batch_of<Engine>());
     M net{o.seed, init_scheme(o.init)};
     train::TrainerState start{};
     if (resume) {

@@ -378,7 +378,9 @@ std::string plugin_source(const JitRequest& r) {
                "struct entry {\n    static std::string name() { return \"", spec, "\"; }\n",
                "    static std::string description() { return \"", spec, "\"; }\n",
                "    static constexpr double default_eta = ", eta, ";\n",
-               "    static constexpr const char* default_schedule = \"constant\";\n};\n}  // namespace typegrad_generated\n\n",
+               "    static constexpr const char* default_schedule = \"constant\";\n",
+               r.whole_batch > 0 ? cat("    static constexpr std::size_t whole_batch = ", r.whole_batch, ";\n") : std::string(),
+               "};\n}  // namespace typegrad_generated\n\n",
                "template <>\nstruct typegrad::cli::generated_entry<typegrad_generated::network> {\n",
                "    using type = typegrad_generated::entry;\n};\n\nTYPEGRAD_DEFINE_PLUGIN(typegrad_generated::network)\n");
 }

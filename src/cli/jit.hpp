@@ -26,6 +26,9 @@ struct JitRequest {
     std::string cost;          // quadratic, cross-entropy, log-likelihood
     std::string element_type;  // float, double
     std::string origin;        // "--net"
+    /// For training a network with batch norm: --batch, the size of the one program a
+    /// mini-batch runs as (0: the default chunk of 10, as for every other command).
+    std::size_t whole_batch = 0;
 };
 
 /// The entry points of the requested network: loaded from the cache, or compiled first (a

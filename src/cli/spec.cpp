@@ -224,6 +224,8 @@ std::string parse_layers(const std::vector<std::string>& parts, std::size_t firs
             // nn/layers/layer_norm.hpp refuses an image too, in a page of compiler output
             if (rank == 3) return "layernorm takes a vector, not an image (put a dense layer, or flatten, before it)";
             l.kind = Kind::layer_norm;
+        } else if (body == "batchnorm") {
+            l.kind = Kind::batch_norm;
         } else if (is_activation(body)) {
             if (has_activation) return cat("the activation '", body, "' takes no activation");
             out.push_back(activation_layer(body));
@@ -262,6 +264,7 @@ std::string layer_cpp(const LayerSpec& l) {
     case Kind::dropout: return cat("dropout<", rate_text(l.rate), ">");
     case Kind::flatten: return "flatten";
     case Kind::layer_norm: return "layer_norm";
+    case Kind::batch_norm: return "batch_norm";
     case Kind::activation: {
         const ActivationName* a = find_activation(l.activation, &ActivationName::spec);
         return std::string(a ? a->cpp : std::string_view(l.activation));
@@ -297,6 +300,7 @@ std::string layers_text(const std::vector<LayerSpec>& ls, std::size_t rank) {
         case Kind::avg_pool: items.push_back(cat("avgpool", l.size)); continue;
         case Kind::dropout: items.push_back(cat("dropout", rate_text(l.rate))); continue;
         case Kind::layer_norm: items.push_back("layernorm"); continue;
+        case Kind::batch_norm: items.push_back("batchnorm"); continue;
         case Kind::activation: items.push_back(l.activation); continue;
         case Kind::residual:
             items.push_back(cat("res(", l.branches.empty() ? std::string() : layers_text(l.branches[0], rank), ")"));
@@ -373,6 +377,11 @@ bool walk_shapes(const std::vector<LayerSpec>& ls, std::vector<std::uint64_t>& s
         case Kind::layer_norm:  // γ then β, one per feature
             if (shape.size() != 1) return fail("takes a vector");
             add(shape[0], shape[0]);
+            break;
+        case Kind::batch_norm:  // γ, β, the running mean and variance, one per feature or channel
+            if (shape.size() != 1 && shape.size() != 3) return fail("takes a vector or an image");
+            for (int i = 0; i < 4; ++i) out.parameter_sizes.push_back(shape[0]);
+            out.parameters += 4 * shape[0];
             break;
         case Kind::dropout:
         case Kind::activation: break;
@@ -474,6 +483,7 @@ bool parse_description_item(const std::string& item, LayerSpec& l) {
     else if (item == "sigmoid") l = activation_layer(item);
     else if (item == "flatten") l.kind = Kind::flatten;
     else if (item == "layer_norm") l.kind = Kind::layer_norm;
+    else if (item == "batch_norm") l.kind = Kind::batch_norm;
     else if (starts_with(item, "residual(")) return block("residual(", Kind::residual);
     else if (starts_with(item, "concat(")) return block("concat(", Kind::concat);
     else if (ok && name == "dense" && args.size() == 1) {
@@ -500,6 +510,15 @@ bool any_convolution(const std::vector<LayerSpec>& ls) {
         if (l.kind == Kind::conv) return true;
         for (const auto& b : l.branches)
             if (any_convolution(b)) return true;
+    }
+    return false;
+}
+
+bool any_batch_norm(const std::vector<LayerSpec>& ls) {
+    for (const LayerSpec& l : ls) {
+        if (l.kind == Kind::batch_norm) return true;
+        for (const auto& b : l.branches)
+            if (any_batch_norm(b)) return true;
     }
     return false;
 }
@@ -553,6 +572,7 @@ SpecShapes infer_shapes(const NetworkSpec& spec) {
 }
 
 bool has_convolution(const NetworkSpec& spec) { return any_convolution(spec.layers); }
+bool uses_batch_norm(const NetworkSpec& spec) { return any_batch_norm(spec.layers); }
 
 std::string limits_error(const NetworkSpec& spec) {
     using L = SpecLimits;

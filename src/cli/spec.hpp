@@ -13,6 +13,10 @@
 //               | "layernorm"                               layer normalisation over the features of a
 //                                                           vector (nn.LayerNorm(n), ε = 1e-5, γ and β
 //                                                           learnt); after a vector only
+//               | "batchnorm"                               batch normalisation per feature (vector,
+//                                                           nn.BatchNorm1d) or channel (image,
+//                                                           BatchNorm2d) over the whole mini-batch,
+//                                                           running statistics in evaluation
 //               | activation                                on its own, but linear ("784-64-gelu-10")
 //               | "res(" layers ")"                          a residual block y = x + body(x): its output
 //                                                           shape must equal its input's
@@ -52,7 +56,7 @@ namespace typegrad::cli {
 
 /// One layer of a spec.
 struct LayerSpec {
-    enum class Kind { dense, conv, max_pool, avg_pool, dropout, flatten, activation, residual, concat, layer_norm };
+    enum class Kind { dense, conv, max_pool, avg_pool, dropout, flatten, activation, residual, concat, layer_norm, batch_norm };
     Kind kind = Kind::dense;
     std::size_t size = 0;    // dense: units; conv: output channels; pools: the window K
     std::size_t kernel = 0;  // conv
@@ -121,6 +125,8 @@ struct SpecLimits {
 
 /// Whether the spec has a convolution, inside a block or not (the default η is 0.05 then).
 [[nodiscard]] bool has_convolution(const NetworkSpec& spec);
+/// Whether a network has batch norm (in a block too): it then trains on whole mini-batches.
+[[nodiscard]] bool uses_batch_norm(const NetworkSpec& spec);
 
 /// "" if the spec is within SpecLimits (a block's inner layers counted as every other); else one line saying which limit it exceeds, e.g.
 /// "41 layers, more than the 40 typegrad compiles".

@@ -41,7 +41,15 @@ int run_with_network(const TrainOptions& o, const io::CheckpointImage* resume, t
         ((menu_matches<Ms>(o.net, "") && cost.empty() ? (void)(cost = std::string(Ms::cost_type::name)) : void()), ...);
         if (cost.empty()) cost = default_cost(spec);
     }
-    return load_network({std::move(spec), std::move(cost), o.dtype, "--net"}).train(o, resume);
+    // batch norm: the mini-batch is one program, compiled for --batch examples (10, the chunk
+    // every other command compiles, shares their compiled network); what cannot be is refused
+    // before the compile
+    std::size_t whole_batch = 0;
+    if (uses_batch_norm(spec)) {
+        check_batch_norm_options(o, o.grad == "autodiff" ? o.batch : 0);
+        whole_batch = o.batch == 10 ? 0 : o.batch;
+    }
+    return load_network({std::move(spec), std::move(cost), o.dtype, "--net", whole_batch}).train(o, resume);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # typegrad export → ONNX: networks trained briefly on the synthetic digits (784-30-10 sigmoid,
 # 784-100:relu-10:softmax, LeNet-5, an MLP with GELU, SiLU and leaky ReLU, a residual MLP, a CNN
-# of concatenated branches, an MLP with layer normalisation) are exported to .onnx;
+# of concatenated branches, an MLP with layer normalisation, a residual CNN with batch
+# normalisation) are exported to .onnx;
 # onnx.checker validates each file and tests/cli/onnx_reference.py (a numpy interpreter of the ops
 # typegrad writes) runs it on 1000 images — MNIST's first 1000 test digits when TYPEGRAD_MNIST_DIR
 # is set, else digit-like strokes drawn by image_files.py — which `typegrad predict` classifies
@@ -47,4 +48,7 @@ check concat --net '1x28x28-cat(conv4k3p1:relu|conv2k5p2:tanh)-maxpool2-10:softm
 # issue 19: layer normalisation, at the top level and inside a residual block, as ReduceMean, Sub,
 # Mul, ReduceMean, Add ε, Sqrt, Div, Mul γ, Add β (LayerNormalization is opset 17)
 check layernorm --net '784-16:relu-res(layernorm-16:gelu-16:linear)-layernorm-10:softmax' --epochs 1 --limit 1000
+# issue 19: batch normalisation (BatchNormalization with the running statistics) on images, at
+# the top level and inside a residual block
+check batchnorm --net '1x28x28-conv4k3p1:linear-batchnorm-relu-res(conv4k3p1:linear-batchnorm-relu-conv4k3p1:linear-batchnorm)-relu-maxpool2-10:softmax' --epochs 1 --limit 1000 --eta 0.01
 echo "the exported ONNX graphs compute what typegrad computes"

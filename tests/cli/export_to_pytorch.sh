@@ -30,4 +30,5 @@ check residual --net '784-16:relu-res(16:relu-16:linear)-relu-10:softmax' --epoc
 check concat --net '1x28x28-cat(conv4k3p1:relu|conv2k5p2:tanh)-maxpool2-10:softmax' --epochs 1 --limit 3000
 # issue 19: layer normalisation, at the top level and inside a residual block, as nn.LayerNorm(16)
 check layernorm --net '784-16:relu-res(layernorm-16:gelu-16:linear)-layernorm-10:softmax' --epochs 1 --limit 3000
+check batchnorm --net '1x28x28-conv4k3p1:linear-batchnorm-relu-res(conv4k3p1:linear-batchnorm-relu-conv4k3p1:linear-batchnorm)-relu-maxpool2-10:softmax' --epochs 1 --limit 3000 --eta 0.01  # issue 19: BatchNorm2d with its running statistics
 echo "exported networks reproduce typegrad's test accuracy in PyTorch"

@@ -70,3 +70,39 @@ typegrad_cli_test(issue19_graph_layernorm_image
     EXPECT_EXIT 2
     EXPECT_REGEX "typegrad: error: --net: .*layernorm takes a vector, not an image \\(put a dense layer, or flatten, before it\\)"
     TIMEOUT 2)
+
+# Issue 19, items 3 and 6: batchnorm in --net, on images and vectors, at the top level and in a
+# residual block (the issue's example spec, with 4 channels). Training normalises over the whole
+# mini-batch; eval uses the running statistics the checkpoint carries.
+set(bn_cnn "1x28x28-conv4k3p1:linear-batchnorm-relu-res(conv4k3p1:linear-batchnorm-relu-conv4k3p1:linear-batchnorm)-relu-maxpool2-10:softmax")
+set(bn_cnn_re "1x28x28-conv4k3p1:linear-batchnorm-relu-res\\(conv4k3p1:linear-batchnorm-relu-conv4k3p1:linear-batchnorm\\)-relu-maxpool2-10:softmax")
+typegrad_cli_test(issue19_graph_batchnorm
+    ARGS "train --net ${bn_cnn} --epochs 1 --limit 1000 --test-limit 200 --eta 0.01 --quiet --save bn.tgck"
+    EXPECT_REGEX "typegrad train: ${bn_cnn_re}.*batch 10.*epoch 1/1 +test accuracy 0\\.([5-9][0-9][0-9][0-9])"
+    CHECK_EXISTS bn.tgck
+    POST_ARGS "eval --model bn.tgck --test-limit 200"
+    POST_REGEX "typegrad eval: bn.tgck: ${bn_cnn_re}.*test accuracy 0\\.([5-9][0-9][0-9][0-9]) \\([0-9]+/200\\)"
+    TIMEOUT 900)
+typegrad_cli_test(issue19_graph_batchnorm_gradcheck
+    ARGS "gradcheck --net 784-8:linear-batchnorm-tanh-res(8:linear-batchnorm-gelu)-10:softmax --samples 50"
+    EXPECT_REGEX "autodiff vs reference +[0-9.e+-]+ .*autodiff vs finite differences +[0-9.]+e-(0[7-9]|1[0-9]).*reference vs finite differences +[0-9.]+e-(0[7-9]|1[0-9]).*gradients agree"
+    TIMEOUT 600)
+# what cannot normalise over the whole mini-batch is refused before any compile
+typegrad_cli_test(issue19_graph_batchnorm_threads
+    ARGS "train --net 784-16:linear-batchnorm-relu-10:softmax --threads 2"
+    SET_ENV "TYPEGRAD_CXX=/nonexistent/c++"
+    EXPECT_EXIT 2
+    EXPECT_REGEX "typegrad: error: --threads 2: batch norm normalises over the whole mini-batch, which one thread computes \\(use --threads 1\\)"
+    TIMEOUT 5)
+typegrad_cli_test(issue19_graph_batchnorm_reference
+    ARGS "train --net 784-16:linear-batchnorm-relu-10:softmax --grad reference"
+    SET_ENV "TYPEGRAD_CXX=/nonexistent/c++"
+    EXPECT_EXIT 2
+    EXPECT_REGEX "typegrad: error: --grad reference: the engine computes the gradient one example at a time, and batch norm normalises over the whole mini-batch \\(use --grad autodiff\\)"
+    TIMEOUT 5)
+typegrad_cli_test(issue19_graph_batchnorm_batch1
+    ARGS "train --net 784-16:linear-batchnorm-relu-10:softmax --batch 1"
+    SET_ENV "TYPEGRAD_CXX=/nonexistent/c++"
+    EXPECT_EXIT 2
+    EXPECT_REGEX "typegrad: error: --batch 1: batch norm normalises over the whole mini-batch, which needs at least 2 examples"
+    TIMEOUT 5)

@@ -117,6 +117,15 @@ def reduce_mean(node, x):
     return np.mean(x, axis=axes, keepdims=bool(a.get("keepdims", 1)))
 
 
+def batch_normalization(node, x, scale, bias, mean, var):
+    """Inference: (x - mean) / sqrt(var + epsilon) * scale + bias, per channel (axis 1)."""
+    a = attributes(node)
+    expect_only(node, a, {"epsilon"})
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    eps = a.get("epsilon", 1e-5)
+    return (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * scale.reshape(shape) + bias.reshape(shape)
+
+
 def plain(node, f):
     a = attributes(node)
     expect_only(node, a, set())
@@ -142,6 +151,7 @@ OPS = {
     "Sqrt": lambda n, x: plain(n, np.sqrt(x)),
     "ReduceMean": reduce_mean,
     "Concat": concat,
+    "BatchNormalization": batch_normalization,
     "Identity": lambda n, x: plain(n, x),
     "Dropout": lambda n, x, *rest: x,  # inference: the identity
 }

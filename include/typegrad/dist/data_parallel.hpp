@@ -65,8 +65,21 @@ public:
     [[nodiscard]] const Communicator* communicator() const noexcept { return comm_; }
     [[nodiscard]] Mode mode() const noexcept { return mode_; }
 
-    /// Takes part in a data-parallel run over comm (which must outlive the engine's use).
+    /// A model that couples the examples of a batch (batch norm): the one batch size it trains
+    /// with, Inner's (0: any). One process only: the statistics of a batch are not shared
+    /// between processes (join() refuses more).
+    static constexpr std::size_t whole_batch = [] {
+        if constexpr (requires { Inner::whole_batch; }) return std::size_t(Inner::whole_batch);
+        else return std::size_t{0};
+    }();
+
+    /// Takes part in a data-parallel run over comm (which must outlive the engine's use). Throws
+    /// std::invalid_argument for a model with batch norm over more than one process.
     void join(Communicator& comm, Mode mode) {
+        if (whole_batch > 0 && comm.size() > 1)
+            throw std::invalid_argument("batch norm normalises over the whole mini-batch, which one process computes: "
+                                        "data-parallel training over " + std::to_string(comm.size()) +
+                                        " processes would normalise each share on its own");
         comm_ = &comm;
         mode_ = mode;
         buffer_.assign(M::parameter_count + 2, T(0));
@@ -116,6 +129,11 @@ public:
         if (correct) *correct += static_cast<std::size_t>(buffer_[at + 1]);
         summed_ = examples.size();
         return buffer_[at];
+    }
+
+    /// After a step: Inner's running statistics (batch norm), if it keeps any.
+    void update_state(M& net) noexcept {
+        if constexpr (requires { inner_.update_state(net); }) inner_.update_state(net);
     }
 
     /// How many examples the last gradient() sums: the optimizer's m (Trainer asks).

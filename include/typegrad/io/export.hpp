@@ -5,6 +5,8 @@
 // convolution's (C_out, C_in, K, K) is already Conv2d's), plus the architecture as JSON
 // ("architecture.npy", uint8 text). scripts/npz_to_torch.py rebuilds the nn.Sequential.
 // layer_norm is {"type": "LayerNorm", "features": n, "eps": 1e-05}, nn.LayerNorm(n, eps=1e-5),
+// batch_norm {"type": "BatchNorm1d" or "BatchNorm2d", "features": C, "eps": 1e-05, "momentum":
+// 0.1} with its running statistics as the buffers "K.running_mean" and "K.running_var",
 // its γ "K.weight" and β "K.bias" as they are (n).
 //
 // The combinators of nn/graph.hpp nest: residual(body) is {"type": "Residual", "body": [layers]},
@@ -101,6 +103,17 @@ struct torch_layer<LayerNorm, In> {
     }
 };
 
+/// nn.BatchNorm1d(C) on a vector, nn.BatchNorm2d(C) on an image (eps 1e-5, momentum 0.1): γ is
+/// "weight", β "bias", and the running statistics "running_mean" and "running_var".
+template <class In>
+struct torch_layer<BatchNorm, In> {
+    static std::string json() {
+        return cat("{\"type\": \"", rank_v<In> == 1 ? "BatchNorm1d" : "BatchNorm2d", "\", \"features\": ",
+                   shape_traits<In>::extents[0], ", \"eps\": ", expr::rate_text(BatchNorm::epsilon),
+                   ", \"momentum\": ", expr::rate_text(BatchNorm::momentum), "}");
+    }
+};
+
 /// How a combinator is called in the architecture's JSON, and how its branches' modules are
 /// reached in the state_dict ("body", "branches.I").
 template <class C>
@@ -170,17 +183,22 @@ struct TorchParameter {
     bool transpose = false;
 };
 
-/// The parameters of layer L after input shape In, in order, under `prefix` ("3", "3.body.0"):
-/// "weight" for W and for a normalisation's scale γ, "bias" for b and its shift β (nn.LayerNorm's
-/// names), else the parameter's own name.
+/// The parameters of layer L after input shape In, in order, under `prefix` ("3", "3.body.0"),
+/// named by their role (ParamRole): "weight" for a weight and for a normalisation's scale γ,
+/// "bias" for a bias and a shift β (PyTorch's names), else the parameter's own name
+/// ("running_mean").
 template <class L, class In>
 struct torch_parameters {
+    template <class P>
+    static std::string kind() {
+        constexpr ParamRole r = param_role_v<P>;
+        if constexpr (r == ParamRole::weight || r == ParamRole::scale) return "weight";
+        else if constexpr (r == ParamRole::bias || r == ParamRole::shift) return "bias";
+        else return std::string(P::name);
+    }
     template <class... P>
     static void each(params<P...>*, const std::string& prefix, std::vector<TorchParameter>& out) {
-        const auto kind = [](std::string_view name) {
-            return name == "W" || name == "γ" ? std::string("weight") : name == "b" || name == "β" ? std::string("bias") : std::string(name);
-        };
-        (out.push_back({cat(prefix, ".", kind(P::name)), rank_v<typename P::shape> == 2 && requires { L::stated_input; }}), ...);
+        (out.push_back({cat(prefix, ".", kind<P>()), rank_v<typename P::shape> == 2 && requires { L::stated_input; }}), ...);
     }
     static void add(const std::string& prefix, std::vector<TorchParameter>& out) {
         each(static_cast<typename layer_traits<L>::template parameters<In>*>(nullptr), prefix, out);

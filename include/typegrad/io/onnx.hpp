@@ -15,7 +15,9 @@
 // ½)), opset 13 having neither as an op, with their constants as scalar initializers. Layer
 // normalisation (LayerNormalization is opset 17) is ReduceMean (axes [-1], keepdims) → Sub →
 // Mul (the square) → ReduceMean → Add ε → Sqrt → Div → Mul γ → Add β, γ and β the initializers
-// "K.weight" and "K.bias", ε a scalar initializer of the network's element type.
+// "K.weight" and "K.bias", ε a scalar initializer of the network's element type. Batch
+// normalisation is BatchNormalization (inference: the running statistics "K.running_mean" and
+// "K.running_var"), epsilon 1e-5.
 //
 // The combinators of nn/graph.hpp make the graph fork: the block's input tensor is read by each
 // branch and, for residual(body), by an Add of it and the body's output; branch_sum adds its
@@ -208,6 +210,17 @@ struct onnx_layer<LayerNorm, In> {
         const std::string sd = b.add("Sqrt", "std", {b.add("Add", "variance_eps", {variance, b.constant("eps", LayerNorm::epsilon)})});
         const std::string scaled = b.add("Mul", "scaled", {b.add("Div", "normalised", {d, sd}), b.parameter("weight")});
         b.current = b.add("Add", "layer_norm", {scaled, b.parameter("bias")});
+        return true;
+    }
+};
+
+/// Batch normalisation with its running statistics (inference): BatchNormalization(x, γ, β,
+/// running_mean, running_var), epsilon 1e-5, on (batch, C) or (batch, C, H, W).
+template <class In>
+struct onnx_layer<BatchNorm, In> {
+    static bool add(OnnxBuilder& b) {
+        b.node("BatchNormalization", {b.parameter("weight"), b.parameter("bias"), b.parameter("running_mean"), b.parameter("running_var")},
+               {OnnxAttribute{"epsilon", {}, false, static_cast<float>(BatchNorm::epsilon)}});
         return true;
     }
 };
