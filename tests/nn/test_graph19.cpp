@@ -3,23 +3,20 @@
 // three-way gradient check (autodiff vs the hand-written reference rules of reference/graph.hpp
 // vs central finite differences), and the batched gradient = the sum of the per-example ones.
 //
-// Tolerances (double): autodiff vs reference ≤ 1e-12 relative in the max norm per tensor (the
-// same operations up to rounding: the reference walks its own rules, in its own order); vs
-// central differences with h = 1e-6, ≤ 1e-6 relative (truncation O(h²) ≈ 1e-12, rounding
-// ≈ ε·J/h ≈ 1e-10); batched vs summed ≤ 1e-12.
+// Tolerances (double, tests/support/model_checks.hpp says why): autodiff vs reference ≤ 1e-12
+// relative in the max norm per tensor; vs central differences with h = 1e-6, ≤ 1e-6; batched
+// vs summed ≤ 1e-12; PyTorch (float64) ≤ 1e-10.
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
-#include <sstream>
 #include <string>
-#include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "typegrad/nn/graph.hpp"
 #include "typegrad/reference/graph.hpp"
 #include "typegrad/typegrad.hpp"
-#include "../support/gradient_check.hpp"
-#include "../support/pytorch.hpp"
+#include "../support/model_checks.hpp"
 
 using namespace typegrad;
 
@@ -34,46 +31,8 @@ using Branches = Model<double, decltype(input<6> | concat(dense<4> | tanh_, dens
 using ResidualCnn = Model<double, decltype(input<2, 6, 6> | conv2d<3, 3, 1, 1> | tanh_ | residual(conv2d<3, 3, 1, 1> | tanh_) |
                                            concat(conv2d<2, 3, 1, 1>, conv2d<1, 1> | sigmoid) | flatten | dense<3> | sigmoid)>;
 
-template <class M>
-void three_way(std::uint64_t seed) {
-    M net{seed};
-    Rng rng(seed + 1);
-    for (int example = 0; example < 3; ++example) {
-        typename M::input_type x;
-        typename M::output_type y;
-        for (auto& v : x) v = rng.uniform(-1.0, 1.0);
-        y.fill(0);
-        y[rng.below(M::output_width)] = 1;
-        INFO("example " << example);
-        const auto r = gradcheck(net, x, y, {.step = 1e-6});
-        CHECK(r.autodiff_vs_reference <= 1e-12);
-        CHECK(r.autodiff_vs_fd <= 1e-6);
-        CHECK(r.reference_vs_fd <= 1e-6);
-        CHECK(r.fd_entries == M::parameter_count);
-    }
-}
-
-template <class M, std::size_t B>
-void batched_is_sum(std::uint64_t seed) {
-    M net{seed};
-    Rng rng(seed + 2);
-    std::vector<double> X(B * M::input_width), Y(B * M::output_width);
-    Gradients<M> sum, batched;
-    reference::Workspace<M> ws;
-    for (std::size_t b = 0; b < B; ++b) {
-        typename M::input_type x;
-        typename M::output_type y;
-        for (auto& v : x) v = rng.uniform(-1.0, 1.0);
-        y.fill(0);
-        y[rng.below(M::output_width)] = 1;
-        std::copy(x.begin(), x.end(), X.begin() + static_cast<std::ptrdiff_t>(b * M::input_width));
-        std::copy(y.begin(), y.end(), Y.begin() + static_cast<std::ptrdiff_t>(b * M::output_width));
-        reference::backprop_into(net, x, y, sum, ws, b == 0 ? Accumulate::no : Accumulate::yes);
-    }
-    autodiff::Workspace<M, B> aws;
-    autodiff::backprop_batch_into(net, X.data(), Y.data(), batched, aws);
-    test::check_close(sum, batched, 1e-12);
-}
+using test::batched_is_sum;
+using test::three_way;
 
 }  // namespace
 
@@ -142,51 +101,12 @@ TEST_CASE("combinators in derive: the blocks' recurrences in textbook form", "[n
         CHECK(std::find(branch_lines.begin(), branch_lines.end(), line) != branch_lines.end());
 }
 
-namespace {
-
-/// The summed cost and gradient of a batch of B examples, by the batched engine, against
-/// torch.autograd in float64 on the same weights and inputs (tests/nn/graph19_pytorch.py).
-template <class M, std::size_t B>
-void agrees_with_pytorch(const char* model, std::uint64_t seed) {
-    const std::string python = test::torch_python();
-    if (python.empty()) {
-        WARN("no python3 that imports torch and numpy (Debian: python3-torch): skipping the PyTorch comparison");
-        return;
-    }
-    M net{seed, init::Scheme::pytorch};
-    Rng rng(seed + 3);
-    std::vector<double> X(B * M::input_width), Y(B * M::output_width, 0.0);
-    for (auto& v : X) v = rng.uniform(-1.0, 1.0);
-    for (std::size_t b = 0; b < B; ++b) Y[b * M::output_width + rng.below(M::output_width)] = 1;
-    const auto dir = std::filesystem::temp_directory_path() / ("typegrad_graph19_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    test::write_f64(dir / "x.f64", X.data(), X.size());
-    test::write_f64(dir / "y.f64", Y.data(), Y.size());
-    int k = 0;
-    net.for_each_parameter([&](auto, const auto& t) { test::write_f64(dir / ("p" + std::to_string(k++) + ".f64"), t); });
-    const std::string script = (std::filesystem::path(__FILE__).parent_path() / "graph19_pytorch.py").string();
-    std::istringstream torch_out(test::run_command(python + " " + script + " " + model + " " + dir.string() + " " + std::to_string(B)));
-    std::filesystem::remove_all(dir);
-
-    Gradients<M> g;
-    autodiff::Workspace<M, B> ws;
-    const double cost = autodiff::backprop_batch_into(net, X.data(), Y.data(), g, ws);
-    double torch_cost = 0;
-    REQUIRE(torch_out >> torch_cost);
-    CHECK_THAT(cost, Catch::Matchers::WithinRel(torch_cost, 1e-10));
-    for_each_parameter(net, g, [&](auto r, auto&, const auto& dp) {
-        INFO(model << ": ∂J/∂ " << decltype(r)::description());
-        test::check_against(torch_out, dp, 1e-10);
-    });
-}
-
-}  // namespace
-
 // ≤ 1e-10 relative (cost, and every gradient tensor in the max norm) against torch.autograd in
 // float64 (issue 19's acceptance): a residual MLP, concatenated and summed branches, and a
 // residual CNN with a channel concatenation on a batch of 8.
 TEST_CASE("residual blocks and branches: the same cost and gradients as PyTorch", "[nn][graph][pytorch]") {
-    agrees_with_pytorch<ResidualMlp, 4>("residual_mlp", 31);
-    agrees_with_pytorch<Branches, 4>("branches", 32);
-    agrees_with_pytorch<ResidualCnn, 8>("residual_cnn", 33);
+    const auto script = std::filesystem::path(__FILE__).parent_path() / "graph19_pytorch.py";
+    test::agrees_with_pytorch<ResidualMlp, 4>(script, "residual_mlp", 31);
+    test::agrees_with_pytorch<Branches, 4>(script, "branches", 32);
+    test::agrees_with_pytorch<ResidualCnn, 8>(script, "residual_cnn", 33);
 }

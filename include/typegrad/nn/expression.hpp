@@ -119,9 +119,24 @@ using parameter_leaves_t = typename parameter_leaves<
 
 template <class S, std::size_t K, class E, class Leaves>
 struct layer_node;
+// A layer that uses parameters of another layer of the composition (nn/shared.hpp: a tied or
+// shared use) gets those layers' leaves — the same types, so the engine sums both uses'
+// adjoints — after its own: layer_traits<L>::borrowed_leaves<S, K> (asked by a flag: GCC 12
+// misparses `typename …::template alias<…>` in a requires expression).
+template <class S, std::size_t K>
+auto borrowed_leaves_of() {
+    using L = typename S::template layer_at<K>;
+    if constexpr (requires { layer_traits<L>::borrows_parameters; })
+        return typename layer_traits<L>::template borrowed_leaves<S, K>{};
+    else
+        return ad::type_list<>{};
+}
 template <class S, std::size_t K, class E, class... P>
 struct layer_node<S, K, E, ad::type_list<P...>> {
-    using type = typename layer_traits<typename S::template layer_at<K>>::template expression<typename S::template shape_at<K>, E, P...>;
+    template <class... Q>
+    static auto with(ad::type_list<Q...>) ->
+        typename layer_traits<typename S::template layer_at<K>>::template expression<typename S::template shape_at<K>, E, P..., Q...>;
+    using type = decltype(with(borrowed_leaves_of<S, K>()));
 };
 
 // (The end is a bool parameter rather than a partial specialisation on S::depth, which clang

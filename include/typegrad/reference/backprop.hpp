@@ -68,15 +68,28 @@ const typename M::value_type* layer_input(const Workspace<M>& ws, const typename
     else return ws.buffers->values.template value<K - 1>().data();
 }
 
+// A rule that reads or writes the parameters of other layers (reference/shared.hpp: a tied or
+// shared use and its owner) says so (`reads_other_layers`) and is given the whole model's
+// storage and its position: forward_in<S, K>(all, x, y), backward_in<S, K>(all, …, all_g, acc).
+template <class L>
+inline constexpr bool reads_other_layers_v = requires { rule<L>::reads_other_layers; };
+
+template <std::size_t K, class M, class T>
+void forward_layer(const M& m, const T* x, Workspace<M>& ws) noexcept {
+    using S = typename M::composition;
+    using L = typename S::template layer_at<K>;
+    if constexpr (reads_other_layers_v<L>)
+        rule<L>::template forward_in<S, K>(m.parameters(), layer_input<M, K>(ws, x), ws.buffers->values.template value<K>().data());
+    else
+        rule<L>::template forward<typename S::template shape_at<K>>(std::get<K>(m.parameters()), layer_input<M, K>(ws, x),
+                                                                    ws.buffers->values.template value<K>().data());
+}
+
 /// Runs layers [0, depth) of model m on input x, storing each output in v.
 template <class M, class T>
 void forward_layers(const M& m, const T* x, Workspace<M>& ws) noexcept {
     using S = typename M::composition;
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-        ((rule<typename S::template layer_at<K>>::template forward<typename S::template shape_at<K>>(
-             std::get<K>(m.parameters()), layer_input<M, K>(ws, x), ws.buffers->values.template value<K>().data())),
-         ...);
-    }(std::make_index_sequence<S::depth>{});
+    [&]<std::size_t... K>(std::index_sequence<K...>) { (forward_layer<K>(m, x, ws), ...); }(std::make_index_sequence<S::depth>{});
 }
 
 // Layer K's backward rule, then layer K − 1's: ∂J/∂(output of layer K) is in adjoint<K>.
@@ -92,9 +105,13 @@ void backward(const M& m, const T* x, Workspace<M>& ws, Gradients<M>& g, Accumul
     }
     T* gin = nullptr;
     if constexpr (K > 0) gin = b.adjoint.template value<K - 1>().data();
-    rule<L>::template backward<typename S::template shape_at<K>>(std::get<K>(m.parameters()), layer_input<M, K>(ws, x),
-                                                                 b.values.template value<K>().data(), gout, gin,
-                                                                 std::get<K>(g.parameters()), acc);
+    if constexpr (reads_other_layers_v<L>)
+        rule<L>::template backward_in<S, K>(m.parameters(), layer_input<M, K>(ws, x), b.values.template value<K>().data(), gout,
+                                            gin, g.parameters(), acc);
+    else
+        rule<L>::template backward<typename S::template shape_at<K>>(std::get<K>(m.parameters()), layer_input<M, K>(ws, x),
+                                                                     b.values.template value<K>().data(), gout, gin,
+                                                                     std::get<K>(g.parameters()), acc);
     if constexpr (K > 0) backward<K - 1>(m, x, ws, g, acc);
 }
 
