@@ -3,6 +3,8 @@
 // simplified at compile time (½·2 = 1, 1·e = e, −(−e) = e). Nothing here is written per network.
 #pragma once
 
+#include <array>
+
 #include <cstdint>
 #include <numeric>
 #include <string>
@@ -152,6 +154,30 @@ auto simplify_node() {
     }
 }
 
+/// The edges along which node N's adjoint receives a contribution, as i · max_arity + k for user
+/// i and operand k, in the order of the reverse sweep's sum (users in topological order, then
+/// their operands): read off graph G's constexpr tables.
+template <class G, class N>
+inline constexpr std::size_t contribution_count = [] {
+    constexpr std::size_t n = G::template index_of<N>;
+    std::size_t c = 0;
+    for (std::size_t i = 0; i < G::size; ++i)
+        if (G::needs_adjoint[i])
+            for (std::size_t k = 0; k < max_arity; ++k) c += G::operands[i][k] == n && G::differentiable[i][k];
+    return c;
+}();
+template <class G, class N>
+inline constexpr std::array<std::size_t, contribution_count<G, N>> contribution_edges = [] {
+    constexpr std::size_t n = G::template index_of<N>;
+    std::array<std::size_t, contribution_count<G, N>> e{};
+    std::size_t c = 0;
+    for (std::size_t i = 0; i < G::size; ++i)
+        if (G::needs_adjoint[i])
+            for (std::size_t k = 0; k < max_arity; ++k)
+                if (G::operands[i][k] == n && G::differentiable[i][k]) e[c++] = i * max_arity + k;
+    return e;
+}();
+
 }  // namespace detail
 
 /// Names given to intermediate nodes: a type_list of Named<Node, Name> (see nn/expression.hpp).
@@ -182,12 +208,27 @@ struct Derivation {
         else return false;
     }();
 
+    template <class P, std::size_t K>
+    struct rule_of;
+    template <class Op, class... A, std::size_t K>
+    struct rule_of<expr::Node<Op, A...>, K> {
+        using type = typename Op::template vjp<K, expr::Node<Op, A...>, expr::Adjoint<expr::Node<Op, A...>>, A...>;
+    };
+    /// The contributions to N's adjoint: for each edge (user i, operand k) found in the graph's
+    /// tables (detail::contribution_edges, constexpr), the user's rule — no instantiation per
+    /// node of the graph.
+    template <class N, std::size_t... J>
+    static auto contributions(std::index_sequence<J...>)
+        -> type_list<typename rule_of<typename graph::template node_at<detail::contribution_edges<graph, N>[J] / detail::max_arity>,
+                                      detail::contribution_edges<graph, N>[J] % detail::max_arity>::type...>;
+
     /// The adjoint of N as an expression: the sum of its users' rules, expanded.
     template <class N>
     static auto adjoint_expansion() {
         if constexpr (std::is_same_v<N, Root>) return std::type_identity<expr::Const<1>>{};
         else {
-            using sum = typename detail::sum_of<typename detail::all_contributions<N, adjoint_nodes>::type>::type;
+            using sum = typename detail::sum_of<decltype(contributions<N>(
+                std::make_index_sequence<detail::contribution_count<graph, N>>{}))>::type;
             return expand<sum>();
         }
     }

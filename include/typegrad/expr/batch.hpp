@@ -7,7 +7,7 @@
 // image (C, H, W)) and applied to a node of shape In (one example: the "batch" is that example) or
 // (B, In...) (a batch of B):
 //   batch_mean<In>(x)           the mean of each channel over the batch (and H, W), broadcast back
-//   per_channel<In>(p, x)       p (C) repeated over x's batch (and H, W): x gives the shape only
+//   per_channel<In, S>(p)       p (C) repeated over a batch of shape S (and H, W)
 //   channel_total<In>(g)        the sum of each channel of g (C): per_channel's local rule
 //   recorded_batch_mean<In>(x, r)  batch_mean(x), and r — a model's running statistic, not
 //                               differentiated — names the tensor the trainer updates with it
@@ -122,22 +122,22 @@ struct RecordedBatchMeanOp {
 template <class In>
 struct ChannelTotalOp;
 
-/// p (one value per channel) repeated over x's batch and H, W; x is read for its shape only.
-template <class In>
+/// p (one value per channel) repeated over shape S: one example's shape In, or a batch (B, In...).
+/// (The shape is a template argument, not an operand: an operand would add an edge from every
+/// use to the node whose shape it is.)
+template <class In, class S>
 struct PerChannelOp {
-    template <class P, class X>
-    using shape = X;
-    template <std::size_t I>
-    static constexpr bool differentiable = I == 0;
-    template <class P, class X, class T>
-    static void compute(T* out, const T* p, const T*) noexcept {
+    template <class P>
+    using shape = S;
+    template <class P, class T>
+    static void compute(T* out, const T* p) noexcept {
         static_assert(size_v<typename P::shape> == shape_traits<In>::extents[0],
-                      "per_channel(p, x): p must hold one value per channel of x");
-        detail::broadcast_channels<In, typename X::shape>(p, out, false);
+                      "per_channel<In, S>(p): p must hold one value per channel");
+        detail::broadcast_channels<In, S>(p, out, false);
     }
-    template <std::size_t I, class Self, class G, class P, class X>
+    template <std::size_t I, class Self, class G, class P>
     using vjp = Node<ChannelTotalOp<In>, G>;
-    static Text print(const Text& p, const Text&) { return p; }
+    static Text print(const Text& p) { return p; }
 };
 
 /// The sum of each channel of g over its batch and H, W: one value per channel (derived

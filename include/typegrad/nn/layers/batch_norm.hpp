@@ -43,6 +43,14 @@ struct batch_norm_fits {
 };
 template <class In>
 inline constexpr std::size_t channels_of = shape_traits<In>::extents[0];
+/// x², elementwise; its derivative 2x.
+struct Square {
+    static constexpr std::string_view name = "sq";
+    template <class V>
+    static V value(V x) noexcept { return x * x; }
+    template <class V>
+    static V derivative(V x, V /*y*/) noexcept { return V(2) * x; }
+};
 }  // namespace detail
 
 /// Batch normalisation over the mini-batch (see above): `conv2d<16, 3, 1, 1> | batch_norm | relu`.
@@ -60,28 +68,28 @@ struct BatchNorm {
                               param<"running_mean", Shape<detail::channels_of<In>>, init::Constant<0>, ParamRole::statistic>,
                               param<"running_var", Shape<detail::channels_of<In>>, init::Constant<1>, ParamRole::statistic>>;
 
-    /// p (C) over x's shape.
+    /// p (C) repeated over X's batch (and H, W).
     template <class In, class P, class X>
-    using per_channel = expr::Node<expr::PerChannelOp<In>, P, X>;
-    /// Training: x̂ = (x − μ_B) ⊙ 1/√(σ²_B + ε), the statistics recorded for the running estimates.
+    using per_channel = expr::Node<expr::PerChannelOp<In, typename X::shape>, P>;
+    /// The mean: the mini-batch's while training (recorded for the running mean), the running
+    /// mean otherwise.
     template <class In, class X, class RM>
-    using batch_mean = expr::Node<expr::RecordedBatchMeanOp<In, false>, X, RM>;
+    using mean = expr::Node<expr::TrainingSelectOp, expr::Node<expr::RecordedBatchMeanOp<In, false>, X, RM>, per_channel<In, RM, X>>;
     template <class In, class X, class RM>
-    using centred = expr::Sub<X, batch_mean<In, X, RM>>;
+    using centred = expr::Sub<X, mean<In, X, RM>>;
+    /// The variance: the mini-batch's (biased; recorded, unbiased, for the running variance) while
+    /// training — the mean of the squared centred values, centred on the batch's mean then — the
+    /// running variance otherwise.
     template <class In, class X, class RM, class RV>
-    using batch_variance = expr::Node<expr::RecordedBatchMeanOp<In, true>, expr::Hadamard<centred<In, X, RM>, centred<In, X, RM>>, RV>;
-    template <class In, class X, class RM, class RV>
-    using normalised = expr::Hadamard<centred<In, X, RM>, expr::Map<detail::InvSqrtEpsilon, batch_variance<In, X, RM, RV>>>;
-    /// Evaluation: (x − running_mean) ⊙ 1/√(running_var + ε).
-    template <class In, class X, class RM, class RV>
-    using normalised_running = expr::Hadamard<expr::Sub<X, per_channel<In, RM, X>>,
-                                              expr::Map<detail::InvSqrtEpsilon, per_channel<In, RV, X>>>;
-    template <class In, class X, class G, class B, class N>
-    using affine = expr::Add<expr::Hadamard<per_channel<In, G, X>, N>, per_channel<In, B, X>>;
-
+    using variance = expr::Node<expr::TrainingSelectOp,
+                                expr::Node<expr::RecordedBatchMeanOp<In, true>, expr::Map<detail::Square, centred<In, X, RM>>, RV>,
+                                per_channel<In, RV, X>>;
+    /// γ ⊙ ((x − mean) ⊙ 1/√(variance + ε)) + β.
     template <class In, class X, class G, class B, class RM, class RV>
-    using expression_at = expr::Node<expr::TrainingSelectOp, affine<In, X, G, B, normalised<In, X, RM, RV>>,
-                                     affine<In, X, G, B, normalised_running<In, X, RM, RV>>>;
+    using expression_at =
+        expr::Add<expr::Hadamard<per_channel<In, G, X>,
+                                 expr::Hadamard<centred<In, X, RM>, expr::Map<detail::InvSqrtEpsilon, variance<In, X, RM, RV>>>>,
+                  per_channel<In, B, X>>;
 };
 inline constexpr BatchNorm batch_norm{};
 

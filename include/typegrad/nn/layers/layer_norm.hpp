@@ -5,9 +5,10 @@
 // serves one example and a batch, and its backward pass is derived by the engine; the
 // hand-written reference rule (the textbook backward) is in reference/layer_norm.hpp.
 //
-// γ and β are neither "W" nor "b": the --init schemes leave them at 1 and 0 (init::Scheme draws
-// only layers with both a W and a b) and L2 does not decay them (train/optimizer.hpp decays "W"
-// only), as PyTorch's weight decay is usually not applied to normalisation parameters.
+// γ and β are a scale and a shift (ParamRole), not a weight and a bias: the --init schemes leave
+// them at 1 and 0 (init::Scheme draws only layers with a weight and a bias), L2 does not decay
+// them (train/optimizer.hpp decays weights only), as PyTorch's weight decay is usually not
+// applied to normalisation parameters, and export names them "weight" and "bias" as PyTorch does.
 #pragma once
 
 #include <cmath>
@@ -60,7 +61,7 @@ struct LayerNorm {
     template <class In>
     using output_shape = std::conditional_t<detail::layer_norm_fits<In>::value, In, In>;
     template <class In>
-    using parameters = params<param<"γ", In, init::Constant<1>>, param<"β", In, init::Constant<0>>>;
+    using parameters = params<param<"γ", In, init::Constant<1>, ParamRole::scale>, param<"β", In, init::Constant<0>, ParamRole::shift>>;
 
     /// x − μ, μ broadcast back over the features.
     template <class X>
