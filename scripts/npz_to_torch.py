@@ -60,8 +60,18 @@ class BranchSum(nn.Module):
         return y
 
 
+def module(layer):
+    """A layer of the architecture: one of LAYERS, or — for a layer whose header writes
+    {"type": "NAME", "kwargs": {...}} (nn/layer.hpp's torch_module hook) — torch.nn.NAME(**kwargs)."""
+    if layer["type"] in LAYERS:
+        return LAYERS[layer["type"]](layer)
+    if "kwargs" in layer and isinstance(getattr(nn, layer["type"], None), type):
+        return getattr(nn, layer["type"])(**layer["kwargs"])
+    raise SystemExit(f"npz_to_torch.py: unknown layer type {layer['type']!r}")
+
+
 def sequential(layers):
-    return nn.Sequential(*[LAYERS[layer["type"]](layer) for layer in layers])
+    return nn.Sequential(*[module(layer) for layer in layers])
 
 
 LAYERS = {

@@ -41,6 +41,8 @@ tests=(
     test_dropout
     test_graph19
     test_reductions19
+    test_batch_norm19
+    test_shared19
 )
 
 start=$SECONDS

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -34,13 +35,26 @@ struct PReLU {
     /// Any shape in, the same shape out.
     template <class In>
     using output_shape = In;
-    /// One slope per unit, starting at ¼.
+    /// One slope per unit, starting at ¼; a scale (PyTorch calls it "weight"; not decayed by L2).
     template <class In>
-    using parameters = typegrad::params<typegrad::param<"α", In, typegrad::init::Constant<1, 4>>>;
+    using parameters = typegrad::params<typegrad::param<"α", In, typegrad::init::Constant<1, 4>, typegrad::ParamRole::scale>>;
     /// relu(x) + α ⊙ min0(x): α has the layer's shape and repeats over the examples of a batch.
     template <class X, class Alpha>
     using expression = typegrad::expr::Add<typegrad::expr::Map<typegrad::fn::Relu, X>,
                                            typegrad::expr::Hadamard<Alpha, typegrad::expr::Map<NegativePart, X>>>;
+
+    /// Export: torch.nn.PReLU(num_parameters=n), whose parameter "weight" is α (a vector (n));
+    /// ONNX PRelu(x, slope), the slope broadcast over the batch.
+    template <class In>
+    static std::string torch_module() {
+        static_assert(typegrad::rank_v<In> == 1, "prelu exports after a vector only");
+        return "{\"type\": \"PReLU\", \"kwargs\": {\"num_parameters\": " + std::to_string(typegrad::size_v<In>) + "}}";
+    }
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        b.node("PRelu", {b.parameter("weight")});
+        return true;
+    }
 };
 
 inline constexpr PReLU prelu{};

@@ -35,10 +35,15 @@ namespace typegrad::io {
 namespace detail {
 
 /// The JSON object of layer L after input shape In, as torch.nn would build it; "" when PyTorch
-/// has no equivalent.
+/// has no equivalent. A layer says it in its own header with a static member
+/// `template <class In> static std::string torch_module()` (nn/layer.hpp's contract, e.g.
+/// batch_norm); the specialisations below are the built-in layers that predate that hook.
 template <class L, class In>
 struct torch_layer {
-    static std::string json() { return ""; }
+    static std::string json() {
+        if constexpr (requires { L::template torch_module<In>(); }) return std::string(L::template torch_module<In>());
+        else return "";
+    }
 };
 template <std::size_t Out, std::size_t I, class In>
 struct torch_layer<Dense<Out, I>, In> {
@@ -100,17 +105,6 @@ template <class In>
 struct torch_layer<LayerNorm, In> {
     static std::string json() {
         return cat("{\"type\": \"LayerNorm\", \"features\": ", size_v<In>, ", \"eps\": ", expr::rate_text(LayerNorm::epsilon), "}");
-    }
-};
-
-/// nn.BatchNorm1d(C) on a vector, nn.BatchNorm2d(C) on an image (eps 1e-5, momentum 0.1): γ is
-/// "weight", β "bias", and the running statistics "running_mean" and "running_var".
-template <class In>
-struct torch_layer<BatchNorm, In> {
-    static std::string json() {
-        return cat("{\"type\": \"", rank_v<In> == 1 ? "BatchNorm1d" : "BatchNorm2d", "\", \"features\": ",
-                   shape_traits<In>::extents[0], ", \"eps\": ", expr::rate_text(BatchNorm::epsilon),
-                   ", \"momentum\": ", expr::rate_text(BatchNorm::momentum), "}");
     }
 };
 

@@ -81,6 +81,7 @@ namespace detail {
 
 /// Appends the nodes of one layer after the tensor `current`.
 struct OnnxBuilder {
+    using attribute = OnnxAttribute;
     OnnxGraph& graph;
     std::string prefix = "0";  // the layer's position in the composition ("3"), or its path inside a block ("3.body.0")
     std::string current = onnx_input;
@@ -111,10 +112,17 @@ struct OnnxBuilder {
 
 inline OnnxAttribute ints(const char* name, std::int64_t a, std::int64_t b) { return {name, {a, b}, true}; }
 
-/// Adds the nodes of layer L after input shape In; false when ONNX has no equivalent.
+/// Adds the nodes of layer L after input shape In; false when ONNX has no equivalent. A layer
+/// says it in its own header with `template <class In, class Builder> static bool onnx(Builder&)`
+/// (nn/layer.hpp's contract, e.g. batch_norm: b.node(op, parameters, attributes) applies op to
+/// the current tensor, b.parameter("weight") names an initializer, Builder::attribute is
+/// OnnxAttribute); the specialisations below are the built-in layers that predate that hook.
 template <class L, class In>
 struct onnx_layer {
-    static bool add(OnnxBuilder&) { return false; }
+    static bool add(OnnxBuilder& b) {
+        if constexpr (requires { L::template onnx<In>(b); }) return L::template onnx<In>(b);
+        else return false;
+    }
 };
 template <std::size_t Out, std::size_t I, class In>
 struct onnx_layer<Dense<Out, I>, In> {
@@ -210,17 +218,6 @@ struct onnx_layer<LayerNorm, In> {
         const std::string sd = b.add("Sqrt", "std", {b.add("Add", "variance_eps", {variance, b.constant("eps", LayerNorm::epsilon)})});
         const std::string scaled = b.add("Mul", "scaled", {b.add("Div", "normalised", {d, sd}), b.parameter("weight")});
         b.current = b.add("Add", "layer_norm", {scaled, b.parameter("bias")});
-        return true;
-    }
-};
-
-/// Batch normalisation with its running statistics (inference): BatchNormalization(x, γ, β,
-/// running_mean, running_var), epsilon 1e-5, on (batch, C) or (batch, C, H, W).
-template <class In>
-struct onnx_layer<BatchNorm, In> {
-    static bool add(OnnxBuilder& b) {
-        b.node("BatchNormalization", {b.parameter("weight"), b.parameter("bias"), b.parameter("running_mean"), b.parameter("running_var")},
-               {OnnxAttribute{"epsilon", {}, false, static_cast<float>(BatchNorm::epsilon)}});
         return true;
     }
 };

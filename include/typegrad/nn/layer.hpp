@@ -13,7 +13,15 @@
 //                                                              // or expression_at<In, X, P...> if it needs In
 //                                                              // (flatten: what is batch and what is image)
 //       static constexpr std::string_view symbol = "a";        // optional: the letter of its output in derive
+//       template <class In> static std::string torch_module();  // optional: its torch.nn module as JSON
+//                                                              // ({"type": "PReLU", "kwargs": {…}}) for
+//                                                              // .npz export (io/export.hpp)
+//       template <class In, class Builder> static bool onnx(Builder& b);  // optional: its ONNX nodes
+//                                                              // (io/onnx.hpp's OnnxBuilder)
 //   };
+//
+// Each parameter says its role (ParamRole below: weight, bias, scale, shift, statistic): the
+// initialisation schemes, L2 decay, the optimizers and export read roles, never names.
 //
 // and, for the hand-written reference, a specialisation of typegrad::reference::rule<MyLayer>
 // (reference/rule.hpp). docs/layers.md walks through an example (PReLU).

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -28,6 +29,7 @@
 #include "typegrad/expr/build.hpp"
 #include "typegrad/nn/layer.hpp"
 #include "typegrad/nn/layers/layer_norm.hpp"
+#include "typegrad/util/text.hpp"
 
 namespace typegrad {
 
@@ -84,6 +86,22 @@ struct BatchNorm {
     using variance = expr::Node<expr::TrainingSelectOp,
                                 expr::Node<expr::RecordedBatchMeanOp<In, true>, expr::Map<detail::Square, centred<In, X, RM>>, RV>,
                                 per_channel<In, RV, X>>;
+    /// Export (io/export.hpp, io/onnx.hpp read these): nn.BatchNorm1d(C) on a vector,
+    /// nn.BatchNorm2d(C) on an image, γ and β as "weight" and "bias" (their roles), the running
+    /// statistics as the buffers "running_mean" and "running_var"; ONNX BatchNormalization with
+    /// the running statistics (inference), epsilon 1e-5.
+    template <class In>
+    static std::string torch_module() {
+        return cat("{\"type\": \"", rank_v<In> == 1 ? "BatchNorm1d" : "BatchNorm2d", "\", \"features\": ",
+                   shape_traits<In>::extents[0], ", \"eps\": 1e-05, \"momentum\": 0.1}");
+    }
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        b.node("BatchNormalization", {b.parameter("weight"), b.parameter("bias"), b.parameter("running_mean"), b.parameter("running_var")},
+               {typename Builder::attribute{"epsilon", {}, false, static_cast<float>(epsilon)}});
+        return true;
+    }
+
     /// γ ⊙ ((x − mean) ⊙ 1/√(variance + ε)) + β.
     template <class In, class X, class G, class B, class RM, class RV>
     using expression_at =
