@@ -34,6 +34,7 @@
 #include "typegrad/reference/graph.hpp"
 #include "typegrad/typegrad.hpp"
 #include "../support/gradient_check.hpp"
+#include "../support/model_checks.hpp"
 #include "../support/pytorch.hpp"
 
 using namespace typegrad;
@@ -102,31 +103,6 @@ void three_way(std::uint64_t seed) {
         CHECK(r.autodiff_vs_fd <= 1e-6);
         CHECK(r.reference_vs_fd <= 1e-6);
     }
-}
-
-template <class M, std::size_t B>
-void batched_is_sum(std::uint64_t seed) {
-    M net{seed};
-    perturb_norm(net, seed + 1);
-    Rng rng(seed + 2);
-    std::vector<double> X(B * M::input_width), Y(B * M::output_width);
-    Gradients<M> sum, reference_sum, batched;
-    autodiff::Workspace<M> ws;
-    reference::Workspace<M> rws;
-    for (std::size_t b = 0; b < B; ++b) {
-        typename M::input_type x;
-        typename M::output_type y;
-        random_signed_example<M>(rng, x, y);
-        std::copy(x.begin(), x.end(), X.begin() + static_cast<std::ptrdiff_t>(b * M::input_width));
-        std::copy(y.begin(), y.end(), Y.begin() + static_cast<std::ptrdiff_t>(b * M::output_width));
-        const auto acc = b == 0 ? Accumulate::no : Accumulate::yes;
-        autodiff::backprop_into(net, x, y, sum, ws, acc);
-        reference::backprop_into(net, x, y, reference_sum, rws, acc);
-    }
-    autodiff::Workspace<M, B> aws;
-    autodiff::backprop_batch_into(net, X.data(), Y.data(), batched, aws);
-    test::check_close(sum, batched, 1e-12);
-    test::check_close(reference_sum, batched, 1e-12);
 }
 
 /// Every γ of net is 1 and every β is 0; returns how many such tensors there are.
@@ -215,8 +191,8 @@ TEST_CASE("layer_norm: autodiff = reference = finite differences", "[nn][layer_n
 }
 
 TEST_CASE("layer_norm in a batch: the batched gradient is the sum of the per-example ones", "[nn][layer_norm][batched]") {
-    batched_is_sum<LnGelu, 4>(21);
-    batched_is_sum<LnResidual, 3>(22);
+    test::batched_is_sum<LnGelu, 4>(21, [](auto& net) { perturb_norm(net, 22); });
+    test::batched_is_sum<LnResidual, 3>(22, [](auto& net) { perturb_norm(net, 23); });
 }
 
 TEST_CASE("layer_norm: γ and β start at 1 and 0 under every --init scheme", "[nn][layer_norm][init]") {

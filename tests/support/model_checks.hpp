@@ -56,9 +56,15 @@ void three_way(std::uint64_t seed) {
 
 /// The gradient of a chunk of B examples (the batched program, ModelExpression<M, B>) = the sum
 /// of the reference's per-example gradients (and of the engine's own, one example at a time).
-template <class M, std::size_t B>
-void batched_is_sum(std::uint64_t seed) {
+/// `prepare(net)` runs after construction (e.g. moving a normalisation's γ and β off 1 and 0).
+struct NoPreparation {
+    template <class M>
+    void operator()(M&) const noexcept {}
+};
+template <class M, std::size_t B, class Prepare = NoPreparation>
+void batched_is_sum(std::uint64_t seed, Prepare prepare = {}) {
     M net{seed};
+    prepare(net);
     Rng rng(seed + 2);
     std::vector<double> X(B * M::input_width), Y(B * M::output_width);
     Gradients<M> sum, batched, one_by_one;

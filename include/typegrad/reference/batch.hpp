@@ -26,8 +26,9 @@
 namespace typegrad::reference {
 
 namespace detail {
+// a layer whose rule has a batch form (forward_batch/backward_batch) says so: batch_rule
 template <class L>
-inline constexpr bool needs_batch_v = std::is_same_v<L, BatchNorm>;
+inline constexpr bool needs_batch_v = requires { rule<L>::batch_rule; };
 
 // batch-norm layers among a model's top-level layers, and in its whole expression
 template <class S>

@@ -25,6 +25,8 @@ namespace typegrad::reference {
 
 template <>
 struct rule<BatchNorm> {
+    /// Training has a batch form (forward_batch, backward_batch), which reference/batch.hpp uses.
+    static constexpr bool batch_rule = true;
     template <class In>
     static constexpr std::size_t channels = shape_traits<In>::extents[0];
     template <class In>
