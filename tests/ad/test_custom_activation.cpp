@@ -7,26 +7,9 @@
 #include "typegrad/expr/build.hpp"
 #include "typegrad/autodiff/gradcheck.hpp"
 #include "../support/gradient_check.hpp"
+#include "../support/softplus.hpp"  // the one struct: softplus(x) = ln(1 + eˣ), softplus'(x) = σ(x)
 
-namespace {
-
-// softplus(x) = ln(1 + eˣ), softplus'(x) = σ(x). Not built into typegrad.
-struct Softplus {
-    static constexpr std::string_view name = "softplus";
-    template <class V>
-    static V value(V x) noexcept {
-        using std::exp;
-        using std::log;
-        return log(V(1) + exp(x));
-    }
-    template <class V>
-    static V derivative(V x, V /*y*/) noexcept {
-        using std::exp;
-        return V(1) / (V(1) + exp(-x));
-    }
-};
-
-}  // namespace
+using typegrad::test::Softplus;
 
 using namespace typegrad;
 

@@ -15,6 +15,7 @@
 #include "typegrad/io/onnx.hpp"
 #include "typegrad/nn/layers.hpp"
 #include "typegrad/nn/model.hpp"
+#include "../support/softplus.hpp"
 
 namespace {
 
@@ -33,14 +34,6 @@ const io::OnnxAttribute& attribute(const io::OnnxNode& n, std::string_view name)
     FAIL("node " << n.name << " has no attribute " << name);
     throw std::logic_error("unreachable");
 }
-
-struct Softplus {
-    static constexpr std::string_view name = "softplus";
-    template <class V>
-    static V value(V x) { using std::exp; using std::log; return log(V(1) + exp(x)); }
-    template <class V>
-    static V derivative(V x, V) { using std::exp; return V(1) / (V(1) + exp(-x)); }
-};
 
 }  // namespace
 
@@ -92,6 +85,6 @@ TEST_CASE("onnx_graph: the article's network in float", "[io][onnx]") {
 }
 
 TEST_CASE("onnx_graph: a layer ONNX has no op for is refused, naming it", "[io][onnx]") {
-    const Model<double, decltype(input<6> | dense<5> | Activation<Softplus>{} | dense<3> | sigmoid)> net{1};
+    const Model<double, decltype(input<6> | dense<5> | Activation<test::Softplus>{} | dense<3> | sigmoid)> net{1};
     CHECK_THROWS_WITH(io::onnx_graph(net), "layer 1 (softplus) has no ONNX equivalent to export to");
 }

@@ -4,7 +4,8 @@
 // typegrad names it. Checked here: the .npz architecture and array names, the ONNX graph's nodes
 // and initializers, and — when a python3 with torch is found — that scripts/npz_to_torch.py
 // rebuilds the network from the .npz alone and computes the same outputs as typegrad's forward
-// pass (float64, ≤ 1e-12 relative: the same arithmetic up to the order of the sums).
+// pass (float64, ≤ 1e-12 relative: the same arithmetic up to the order of the sums). And a user's
+// activation, Activation<Softplus>, exports by the same hooks declared on its function struct.
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -20,11 +21,26 @@
 #include "typegrad/io/npz.hpp"
 #include "typegrad/io/onnx.hpp"
 #include "../support/pytorch.hpp"
+#include "../support/softplus.hpp"
 
 using namespace typegrad;
 
 namespace {
 using Net = Model<double, decltype(input<6> | dense<5> | user::prelu | dense<3> | softmax), cost::LogLikelihood>;
+
+/// softplus, an activation of the user's own: Activation<Softplus> exports by the same two hooks
+/// as a layer, declared on the function struct (nn/layers/activation.hpp).
+struct Softplus : test::Softplus {
+    template <class In>
+    static std::string torch_module() {
+        return "{\"type\": \"Softplus\", \"kwargs\": {}}";
+    }
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        b.node("Softplus");
+        return true;
+    }
+};
 
 /// α away from ¼, so that a parameter exported under the wrong name or not at all would show.
 void perturb_alpha(Net& net) {
@@ -54,6 +70,16 @@ TEST_CASE("a user's layer exports to ONNX from its own header", "[nn][custom][on
     bool slope = false;
     for (const auto& i : g.initializers) slope |= i.name == "1.weight" && i.shape == std::vector<std::size_t>{5};
     CHECK(slope);
+}
+
+TEST_CASE("a user's activation exports from its function struct", "[nn][custom][io][onnx]") {
+    using Soft = Model<double, decltype(input<4> | dense<3> | Activation<Softplus>{} | dense<2> | sigmoid)>;
+    const Soft net{4};
+    CHECK_THAT(io::architecture_json<Soft>(), Catch::Contains("{\"type\": \"Linear\", \"in_features\": 4, \"out_features\": 3}, "
+                                                              "{\"type\": \"Softplus\", \"kwargs\": {}}, "));
+    std::vector<std::string> ops;
+    for (const auto& n : io::onnx_graph(net).nodes) ops.push_back(n.op_type);
+    CHECK(ops == std::vector<std::string>{"Gemm", "Softplus", "Gemm", "Sigmoid"});
 }
 
 TEST_CASE("a user's layer: PyTorch rebuilds it from the .npz and computes the same outputs", "[nn][custom][pytorch]") {

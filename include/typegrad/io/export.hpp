@@ -1,13 +1,15 @@
 // A trained network for PyTorch: every parameter as a .npy array named as nn.Sequential's
 // state_dict names it ("K.weight", "K.bias", K the layer's position in the composition, which is
-// its index in the matching nn.Sequential), in PyTorch's layout (a dense layer's W, stored
-// (n_in, n_out) for the article's z = Wᵀa + b, is transposed to Linear's (out, in); a
-// convolution's (C_out, C_in, K, K) is already Conv2d's), plus the architecture as JSON
-// ("architecture.npy", uint8 text). scripts/npz_to_torch.py rebuilds the nn.Sequential.
+// its index in the matching nn.Sequential), in PyTorch's layout (a dense layer's W, stored (n_in,
+// n_out) for the article's z = Wᵀa + b, is transposed to Linear's (out, in); a convolution's
+// (C_out, C_in, K, K) is already Conv2d's), plus the architecture as JSON ("architecture.npy",
+// uint8 text). scripts/npz_to_torch.py rebuilds the nn.Sequential. Each layer's module is written
+// by its own header's torch_module hook (nn/layer.hpp's contract): dense is {"type": "Linear",
+// "in_features": 784, "out_features": 30}, a built-in activation {"type": "Sigmoid"} and so on;
 // layer_norm is {"type": "LayerNorm", "features": n, "eps": 1e-05}, nn.LayerNorm(n, eps=1e-5),
-// batch_norm {"type": "BatchNorm1d" or "BatchNorm2d", "features": C, "eps": 1e-05, "momentum":
-// 0.1} with its running statistics as the buffers "K.running_mean" and "K.running_var",
-// its γ "K.weight" and β "K.bias" as they are (n).
+// batch_norm {"type": "BatchNorm1d" or "BatchNorm2d", "features": C, "eps": 1e-05, "momentum": 0.1}
+// with its running statistics as the buffers "K.running_mean" and "K.running_var", its γ "K.weight"
+// and β "K.bias" as they are (n).
 //
 // The combinators of nn/graph.hpp nest: residual(body) is {"type": "Residual", "body": [layers]},
 // a module with a Sequential `body` (y = x + body(x)); concat(branches…) is {"type": "Concat",
@@ -35,76 +37,15 @@ namespace typegrad::io {
 namespace detail {
 
 /// The JSON object of layer L after input shape In, as torch.nn would build it; "" when PyTorch
-/// has no equivalent. A layer says it in its own header with a static member
-/// `template <class In> static std::string torch_module()` (nn/layer.hpp's contract, e.g.
-/// batch_norm); the specialisations below are the built-in layers that predate that hook.
+/// has no equivalent. Every layer says it in its own header, with the hook
+/// `template <class In> static std::string torch_module()` read through layer_traits<L>
+/// (nn/layer.hpp's contract; e.g. nn/layers/dense.hpp); the combinators below are walked here.
 template <class L, class In>
 struct torch_layer {
     static std::string json() {
-        if constexpr (requires { L::template torch_module<In>(); }) return std::string(L::template torch_module<In>());
+        if constexpr (requires { layer_traits<L>::template torch_module<In>(); })
+            return std::string(layer_traits<L>::template torch_module<In>());
         else return "";
-    }
-};
-template <std::size_t Out, std::size_t I, class In>
-struct torch_layer<Dense<Out, I>, In> {
-    static std::string json() { return cat("{\"type\": \"Linear\", \"in_features\": ", size_v<In>, ", \"out_features\": ", Out, "}"); }
-};
-template <class In>
-struct torch_layer<Sigmoid, In> {
-    static std::string json() { return "{\"type\": \"Sigmoid\"}"; }
-};
-template <class In>
-struct torch_layer<Tanh, In> {
-    static std::string json() { return "{\"type\": \"Tanh\"}"; }
-};
-template <class In>
-struct torch_layer<expr::MapFn<expr::fn::Relu>, In> {
-    static std::string json() { return "{\"type\": \"ReLU\"}"; }
-};
-template <class In>
-struct torch_layer<Gelu, In> {
-    static std::string json() { return "{\"type\": \"GELU\"}"; }  // exact, as typegrad's (approximate=\"none\")
-};
-template <class In>
-struct torch_layer<Silu, In> {
-    static std::string json() { return "{\"type\": \"SiLU\"}"; }
-};
-template <class In>
-struct torch_layer<LeakyRelu, In> {
-    static std::string json() { return cat("{\"type\": \"LeakyReLU\", \"negative_slope\": ", expr::rate_text(expr::fn::LeakyRelu::slope), "}"); }
-};
-template <class In>
-struct torch_layer<Softmax, In> {
-    static std::string json() { return "{\"type\": \"Softmax\", \"dim\": -1}"; }
-};
-template <std::size_t Co, std::size_t K, std::size_t S, std::size_t P, std::size_t Ci, class In>
-struct torch_layer<Conv2d<Co, K, S, P, Ci>, In> {
-    static std::string json() {
-        return cat("{\"type\": \"Conv2d\", \"in_channels\": ", shape_traits<In>::extents[0], ", \"out_channels\": ", Co,
-                   ", \"kernel_size\": ", K, ", \"stride\": ", S, ", \"padding\": ", P, "}");
-    }
-};
-template <std::size_t K, class In>
-struct torch_layer<MaxPool<K>, In> {
-    static std::string json() { return cat("{\"type\": \"MaxPool2d\", \"kernel_size\": ", K, "}"); }
-};
-template <std::size_t K, class In>
-struct torch_layer<AvgPool<K>, In> {
-    static std::string json() { return cat("{\"type\": \"AvgPool2d\", \"kernel_size\": ", K, "}"); }
-};
-template <class In>
-struct torch_layer<Flatten, In> {
-    static std::string json() { return "{\"type\": \"Flatten\"}"; }
-};
-template <auto Rate, class In>
-struct torch_layer<Dropout<Rate>, In> {
-    static std::string json() { return cat("{\"type\": \"Dropout\", \"p\": ", expr::rate_text(static_cast<double>(Rate)), "}"); }
-};
-/// nn.LayerNorm(n, eps=1e-5) over the n features of a vector: its γ is "weight", its β "bias".
-template <class In>
-struct torch_layer<LayerNorm, In> {
-    static std::string json() {
-        return cat("{\"type\": \"LayerNorm\", \"features\": ", size_v<In>, ", \"eps\": ", expr::rate_text(LayerNorm::epsilon), "}");
     }
 };
 
@@ -170,8 +111,8 @@ struct torch_layer<C, In> {
     }
 };
 
-/// A parameter as PyTorch's state_dict names it, and whether it is a dense layer's W, stored
-/// (n_in, n_out) and transposed to Linear's (out, in).
+/// A parameter as PyTorch's state_dict names it, and whether PyTorch stores it transposed (a
+/// dense layer's W, stored (n_in, n_out), is Linear's (out, in)).
 struct TorchParameter {
     std::string name;
     bool transpose = false;
@@ -190,9 +131,17 @@ struct torch_parameters {
         else if constexpr (r == ParamRole::bias || r == ParamRole::shift) return "bias";
         else return std::string(P::name);
     }
+    /// A layer's weight, a matrix, when the layer says PyTorch stores it transposed
+    /// (torch_weight_transposed).
+    template <class P>
+    static constexpr bool transposed() {
+        if constexpr (requires { layer_traits<L>::torch_weight_transposed; })
+            return layer_traits<L>::torch_weight_transposed && param_role_v<P> == ParamRole::weight && rank_v<typename P::shape> == 2;
+        else return false;
+    }
     template <class... P>
     static void each(params<P...>*, const std::string& prefix, std::vector<TorchParameter>& out) {
-        (out.push_back({cat(prefix, ".", kind<P>()), rank_v<typename P::shape> == 2 && requires { L::stated_input; }}), ...);
+        (out.push_back({cat(prefix, ".", kind<P>()), transposed<P>()}), ...);
     }
     static void add(const std::string& prefix, std::vector<TorchParameter>& out) {
         each(static_cast<typename layer_traits<L>::template parameters<In>*>(nullptr), prefix, out);

@@ -1,19 +1,19 @@
-// A trained network as an ONNX graph, described without protobuf: the nodes (one or none per
-// layer, built by a function per layer type as io/export.hpp's torch_layer), the parameters as
+// A trained network as an ONNX graph, described without protobuf: the nodes (none, one or a few per
+// layer, written by the layer's own header's onnx hook, nn/layer.hpp's contract), the parameters as
 // initializers, the input and output. Writing it as a .onnx file needs Debian's libonnx-dev and
-// protobuf, and is done once, in src/io/onnx.cpp (the library typegrad_onnx, built when CMake
-// finds ONNX), so that no translation unit with a network in it includes protobuf's headers.
+// protobuf, and is done once, in src/io/onnx.cpp (the library typegrad_onnx, built when CMake finds
+// ONNX), so that no translation unit with a network in it includes protobuf's headers.
 //
-// The mapping (docs/design.md, "ONNX"): opset 13; input "input" of shape [batch, n] for a
-// network of vectors and [batch, C, H, W] for one of images, "batch" a symbolic dimension;
-// output "output", the network's output activation. A dense layer is Gemm with typegrad's W
-// (n_in, n_out) as B as it is stored (z = Wᵀa + b is, for a batch of rows A, A·W + b: transB
-// = 0, nothing transposed); a convolution is Conv (weights (C_out, C_in, K, K) as stored, pads,
-// strides); pooling is MaxPool/AveragePool with stride = window; flatten is Flatten (axis 1,
-// C order as typegrad's); dropout, the identity at inference, adds no node. Leaky ReLU is
-// LeakyRelu (alpha 0.01); SiLU is Mul(x, Sigmoid(x)) and GELU Mul(x, Mul(Add(Erf(Div(x, √2)), 1),
-// ½)), opset 13 having neither as an op, with their constants as scalar initializers. Layer
-// normalisation (LayerNormalization is opset 17) is ReduceMean (axes [-1], keepdims) → Sub →
+// The mapping (docs/design.md, "ONNX"; each layer's part in its header under nn/layers/): opset 13;
+// input "input" of shape [batch, n] for a network of vectors and [batch, C, H, W] for one of
+// images, "batch" a symbolic dimension; output "output", the network's output activation. A dense
+// layer is Gemm with typegrad's W (n_in, n_out) as B as it is stored (z = Wᵀa + b is, for a batch
+// of rows A, A·W + b: transB = 0, nothing transposed); a convolution is Conv (weights (C_out, C_in,
+// K, K) as stored, pads, strides); pooling is MaxPool/AveragePool with stride = window; flatten is
+// Flatten (axis 1, C order as typegrad's); dropout, the identity at inference, adds no node. Leaky
+// ReLU is LeakyRelu (alpha 0.01); SiLU is Mul(x, Sigmoid(x)) and GELU Mul(x, Mul(Add(Erf(Div(x,
+// √2)), 1), ½)), opset 13 having neither as an op, with their constants as scalar initializers.
+// Layer normalisation (LayerNormalization is opset 17) is ReduceMean (axes [-1], keepdims) → Sub →
 // Mul (the square) → ReduceMean → Add ε → Sqrt → Div → Mul γ → Add β, γ and β the initializers
 // "K.weight" and "K.bias", ε a scalar initializer of the network's element type. Batch
 // normalisation is BatchNormalization (inference: the running statistics "K.running_mean" and
@@ -29,7 +29,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <numbers>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -79,7 +78,9 @@ struct OnnxGraph {
 
 namespace detail {
 
-/// Appends the nodes of one layer after the tensor `current`.
+/// Appends the nodes of one layer after the tensor `current`: what a layer's onnx hook is given,
+/// as its template parameter Builder (layer headers do not include io/): node, add, constant,
+/// parameter, current, and Builder::attribute ({name, {ints…}, list, real}) for attributes.
 struct OnnxBuilder {
     using attribute = OnnxAttribute;
     OnnxGraph& graph;
@@ -110,115 +111,15 @@ struct OnnxBuilder {
     [[nodiscard]] std::string parameter(const char* kind) const { return cat(prefix, ".", kind); }
 };
 
-inline OnnxAttribute ints(const char* name, std::int64_t a, std::int64_t b) { return {name, {a, b}, true}; }
-
-/// Adds the nodes of layer L after input shape In; false when ONNX has no equivalent. A layer
-/// says it in its own header with `template <class In, class Builder> static bool onnx(Builder&)`
-/// (nn/layer.hpp's contract, e.g. batch_norm: b.node(op, parameters, attributes) applies op to
-/// the current tensor, b.parameter("weight") names an initializer, Builder::attribute is
-/// OnnxAttribute); the specialisations below are the built-in layers that predate that hook.
+/// Adds the nodes of layer L after input shape In; false when ONNX has no equivalent. Every
+/// layer says it in its own header, with the hook `template <class In, class Builder> static bool
+/// onnx(Builder&)` read through layer_traits<L> (nn/layer.hpp's contract; e.g.
+/// nn/layers/dense.hpp), Builder being OnnxBuilder; the combinators below are walked here.
 template <class L, class In>
 struct onnx_layer {
     static bool add(OnnxBuilder& b) {
-        if constexpr (requires { L::template onnx<In>(b); }) return L::template onnx<In>(b);
+        if constexpr (requires { layer_traits<L>::template onnx<In>(b); }) return layer_traits<L>::template onnx<In>(b);
         else return false;
-    }
-};
-template <std::size_t Out, std::size_t I, class In>
-struct onnx_layer<Dense<Out, I>, In> {
-    static bool add(OnnxBuilder& b) {
-        // Z = A·W + b for rows A (batch, n_in): typegrad's W (n_in, n_out) is Gemm's B as stored.
-        b.node("Gemm", {b.parameter("weight"), b.parameter("bias")}, {{"transB", {0}, false}});
-        return true;
-    }
-};
-template <class In>
-struct onnx_layer<Sigmoid, In> {
-    static bool add(OnnxBuilder& b) { return b.node("Sigmoid"), true; }
-};
-template <class In>
-struct onnx_layer<Tanh, In> {
-    static bool add(OnnxBuilder& b) { return b.node("Tanh"), true; }
-};
-template <class In>
-struct onnx_layer<Relu, In> {
-    static bool add(OnnxBuilder& b) { return b.node("Relu"), true; }
-};
-template <class In>
-struct onnx_layer<LeakyRelu, In> {
-    static bool add(OnnxBuilder& b) {
-        return b.node("LeakyRelu", {}, {{"alpha", {}, false, static_cast<float>(expr::fn::LeakyRelu::slope)}}), true;
-    }
-};
-/// SiLU: x · Sigmoid(x) (opset 13 has no SiLU op).
-template <class In>
-struct onnx_layer<Silu, In> {
-    static bool add(OnnxBuilder& b) {
-        const std::string x = b.current;
-        b.current = b.add("Mul", "silu", {x, b.add("Sigmoid", "sigmoid", {x})});
-        return true;
-    }
-};
-/// Exact GELU: x · ½(1 + Erf(x / √2)), node by node (Gelu is an ONNX op from opset 20 only).
-template <class In>
-struct onnx_layer<Gelu, In> {
-    static bool add(OnnxBuilder& b) {
-        const std::string x = b.current;
-        const std::string erf = b.add("Erf", "erf", {b.add("Div", "scaled", {x, b.constant("sqrt2", std::numbers::sqrt2)})});
-        const std::string phi = b.add("Mul", "phi", {b.add("Add", "one_plus_erf", {erf, b.constant("one", 1.0)}), b.constant("half", 0.5)});
-        b.current = b.add("Mul", "gelu", {x, phi});
-        return true;
-    }
-};
-template <class In>
-struct onnx_layer<Softmax, In> {
-    // typegrad's softmax is over the last extent; of a vector, that is axis 1 of (batch, n).
-    static bool add(OnnxBuilder& b) {
-        if constexpr (rank_v<In> != 1) return false;
-        b.node("Softmax", {}, {{"axis", {1}, false}});
-        return true;
-    }
-};
-template <std::size_t Co, std::size_t K, std::size_t S, std::size_t P, std::size_t Ci, class In>
-struct onnx_layer<Conv2d<Co, K, S, P, Ci>, In> {
-    static bool add(OnnxBuilder& b) {
-        constexpr auto k = static_cast<std::int64_t>(K), s = static_cast<std::int64_t>(S), p = static_cast<std::int64_t>(P);
-        b.node("Conv", {b.parameter("weight"), b.parameter("bias")},
-               {ints("kernel_shape", k, k), ints("strides", s, s), {"pads", {p, p, p, p}, true}});
-        return true;
-    }
-};
-template <expr::Pooling Kind, std::size_t K, class In>
-struct onnx_layer<Pool<Kind, K>, In> {
-    static bool add(OnnxBuilder& b) {
-        constexpr auto k = static_cast<std::int64_t>(K);
-        b.node(Kind == expr::Pooling::max ? "MaxPool" : "AveragePool", {}, {ints("kernel_shape", k, k), ints("strides", k, k)});
-        return true;
-    }
-};
-template <class In>
-struct onnx_layer<Flatten, In> {
-    static bool add(OnnxBuilder& b) { return b.node("Flatten", {}, {{"axis", {1}, false}}), true; }
-};
-template <auto Rate, class In>
-struct onnx_layer<Dropout<Rate>, In> {
-    static bool add(OnnxBuilder&) { return true; }  // the identity at inference
-};
-/// Layer normalisation over the features, node by node (LayerNormalization is an ONNX op from
-/// opset 17 only): d = x − ReduceMean(x), y = d / Sqrt(ReduceMean(d · d) + ε) · γ + β, the means
-/// over the last axis kept as (batch, 1) and broadcast back, ε a scalar of the graph's type.
-template <class In>
-struct onnx_layer<LayerNorm, In> {
-    static bool add(OnnxBuilder& b) {
-        if constexpr (rank_v<In> != 1) return false;
-        const OnnxAttribute axes{"axes", {-1}, true}, keepdims{"keepdims", {1}, false};
-        const std::string x = b.current;
-        const std::string d = b.add("Sub", "centred", {x, b.add("ReduceMean", "mean", {x}, {axes, keepdims})});
-        const std::string variance = b.add("ReduceMean", "variance", {b.add("Mul", "squared", {d, d})}, {axes, keepdims});
-        const std::string sd = b.add("Sqrt", "std", {b.add("Add", "variance_eps", {variance, b.constant("eps", LayerNorm::epsilon)})});
-        const std::string scaled = b.add("Mul", "scaled", {b.add("Div", "normalised", {d, sd}), b.parameter("weight")});
-        b.current = b.add("Add", "layer_norm", {scaled, b.parameter("bias")});
-        return true;
     }
 };
 

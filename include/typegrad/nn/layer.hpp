@@ -17,7 +17,9 @@
 //                                                              // ({"type": "PReLU", "kwargs": {…}}) for
 //                                                              // .npz export (io/export.hpp)
 //       template <class In, class Builder> static bool onnx(Builder& b);  // optional: its ONNX nodes
-//                                                              // (io/onnx.hpp's OnnxBuilder)
+//                                                              // (io/onnx.hpp's OnnxBuilder), false if none fit In
+//       static constexpr bool torch_weight_transposed = true;  // optional: PyTorch stores its weight (a
+//                                                              // matrix) transposed (dense: Linear's (out, in))
 //   };
 //
 // Each parameter says its role (ParamRole below: weight, bias, scale, shift, statistic): the
@@ -25,6 +27,15 @@
 //
 // and, for the hand-written reference, a specialisation of typegrad::reference::rule<MyLayer>
 // (reference/rule.hpp). docs/layers.md walks through an example (PReLU).
+//
+// Export has no list of layers: io/export.hpp and io/onnx.hpp read these three hooks, for every
+// layer, built-in or the user's, through layer_traits<L> only. The primary template forwards the
+// layer's own members; a specialisation of layer_traits declares them itself (softmax), and
+// Activation<F>'s takes them from activation_export<F> (nn/layers/activation.hpp): the same
+// torch_module and onnx as static members of the function struct F (a user's Activation<MyF>),
+// or a specialisation (the functions of expr/, which know nothing of export). A layer without
+// them is refused by export, named. (The combinators of nn/graph.hpp are graph structure, which
+// io/ walks itself.)
 #pragma once
 
 #include <algorithm>
@@ -279,10 +290,35 @@ std::string layer_name_of() {
 }
 }  // namespace detail
 
+namespace detail {
+/// The export hooks of the contract above (io/export.hpp, io/onnx.hpp read only these): T's own
+/// static members torch_module<In>() (its torch.nn module as JSON after input shape In) and
+/// onnx<In>(Builder&) (its ONNX nodes), each absent when T has none, and whether PyTorch stores
+/// its weight (a matrix) transposed. What layer_traits<L> gives of a layer L, and
+/// activation_export<F> of an activation's function F (nn/layers/activation.hpp).
+template <class T>
+struct member_export_hooks {
+    template <class In>
+        requires requires { T::template torch_module<In>(); }
+    static std::string torch_module() {
+        return std::string(T::template torch_module<In>());
+    }
+    template <class In, class Builder>
+        requires requires(Builder& b) { T::template onnx<In>(b); }
+    static bool onnx(Builder& b) {
+        return T::template onnx<In>(b);
+    }
+    static constexpr bool torch_weight_transposed = [] {
+        if constexpr (requires { T::torch_weight_transposed; }) return bool(T::torch_weight_transposed);
+        else return false;
+    }();
+};
+}  // namespace detail
+
 /// What typegrad reads of a layer type. The primary template reads the members of the
 /// contract above; built-in layers defined elsewhere (the activations of expr/) specialise it.
 template <class L>
-struct layer_traits {
+struct layer_traits : detail::member_export_hooks<L> {
     static constexpr bool is_layer = requires { L::name; } || requires { L::name(); };
     static std::string name() { return detail::layer_name_of<L>(); }
     template <class In>

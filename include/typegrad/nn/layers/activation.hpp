@@ -5,12 +5,15 @@
 // below.
 #pragma once
 
+#include <numbers>
 #include <string>
 
 #include "typegrad/expr/build.hpp"
 #include "typegrad/expr/functions.hpp"
+#include "typegrad/expr/noise.hpp"
 #include "typegrad/nn/layer.hpp"
 #include "typegrad/nn/sequential.hpp"
+#include "typegrad/util/text.hpp"
 
 namespace typegrad {
 
@@ -21,8 +24,18 @@ using expr::ElementwiseFunction;
 template <class F>
 using Activation = expr::MapFn<F>;
 
+/// The export hooks of Activation<F> (nn/layer.hpp's contract; io/export.hpp and io/onnx.hpp read
+/// them through layer_traits): F's own static members, named as a layer's,
+///   template <class In> static std::string torch_module();       // its torch.nn module, JSON
+///   template <class In, class Builder> static bool onnx(Builder&);  // its ONNX nodes
+/// — a user's Activation<MyF> exports by declaring them on MyF. The functions of expr/, which know
+/// nothing of export, have theirs in the specialisations below (or specialise this for a
+/// function struct you cannot change).
 template <class F>
-struct layer_traits<expr::MapFn<F>> {
+struct activation_export : detail::member_export_hooks<F> {};
+
+template <class F>
+struct layer_traits<expr::MapFn<F>> : activation_export<F> {
     static constexpr bool is_layer = true;
     static std::string name() { return std::string(F::name); }
     template <class In>
@@ -34,6 +47,68 @@ struct layer_traits<expr::MapFn<F>> {
     static constexpr std::string_view symbol = "a";
     template <class In>
     static void initialize(Rng&) noexcept {}
+};
+
+namespace detail {
+/// torch.nn.<Torch>(), without arguments.
+template <fixed_string Torch>
+struct torch_plain_module {
+    template <class In>
+    static std::string torch_module() {
+        return cat("{\"type\": \"", Torch.view(), "\"}");
+    }
+};
+/// And the one ONNX op <Onnx>: sigmoid, tanh, relu.
+template <fixed_string Torch, fixed_string Onnx>
+struct one_op_export : torch_plain_module<Torch> {
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        b.node(Onnx.value);
+        return true;
+    }
+};
+}  // namespace detail
+template <>
+struct activation_export<fn::Sigmoid> : detail::one_op_export<"Sigmoid", "Sigmoid"> {};
+template <>
+struct activation_export<fn::Tanh> : detail::one_op_export<"Tanh", "Tanh"> {};
+template <>
+struct activation_export<fn::Relu> : detail::one_op_export<"ReLU", "Relu"> {};
+/// nn.LeakyReLU(0.01); ONNX LeakyRelu, alpha 0.01 (a FLOAT attribute).
+template <>
+struct activation_export<fn::LeakyRelu> {
+    template <class In>
+    static std::string torch_module() {
+        return cat("{\"type\": \"LeakyReLU\", \"negative_slope\": ", expr::rate_text(fn::LeakyRelu::slope), "}");
+    }
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        b.node("LeakyRelu", {}, {typename Builder::attribute{"alpha", {}, false, static_cast<float>(fn::LeakyRelu::slope)}});
+        return true;
+    }
+};
+/// nn.SiLU(); ONNX x · Sigmoid(x) (opset 13 has no SiLU op).
+template <>
+struct activation_export<fn::Silu> : detail::torch_plain_module<"SiLU"> {
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        const std::string x = b.current;
+        b.current = b.add("Mul", "silu", {x, b.add("Sigmoid", "sigmoid", {x})});
+        return true;
+    }
+};
+/// nn.GELU(), exact as typegrad's (approximate="none"); ONNX x · ½(1 + Erf(x / √2)) node by node
+/// (Gelu is an ONNX op from opset 20 only), its constants scalar initializers.
+template <>
+struct activation_export<fn::Gelu> : detail::torch_plain_module<"GELU"> {
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        const std::string x = b.current;
+        const std::string erf = b.add("Erf", "erf", {b.add("Div", "scaled", {x, b.constant("sqrt2", std::numbers::sqrt2)})});
+        const std::string phi = b.add("Mul", "phi", {b.add("Add", "one_plus_erf", {erf, b.constant("one", 1.0)}), b.constant("half", 0.5)});
+        b.current = b.add("Mul", "gelu", {x, phi});
+        return true;
+    }
 };
 
 using Sigmoid = Activation<fn::Sigmoid>;

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "typegrad/expr/node.hpp"
@@ -66,6 +67,22 @@ struct Conv2d {
         constexpr std::size_t fan_in = shape_traits<In>::extents[0] * K * K;
         init::FanInUniform::fill(w.data(), w.size(), rng, fan_in);
         init::FanInUniform::fill(b.data(), b.size(), rng, fan_in);
+    }
+
+    /// Export (io/export.hpp, io/onnx.hpp read these): torch.nn.Conv2d, whose weight (C_out, C_in,
+    /// K, K) is W as stored; ONNX Conv(x, W, b) with its kernel shape, strides and pads.
+    template <class In>
+    static std::string torch_module() {
+        return cat("{\"type\": \"Conv2d\", \"in_channels\": ", shape_traits<In>::extents[0], ", \"out_channels\": ", Co,
+                   ", \"kernel_size\": ", K, ", \"stride\": ", Stride, ", \"padding\": ", Padding, "}");
+    }
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        using A = typename Builder::attribute;
+        constexpr auto k = static_cast<std::int64_t>(K), s = static_cast<std::int64_t>(Stride), p = static_cast<std::int64_t>(Padding);
+        b.node("Conv", {b.parameter("weight"), b.parameter("bias")},
+               {A{"kernel_shape", {k, k}, true}, A{"strides", {s, s}, true}, A{"pads", {p, p, p, p}, true}});
+        return true;
     }
 };
 

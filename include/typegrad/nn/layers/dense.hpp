@@ -8,6 +8,7 @@
 #include "typegrad/expr/node.hpp"
 #include "typegrad/expr/ops.hpp"
 #include "typegrad/nn/layer.hpp"
+#include "typegrad/util/text.hpp"
 
 namespace typegrad {
 
@@ -51,6 +52,20 @@ struct Dense {
     static void initialize(R& rng, Wt& w, Bt& b) {
         init::Normal::fill(b.data(), b.size(), rng);
         init::Normal::fill(w.data(), w.size(), rng);
+    }
+
+    /// Export (io/export.hpp, io/onnx.hpp read these): torch.nn.Linear(n_in, n_out), whose weight
+    /// is (out, in): W, stored (n_in, n_out), is transposed; ONNX Gemm(x, W, b) with W as stored
+    /// (z = Wᵀa + b is, for a batch of rows A (batch, n_in), A·W + b: transB = 0).
+    template <class S>
+    static std::string torch_module() {
+        return cat("{\"type\": \"Linear\", \"in_features\": ", size_v<S>, ", \"out_features\": ", Out, "}");
+    }
+    static constexpr bool torch_weight_transposed = true;
+    template <class S, class Builder>
+    static bool onnx(Builder& b) {
+        b.node("Gemm", {b.parameter("weight"), b.parameter("bias")}, {typename Builder::attribute{"transB", {0}, false}});
+        return true;
     }
 };
 

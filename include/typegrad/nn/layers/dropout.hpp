@@ -24,6 +24,17 @@ struct Dropout {
     using output_shape = In;
     template <class X>
     using expression = expr::Node<expr::MulOp, X, expr::Node<expr::DropoutMaskOp<Rate>, X>>;
+
+    /// Export (io/export.hpp, io/onnx.hpp read these): torch.nn.Dropout(p); no ONNX node (the
+    /// identity at inference).
+    template <class In>
+    static std::string torch_module() {
+        return cat("{\"type\": \"Dropout\", \"p\": ", expr::rate_text(rate), "}");
+    }
+    template <class In, class Builder>
+    static bool onnx(Builder&) {
+        return true;
+    }
 };
 
 template <auto Rate>

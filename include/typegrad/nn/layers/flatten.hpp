@@ -22,6 +22,18 @@ struct Flatten {
         expr::ReshapeOp<std::conditional_t<rank_v<typename X::shape> == rank_v<In>, Shape<size_v<In>>,
                                            Shape<size_v<typename X::shape> / size_v<In>, size_v<In>>>>,
         X>;
+
+    /// Export (io/export.hpp, io/onnx.hpp read these): torch.nn.Flatten(); ONNX Flatten, axis 1 (C
+    /// order, as typegrad's).
+    template <class In>
+    static std::string torch_module() {
+        return "{\"type\": \"Flatten\"}";
+    }
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        b.node("Flatten", {}, {typename Builder::attribute{"axis", {1}, false}});
+        return true;
+    }
 };
 
 inline constexpr Flatten flatten{};

@@ -13,12 +13,15 @@
 
 #include <cmath>
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
 #include "typegrad/expr/build.hpp"
+#include "typegrad/expr/noise.hpp"
 #include "typegrad/expr/reduce.hpp"
 #include "typegrad/nn/layer.hpp"
+#include "typegrad/util/text.hpp"
 
 namespace typegrad {
 
@@ -72,6 +75,27 @@ struct LayerNorm {
     /// γ ⊙ ((x − μ) ⊙ 1/√(σ² + ε)) + β.
     template <class X, class Gamma, class Beta>
     using expression = expr::Add<expr::Hadamard<Gamma, expr::Hadamard<centred<X>, inv_std<X>>>, Beta>;
+
+    /// Export (io/export.hpp, io/onnx.hpp read these): torch.nn.LayerNorm(n, eps=1e-5), γ and β as
+    /// its "weight" and "bias" (their roles). ONNX node by node (LayerNormalization is an op from
+    /// opset 17 only): d = x − ReduceMean(x), y = d / Sqrt(ReduceMean(d · d) + ε) · γ + β, the means
+    /// over the last axis kept as (batch, 1) and broadcast back, ε a scalar of the graph's type.
+    template <class In>
+    static std::string torch_module() {
+        return cat("{\"type\": \"LayerNorm\", \"features\": ", size_v<In>, ", \"eps\": ", expr::rate_text(epsilon), "}");
+    }
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        if constexpr (rank_v<In> != 1) return false;
+        const typename Builder::attribute axes{"axes", {-1}, true}, keepdims{"keepdims", {1}, false};
+        const std::string x = b.current;
+        const std::string d = b.add("Sub", "centred", {x, b.add("ReduceMean", "mean", {x}, {axes, keepdims})});
+        const std::string variance = b.add("ReduceMean", "variance", {b.add("Mul", "squared", {d, d})}, {axes, keepdims});
+        const std::string sd = b.add("Sqrt", "std", {b.add("Add", "variance_eps", {variance, b.constant("eps", epsilon)})});
+        const std::string scaled = b.add("Mul", "scaled", {b.add("Div", "normalised", {d, sd}), b.parameter("weight")});
+        b.current = b.add("Add", "layer_norm", {scaled, b.parameter("bias")});
+        return true;
+    }
 };
 inline constexpr LayerNorm layer_norm{};
 

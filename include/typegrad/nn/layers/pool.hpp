@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "typegrad/expr/node.hpp"
@@ -39,6 +40,20 @@ struct Pool {
     using output_shape = typename detail::pool_fits<Pool, In>::type;
     template <class X>
     using expression = expr::Node<expr::PoolOp<P, K>, X>;
+
+    /// Export (io/export.hpp, io/onnx.hpp read these): torch.nn.MaxPool2d(K) or AvgPool2d(K) (stride
+    /// K by default); ONNX MaxPool or AveragePool with stride = window.
+    template <class In>
+    static std::string torch_module() {
+        return cat("{\"type\": \"", P == expr::Pooling::max ? "MaxPool2d" : "AvgPool2d", "\", \"kernel_size\": ", K, "}");
+    }
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        using A = typename Builder::attribute;
+        constexpr auto k = static_cast<std::int64_t>(K);
+        b.node(P == expr::Pooling::max ? "MaxPool" : "AveragePool", {}, {A{"kernel_shape", {k, k}, true}, A{"strides", {k, k}, true}});
+        return true;
+    }
 };
 template <std::size_t K>
 using MaxPool = Pool<expr::Pooling::max, K>;

@@ -25,6 +25,19 @@ struct layer_traits<expr::SoftmaxFn> {
     static constexpr std::string_view symbol = "a";
     template <class In>
     static void initialize(Rng&) noexcept {}
+
+    /// Export (io/export.hpp, io/onnx.hpp read these): torch.nn.Softmax(dim=-1); ONNX Softmax over
+    /// axis 1 of (batch, n), after a vector only (typegrad's is over the last extent).
+    template <class In>
+    static std::string torch_module() {
+        return "{\"type\": \"Softmax\", \"dim\": -1}";
+    }
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        if constexpr (rank_v<In> != 1) return false;
+        b.node("Softmax", {}, {typename Builder::attribute{"axis", {1}, false}});
+        return true;
+    }
 };
 
 }  // namespace typegrad
