@@ -355,8 +355,7 @@ JitRequest checkpoint_request(const io::CheckpointHeader& h, const std::string& 
 }
 
 std::string default_cost(const NetworkSpec& network) {
-    const bool softmax_output = !network.layers.empty() && network.layers.back().kind == LayerSpec::Kind::activation &&
-                                network.layers.back().activation == "softmax";
+    const bool softmax_output = !network.layers.empty() && network.layers.back().is_activation("softmax");
     return softmax_output ? "log-likelihood" : "quadratic";
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "text.hpp"
+#include "typegrad/nn/layers.hpp"  // the built-in layers, and so their words
 
 namespace typegrad::cli {
 namespace {
@@ -27,24 +28,63 @@ std::vector<std::string> split(const std::string& s, std::string_view by) {
     return parts;
 }
 
-/// Each activation of the grammar: its spec word, its C++ layer object (cpp_layers), and its
-/// layer name as a checkpoint's layer description prints it (layer_traits<…>::name()).
-struct ActivationName {
-    std::string_view spec, cpp, description;
-};
-constexpr ActivationName activations[] = {
-    {"sigmoid", "sigmoid", "σ"}, {"tanh", "tanh_", "tanh"},      {"relu", "relu", "relu"},
-    {"gelu", "gelu", "gelu"},     {"silu", "silu", "silu"},       {"leakyrelu", "leaky_relu", "leaky_relu"},
-    {"softmax", "softmax", "softmax"},
-};
-constexpr const char* activation_list = "sigmoid, tanh, relu, gelu, silu, leakyrelu, softmax, linear";
+using spec::Argument;
+using spec::Values;
+using spec::Word;
 
-const ActivationName* find_activation(std::string_view word, std::string_view ActivationName::*by) {
-    for (const ActivationName& a : activations)
-        if (a.*by == word) return &a;
+/// The activation `keyword` ("relu"), or nullptr.
+const Word* find_activation(std::string_view keyword) {
+    for (const Word* w : spec::registry())
+        if (w->role == Word::Role::activation && w->keyword == keyword) return w;
     return nullptr;
 }
-bool is_activation(std::string_view a) { return find_activation(a, &ActivationName::spec) != nullptr; }
+bool is_activation(std::string_view a) { return find_activation(a) != nullptr; }
+
+/// "sigmoid, tanh, …, linear": the registered activations, and "linear" (none).
+std::string activation_list() {
+    std::vector<std::string> names;
+    for (const Word* w : spec::registry())
+        if (w->role == Word::Role::activation) names.emplace_back(w->keyword);
+    names.emplace_back("linear");
+    return join(names, ", ");
+}
+
+/// A layer word's name in prose: its keyword, or its C++ name for the plain number ("dense").
+std::string_view word_name(const Word& w) { return w.keyword.empty() ? w.cpp : w.keyword; }
+
+/// "dense and conv": the layers that take ':ACT', the plain number first.
+std::string activated_layers() {
+    std::vector<const Word*> ws;
+    for (const Word* w : spec::registry())
+        if (w->role == Word::Role::layer && w->takes_activation) ws.push_back(w);
+    std::stable_sort(ws.begin(), ws.end(), [](const Word* a, const Word* b) { return a->keyword < b->keyword; });
+    std::string out;
+    for (std::size_t i = 0; i < ws.size(); ++i) out += cat(i == 0 ? "" : i + 1 == ws.size() ? " and " : ", ", word_name(*ws[i]));
+    return out;
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+/// The layer word `body` is spelled with ("conv" for "conv6k5", the plain number for "30"), the
+/// longest keyword that fits; nullptr if none does.
+const Word* find_layer(std::string_view body) {
+    const Word* best = nullptr;
+    for (const Word* w : spec::registry()) {
+        if (w->role != Word::Role::layer) continue;
+        const bool fits = w->keyword.empty() ? !body.empty() && std::isdigit(static_cast<unsigned char>(body[0]))
+                          : w->arguments.empty() ? body == w->keyword
+                                                 : starts_with(body, w->keyword);
+        if (fits && (best == nullptr || w->keyword.size() > best->keyword.size())) best = w;
+    }
+    return best;
+}
+
+/// The word of the layer an image is flattened with, before a layer of Input::flattened.
+const Word* flatten_word() {
+    for (const Word* w : spec::registry())
+        if (w->role == Word::Role::layer && w->keyword == "flatten") return w;
+    return nullptr;
+}
 
 /// A positive count of at most 7 digits ("010" is 10); false if `text` is not one.
 bool read_count(std::string_view text, std::size_t& out) {
@@ -71,36 +111,69 @@ bool read_rate(const std::string& text, double& out) {
     return end == text.c_str() + text.size() && out >= 0 && out < 1 && std::strtod(rate_text(out).c_str(), nullptr) == out;
 }
 
-/// "conv6k5s2p1" → C 6, K 5, stride 2, padding 1.
-bool read_conv(std::string_view text, LayerSpec& l) {
-    const auto number = [&](char tag, std::size_t& v, bool required) {
-        if (text.empty() || text.front() != tag) return !required;
-        text.remove_prefix(1);
+/// The arguments of word w from `rest`, the text after its keyword ("6k5s2p1" of "conv6k5s2p1"
+/// → 6, 5, 2, 1); false if they are not w's.
+bool read_values(const Word& w, std::string_view rest, Values& v) {
+    for (const Argument& a : w.arguments) {
+        if (a.kind == Argument::Kind::rate) {
+            if (!read_rate(std::string(rest), v.rate)) return false;
+            rest = {};
+            continue;
+        }
+        const bool present = a.tag.empty() ? !rest.empty() && std::isdigit(static_cast<unsigned char>(rest[0])) : starts_with(rest, a.tag);
+        if (!present) {
+            if (!a.optional) return false;
+            v.n.push_back(a.fallback);
+            continue;
+        }
+        rest.remove_prefix(a.tag.size());
         std::size_t n = 0;
-        while (n < text.size() && std::isdigit(static_cast<unsigned char>(text[n]))) ++n;
-        const std::string_view digits = text.substr(0, n);
-        const bool zero = tag == 'p' && !digits.empty() && digits.find_first_not_of('0') == std::string_view::npos;
-        if (zero) v = 0;
-        else if (!read_count(digits, v)) return false;
-        text.remove_prefix(n);
-        return true;
-    };
-    text.remove_prefix(4);  // "conv"
-    std::size_t n = 0;
-    while (n < text.size() && std::isdigit(static_cast<unsigned char>(text[n]))) ++n;
-    if (!read_count(text.substr(0, n), l.size)) return false;
-    text.remove_prefix(n);
-    return number('k', l.kernel, true) && number('s', l.stride, false) && number('p', l.padding, false) && text.empty();
+        while (n < rest.size() && std::isdigit(static_cast<unsigned char>(rest[n]))) ++n;
+        const std::string_view digits = rest.substr(0, n);
+        std::size_t x = 0;
+        const bool zero = a.kind == Argument::Kind::count_or_zero && !digits.empty() && digits.find_first_not_of('0') == std::string_view::npos;
+        if (!zero && !read_count(digits, x)) return false;
+        v.n.push_back(x);
+        rest.remove_prefix(n);
+    }
+    return rest.empty();
 }
 
-LayerSpec activation_layer(std::string name) {
+/// An argument's value as text: "6", "0.25".
+std::string value_text(const Argument& a, const Values& v, std::size_t count_index) {
+    return a.kind == Argument::Kind::rate ? rate_text(v.rate) : cat(v.n[count_index]);
+}
+
+/// "conv6k5s2": the keyword, then each argument not at its fallback, with its tag.
+std::string word_text(const Word& w, const Values& v) {
+    std::string out(w.keyword);
+    std::size_t i = 0;
+    for (const Argument& a : w.arguments) {
+        const bool rate = a.kind == Argument::Kind::rate;
+        if (!(a.optional && !rate && v.n[i] == a.fallback)) out += cat(a.tag, value_text(a, v, i));
+        if (!rate) ++i;
+    }
+    return out;
+}
+
+/// "conv2d<6, 5, 2, 0>": the C++ layer object with every argument.
+std::string word_cpp(const Word& w, const Values& v) {
+    std::string args;
+    std::size_t i = 0;
+    for (const Argument& a : w.arguments) {
+        args += cat(args.empty() ? "" : ", ", value_text(a, v, i));
+        if (a.kind != Argument::Kind::rate) ++i;
+    }
+    return args.empty() ? std::string(w.cpp) : cat(w.cpp, "<", args, ">");
+}
+
+LayerSpec word_layer(const Word& w, Values v = {}) {
     LayerSpec l;
-    l.kind = Kind::activation;
-    l.activation = std::move(name);
+    l.kind = Kind::word;
+    l.word = &w;
+    l.values = std::move(v);
     return l;
 }
-
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 /// Splits s at `by` where no parenthesis (and, with `angles`, no angle bracket) is open.
 std::vector<std::string> split_top(const std::string& s, std::string_view by, bool angles = false) {
@@ -134,7 +207,7 @@ std::string parentheses_error(const std::string& s) {
 /// The rank after layers ls on an input of rank `rank` (1: a vector, 3: an image).
 std::size_t rank_after(const std::vector<LayerSpec>& ls, std::size_t rank) {
     for (const LayerSpec& l : ls) {
-        if (l.kind == Kind::dense || l.kind == Kind::flatten) rank = 1;
+        if (l.kind == Kind::word && l.word->vector_out) rank = 1;
         else if (l.kind == Kind::concat && !l.branches.empty()) rank = rank_after(l.branches[0], rank);
     }
     return rank;
@@ -195,53 +268,34 @@ std::string parse_layers(const std::vector<std::string>& parts, std::size_t firs
         const std::string body = p.substr(0, colon);
         const bool has_activation = colon != std::string::npos;
         const std::string activation = has_activation ? p.substr(colon + 1) : std::string();
-        LayerSpec l;
         if (body.empty()) return cat("unknown layer '", p, "'");
-        if (std::isdigit(static_cast<unsigned char>(body[0]))) {
-            if (!read_count(body, l.size)) return cat("'", body, "' is not a width (a positive integer of at most 7 digits)");
-            l.kind = Kind::dense;
-            if (rank == 3) {
-                LayerSpec f;
-                f.kind = Kind::flatten;
-                out.push_back(f);
-                ++count;
-            }
-            rank = 1;
-        } else if (starts_with(body, "conv")) {
-            if (!read_conv(body, l)) return cat("'", body, "' is not a convolution convCkK[sS][pP], e.g. conv6k5 or conv16k3s2p1");
-            l.kind = Kind::conv;
-        } else if (starts_with(body, "maxpool") || starts_with(body, "avgpool")) {
-            if (!read_count(std::string_view(body).substr(7), l.size)) return cat("'", body, "' is not a pooling maxpoolK or avgpoolK");
-            l.kind = body[0] == 'm' ? Kind::max_pool : Kind::avg_pool;
-        } else if (starts_with(body, "dropout")) {
-            if (!read_rate(body.substr(7), l.rate))
-                return cat("'", body, "' is not dropoutRATE with RATE in [0, 1) of at most 6 significant digits, e.g. dropout0.5");
-            l.kind = Kind::dropout;
-        } else if (body == "flatten") {
-            l.kind = Kind::flatten;
-            rank = 1;
-        } else if (body == "layernorm") {
-            // nn/layers/layer_norm.hpp refuses an image too, in a page of compiler output
-            if (rank == 3) return "layernorm takes a vector, not an image (put a dense layer, or flatten, before it)";
-            l.kind = Kind::layer_norm;
-        } else if (body == "batchnorm") {
-            l.kind = Kind::batch_norm;
-        } else if (is_activation(body)) {
+        if (const Word* a = find_activation(body)) {
             if (has_activation) return cat("the activation '", body, "' takes no activation");
-            out.push_back(activation_layer(body));
+            out.push_back(word_layer(*a));
             ++count;
             continue;
-        } else {
-            return cat("unknown layer '", body, "'");
         }
-        const bool weighted = l.kind == Kind::dense || l.kind == Kind::conv;
-        if (has_activation && !weighted) return cat("only dense and conv layers take an activation, not '", body, "'");
+        const Word* w = find_layer(body);
+        if (w == nullptr) return cat("unknown layer '", body, "'");
+        Values values;
+        if (!read_values(*w, std::string_view(body).substr(w->keyword.size()), values)) return cat("'", body, "' is not ", w->what);
+        if (w->input == Word::Input::vector && rank == 3)  // its static_assert would say so too, in a page of compiler output
+            return cat(word_name(*w), " takes a vector, not an image (put a dense layer, or flatten, before it)");
+        if (has_activation && !w->takes_activation) return cat("only ", activated_layers(), " layers take an activation, not '", body, "'");
         if (has_activation && !is_activation(activation) && activation != "linear")
-            return cat("unknown activation '", activation, "' (", activation_list, ")");
-        out.push_back(l);
+            return cat("unknown activation '", activation, "' (", activation_list(), ")");
+        if (w->input == Word::Input::flattened && rank == 3) {
+            const Word* f = flatten_word();
+            if (f == nullptr) return cat(word_name(*w), " takes a vector: put flatten before it");
+            out.push_back(word_layer(*f));
+            ++count;
+        }
+        if (w->vector_out) rank = 1;
+        out.push_back(word_layer(*w, std::move(values)));
         ++count;
-        if (weighted && activation != "linear") {
-            out.push_back(activation_layer(has_activation ? activation : "sigmoid"));
+        const std::string a = has_activation ? activation : std::string(w->default_activation);
+        if (w->takes_activation && a != "linear") {
+            out.push_back(word_layer(*find_activation(a)));
             ++count;
         }
         if (count > SpecLimits::layers) return {};  // limits_error says so, before any more is read
@@ -257,18 +311,7 @@ std::string chain_cpp(const std::vector<LayerSpec>& ls) {
 }
 std::string layer_cpp(const LayerSpec& l) {
     switch (l.kind) {
-    case Kind::dense: return cat("dense<", l.size, ">");
-    case Kind::conv: return cat("conv2d<", l.size, ", ", l.kernel, ", ", l.stride, ", ", l.padding, ">");
-    case Kind::max_pool: return cat("max_pool<", l.size, ">");
-    case Kind::avg_pool: return cat("avg_pool<", l.size, ">");
-    case Kind::dropout: return cat("dropout<", rate_text(l.rate), ">");
-    case Kind::flatten: return "flatten";
-    case Kind::layer_norm: return "layer_norm";
-    case Kind::batch_norm: return "batch_norm";
-    case Kind::activation: {
-        const ActivationName* a = find_activation(l.activation, &ActivationName::spec);
-        return std::string(a ? a->cpp : std::string_view(l.activation));
-    }
+    case Kind::word: return word_cpp(*l.word, l.values);
     case Kind::residual: return cat("residual(", l.branches.empty() ? std::string() : chain_cpp(l.branches[0]), ")");
     case Kind::concat: {
         std::string out;
@@ -284,43 +327,28 @@ std::string layers_text(const std::vector<LayerSpec>& ls, std::size_t rank) {
     std::vector<std::string> items;
     for (std::size_t i = 0; i < ls.size(); ++i) {
         const LayerSpec& l = ls[i];
-        switch (l.kind) {
-        case Kind::flatten:
-            // implied when a dense layer follows an image
-            if (!(rank == 3 && i + 1 < ls.size() && ls[i + 1].kind == Kind::dense)) items.push_back("flatten");
-            rank = 1;
-            continue;
-        case Kind::dense: items.push_back(cat(l.size)); break;
-        case Kind::conv:
-            items.push_back(cat("conv", l.size, "k", l.kernel));
-            if (l.stride != 1) items.back() += cat("s", l.stride);
-            if (l.padding != 0) items.back() += cat("p", l.padding);
-            break;
-        case Kind::max_pool: items.push_back(cat("maxpool", l.size)); continue;
-        case Kind::avg_pool: items.push_back(cat("avgpool", l.size)); continue;
-        case Kind::dropout: items.push_back(cat("dropout", rate_text(l.rate))); continue;
-        case Kind::layer_norm: items.push_back("layernorm"); continue;
-        case Kind::batch_norm: items.push_back("batchnorm"); continue;
-        case Kind::activation: items.push_back(l.activation); continue;
-        case Kind::residual:
+        if (l.kind == Kind::residual) {
             items.push_back(cat("res(", l.branches.empty() ? std::string() : layers_text(l.branches[0], rank), ")"));
             continue;
-        case Kind::concat: {
+        }
+        if (l.kind == Kind::concat) {
             std::string branches;
             for (const auto& b : l.branches) branches += cat(branches.empty() ? "" : "|", layers_text(b, rank));
             items.push_back(cat("cat(", branches, ")"));
             if (!l.branches.empty()) rank = rank_after(l.branches[0], rank);
             continue;
         }
-        }
-        // a dense or conv layer: its activation, if the next layer is one
-        if (l.kind == Kind::dense) rank = 1;
-        if (i + 1 < ls.size() && ls[i + 1].kind == Kind::activation) {
-            if (ls[i + 1].activation != "sigmoid") items.back() += cat(":", ls[i + 1].activation);
-            ++i;
-        } else {
-            items.back() += ":linear";
-        }
+        const Word& w = *l.word;
+        const bool implied = &w == flatten_word() && rank == 3 && i + 1 < ls.size() && ls[i + 1].kind == Kind::word &&
+                             ls[i + 1].word->input == Word::Input::flattened;
+        if (w.vector_out) rank = 1;
+        if (implied) continue;
+        items.push_back(word_text(w, l.values));
+        if (!w.takes_activation) continue;
+        // its activation, if the next layer is one: left out when it is the default
+        const bool activated = i + 1 < ls.size() && ls[i + 1].kind == Kind::word && ls[i + 1].word->role == Word::Role::activation;
+        const std::string_view a = activated ? ls[++i].word->keyword : std::string_view("linear");
+        if (a != w.default_activation) items.back() += cat(":", a);
     }
     return join(items, "-");
 }
@@ -332,11 +360,7 @@ std::string shape_text(const std::vector<std::uint64_t>& shape) {
     return out;
 }
 
-std::uint64_t elements_of(const std::vector<std::uint64_t>& shape) {
-    std::uint64_t n = 1;
-    for (const std::uint64_t e : shape) n = e > (std::uint64_t{1} << 40) / n ? (std::uint64_t{1} << 40) : n * e;
-    return n;
-}
+std::uint64_t elements_of(const std::vector<std::uint64_t>& shape) { return spec::elements(shape); }
 
 /// The shapes through layers ls from `shape` (updated): parameter sizes appended to out, and
 /// at the top level (widths non-null) the widths and positions with parameters. false, with
@@ -349,42 +373,13 @@ bool walk_shapes(const std::vector<LayerSpec>& ls, std::vector<std::uint64_t>& s
             return false;
         };
         const std::size_t sizes_before = out.parameter_sizes.size();
-        const auto add = [&](std::uint64_t weights, std::uint64_t biases) {
-            out.parameter_sizes.push_back(weights);
-            out.parameter_sizes.push_back(biases);
-            out.parameters += weights + biases;
-        };
         switch (l.kind) {
-        case Kind::dense:
-            add(elements_of(shape) * l.size, l.size);
-            shape = {l.size};
+        case Kind::word:
+            if (l.word->shape != nullptr) {
+                if (std::string why = l.word->shape(l.values, shape, out.parameter_sizes); !why.empty()) return fail(why);
+                for (std::size_t i = sizes_before; i < out.parameter_sizes.size(); ++i) out.parameters += out.parameter_sizes[i];
+            }
             break;
-        case Kind::conv: {
-            if (shape.size() != 3) return fail("takes an image");
-            if (l.kernel > shape[1] + 2 * l.padding || l.kernel > shape[2] + 2 * l.padding || l.stride == 0)
-                return fail("does not fit its input");
-            add(std::uint64_t{l.size} * shape[0] * l.kernel * l.kernel, l.size);
-            shape = {l.size, (shape[1] + 2 * l.padding - l.kernel) / l.stride + 1, (shape[2] + 2 * l.padding - l.kernel) / l.stride + 1};
-            break;
-        }
-        case Kind::max_pool:
-        case Kind::avg_pool:
-            if (shape.size() != 3 || l.size == 0 || shape[1] % l.size != 0 || shape[2] % l.size != 0)
-                return fail("does not divide its input");
-            shape = {shape[0], shape[1] / l.size, shape[2] / l.size};
-            break;
-        case Kind::flatten: shape = {elements_of(shape)}; break;
-        case Kind::layer_norm:  // γ then β, one per feature
-            if (shape.size() != 1) return fail("takes a vector");
-            add(shape[0], shape[0]);
-            break;
-        case Kind::batch_norm:  // γ, β, the running mean and variance, one per feature or channel
-            if (shape.size() != 1 && shape.size() != 3) return fail("takes a vector or an image");
-            for (int i = 0; i < 4; ++i) out.parameter_sizes.push_back(shape[0]);
-            out.parameters += 4 * shape[0];
-            break;
-        case Kind::dropout:
-        case Kind::activation: break;
         case Kind::residual: {
             std::vector<std::uint64_t> body = shape;
             if (l.branches.size() != 1 || !walk_shapes(l.branches[0], body, out, false)) return out.error.empty() ? fail("has no body") : false;
@@ -431,25 +426,45 @@ bool walk_shapes(const std::vector<LayerSpec>& ls, std::vector<std::uint64_t>& s
 /// What SpecLimits says of each layer in ls, blocks' inner layers too; counts the dense and
 /// conv layers into `weighted`.
 std::string layer_limits_error(const std::vector<LayerSpec>& ls, std::size_t& weighted) {
-    using L = SpecLimits;
     for (const LayerSpec& l : ls) {
-        if (l.kind == Kind::dense || l.kind == Kind::conv) ++weighted;
-        if (l.kind == Kind::dense && l.size > L::dense_width)
-            return cat("a dense layer of ", l.size, " units, more than the ", L::dense_width, " typegrad compiles");
-        if (l.kind == Kind::conv && l.size > L::conv_channels)
-            return cat("a convolution of ", l.size, " channels, more than the ", L::conv_channels, " typegrad compiles");
-        if (l.kind == Kind::conv && l.kernel > L::kernel)
-            return cat("a ", l.kernel, "x", l.kernel, " kernel, larger than the ", L::kernel, "x", L::kernel, " typegrad compiles");
-        if (l.kind == Kind::conv && l.stride > L::stride)
-            return cat("a stride of ", l.stride, ", more than the ", L::stride, " typegrad compiles");
-        if (l.kind == Kind::conv && l.padding >= l.kernel)
-            return cat("a padding of ", l.padding, " with a ", l.kernel, "x", l.kernel, " kernel (the padding must be smaller than the kernel)");
-        if ((l.kind == Kind::max_pool || l.kind == Kind::avg_pool) && l.size > L::kernel)
-            return cat("a ", l.size, "x", l.size, " pooling window, larger than the ", L::kernel, "x", L::kernel, " typegrad compiles");
+        if (l.kind == Kind::word) {
+            if (l.word->weighted) ++weighted;
+            if (l.word->limits != nullptr)
+                if (std::string why = l.word->limits(l.values); !why.empty()) return why;
+        }
         for (const auto& b : l.branches)
             if (std::string why = layer_limits_error(b, weighted); !why.empty()) return why;
     }
     return {};
+}
+
+/// The word whose layer_traits name is `name` ("conv2d", "σ", "tanh"), with `arguments` read into
+/// l: the required ones, or all; false if none.
+bool read_description_word(const std::string& name, const std::vector<std::string>& arguments, LayerSpec& l) {
+    for (const Word* w : spec::registry()) {
+        if (name != (w->description.empty() ? w->cpp : w->description) && name != w->cpp) continue;
+        std::size_t required = 0;
+        for (const Argument& a : w->arguments) required += a.optional ? 0 : 1;
+        if (arguments.size() != required && arguments.size() != w->arguments.size()) return false;
+        Values v;
+        for (std::size_t i = 0; i < w->arguments.size(); ++i) {
+            const Argument& a = w->arguments[i];
+            if (i >= arguments.size()) {
+                v.n.push_back(a.fallback);
+                continue;
+            }
+            std::size_t x = 0;
+            if (a.kind == Argument::Kind::rate) {
+                if (!read_rate(arguments[i], v.rate)) return false;
+                continue;
+            }
+            if (!(a.kind == Argument::Kind::count_or_zero && arguments[i] == "0") && !read_count(arguments[i], x)) return false;
+            v.n.push_back(x);
+        }
+        l = word_layer(*w, std::move(v));
+        return true;
+    }
+    return false;
 }
 
 /// One item of a layer description ("dense<30>", "σ", "residual(dense<4> | relu)"); false if
@@ -479,46 +494,17 @@ bool parse_description_item(const std::string& item, LayerSpec& l) {
         }
         return kind == Kind::residual || l.branches.size() >= 2;
     };
-    if (const ActivationName* a = find_activation(item, &ActivationName::description)) l = activation_layer(std::string(a->spec));
-    else if (item == "sigmoid") l = activation_layer(item);
-    else if (item == "flatten") l.kind = Kind::flatten;
-    else if (item == "layer_norm") l.kind = Kind::layer_norm;
-    else if (item == "batch_norm") l.kind = Kind::batch_norm;
-    else if (starts_with(item, "residual(")) return block("residual(", Kind::residual);
-    else if (starts_with(item, "concat(")) return block("concat(", Kind::concat);
-    else if (ok && name == "dense" && args.size() == 1) {
-        l.kind = Kind::dense;
-        ok = read_count(args[0], l.size);
-    } else if (ok && (name == "max_pool" || name == "avg_pool") && args.size() == 1) {
-        l.kind = name == "max_pool" ? Kind::max_pool : Kind::avg_pool;
-        ok = read_count(args[0], l.size);
-    } else if (ok && name == "dropout" && args.size() == 1) {
-        l.kind = Kind::dropout;
-        ok = read_rate(args[0], l.rate);
-    } else if (ok && name == "conv2d" && (args.size() == 2 || args.size() == 4)) {
-        l.kind = Kind::conv;
-        ok = read_count(args[0], l.size) && read_count(args[1], l.kernel);
-        if (ok && args.size() == 4) ok = read_count(args[2], l.stride) && (args[3] == "0" || read_count(args[3], l.padding));
-    } else {
-        ok = false;
-    }
-    return ok;
+    if (starts_with(item, "residual(")) return block("residual(", Kind::residual);
+    if (starts_with(item, "concat(")) return block("concat(", Kind::concat);
+    return ok && read_description_word(name, args, l);
 }
 
-bool any_convolution(const std::vector<LayerSpec>& ls) {
+/// Whether any word of ls, in blocks too, has the flag `Word::*flag`.
+bool any_word(const std::vector<LayerSpec>& ls, bool Word::*flag) {
     for (const LayerSpec& l : ls) {
-        if (l.kind == Kind::conv) return true;
+        if (l.kind == Kind::word && l.word->*flag) return true;
         for (const auto& b : l.branches)
-            if (any_convolution(b)) return true;
-    }
-    return false;
-}
-
-bool any_batch_norm(const std::vector<LayerSpec>& ls) {
-    for (const LayerSpec& l : ls) {
-        if (l.kind == Kind::batch_norm) return true;
-        for (const auto& b : l.branches)
-            if (any_batch_norm(b)) return true;
+            if (any_word(b, flag)) return true;
     }
     return false;
 }
@@ -571,8 +557,8 @@ SpecShapes infer_shapes(const NetworkSpec& spec) {
     return out;
 }
 
-bool has_convolution(const NetworkSpec& spec) { return any_convolution(spec.layers); }
-bool uses_batch_norm(const NetworkSpec& spec) { return any_batch_norm(spec.layers); }
+bool has_convolution(const NetworkSpec& spec) { return any_word(spec.layers, &Word::convolution); }
+bool uses_batch_norm(const NetworkSpec& spec) { return any_word(spec.layers, &Word::couples_examples); }
 
 std::string limits_error(const NetworkSpec& spec) {
     using L = SpecLimits;

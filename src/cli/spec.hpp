@@ -43,6 +43,12 @@
 // it)". A block counts as one layer of the composition (one width, one position with parameters:
 // its inner layers' in order), and its inner layers count toward SpecLimits as every other layer.
 //
+// The layers and activations above are not listed here: each is a word its own header declares and
+// registers (typegrad/nn/spec.hpp: keyword, arguments, C++ name, shape and limits), and this
+// grammar reads the registry, so a header of the user's that registers a word (tests/nn/prelu.hpp:
+// "prelu") makes its layer a --net layer with no change here. What stays here is the grammar: the
+// input, '-', ':ACT' ("linear": none), res(…), cat(…|…), and the implied flatten.
+//
 // A spec is also a C++ layer composition (cpp_layers): the one a compiled-on-first-use network
 // is built from (jit.hpp), and what a checkpoint's layer description reads back as.
 #pragma once
@@ -50,22 +56,26 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "typegrad/nn/spec.hpp"
 
 namespace typegrad::cli {
 
-/// One layer of a spec.
+/// One layer of a spec: a word of the grammar (a layer or an activation, as its header declares
+/// it, typegrad/nn/spec.hpp) with its arguments, or a block of layers.
 struct LayerSpec {
-    enum class Kind { dense, conv, max_pool, avg_pool, dropout, flatten, activation, residual, concat, layer_norm, batch_norm };
-    Kind kind = Kind::dense;
-    std::size_t size = 0;    // dense: units; conv: output channels; pools: the window K
-    std::size_t kernel = 0;  // conv
-    std::size_t stride = 1;  // conv
-    std::size_t padding = 0; // conv
-    double rate = 0;         // dropout
-    std::string activation;  // activation: sigmoid, tanh, relu, gelu, silu, leakyrelu, softmax
+    enum class Kind { word, residual, concat };
+    Kind kind = Kind::word;
+    const spec::Word* word = nullptr;  // Kind::word: which layer or activation
+    spec::Values values;               // its arguments ("conv6k5": 6, 5, 1, 0)
     std::vector<std::vector<LayerSpec>> branches;  // residual: its body; concat: two or more branches
     bool operator==(const LayerSpec&) const = default;
+    /// Whether this is the activation `keyword` ("softmax").
+    [[nodiscard]] bool is_activation(std::string_view keyword) const {
+        return word != nullptr && word->role == spec::Word::Role::activation && word->keyword == keyword;
+    }
 };
 
 /// A network as a list of layers after an input shape (one extent: a vector; three: C, H, W).
@@ -110,18 +120,8 @@ struct SpecShapes {
 };
 [[nodiscard]] SpecShapes infer_shapes(const NetworkSpec& spec);
 
-/// What typegrad compiles on first use: a network beyond these is refused before any compile
-/// (a deep or wide network compiles for many minutes and gigabytes). README "Limits".
-struct SpecLimits {
-    static constexpr std::size_t layers = 40;                 // every layer, activations, blocks and their inner layers included
-    static constexpr std::size_t parameter_layers = 16;       // dense and conv layers, inside blocks too
-    static constexpr std::size_t dense_width = 8192;          // units of a dense layer
-    static constexpr std::size_t conv_channels = 512;         // output channels of a convolution
-    static constexpr std::size_t kernel = 15;                 // a convolution's K (K × K)
-    static constexpr std::size_t stride = 8;
-    static constexpr std::size_t elements = 1u << 20;         // the input, and every layer's output, per example
-    static constexpr std::uint64_t parameters = 1ull << 24;   // all parameters together
-};
+/// What typegrad compiles on first use (README "Limits"; typegrad/nn/spec.hpp).
+using SpecLimits = spec::limits;
 
 /// Whether the spec has a convolution, inside a block or not (the default η is 0.05 then).
 [[nodiscard]] bool has_convolution(const NetworkSpec& spec);

@@ -8,6 +8,7 @@
 #include "menu.hpp"
 #include "typegrad/nn/graph.hpp"
 #include "spec.hpp"
+#include "spec_checks.hpp"
 
 using namespace typegrad;
 using namespace typegrad::cli;
@@ -234,25 +235,11 @@ constexpr auto image_layers = input<1, 8, 8> | conv2d<2, 3, 1, 1> | relu | resid
                               concat(conv2d<2, 3, 1, 1> | relu, max_pool<1>) | max_pool<2> | flatten | dense<3> | softmax;
 using ImageModel = Model<double, std::remove_const_t<decltype(image_layers)>, cost::LogLikelihood>;
 
-/// The shapes infer_shapes gives the spec model M's checkpoint reads back as are M's: the widths,
-/// the positions with parameters and every parameter's size (what a checkpoint records and a
-/// compiled-on-first-use network is checked against).
+/// The spec of M's checkpoint has M's shapes, and compiles to what its canonical text does.
 template <class M>
 void check_shapes_of() {
-    using S = typename M::composition;
-    std::string error;
-    const NetworkSpec spec = parse_layers_description(layers_description<S>(), error);
-    INFO(layers_description<S>() << ": " << error);
-    REQUIRE(error.empty());
+    const NetworkSpec spec = test::spec_with_shapes_of<M>();
     CHECK(cpp_layers(spec) == cpp_of(spec_text(spec)));
-    const SpecShapes shapes = infer_shapes(spec);
-    CHECK(shapes.error.empty());
-    CHECK(shapes.widths == std::vector<std::uint64_t>(S::widths.begin(), S::widths.end()));
-    CHECK(shapes.parameter_layers == std::vector<std::uint64_t>(S::parameter_positions.begin(), S::parameter_positions.end()));
-    std::vector<std::uint64_t> sizes;
-    M net{1};
-    net.for_each_parameter([&](auto, const auto& t) { sizes.push_back(t.size()); });
-    CHECK(shapes.parameter_sizes == sizes);
 }
 }  // namespace
 
@@ -309,6 +296,13 @@ TEST_CASE("specs: layernorm, a layer with parameters after a vector (issue 19)",
           "softmax");
     CHECK(spec_of_description<NormModel>() == "6-5:linear-layernorm-gelu-res(layernorm-5:relu)-cat(layernorm|2:linear)-3:softmax");
     check_shapes_of<NormModel>();
+    // and every other built-in layer's word agrees with its type: strided conv, batch norm of an
+    // image and of a vector, average pooling, dropout, SiLU, σ
+    constexpr auto other_layers = input<2, 9, 9> | conv2d<3, 3, 2, 1> | batch_norm | silu | avg_pool<5> | dropout<0.25> | flatten |
+                                  dense<4> | batch_norm | sigmoid | dense<2> | softmax;
+    using OtherModel = Model<double, std::remove_const_t<decltype(other_layers)>, cost::LogLikelihood>;
+    check_shapes_of<OtherModel>();
+    CHECK(spec_of_description<OtherModel>() == "2x9x9-conv3k3s2p1:linear-batchnorm-silu-avgpool5-dropout0.25-4:linear-batchnorm-sigmoid-2:softmax");
     // after an image: refused when parsed, in one line, as the layer's static_assert would in a page
     for (const char* image : {"1x28x28-layernorm-10", "1x28x28-conv4k3:relu-layernorm-10", "1x8x8-res(conv1k3p1-layernorm)-10",
                               "1x8x8-cat(layernorm|10)-10", "1x8x8-res(layernorm)-10"})

@@ -1,14 +1,17 @@
 // A layer that is not built into typegrad, written as a user would in a header of their own
 // (docs/layers.md walks through it): PReLU, y = max(x, 0) + α ⊙ min(x, 0) with one learnable
 // slope α per unit (He et al. 2015; PyTorch's nn.PReLU(num_parameters=n), α starting at ¼).
-// Nothing in typegrad's headers knows it.
+// Nothing in typegrad's headers knows it; its word makes it a --net layer too.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
+#include <typegrad/nn/spec.hpp>
 #include <typegrad/typegrad.hpp>
 
 namespace user {
@@ -58,6 +61,19 @@ struct PReLU {
 };
 
 inline constexpr PReLU prelu{};
+
+/// Its word in `--net` ("784-64:linear-prelu-10:softmax", typegrad/nn/spec.hpp): no arguments, the
+/// C++ object user::prelu; its output has its input's shape and α one element per unit.
+inline constexpr typegrad::spec::Word prelu_word{
+    .keyword = "prelu",
+    .cpp = "user::prelu",
+    .description = PReLU::name,
+    .shape = [](const typegrad::spec::Values&, typegrad::spec::Extents& shape, std::vector<std::uint64_t>& parameters) {
+        parameters.push_back(typegrad::spec::elements(shape));
+        return std::string();
+    },
+};
+inline const bool prelu_registered = typegrad::spec::add(prelu_word);
 
 }  // namespace user
 

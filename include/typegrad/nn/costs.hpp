@@ -1,8 +1,10 @@
 // Costs C(a, y) of one example (summed over the examples of a batch). Each gives its textbook
 // expression, which the autodiff engine differentiates (and, for cross-entropy after a sigmoid
-// and log-likelihood after a softmax, rewrites into a stable fused form: ad/rewrite.hpp); and,
-// for the hand-written reference only, its value and gradient ∂C/∂a written out by hand, plus
-// the value from the output layer's pre-activation z where the textbook pairs them.
+// and log-likelihood after a softmax, rewrites into a stable fused form: the rewrite rule is
+// stated here, after the cost, in terms of its expression (ad/rewrite.hpp)); and, for the
+// hand-written reference only, its value and gradient ∂C/∂a written out by hand, plus the value
+// from the output layer's pre-activation z where the textbook pairs them (`fused_output`: the
+// output layer after which the reference starts from δ = a − y).
 #pragma once
 
 #include <algorithm>
@@ -10,6 +12,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "typegrad/ad/rewrite.hpp"
+#include "typegrad/expr/build.hpp"
 #include "typegrad/expr/functions.hpp"
 #include "typegrad/expr/node.hpp"
 #include "typegrad/expr/ops.hpp"
@@ -56,6 +60,8 @@ struct CrossEntropy {
     static void gradient(const T* a, const T* y, T* g) noexcept {
         for (std::size_t i = 0; i < N; ++i) g[i] = (a[i] - y[i]) / (a[i] * (1 - a[i]));
     }
+    /// The output layer the textbook pairs it with: after σ, δ = a − y at z.
+    using fused_output = expr::MapFn<expr::fn::Sigmoid>;
     /// C for a = σ(z), from z: Σ [max(z, 0) − z y + ln(1 + e^−|z|)], finite for any finite z.
     template <class T, std::size_t N>
     static T value_from_logits(const T* z, const T* y) noexcept {
@@ -83,6 +89,8 @@ struct LogLikelihood {
     static void gradient(const T* a, const T* y, T* g) noexcept {
         for (std::size_t i = 0; i < N; ++i) g[i] = -y[i] / a[i];
     }
+    /// The output layer the textbook pairs it with: after softmax, δ = a − y at z.
+    using fused_output = expr::SoftmaxFn;
     /// C for a = softmax(z), from z: −Σ yᵢ (zᵢ − ln Σⱼ e^zⱼ), finite for any finite z.
     template <class T, std::size_t N>
     static T value_from_logits(const T* z, const T* y) noexcept {
@@ -98,3 +106,16 @@ struct LogLikelihood {
 };
 
 }  // namespace typegrad::cost
+
+// The engine's rewrite rules for the costs above (ad/rewrite.hpp): the textbook expression after
+// the output it pairs with becomes one fused op, finite for any finite z, whose local rule is the
+// textbook δ = a − y.
+template <class Z, class Y>
+struct typegrad::ad::rewrite<typegrad::cost::LogLikelihood::expression<typegrad::expr::Node<typegrad::expr::SoftmaxOp, Z>, Y>> {
+    using type = expr::Node<expr::SoftmaxLogLikelihoodOp, Z, Y, expr::Node<expr::SoftmaxOp, Z>>;
+};
+template <class Z, class Y>
+struct typegrad::ad::rewrite<
+    typegrad::cost::CrossEntropy::expression<typegrad::expr::Node<typegrad::expr::MapOp<typegrad::expr::fn::Sigmoid>, Z>, Y>> {
+    using type = expr::Node<expr::SigmoidCrossEntropyOp, Z, Y, expr::Node<expr::MapOp<expr::fn::Sigmoid>, Z>>;
+};

@@ -57,10 +57,15 @@ struct Workspace {
 
 namespace detail {
 
-/// The output layer and cost the textbook pairs: δᴴ = aᴴ − y at the output layer's input.
+/// The output layer and cost the textbook pairs (the cost says which: Cost::fused_output, in
+/// nn/costs.hpp): δᴴ = aᴴ − y at the output layer's input.
 template <class Last, class Cost>
-inline constexpr bool fused_output_v = (std::is_same_v<Last, Sigmoid> && std::is_same_v<Cost, cost::CrossEntropy>) ||
-                                       (std::is_same_v<Last, Softmax> && std::is_same_v<Cost, cost::LogLikelihood>);
+struct fused_output : std::false_type {};
+template <class Last, class Cost>
+    requires requires { typename Cost::fused_output; }
+struct fused_output<Last, Cost> : std::is_same<Last, typename Cost::fused_output> {};
+template <class Last, class Cost>
+inline constexpr bool fused_output_v = fused_output<Last, Cost>::value;
 
 template <class M, std::size_t K>
 const typename M::value_type* layer_input(const Workspace<M>& ws, const typename M::value_type* x) noexcept {

@@ -14,6 +14,7 @@
 #include "typegrad/nn/layer.hpp"
 #include "typegrad/nn/sequential.hpp"
 #include "typegrad/util/text.hpp"
+#include "typegrad/nn/spec.hpp"
 
 namespace typegrad {
 
@@ -143,5 +144,17 @@ template <class S, Layer... Ls>
 constexpr auto operator|(Sequential<S, Ls...> s, Tanh (*)(layer_name)) {
     return s | Tanh{};
 }
+
+/// --net: the activations, after ':' ("30:relu") or on their own ("30:linear-relu").
+namespace spec::words {
+inline constexpr Word sigmoid{.keyword = "sigmoid", .cpp = "sigmoid", .description = "σ", .role = Word::Role::activation};
+inline constexpr Word tanh{.keyword = "tanh", .cpp = "tanh_", .description = "tanh", .role = Word::Role::activation};
+inline constexpr Word relu{.keyword = "relu", .cpp = "relu", .role = Word::Role::activation};
+inline constexpr Word gelu{.keyword = "gelu", .cpp = "gelu", .role = Word::Role::activation};
+inline constexpr Word silu{.keyword = "silu", .cpp = "silu", .role = Word::Role::activation};
+inline constexpr Word leaky_relu{.keyword = "leakyrelu", .cpp = "leaky_relu", .role = Word::Role::activation};
+inline const bool activations_registered =
+    (add(sigmoid), add(tanh), add(relu), add(gelu), add(silu), add(leaky_relu), true);
+}  // namespace spec::words
 
 }  // namespace typegrad

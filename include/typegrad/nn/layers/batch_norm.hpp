@@ -20,9 +20,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "typegrad/ad/graph.hpp"
 #include "typegrad/expr/batch.hpp"
@@ -30,6 +32,7 @@
 #include "typegrad/nn/layer.hpp"
 #include "typegrad/nn/layers/layer_norm.hpp"
 #include "typegrad/util/text.hpp"
+#include "typegrad/nn/spec.hpp"
 
 namespace typegrad {
 
@@ -176,5 +179,19 @@ void update_running_statistics(Net& net, const Program& p, double momentum = Bat
 /// examples of a batch (batch norm among them).
 template <class Nodes>
 inline constexpr bool nodes_couple_examples_v = detail::any_crossing(Nodes{});
+
+/// --net: "batchnorm", per feature of a vector or per channel of an image: γ, β, the running mean
+/// and variance, one each per feature or channel. The network then trains on whole mini-batches.
+namespace spec::words {
+inline constexpr Word batch_norm{.keyword = "batchnorm",
+                                 .cpp = "batch_norm",
+                                 .couples_examples = true,
+                                 .shape = [](const Values&, Extents& s, std::vector<std::uint64_t>& p) {
+                                     if (s.size() != 1 && s.size() != 3) return std::string("takes a vector or an image");
+                                     p.insert(p.end(), {s[0], s[0], s[0], s[0]});
+                                     return std::string();
+                                 }};
+inline const bool batch_norm_registered = add(batch_norm);
+}  // namespace spec::words
 
 }  // namespace typegrad

@@ -7,10 +7,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "typegrad/expr/node.hpp"
 #include "typegrad/expr/spatial.hpp"
 #include "typegrad/nn/layer.hpp"
+#include "typegrad/nn/spec.hpp"
+#include "typegrad/util/text.hpp"
 
 namespace typegrad {
 
@@ -88,5 +91,40 @@ struct Conv2d {
 
 template <std::size_t Co, std::size_t K, std::size_t Stride = 1, std::size_t Padding = 0, std::size_t Ci = inferred_width>
 inline constexpr Conv2d<Co, K, Stride, Padding, Ci> conv2d{};
+
+/// --net: "convCkK[sS][pP]", C output channels, K × K kernels, stride S (1), padding P (0), with
+/// ":ACT" as a dense layer (σ when none is given).
+namespace spec::words {
+inline constexpr Argument conv_arguments[] = {
+    {""}, {"k"}, {"s", Argument::Kind::count, true, 1}, {"p", Argument::Kind::count_or_zero, true, 0}};
+inline constexpr Word conv{
+    .keyword = "conv",
+    .what = "a convolution convCkK[sS][pP], e.g. conv6k5 or conv16k3s2p1",
+    .cpp = "conv2d",
+    .arguments = conv_arguments,
+    .takes_activation = true,
+    .default_activation = "sigmoid",
+    .weighted = true,
+    .convolution = true,
+    .shape = [](const Values& v, Extents& s, std::vector<std::uint64_t>& p) {
+        const std::uint64_t c = v.n[0], k = v.n[1], stride = v.n[2], pad = v.n[3];
+        if (s.size() != 3) return std::string("takes an image");
+        if (k > s[1] + 2 * pad || k > s[2] + 2 * pad || stride == 0) return std::string("does not fit its input");
+        p.insert(p.end(), {product(product(c, s[0]), k * k), c});  // kernels (C_out, C_in, K, K), biases (C_out)
+        s = {c, (s[1] + 2 * pad - k) / stride + 1, (s[2] + 2 * pad - k) / stride + 1};
+        return std::string();
+    },
+    .limits = [](const Values& v) {
+        const std::uint64_t c = v.n[0], k = v.n[1], stride = v.n[2], pad = v.n[3];
+        if (c > limits::conv_channels) return cat("a convolution of ", c, " channels, more than the ", limits::conv_channels, " typegrad compiles");
+        if (k > limits::kernel)
+            return cat("a ", k, "x", k, " kernel, larger than the ", limits::kernel, "x", limits::kernel, " typegrad compiles");
+        if (stride > limits::stride) return cat("a stride of ", stride, ", more than the ", limits::stride, " typegrad compiles");
+        if (pad >= k) return cat("a padding of ", pad, " with a ", k, "x", k, " kernel (the padding must be smaller than the kernel)");
+        return std::string();
+    },
+};
+inline const bool conv_registered = add(conv);
+}  // namespace spec::words
 
 }  // namespace typegrad

@@ -3,12 +3,15 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "typegrad/expr/node.hpp"
 #include "typegrad/expr/ops.hpp"
 #include "typegrad/nn/layer.hpp"
 #include "typegrad/util/text.hpp"
+#include "typegrad/nn/spec.hpp"
 
 namespace typegrad {
 
@@ -77,5 +80,33 @@ template <std::size_t Out, std::size_t In = inferred_width>
 inline constexpr Dense<Out, In> dense{};
 template <std::size_t In, std::size_t Out>
 inline constexpr Linear<In, Out> linear{};
+
+/// --net: "30", a dense layer of 30 units ("30:relu" with its activation; σ when none is given,
+/// the article's); after an image, flatten is implied.
+namespace spec::words {
+inline constexpr Argument dense_arguments[] = {{""}};
+inline constexpr Word dense{
+    .keyword = "",
+    .what = "a width (a positive integer of at most 7 digits)",
+    .cpp = "dense",
+    .arguments = dense_arguments,
+    .takes_activation = true,
+    .default_activation = "sigmoid",
+    .input = Word::Input::flattened,
+    .vector_out = true,
+    .weighted = true,
+    .shape = [](const Values& v, Extents& s, std::vector<std::uint64_t>& p) {
+        p.insert(p.end(), {product(elements(s), v.n[0]), v.n[0]});  // W (n_in, n_out), b (n_out)
+        s = {v.n[0]};
+        return std::string();
+    },
+    .limits = [](const Values& v) {
+        return v.n[0] > limits::dense_width
+                   ? cat("a dense layer of ", v.n[0], " units, more than the ", limits::dense_width, " typegrad compiles")
+                   : std::string();
+    },
+};
+inline const bool dense_registered = add(dense);
+}  // namespace spec::words
 
 }  // namespace typegrad

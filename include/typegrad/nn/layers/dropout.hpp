@@ -10,6 +10,7 @@
 #include "typegrad/expr/noise.hpp"
 #include "typegrad/expr/ops.hpp"
 #include "typegrad/nn/layer.hpp"
+#include "typegrad/nn/spec.hpp"
 
 namespace typegrad {
 
@@ -39,5 +40,15 @@ struct Dropout {
 
 template <auto Rate>
 inline constexpr Dropout<Rate> dropout{};
+
+/// --net: "dropoutRATE", e.g. dropout0.5.
+namespace spec::words {
+inline constexpr Argument dropout_arguments[] = {{"", Argument::Kind::rate}};
+inline constexpr Word dropout{.keyword = "dropout",
+                              .what = "dropoutRATE with RATE in [0, 1) of at most 6 significant digits, e.g. dropout0.5",
+                              .cpp = "dropout",
+                              .arguments = dropout_arguments};
+inline const bool dropout_registered = add(dropout);
+}  // namespace spec::words
 
 }  // namespace typegrad

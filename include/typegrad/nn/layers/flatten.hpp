@@ -3,11 +3,15 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "typegrad/expr/node.hpp"
 #include "typegrad/expr/spatial.hpp"
 #include "typegrad/nn/layer.hpp"
+#include "typegrad/nn/spec.hpp"
+#include "typegrad/util/text.hpp"
 
 namespace typegrad {
 
@@ -37,5 +41,17 @@ struct Flatten {
 };
 
 inline constexpr Flatten flatten{};
+
+/// --net: "flatten", implied before a layer that takes a flattened image (a dense layer).
+namespace spec::words {
+inline constexpr Word flatten{.keyword = "flatten",
+                              .cpp = "flatten",
+                              .vector_out = true,
+                              .shape = [](const Values&, Extents& s, std::vector<std::uint64_t>&) {
+                                  s = {elements(s)};
+                                  return std::string();
+                              }};
+inline const bool flatten_registered = add(flatten);
+}  // namespace spec::words
 
 }  // namespace typegrad

@@ -13,15 +13,18 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "typegrad/expr/build.hpp"
 #include "typegrad/expr/noise.hpp"
 #include "typegrad/expr/reduce.hpp"
 #include "typegrad/nn/layer.hpp"
 #include "typegrad/util/text.hpp"
+#include "typegrad/nn/spec.hpp"
 
 namespace typegrad {
 
@@ -98,5 +101,18 @@ struct LayerNorm {
     }
 };
 inline constexpr LayerNorm layer_norm{};
+
+/// --net: "layernorm", after a vector; γ then β, one per feature.
+namespace spec::words {
+inline constexpr Word layer_norm{.keyword = "layernorm",
+                                 .cpp = "layer_norm",
+                                 .input = Word::Input::vector,
+                                 .shape = [](const Values&, Extents& s, std::vector<std::uint64_t>& p) {
+                                     if (s.size() != 1) return std::string("takes a vector");
+                                     p.insert(p.end(), {s[0], s[0]});
+                                     return std::string();
+                                 }};
+inline const bool layer_norm_registered = add(layer_norm);
+}  // namespace spec::words
 
 }  // namespace typegrad

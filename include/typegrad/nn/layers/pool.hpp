@@ -6,10 +6,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "typegrad/expr/node.hpp"
 #include "typegrad/expr/spatial.hpp"
 #include "typegrad/nn/layer.hpp"
+#include "typegrad/nn/spec.hpp"
+#include "typegrad/util/text.hpp"
 
 namespace typegrad {
 
@@ -64,5 +67,28 @@ template <std::size_t K>
 inline constexpr MaxPool<K> max_pool{};
 template <std::size_t K>
 inline constexpr AvgPool<K> avg_pool{};
+
+/// --net: "maxpoolK", "avgpoolK": K × K windows, stride K.
+namespace spec::words {
+inline constexpr Argument pool_arguments[] = {{""}};
+inline std::string pool_shape(const Values& v, Extents& s, std::vector<std::uint64_t>&) {
+    const std::uint64_t k = v.n[0];
+    if (s.size() != 3 || k == 0 || s[1] % k != 0 || s[2] % k != 0) return "does not divide its input";
+    s = {s[0], s[1] / k, s[2] / k};
+    return {};
+}
+inline std::string pool_limits(const Values& v) {
+    const std::uint64_t k = v.n[0];
+    return k > limits::kernel
+               ? cat("a ", k, "x", k, " pooling window, larger than the ", limits::kernel, "x", limits::kernel, " typegrad compiles")
+               : std::string();
+}
+inline constexpr Word max_pool{.keyword = "maxpool", .what = "a pooling maxpoolK or avgpoolK", .cpp = "max_pool",
+                               .arguments = pool_arguments, .shape = pool_shape, .limits = pool_limits};
+inline constexpr Word avg_pool{.keyword = "avgpool", .what = "a pooling maxpoolK or avgpoolK", .cpp = "avg_pool",
+                               .arguments = pool_arguments, .shape = pool_shape, .limits = pool_limits};
+inline const bool max_pool_registered = add(max_pool);
+inline const bool avg_pool_registered = add(avg_pool);
+}  // namespace spec::words
 
 }  // namespace typegrad

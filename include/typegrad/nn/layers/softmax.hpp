@@ -6,6 +6,8 @@
 
 #include "typegrad/expr/build.hpp"
 #include "typegrad/nn/layer.hpp"
+#include "typegrad/nn/layers/activation.hpp"  // its word after the activations' (the list in messages)
+#include "typegrad/nn/spec.hpp"
 
 namespace typegrad {
 
@@ -39,5 +41,11 @@ struct layer_traits<expr::SoftmaxFn> {
         return true;
     }
 };
+
+/// --net: "softmax", after ':' or on its own.
+namespace spec::words {
+inline constexpr Word softmax{.keyword = "softmax", .cpp = "softmax", .role = Word::Role::activation};
+inline const bool softmax_registered = add(softmax);
+}  // namespace spec::words
 
 }  // namespace typegrad
