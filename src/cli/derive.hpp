@@ -8,11 +8,18 @@
 
 namespace typegrad::cli {
 
-/// Prints the recurrences derived for the network shape `net` (one of network_names()).
-int run_derive(const std::string& net);
+struct DeriveOptions {
+    std::string net = "784-30-10";
+    std::string cost;             // --cost: "" for the network's default (as train's)
+    std::string dtype = "float";  // --dtype: the derivation is the same in both; accepted as train's
+};
+
+/// Prints the recurrences derived for the network `net` with its cost (the output's δ depends on it).
+int run_derive(const DeriveOptions& options);
 
 struct GradcheckOptions {
     std::string net = "784-30-10";
+    std::string cost;  // --cost: "" for the network's default
     std::uint64_t seed = 42;
     std::size_t samples = 0;  // finite differences per tensor; 0: every parameter
     double step = 1e-6;
@@ -21,6 +28,8 @@ struct GradcheckOptions {
 /// gradcheck's options as given (strings, like train's: one validation for every command).
 struct GradcheckArgs {
     std::string net = "784-30-10";
+    std::string cost;
+    std::string dtype = "double";
     std::string seed = "42";
     std::string samples = "0";
     std::string step = "1e-6";

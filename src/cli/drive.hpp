@@ -296,10 +296,19 @@ inline void check_batch_norm_options(const TrainOptions& o, std::size_t whole) {
                              ", which one process computes; each process would normalise its own share"));
 }
 
+/// The η of --optimizer when --eta is not given, from the network's SGD default `sgd_eta`: Adam's
+/// 1e-3 (PyTorch's and Keras' default); momentum and Nesterov sgd_eta · (1 − μ), whose steps once
+/// the velocity has built up (η/(1 − μ)) are SGD's; SGD sgd_eta.
+inline double optimizer_eta(const TrainOptions& o, double sgd_eta) {
+    if (o.optimizer == "adam") return 1e-3;
+    if (o.optimizer == "momentum" || o.optimizer == "nesterov") return sgd_eta * (1.0 - o.momentum);
+    return sgd_eta;
+}
+
 template <class M, class Engine>
 inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     TrainOptions o = given;
-    if (!o.eta_given) o.eta = default_eta<M>();
+    if (!o.eta_given) o.eta = optimizer_eta(o, default_eta<M>());
     if (!o.schedule_given) parse_schedule(entry_of_t<M>::default_schedule, o);
     if constexpr (train::couples_examples_v<M>) check_batch_norm_options(o, whole_batch_of<Engine>());
     M net{o.seed, init_scheme(o.init)};

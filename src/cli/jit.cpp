@@ -359,6 +359,22 @@ std::string default_cost(const NetworkSpec& network) {
     return softmax_output ? "log-likelihood" : "quadratic";
 }
 
+std::string cost_fit_error(const NetworkSpec& network, const std::string& cost) {
+    const LayerSpec* last = network.layers.empty() ? nullptr : &network.layers.back();
+    const std::string output = last != nullptr && last->kind == LayerSpec::Kind::word && last->word->role == spec::Word::Role::activation
+                                   ? std::string(last->word->keyword)
+                                   : std::string("linear");
+    const auto fits = [&](const char* needed, const char* what) {
+        if (output == needed) return std::string();
+        const char* instead = output == "softmax" ? "log-likelihood" : output == "sigmoid" ? "cross-entropy" : nullptr;
+        return cat("--cost ", cost, " does not fit the network's ", output, " output: ", cost, " takes ", what, "; ",
+                   instead ? cat("after a ", output, " use --cost ", instead, " (or quadratic)") : std::string("use --cost quadratic, which fits any output"));
+    };
+    if (cost == "cross-entropy") return fits("sigmoid", "a sigmoid's outputs, each in (0, 1)");
+    if (cost == "log-likelihood") return fits("softmax", "a softmax's probability vector");
+    return {};
+}
+
 std::string plugin_source(const JitRequest& r) {
     const std::string spec = spec_text(r.network);
     const std::string layers = cpp_layers(r.network);

@@ -41,6 +41,12 @@ const PluginApi& load_network(const JitRequest& request);
 /// else quadratic (the article's).
 [[nodiscard]] std::string default_cost(const NetworkSpec& network);
 
+/// "" when `cost` fits the network's output, else one line saying which cost does: cross-entropy
+/// takes a sigmoid's outputs (each in (0, 1)), log-likelihood a softmax's probability vector,
+/// quadratic any output. Checked before any compile (a misfit compiles, then diverges or learns
+/// nothing).
+[[nodiscard]] std::string cost_fit_error(const NetworkSpec& network, const std::string& cost);
+
 /// The C++ translation unit typegrad compiles for a request (shown in the cache next to the
 /// shared object).
 [[nodiscard]] std::string plugin_source(const JitRequest& request);

@@ -85,9 +85,12 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                       wrap("Mini-batch size, a positive integer no larger than the number of training examples "
                            "(default 10)"))
         ->type_name("M");
-    train->add_option("--eta", args.eta, wrap("Learning rate, a finite number > 0 (default by the cost: 3.0 for the "
-                                               "quadratic, the article's; 0.5 for cross-entropy; 0.1 for log-likelihood; "
-                                               "0.05 for lenet and other convolutional networks)"))
+    train->add_option("--eta,--lr", args.eta,
+                      wrap("Learning rate, a finite number > 0 (--lr is the same option). Default for sgd by the cost: "
+                           "3.0 for the quadratic, the article's; 0.5 for cross-entropy; 0.1 for log-likelihood; 0.05 for "
+                           "lenet and other convolutional networks. For momentum and nesterov: that times (1 - mu), the "
+                           "same step once the velocity has built up (0.01 for log-likelihood with mu 0.9). For adam: "
+                           "0.001, as PyTorch and Keras"))
         ->type_name("E")
         ->each([&args](const std::string&) { args.eta_given = true; });
     train->add_option("--schedule", args.schedule,
@@ -122,7 +125,7 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
         ->check(CLI::IsMember({"default", "normal", "network2", "glorot", "he", "pytorch"}));
     train->add_option("--optimizer", args.optimizer,
                       wrap("sgd (default, the article's), momentum, nesterov (with --momentum), adam (beta1 0.9, "
-                           "beta2 0.999, eps 1e-8; eta is its step size, e.g. 0.001)"))
+                           "beta2 0.999, eps 1e-8; eta is its step size, 0.001 unless given)"))
         ->type_name("NAME")
         ->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adam"}));
     train->add_option("--momentum", args.momentum, wrap("mu of --optimizer momentum/nesterov, in (0, 1) (default 0.9)"))
@@ -234,11 +237,26 @@ void add_net_option(CLI::App* cmd, std::string& net) {
         ->transform(network_validator());
 }
 
-CLI::App* add_derive(CLI::App& app, std::string& net) {
+/// --cost of derive and gradcheck, as train's.
+void add_cost_option(CLI::App* cmd, std::string& cost) {
+    cmd->add_option("--cost", cost,
+                    wrap("Cost, as for train: quadratic, cross-entropy (after a sigmoid output), log-likelihood (after a "
+                         "softmax); default: log-likelihood after a softmax output, else quadratic"))
+        ->type_name("COST")
+        ->check(CLI::IsMember({"quadratic", "cross-entropy", "log-likelihood"}));
+}
+
+CLI::App* add_derive(CLI::App& app, DeriveOptions& o) {
     CLI::App* derive = app.add_subcommand(
         "derive", wrap("Print the backpropagation recurrences that the autodiff engine derives from the network's "
                        "type: δᴸ = ∂J/∂zᴸ for every layer, then ∂J/∂bᴸ and ∂J/∂Wᴸ"));
-    add_net_option(derive, net);
+    add_net_option(derive, o.net);
+    add_cost_option(derive, o.cost);
+    derive
+        ->add_option("--dtype", o.dtype,
+                     wrap("Element type, float (default) or double: the recurrences are the same (accepted as train takes it)"))
+        ->type_name("TYPE")
+        ->check(CLI::IsMember({"float", "double"}));
     return derive;
 }
 
@@ -248,6 +266,9 @@ CLI::App* add_gradcheck(CLI::App& app, GradcheckArgs& o) {
                           "of J on a network (double, a synthetic digit as input); print the three maximum relative "
                           "errors. Exit status 1 if they disagree"));
     add_net_option(check, o.net);
+    add_cost_option(check, o.cost);
+    check->add_option("--dtype", o.dtype, wrap("Element type: double (default and only: the check needs its precision)"))
+        ->type_name("TYPE");
     check->add_option("--seed", o.seed,
                       wrap("Seed of the weights and of the input digit, an integer in [0, 2^64) (default 42)"))
         ->type_name("S");
@@ -347,8 +368,8 @@ int run(int argc, char** argv) {
         app.footer("Run 'typegrad <command> --help' for the options of a command.\n");
         TrainArgs train_args;
         CLI::App* train = add_train(app, train_args);
-        std::string derive_net = TrainOptions{}.net;
-        CLI::App* derive = add_derive(app, derive_net);
+        DeriveOptions derive_options;
+        CLI::App* derive = add_derive(app, derive_options);
         GradcheckArgs gradcheck_args;
         CLI::App* gradcheck = add_gradcheck(app, gradcheck_args);
         EvalArgs eval_args;
@@ -422,7 +443,7 @@ int run(int argc, char** argv) {
             return error(cat(one_line(e.what()), hint), exit_usage);
         }
 
-        if (derive->parsed()) return finish(run_derive(derive_net));
+        if (derive->parsed()) return finish(run_derive(derive_options));
         if (gradcheck->parsed()) return finish(run_gradcheck(validate(gradcheck_args)));
         if (eval->parsed()) return finish(run_eval(validate(eval_args)));
         if (exporter->parsed()) {

@@ -130,13 +130,13 @@ std::vector<std::string> shape_names_of(type_list<Ms...>) {
     return names;
 }
 
-/// Calls f.template operator()<M>() for the network M of the menu named `name` (element type T);
-/// returns false when no shape has that name.
+/// Calls f.template operator()<M>() for the network M of the menu named `name` (element type T)
+/// with `cost` ("": the first it is compiled in with); returns false when the menu has none.
 template <class T, class F>
-bool with_network(const std::string& name, F&& f) {
-    return []<class... Ms>(const std::string& n, F& fn, type_list<Ms...>) {
-        return ((menu_matches<Ms>(n, "") ? (fn.template operator()<Ms>(), true) : false) || ...);
-    }(name, f, networks<T>{});
+bool with_network(const std::string& name, const std::string& cost, F&& f) {
+    return []<class... Ms>(const std::string& n, const std::string& c, F& fn, type_list<Ms...>) {
+        return ((menu_matches<Ms>(n, c) ? (fn.template operator()<Ms>(), true) : false) || ...);
+    }(name, cost, f, networks<T>{});
 }
 
 }  // namespace typegrad::cli

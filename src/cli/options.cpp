@@ -285,6 +285,10 @@ namespace typegrad::cli {
 GradcheckOptions validate(const GradcheckArgs& raw) {
     GradcheckOptions o;
     o.net = raw.net;
+    o.cost = raw.cost;
+    if (raw.dtype != "double")
+        bad("--dtype", cat("gradcheck runs in double only, not '", raw.dtype,
+                           "': in float, rounding (about 1e-7 of J) is larger than the error of the finite differences it checks"));
     o.seed = parse_unsigned("--seed", raw.seed, true);
     o.samples = parse_size("--samples", raw.samples, true);
     o.step = parse_positive_real("--step", raw.step);

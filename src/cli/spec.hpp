@@ -26,13 +26,15 @@
 //   layers     := layer ( "-" layer )*                      inside a block: '-' and '|' split at
 //                                                           the block's own depth; blocks nest
 //   activation := "sigmoid" | "tanh" | "relu" | "gelu" | "silu" | "leakyrelu" | "softmax" | "linear"
-//                                                           (none: sigmoid; linear: no activation;
+//                                                           (none: sigmoid after a dense layer, linear
+//                                                           after a convolution; linear: no activation;
 //                                                           gelu: exact, with erf; leakyrelu: slope 0.01)
 //
 // so "784-30-10" is the article's network, "784-100:tanh-10:softmax" a tanh hidden layer with a
 // softmax output, and LeNet-5 is
 // "1x28x28-conv6k5p2:relu-maxpool2-conv16k5:relu-maxpool2-120:relu-84:relu-10:softmax" (also
-// spelled "lenet"). Specs are compared in canonical form: ":sigmoid", "s1", "p0" and an implied
+// spelled "lenet"). Specs are compared in canonical form: a layer's default activation (":sigmoid" after a dense
+// layer, ":linear" after a convolution), "s1", "p0" and an implied
 // "flatten" dropped, numbers without leading zeros ("784-30:sigmoid-010" is "784-30-10").
 //
 // Inside a block a dense layer after an image still implies a flatten, as at the top level, so

@@ -41,6 +41,7 @@ int run_with_network(const TrainOptions& o, const io::CheckpointImage* resume, t
         ((menu_matches<Ms>(o.net, "") && cost.empty() ? (void)(cost = std::string(Ms::cost_type::name)) : void()), ...);
         if (cost.empty()) cost = default_cost(spec);
     }
+    if (const std::string why = cost_fit_error(spec, cost); !why.empty()) throw UsageError(why);
     // batch norm: the mini-batch is one program, compiled for --batch examples (10, the chunk
     // every other command compiles, shares their compiled network); what cannot be is refused
     // before the compile

@@ -49,6 +49,8 @@ TEST_CASE("specs: canonical forms", "[spec]") {
     CHECK(canonical("1x28x28-conv6k5s1p0:relu-maxpool2-flatten-10:softmax") == "1x28x28-conv6k5:relu-maxpool2-10:softmax");
     CHECK(canonical("1x28x28-conv6k3s2p1-avgpool2-flatten") == "1x28x28-conv6k3s2p1-avgpool2-flatten");
     CHECK(canonical("784-flatten-10") == "784-flatten-10");  // not implied: the input is a vector
+    // without ':ACT' a dense layer has the article's σ, a convolution none (PyTorch's Conv2d; issue 20)
+    CHECK(canonical("1x8x8-conv2k3:linear-conv2k3:sigmoid-10:sigmoid") == "1x8x8-conv2k3-conv2k3:sigmoid-10");
     CHECK(canonical(lenet_spec) == "lenet");
     CHECK(canonical("lenet") == "lenet");
 }
@@ -77,6 +79,7 @@ TEST_CASE("specs: the C++ composition", "[spec]") {
     CHECK(cpp_layers(parse_network("784-100:tanh-10:softmax", error)) ==
           "input<784> | dense<100> | tanh_ | dense<10> | softmax");
     CHECK(cpp_layers(parse_network("784-30-10:linear", error)) == "input<784> | dense<30> | sigmoid | dense<10>");
+    CHECK(cpp_layers(parse_network("1x8x8-conv2k3-10", error)) == "input<1, 8, 8> | conv2d<2, 3, 1, 0> | flatten | dense<10> | sigmoid");
     CHECK(cpp_layers(parse_network("1x28x28-conv6k3s2p1:relu-avgpool2-dropout0.25-10", error)) ==
           "input<1, 28, 28> | conv2d<6, 3, 2, 1> | relu | avg_pool<2> | dropout<0.25> | flatten | dense<10> | sigmoid");
     CHECK(error.empty());
@@ -91,7 +94,7 @@ TEST_CASE("specs: a checkpoint's layer description reads back as the menu's name
     constexpr auto layers = input<3, 12, 12> | conv2d<4, 3, 1, 1> | tanh_ | avg_pool<2> | dropout<0.25> | conv2d<2, 3, 2, 0> |
                             max_pool<1> | flatten | dense<5> | softmax;
     using M = Model<double, std::remove_const_t<decltype(layers)>, cost::LogLikelihood>;
-    CHECK(spec_of_description<M>() == "3x12x12-conv4k3p1:tanh-avgpool2-dropout0.25-conv2k3s2:linear-maxpool1-5:softmax");
+    CHECK(spec_of_description<M>() == "3x12x12-conv4k3p1:tanh-avgpool2-dropout0.25-conv2k3s2-maxpool1-5:softmax");
     std::string error;
     CHECK(cpp_layers(parse_network(spec_of_description<M>(), error)) ==
           "input<3, 12, 12> | conv2d<4, 3, 1, 1> | tanh_ | avg_pool<2> | dropout<0.25> | conv2d<2, 3, 2, 0> | max_pool<1> | "
@@ -156,7 +159,7 @@ TEST_CASE("specs: residual blocks and concatenations, canonical forms (issue 19)
     CHECK(canonical("784-64:relu-res(64:relu-64:linear)-relu-10:softmax") == "784-64:relu-res(64:relu-64:linear)-relu-10:softmax");
     CHECK(canonical("784-cat(32:relu|16:tanh)-10:softmax") == "784-cat(32:relu|16:tanh)-10:softmax");
     CHECK(canonical("1x28x28-conv8k3p1:relu-res(conv8k3s1p1:relu-conv8k3p1:linear)-relu-maxpool2-10:softmax") ==
-          "1x28x28-conv8k3p1:relu-res(conv8k3p1:relu-conv8k3p1:linear)-relu-maxpool2-10:softmax");
+          "1x28x28-conv8k3p1:relu-res(conv8k3p1:relu-conv8k3p1)-relu-maxpool2-10:softmax");
     CHECK(canonical("1x28x28-cat(conv4k3p1:relu|conv4k5p2:relu)-maxpool2-10:softmax") ==
           "1x28x28-cat(conv4k3p1:relu|conv4k5p2:relu)-maxpool2-10:softmax");
     CHECK(canonical("784-64-res(064:sigmoid-64:linear)-10") == "784-64-res(64-64:linear)-10");
@@ -164,7 +167,7 @@ TEST_CASE("specs: residual blocks and concatenations, canonical forms (issue 19)
     CHECK(canonical("784-32-res(res(32:tanh-32:linear)-relu)-cat(8|res(32:linear)|4:relu-dropout0.5)-10") ==
           "784-32-res(res(32:tanh-32:linear)-relu)-cat(8|res(32:linear)|4:relu-dropout0.5)-10");
     CHECK(canonical("1x8x8-cat(10|flatten-5)-10") == "1x8x8-cat(10|5)-10");  // implied in a branch too
-    CHECK(canonical("1x8x8-cat(conv2k3p1:linear|maxpool1)-10") == "1x8x8-cat(conv2k3p1:linear|maxpool1)-10");
+    CHECK(canonical("1x8x8-cat(conv2k3p1:linear|maxpool1)-10") == "1x8x8-cat(conv2k3p1|maxpool1)-10");
 }
 
 TEST_CASE("specs: residual blocks and concatenations as C++ (issue 19)", "[spec]") {
@@ -249,7 +252,7 @@ TEST_CASE("specs: a checkpoint's description of blocks reads back, with the mode
           "residual(dense<5>)) | dense<3> | softmax");
     CHECK(spec_of_description<ResidualModel>() == "6-5:tanh-res(5:relu-5:linear)-sigmoid-cat(4:tanh|3:leakyrelu|res(5:linear))-3:softmax");
     CHECK(spec_of_description<ImageModel>() ==
-          "1x8x8-conv2k3p1:relu-res(conv2k3p1:gelu-conv2k1:linear)-cat(conv2k3p1:relu|maxpool1)-maxpool2-3:softmax");
+          "1x8x8-conv2k3p1:relu-res(conv2k3p1:gelu-conv2k1)-cat(conv2k3p1:relu|maxpool1)-maxpool2-3:softmax");
     // the spec's shapes are the type's (what a checkpoint records and is checked against)
     check_shapes_of<ResidualModel>();
     check_shapes_of<ImageModel>();
@@ -302,7 +305,7 @@ TEST_CASE("specs: layernorm, a layer with parameters after a vector (issue 19)",
                                   dense<4> | batch_norm | sigmoid | dense<2> | softmax;
     using OtherModel = Model<double, std::remove_const_t<decltype(other_layers)>, cost::LogLikelihood>;
     check_shapes_of<OtherModel>();
-    CHECK(spec_of_description<OtherModel>() == "2x9x9-conv3k3s2p1:linear-batchnorm-silu-avgpool5-dropout0.25-4:linear-batchnorm-sigmoid-2:softmax");
+    CHECK(spec_of_description<OtherModel>() == "2x9x9-conv3k3s2p1-batchnorm-silu-avgpool5-dropout0.25-4:linear-batchnorm-sigmoid-2:softmax");
     // after an image: refused when parsed, in one line, as the layer's static_assert would in a page
     for (const char* image : {"1x28x28-layernorm-10", "1x28x28-conv4k3:relu-layernorm-10", "1x8x8-res(conv1k3p1-layernorm)-10",
                               "1x8x8-cat(layernorm|10)-10", "1x8x8-res(layernorm)-10"})

@@ -20,7 +20,13 @@
 //                                                              // (io/onnx.hpp's OnnxBuilder), false if none fit In
 //       static constexpr bool torch_weight_transposed = true;  // optional: PyTorch stores its weight (a
 //                                                              // matrix) transposed (dense: Linear's (out, in))
+//       static constexpr bool article_network = true;          // optional: of the article's kind of network
+//                                                              // (dense, σ): its default init is N(0, 1)
 //   };
+//
+// and, in the same header, its word in the --net grammar (typegrad/nn/spec.hpp: keyword,
+// arguments, C++ object, shapes and limits, registered with spec::add), so that the command line
+// reads, prints, sizes and compiles it.
 //
 // Each parameter says its role (ParamRole below: weight, bias, scale, shift, statistic): the
 // initialisation schemes, L2 decay, the optimizers and export read roles, never names.
@@ -331,6 +337,13 @@ struct layer_traits : detail::member_export_hooks<L> {
     static constexpr std::string_view symbol = [] {
         if constexpr (requires { L::symbol; }) return std::string_view(L::symbol);
         else return std::string_view{};
+    }();
+    /// Whether the layer belongs to the article's kind of network (a vector through dense layers
+    /// and σ only, whose init::Scheme::automatic is the article's N(0, 1)): the layer's own
+    /// `static constexpr bool article_network`, false when it has none.
+    static constexpr bool article_network = [] {
+        if constexpr (requires { L::article_network; }) return bool(L::article_network);
+        else return false;
     }();
     /// Inputs seen by one weight per output (K·K for a convolution, 1 for a dense layer): the
     /// initialisers' fan_out is size(b) times this.

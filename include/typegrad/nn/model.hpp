@@ -26,14 +26,15 @@ using ad::Accumulate;
 using ad::Real;
 
 namespace detail {
-/// Whether composition S is the article's kind of network: a vector through dense layers and
-/// sigmoids only (its initialisation is the article's N(0, 1)).
+/// Whether layer L says it belongs to the article's kind of network (layer_traits::article_network:
+/// dense layers and σ); a layer_traits specialisation without the member does not.
 template <class L>
 struct article_layer : std::false_type {};
-template <std::size_t Out, std::size_t In>
-struct article_layer<Dense<Out, In>> : std::true_type {};
-template <>
-struct article_layer<Sigmoid> : std::true_type {};
+template <class L>
+    requires requires { layer_traits<L>::article_network; }
+struct article_layer<L> : std::bool_constant<layer_traits<L>::article_network> {};
+/// Whether composition S is the article's kind of network: a vector through such layers only
+/// (its initialisation is the article's N(0, 1)).
 template <class S>
 struct sigmoid_mlp_layers {
     static constexpr bool value = rank_v<typename S::input_shape> == 1 && []<std::size_t... K>(std::index_sequence<K...>) {

@@ -7,6 +7,7 @@
 
 #include <numbers>
 #include <string>
+#include <type_traits>
 
 #include "typegrad/expr/build.hpp"
 #include "typegrad/expr/functions.hpp"
@@ -38,6 +39,8 @@ struct activation_export : detail::member_export_hooks<F> {};
 template <class F>
 struct layer_traits<expr::MapFn<F>> : activation_export<F> {
     static constexpr bool is_layer = true;
+    /// σ is the article's activation (nn/layer.hpp's article_network).
+    static constexpr bool article_network = std::is_same_v<F, fn::Sigmoid>;
     static std::string name() { return std::string(F::name); }
     template <class In>
     using output_shape = std::conditional_t<expr::detail::check_function<F>::value, In, In>;  // F is checked here

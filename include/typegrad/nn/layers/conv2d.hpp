@@ -93,7 +93,8 @@ template <std::size_t Co, std::size_t K, std::size_t Stride = 1, std::size_t Pad
 inline constexpr Conv2d<Co, K, Stride, Padding, Ci> conv2d{};
 
 /// --net: "convCkK[sS][pP]", C output channels, K × K kernels, stride S (1), padding P (0), with
-/// ":ACT" as a dense layer (σ when none is given).
+/// ":ACT" as a dense layer; linear when none is given, as PyTorch's Conv2d (a dense layer keeps the
+/// article's σ).
 namespace spec::words {
 inline constexpr Argument conv_arguments[] = {
     {""}, {"k"}, {"s", Argument::Kind::count, true, 1}, {"p", Argument::Kind::count_or_zero, true, 0}};
@@ -103,7 +104,7 @@ inline constexpr Word conv{
     .cpp = "conv2d",
     .arguments = conv_arguments,
     .takes_activation = true,
-    .default_activation = "sigmoid",
+    .default_activation = "linear",
     .weighted = true,
     .convolution = true,
     .shape = [](const Values& v, Extents& s, std::vector<std::uint64_t>& p) {

@@ -41,6 +41,8 @@ struct Dense {
     static constexpr std::size_t stated_input = In;
 
     static std::string name() { return "dense<" + std::to_string(Out) + ">"; }
+    /// The article's network is dense layers and σ: one of them starts from N(0, 1) by default.
+    static constexpr bool article_network = true;
     static constexpr std::string_view symbol = "z";
 
     template <class S>
