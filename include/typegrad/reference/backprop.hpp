@@ -55,6 +55,14 @@ struct Workspace {
     std::unique_ptr<Buffers> buffers = std::make_unique<Buffers>();
 };
 
+/// Whether every layer of model M has a hand-written rule (has_rule): reference::backprop is
+/// defined for M.
+template <class M>
+inline constexpr bool has_rules_v = []<std::size_t... K>(std::index_sequence<K...>) {
+    using S = typename M::composition;
+    return (has_rule<typename S::template layer_at<K>, typename S::template shape_at<K>>::value && ...);
+}(std::make_index_sequence<M::composition::depth>{});
+
 namespace detail {
 
 /// The output layer and cost the textbook pairs (the cost says which: Cost::fused_output, in

@@ -186,6 +186,15 @@ using parts_of = typename typegrad::detail::combinator_graph<C, In>::parts;
 
 }  // namespace detail
 
+/// A block has a rule when each of its inner layers has one.
+template <class C, class In>
+    requires is_combinator<C>::value
+struct has_rule<C, In> {
+    static constexpr bool value = []<class... I>(std::tuple<I...>*) {
+        return (has_rule<typename I::layer, typename I::input_shape>::value && ...);
+    }(static_cast<typename detail::parts_of<C, In>::inner*>(nullptr));
+};
+
 /// Residual: y = x + f(x);  ∂J/∂x = δ + f′ᵀδ.
 template <class Body>
 struct rule<Residual<Body>> {

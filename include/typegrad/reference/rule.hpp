@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstddef>
 #include <numbers>
+#include <type_traits>
 
 #include "typegrad/nn/layers.hpp"
 #include "typegrad/nn/model.hpp"
@@ -23,6 +24,12 @@ namespace typegrad::reference {
 
 template <class Layer>
 struct rule;  // a layer without a reference rule cannot be used with the reference
+
+/// Whether layer L (after input shape In) has a hand-written rule here: its specialisation of
+/// rule is defined (a block's: every inner layer has one; reference/graph.hpp, shared.hpp).
+/// gradcheck compares autodiff with finite differences only when a layer has none.
+template <class L, class In>
+struct has_rule : std::bool_constant<requires { sizeof(rule<L>); }> {};
 
 /// Dense: z = Wᵀx + b;  ∂J/∂b = δ,  ∂J/∂W = x δᵀ,  ∂J/∂x = W δ   (δ = ∂J/∂z).
 template <std::size_t Out, std::size_t In_>

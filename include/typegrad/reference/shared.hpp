@@ -61,6 +61,12 @@ inline constexpr std::size_t owner_position = typegrad::detail::owner_of_use<S, 
 
 }  // namespace detail
 
+/// A shared layer, and its later uses, have a rule when the layer has one.
+template <fixed_string Tag, class L, class In>
+struct has_rule<Shared<Tag, L>, In> : has_rule<L, In> {};
+template <class Owner, class In>
+struct has_rule<Same<Owner>, In> : has_rule<Owner, In> {};
+
 /// The owner: its layer's own rule (on its own tensors, after the later uses wrote theirs).
 template <fixed_string Tag, class L>
 struct rule<Shared<Tag, L>> {
