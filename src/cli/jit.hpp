@@ -13,6 +13,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "plugin.hpp"
 #include "spec.hpp"
@@ -48,8 +49,18 @@ const PluginApi& load_network(const JitRequest& request);
 [[nodiscard]] std::string cost_fit_error(const NetworkSpec& network, const std::string& cost);
 
 /// The C++ translation unit typegrad compiles for a request (shown in the cache next to the
-/// shared object).
+/// shared object). It includes the --layers headers.
 [[nodiscard]] std::string plugin_source(const JitRequest& request);
+
+/// --layers FILE (repeatable): headers of the user's own layers (docs/layers.md). Each must be a
+/// readable regular file whose path can be written into an #include; their words (typegrad/nn/
+/// spec.hpp) are compiled once into a small library (cached as networks are, keyed by the headers'
+/// bytes) and join the registry, so --net and a checkpoint's layer text can name the layers; and
+/// every network compiled on first use after this includes them. UsageError naming the file when
+/// it cannot be read or does not compile (the compiler's first error).
+void use_layer_headers(const std::vector<std::string>& files);
+/// The --layers headers in use, as absolute paths.
+[[nodiscard]] std::vector<std::string> layer_headers();
 
 }  // namespace typegrad::cli
 

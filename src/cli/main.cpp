@@ -20,6 +20,7 @@
 #include <string>
 
 #include "derive.hpp"
+#include "jit.hpp"
 #include "distributed.hpp"
 #include "export.hpp"
 #include "plot.hpp"
@@ -424,6 +425,25 @@ int run(int argc, char** argv) {
             ->type_name("FILE")
             ->required();
         app.require_subcommand(0, 1);
+        // --layers FILE: the headers of the user's layers, for every command that builds a network.
+        // Read before the rest of the command line is parsed (below), because --net and a
+        // checkpoint's layer text name the layers the headers declare.
+        std::vector<std::string> layer_files;
+        for (CLI::App* cmd : {train, derive, gradcheck, eval, exporter, predictor})
+            cmd->add_option("--layers", layer_files,
+                            wrap("A C++ header declaring layers of your own, each with its --net word (docs/layers.md, "
+                                 "\"Adding a layer\"); repeatable. Networks compiled on first use include it; its words "
+                                 "are compiled once and cached, keyed by its bytes"))
+                ->type_name("FILE");
+        {
+            std::vector<std::string> early;
+            for (int i = 2; i < argc; ++i) {
+                const std::string_view a = argv[i];
+                if (a == "--layers" && i + 1 < argc) early.emplace_back(argv[++i]);
+                else if (a.starts_with("--layers=")) early.emplace_back(a.substr(9));
+            }
+            if (!early.empty()) use_layer_headers(early);
+        }
 
         for (int i = 2; i < argc; ++i) train_args.command.emplace_back(argv[i]);
         train_args.command.insert(train_args.command.begin(), "train");

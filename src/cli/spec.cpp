@@ -603,7 +603,8 @@ NetworkSpec parse_layers_description(const std::string& text, std::string& error
     if (items.size() < 2) return fail("there are no layers");
     for (std::size_t i = 1; i < items.size(); ++i) {
         LayerSpec l;
-        if (!parse_description_item(items[i], l)) return fail(cat("the layer '", items[i], "' has no --net spec"));
+        if (!parse_description_item(items[i], l))
+            return fail(cat("the layer '", items[i], "' has no --net spec (a layer of your own: name its header with --layers FILE)"));
         spec.layers.push_back(std::move(l));
     }
     return spec;

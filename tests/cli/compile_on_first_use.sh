@@ -9,17 +9,11 @@
 #        typegrad's one-line shape message (exit 2), and fails again at once from the cache.
 # Usage: compile_on_first_use.sh TYPEGRAD_EXE WORK_DIR mlp|cnn
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/expect.sh"
 exe="$1"; work="$2"; part="$3"
 rm -rf "$work"; mkdir -p "$work"; cd "$work"
 export TYPEGRAD_CACHE_DIR="$work/cache"
 unset TYPEGRAD_DATA
-fail() { echo "FAILED: $*"; exit 1; }
-expect() {  # FILE REGEX: the file must match (grep -E)
-    grep -Eq -- "$2" "$1" || { echo "--- $1:"; cat "$1"; fail "$1 does not match: $2"; }
-}
-forbid() {
-    if grep -Eq -- "$2" "$1"; then echo "--- $1:"; cat "$1"; fail "$1 matches: $2"; fi
-}
 quick=(--epochs 1 --limit 500 --test-limit 200 --quiet)
 
 if [ "$part" = mlp ]; then
