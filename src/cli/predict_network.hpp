@@ -20,14 +20,12 @@
 
 namespace typegrad::cli {
 
-/// What the outputs of M are, by its last layer.
+/// What the outputs of M are, as its last layer says (layer_traits::outputs).
 template <class M>
 const char* output_kind() {
     using S = typename M::composition;
-    using Last = typename S::template layer_at<S::depth - 1>;
-    if constexpr (std::is_same_v<Last, Softmax>) return "softmax probabilities";
-    else if constexpr (std::is_same_v<Last, Sigmoid>) return "sigmoid activations (each in (0, 1), not normalised)";
-    else return "output activations";
+    constexpr std::string_view said = layer_traits<typename S::template layer_at<S::depth - 1>>::outputs;
+    return said.empty() ? "output activations" : said.data();
 }
 
 /// `typegrad predict` with a checkpoint holding network M.

@@ -22,6 +22,8 @@
 //                                                              // matrix) transposed (dense: Linear's (out, in))
 //       static constexpr bool article_network = true;          // optional: of the article's kind of network
 //                                                              // (dense, σ): its default init is N(0, 1)
+//       static constexpr std::string_view outputs = "…";       // optional: what a network's outputs are when it
+//                                                              // is the last layer (softmax: "softmax probabilities")
 //   };
 //
 // and, in the same header, its word in the --net grammar (typegrad/nn/spec.hpp: keyword,
@@ -336,6 +338,12 @@ struct layer_traits : detail::member_export_hooks<L> {
     using expression = typename detail::expression_of<L, In, X, P...>::type;
     static constexpr std::string_view symbol = [] {
         if constexpr (requires { L::symbol; }) return std::string_view(L::symbol);
+        else return std::string_view{};
+    }();
+    /// What the network's outputs are when this layer is its last, for `predict`'s header
+    /// ("softmax probabilities"): the layer's own `outputs`, "" when it has none.
+    static constexpr std::string_view outputs = [] {
+        if constexpr (requires { L::outputs; }) return std::string_view(L::outputs);
         else return std::string_view{};
     }();
     /// Whether the layer belongs to the article's kind of network (a vector through dense layers

@@ -41,6 +41,9 @@ struct layer_traits<expr::MapFn<F>> : activation_export<F> {
     static constexpr bool is_layer = true;
     /// σ is the article's activation (nn/layer.hpp's article_network).
     static constexpr bool article_network = std::is_same_v<F, fn::Sigmoid>;
+    /// What a network's outputs are after it (nn/layer.hpp's outputs): σ's are named, others not.
+    static constexpr std::string_view outputs =
+        std::is_same_v<F, fn::Sigmoid> ? std::string_view("sigmoid activations (each in (0, 1), not normalised)") : std::string_view{};
     static std::string name() { return std::string(F::name); }
     template <class In>
     using output_shape = std::conditional_t<expr::detail::check_function<F>::value, In, In>;  // F is checked here

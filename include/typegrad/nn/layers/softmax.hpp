@@ -18,6 +18,7 @@ template <>
 struct layer_traits<expr::SoftmaxFn> {
     static constexpr bool is_layer = true;
     static std::string name() { return "softmax"; }
+    static constexpr std::string_view outputs = "softmax probabilities";  // as the last layer (predict)
     template <class In>
     using output_shape = In;
     template <class In>
