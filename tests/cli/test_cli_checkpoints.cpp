@@ -279,11 +279,11 @@ TEST_CASE("eval reports what the last epoch reported", "[eval]") {
     const Result e = run(dir, "eval --model odd.tgck");
     CHECK(e.code == 1);
     CHECK(e.err == "typegrad: error: --model odd.tgck: holds the network input<784> | dense<30> | id | dense<10> | σ, "
-                   "which typegrad cannot rebuild: the layer 'id' has no --net spec\n");
+                   "which typegrad cannot rebuild: the layer 'id' has no --net spec (a layer of your own: name its header with --layers FILE)\n");
     const Result resume_odd = run(dir, "train --resume odd.tgck" + quick);
     CHECK(resume_odd.code == 1);
     CHECK(resume_odd.err == "typegrad: error: --resume odd.tgck: holds the network input<784> | dense<30> | id | dense<10> | "
-                            "σ, which typegrad cannot rebuild: the layer 'id' has no --net spec\n");
+                            "σ, which typegrad cannot rebuild: the layer 'id' has no --net spec (a layer of your own: name its header with --layers FILE)\n");
 
     // Parameters that are not finite are not trained on.
     Network<float, 784, 30, 10> nan_net{3};
