@@ -39,7 +39,7 @@
 // Export has no list of layers: io/export.hpp and io/onnx.hpp read these three hooks, for every
 // layer, built-in or the user's, through layer_traits<L> only. The primary template forwards the
 // layer's own members; a specialisation of layer_traits declares them itself (softmax), and
-// Activation<F>'s takes them from activation_export<F> (nn/layers/activation.hpp): the same
+// Activation<F>'s takes them from activation_traits<F> (nn/layers/activation.hpp): the same
 // torch_module and onnx as static members of the function struct F (a user's Activation<MyF>),
 // or a specialisation (the functions of expr/, which know nothing of export). A layer without
 // them is refused by export, named. (The combinators of nn/graph.hpp are graph structure, which
@@ -303,7 +303,7 @@ namespace detail {
 /// static members torch_module<In>() (its torch.nn module as JSON after input shape In) and
 /// onnx<In>(Builder&) (its ONNX nodes), each absent when T has none, and whether PyTorch stores
 /// its weight (a matrix) transposed. What layer_traits<L> gives of a layer L, and
-/// activation_export<F> of an activation's function F (nn/layers/activation.hpp).
+/// activation_traits<F> of an activation's function F (nn/layers/activation.hpp).
 template <class T>
 struct member_export_hooks {
     template <class In>

@@ -7,7 +7,7 @@
 
 #include <numbers>
 #include <string>
-#include <type_traits>
+#include <string_view>
 
 #include "typegrad/expr/build.hpp"
 #include "typegrad/expr/functions.hpp"
@@ -26,24 +26,30 @@ using expr::ElementwiseFunction;
 template <class F>
 using Activation = expr::MapFn<F>;
 
-/// The export hooks of Activation<F> (nn/layer.hpp's contract; io/export.hpp and io/onnx.hpp read
-/// them through layer_traits): F's own static members, named as a layer's,
+namespace detail {
+/// What an activation is not, unless its activation_traits say so: of the article's network
+/// (nn/layer.hpp's article_network), named in predict's header (outputs).
+struct activation_defaults {
+    static constexpr bool article_network = false;
+    static constexpr std::string_view outputs = {};
+};
+}  // namespace detail
+
+/// What typegrad knows of Activation<F> beyond F itself, read through layer_traits: the export
+/// hooks (nn/layer.hpp's contract; io/export.hpp and io/onnx.hpp), and article_network and
+/// outputs (false and "" unless a specialisation says otherwise: σ's). The export hooks are F's own
+/// static members, named as a layer's,
 ///   template <class In> static std::string torch_module();       // its torch.nn module, JSON
 ///   template <class In, class Builder> static bool onnx(Builder&);  // its ONNX nodes
 /// — a user's Activation<MyF> exports by declaring them on MyF. The functions of expr/, which know
 /// nothing of export, have theirs in the specialisations below (or specialise this for a
 /// function struct you cannot change).
 template <class F>
-struct activation_export : detail::member_export_hooks<F> {};
+struct activation_traits : detail::member_export_hooks<F>, detail::activation_defaults {};
 
 template <class F>
-struct layer_traits<expr::MapFn<F>> : activation_export<F> {
+struct layer_traits<expr::MapFn<F>> : activation_traits<F> {
     static constexpr bool is_layer = true;
-    /// σ is the article's activation (nn/layer.hpp's article_network).
-    static constexpr bool article_network = std::is_same_v<F, fn::Sigmoid>;
-    /// What a network's outputs are after it (nn/layer.hpp's outputs): σ's are named, others not.
-    static constexpr std::string_view outputs =
-        std::is_same_v<F, fn::Sigmoid> ? std::string_view("sigmoid activations (each in (0, 1), not normalised)") : std::string_view{};
     static std::string name() { return std::string(F::name); }
     template <class In>
     using output_shape = std::conditional_t<expr::detail::check_function<F>::value, In, In>;  // F is checked here
@@ -59,7 +65,7 @@ struct layer_traits<expr::MapFn<F>> : activation_export<F> {
 namespace detail {
 /// torch.nn.<Torch>(), without arguments.
 template <fixed_string Torch>
-struct torch_plain_module {
+struct torch_plain_module : activation_defaults {
     template <class In>
     static std::string torch_module() {
         return cat("{\"type\": \"", Torch.view(), "\"}");
@@ -76,14 +82,17 @@ struct one_op_export : torch_plain_module<Torch> {
 };
 }  // namespace detail
 template <>
-struct activation_export<fn::Sigmoid> : detail::one_op_export<"Sigmoid", "Sigmoid"> {};
+struct activation_traits<fn::Sigmoid> : detail::one_op_export<"Sigmoid", "Sigmoid"> {
+    static constexpr bool article_network = true;  // the article's activation
+    static constexpr std::string_view outputs = "sigmoid activations (each in (0, 1), not normalised)";
+};
 template <>
-struct activation_export<fn::Tanh> : detail::one_op_export<"Tanh", "Tanh"> {};
+struct activation_traits<fn::Tanh> : detail::one_op_export<"Tanh", "Tanh"> {};
 template <>
-struct activation_export<fn::Relu> : detail::one_op_export<"ReLU", "Relu"> {};
+struct activation_traits<fn::Relu> : detail::one_op_export<"ReLU", "Relu"> {};
 /// nn.LeakyReLU(0.01); ONNX LeakyRelu, alpha 0.01 (a FLOAT attribute).
 template <>
-struct activation_export<fn::LeakyRelu> {
+struct activation_traits<fn::LeakyRelu> : detail::activation_defaults {
     template <class In>
     static std::string torch_module() {
         return cat("{\"type\": \"LeakyReLU\", \"negative_slope\": ", expr::rate_text(fn::LeakyRelu::slope), "}");
@@ -96,7 +105,7 @@ struct activation_export<fn::LeakyRelu> {
 };
 /// nn.SiLU(); ONNX x · Sigmoid(x) (opset 13 has no SiLU op).
 template <>
-struct activation_export<fn::Silu> : detail::torch_plain_module<"SiLU"> {
+struct activation_traits<fn::Silu> : detail::torch_plain_module<"SiLU"> {
     template <class In, class Builder>
     static bool onnx(Builder& b) {
         const std::string x = b.current;
@@ -107,7 +116,7 @@ struct activation_export<fn::Silu> : detail::torch_plain_module<"SiLU"> {
 /// nn.GELU(), exact as typegrad's (approximate="none"); ONNX x · ½(1 + Erf(x / √2)) node by node
 /// (Gelu is an ONNX op from opset 20 only), its constants scalar initializers.
 template <>
-struct activation_export<fn::Gelu> : detail::torch_plain_module<"GELU"> {
+struct activation_traits<fn::Gelu> : detail::torch_plain_module<"GELU"> {
     template <class In, class Builder>
     static bool onnx(Builder& b) {
         const std::string x = b.current;
