@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the parsers of untrusted input (IDX files, checkpoints, predict's PGM and PNG images)
+# Fuzzes the parsers of untrusted input (IDX files, checkpoints, predict's PGM and PNG images,
+# NumPy .npz/.npy and CSV data files)
 # with libFuzzer (+ ASan + UBSan) for a bounded time:
 #   scripts/fuzz.sh [SECONDS]     SECONDS per fuzzer, default 60
 # Installs clang-14 and libFuzzer (Debian packages) if missing, configures build-fuzz/ with
@@ -18,7 +19,7 @@ case "$seconds" in
     '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS per fuzzer, default 60]" >&2; exit 2 ;;
 esac
 jobs="$(nproc 2>/dev/null || echo 2)"
-fuzzers=(fuzz_idx fuzz_checkpoint fuzz_resume fuzz_image)
+fuzzers=(fuzz_idx fuzz_checkpoint fuzz_resume fuzz_image fuzz_npz fuzz_csv)
 
 start=$SECONDS
 # typegrad's own dependencies (xtensor, zlib, CMake ...); also keeps build/ up to date.
@@ -51,7 +52,7 @@ cmake -S "$root" -B "$build" \
     -DTYPEGRAD_BUILD_BENCHMARKS=OFF \
     -DTYPEGRAD_BUILD_CLI=OFF \
     -DTYPEGRAD_NATIVE=OFF >&2
-cmake --build "$build" --parallel "$jobs" --target "${fuzzers[@]}" fuzz_make_seeds fuzz_make_image_seeds >&2
+cmake --build "$build" --parallel "$jobs" --target "${fuzzers[@]}" fuzz_make_seeds fuzz_make_image_seeds fuzz_make_table_seeds >&2
 bin="$build/tests/fuzz"
 for f in "${fuzzers[@]}"; do
     [ -x "$bin/$f" ] || { echo "typegrad fuzz: error: $bin/$f was not built (is the compiler clang?)" >&2; exit 1; }
@@ -61,6 +62,7 @@ echo "typegrad fuzz: configured and built in $((SECONDS - phase)) s" >&2
 rm -rf "$build/seeds"
 "$bin/fuzz_make_seeds" "$build/seeds"
 "$bin/fuzz_make_image_seeds" "$build/seeds"
+"$bin/fuzz_make_table_seeds" "$build/seeds"
 mkdir -p "$build/artifacts" "$build/logs" "$build/tmp"
 # fuzz_idx writes each input to a file (read_idx reads paths): keep those files in the build tree.
 export TMPDIR="$build/tmp"
