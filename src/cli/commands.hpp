@@ -30,23 +30,25 @@ int evaluate_network(const EvalOptions& o, const io::CheckpointImage& image) {
     // As --resume: an accuracy of a diverged network says nothing.
     const train::TrainerState state = restore_model(image, net, o.model);
     const LoadedData d =
-        load_data({o.data_dir, o.data_from_environment, o.seed}, 0, o.test_limit, M::input_width, M::output_width, false);
+        load_data({o.data_dir, o.data_from_environment, o.seed, std::nullopt, o.target, o.target_given}, 0, o.test_limit,
+                  M::input_width, M::output_width, false);
     const auto& h = image.header;
     // Text from the file (a note could hold terminal escapes) and the file's name are escaped by say().
     say(stdout, "typegrad eval: %s: %s, %s cost, %s, %zu epoch%s trained, %zu test (%s)", file.c_str(),
                 network_description<M>().c_str(), io::printable_text(h.cost).c_str(), io::printable_text(h.element_type).c_str(),
                 state.epochs_done, state.epochs_done == 1 ? "" : "s", d.split.test.size(), d.description.c_str());
     if (!h.training.empty()) say(stdout, "trained with %s", h.training.c_str());
-    std::size_t correct = 0;
+    train::Scores s;
     if (o.threads > 1) {
         ThreadPool pool(o.threads);
-        correct = train::ParallelEvaluator<M>(pool).count_correct(net, d.split.test);
+        s = train::ParallelEvaluator<M>(pool).evaluate(net, d.split.test);
     } else {
-        correct = train::count_correct(net, d.split.test);
+        s = train::evaluate(net, d.split.test);
     }
-    const std::size_t tested = d.split.test.size();
-    std::printf("test accuracy %.4f (%zu/%zu)\n", static_cast<double>(correct) / static_cast<double>(tested), correct,
-                tested);
+    if (d.split.test.task == data::Task::regression)
+        std::printf("test mse %.6g  mae %.6g  cost %.6g (%zu examples)\n", s.mse(), s.mae(), s.mean_loss(), s.count);
+    else
+        std::printf("test accuracy %.4f (%zu/%zu)  cost %.4f\n", s.accuracy(), s.correct, s.count, s.mean_loss());
     (void)flush_stdout();
     return exit_ok;
 }

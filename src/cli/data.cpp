@@ -3,15 +3,81 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <fstream>
+
+#include "options.hpp"
 #include "text.hpp"
 
 namespace typegrad::cli {
+namespace {
+
+/// Whether f is a table (CSV or .npy), not an .npz archive: by its first bytes, as data::read_file.
+bool is_table(const std::filesystem::path& f) {
+    std::ifstream in(f, std::ios::binary);
+    char magic[4] = {};
+    in.read(magic, sizeof magic);
+    return !(in.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K');
+}
+
+}  // namespace
 
 LoadedData load_data(const DataSource& source, std::size_t limit, std::size_t test_limit, std::size_t n_in,
                      std::size_t n_out, bool with_training_set) {
     LoadedData p;
     std::string what;
-    if (source.dir) {
+    std::error_code ec;
+    if (source.dir && !std::filesystem::exists(*source.dir, ec) && !source.from_environment) {
+        const std::string ext = source.dir->extension().string();
+        if (ext == ".csv" || ext == ".npz" || ext == ".npy" || source.test_file)
+            throw data::DataError(cat(source.dir->string(), ": no such file"));
+    }
+    if (source.test_file && !std::filesystem::exists(*source.test_file, ec))
+        throw data::DataError(cat(source.test_file->string(), ": no such file (--test)"));
+    if (source.dir && !std::filesystem::is_directory(*source.dir, ec) &&
+        std::filesystem::exists(*source.dir, ec)) {  // a data file: the training set (eval: the test set)
+        what = source.dir->string();
+        const std::filesystem::path& first = *source.dir;
+        if (with_training_set && !source.test_file)
+            throw UsageError(cat("--data ", first.string(),
+                                 ": a data file is the training set; name the test set with --test FILE"));
+        const data::TargetColumn target{source.target};
+        if (source.target_given)
+            for (const auto& f : {std::optional(first), source.test_file})
+                if (f && !is_table(*f))
+                    throw UsageError(cat("--target: ", f->string(),
+                                         " is not a table (CSV or .npy): an .npz archive's targets are its array y"));
+        const auto read = [&](const std::filesystem::path& f, std::size_t lim) {
+            data::Dataset d = data::read_file(f, target, lim);
+            data::fit_targets(d, n_out, f.string());
+            return d;
+        };
+        if (with_training_set) {
+            p.split.train = read(first, limit);
+            p.split.test = read(*source.test_file, test_limit);
+            p.files = {first, *source.test_file};
+            const data::Dataset &a = p.split.train, &b = p.split.test;
+            if (a.image_size() != b.image_size() || a.channels != b.channels || a.rows != b.rows)
+                throw data::DataError(cat(source.test_file->string(), ": examples of ", std::to_string(b.image_size()),
+                                          " values, but those of ", first.string(), " have ",
+                                          std::to_string(a.image_size())));
+            if (a.task != b.task)
+                throw data::DataError(cat(source.test_file->string(), ": its targets are ",
+                                          b.task == data::Task::regression ? "real values" : "classes", ", those of ",
+                                          first.string(), " ", a.task == data::Task::regression ? "real values" : "classes"));
+            p.description = cat(first.string(), " / ", source.test_file->string());
+        } else {
+            p.split.test = read(first, test_limit);
+            p.files = {first};
+            p.description = first.string();
+        }
+        p.from_files = true;
+    } else if (source.dir) {
+        if (source.test_file)
+            throw UsageError(cat("--test ", source.test_file->string(), ": --data ", source.dir->string(),
+                                 " is an IDX directory, whose test set is its t10k files"));
+        if (source.target_given)
+            throw UsageError(cat("--target: --data ", source.dir->string(),
+                                 " is an IDX directory, whose targets are its label files"));
         what = source.dir->string();
         try {
             const data::IdxFiles files = data::find_idx_files(*source.dir, with_training_set);
@@ -45,8 +111,10 @@ LoadedData load_data(const DataSource& source, std::size_t limit, std::size_t te
 
     if (with_training_set && p.split.train.size() == 0) throw data::DataError(cat(what, ": the training set is empty"));
     if (p.split.test.size() == 0) throw data::DataError(cat(what, ": the test set is empty"));
+    // a data file is named as it is; the test set of --data FILE --test FILE is the second file
+    const std::string test_what = p.from_files && with_training_set ? source.test_file->string() : what;
     if (with_training_set) data::check_fits(p.split.train, n_in, n_out, cat(what, " (training set)"));
-    data::check_fits(p.split.test, n_in, n_out, cat(what, " (test set)"));
+    data::check_fits(p.split.test, n_in, n_out, cat(test_what, " (test set)"));
     return p;
 }
 

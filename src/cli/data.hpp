@@ -14,21 +14,27 @@
 namespace typegrad::cli {
 
 struct DataSource {
-    std::optional<std::filesystem::path> dir;  // none: the synthetic digits
+    std::optional<std::filesystem::path> dir;  // none: the synthetic digits; an IDX directory, or a data file
     bool from_environment = false;             // dir came from $TYPEGRAD_DATA
     std::uint64_t seed = 42;                   // of the synthetic digits
+    std::optional<std::filesystem::path> test_file;  // --test: the test set of a data file
+    std::string target = "last";                     // --target: a table's target column
+    bool target_given = false;
 };
 
 struct LoadedData {
     data::Split split;
     std::string description;  // "synthetic digits", "IDX data from DIR", for the header line
-    std::vector<std::filesystem::path> files;  // the IDX files read (none for the synthetic digits)
+    std::vector<std::filesystem::path> files;  // the files read (none for the synthetic digits)
+    bool from_files = false;                   // --data FILE (not an IDX directory)
 };
 
 /// Loads the data, reading only the first `limit` training and `test_limit` test examples
-/// (0: all), and checks that they fit a network with n_in inputs and n_out outputs. Without
-/// `with_training_set` the training set is neither read nor needed (for eval: a directory with
-/// only the two t10k files will do). Prints "data: ..." notes on stderr (which of a plain and a
+/// (0: all), and checks that they fit a network with n_in inputs and n_out outputs (a single
+/// target column becomes class indices for a network of more than one output,
+/// data::fit_targets). Without `with_training_set` the training set is neither read nor needed
+/// (for eval: a directory with only the two t10k files will do, and a --data FILE is the test
+/// set). A --data FILE for training needs --test FILE. Prints "data: ..." notes on stderr (which of a plain and a
 /// .gz file was read). Throws data::DataError.
 LoadedData load_data(const DataSource& source, std::size_t limit, std::size_t test_limit, std::size_t n_in,
                      std::size_t n_out, bool with_training_set);

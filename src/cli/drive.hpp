@@ -125,7 +125,8 @@ inline std::string optimizer_text(const TrainOptions& o, bool with_init) {
 /// The data of a run, loaded, cut to --limit/--test-limit, the last --validation examples of
 /// the training set held out, and checked against the network.
 inline LoadedData prepare(const TrainOptions& o, std::size_t n_in, std::size_t n_out, data::Dataset& validation) {
-    LoadedData p = load_data({o.data_dir, o.data_from_environment, o.seed}, o.limit, o.test_limit, n_in, n_out, true);
+    LoadedData p = load_data({o.data_dir, o.data_from_environment, o.seed, o.test_file, o.target, o.target_given}, o.limit,
+                             o.test_limit, n_in, n_out, true);
     if (o.validation > 0) {
         if (o.validation >= p.split.train.size())
             throw UsageError(cat("--validation: ", std::to_string(o.validation), " held-out examples leave none of the ",
@@ -140,9 +141,10 @@ inline LoadedData prepare(const TrainOptions& o, std::size_t n_in, std::size_t n
 }
 
 /// "typegrad train: 784-30-10 sigmoid, quadratic cost, float, autodiff gradient, batch 10, eta 3, 30 epochs, seed 42,
-/// 60000 train / 10000 test (synthetic digits)"
+/// 60000 train / 10000 test (synthetic digits)", then "23860 parameters; data: 60000 examples of 28x28 bytes, class
+/// labels"
 inline void print_header(const TrainOptions& o, const LoadedData& p, const std::string& network, std::string_view cost,
-                  const char* type) {
+                  const char* type, std::size_t parameters) {
     std::string schedule = o.schedule == "constant" ? std::string() : cat(" (schedule ", o.schedule, ")");
     if (o.patience > 0) schedule += cat(", patience ", std::to_string(o.patience));
     const std::string threads = o.threads == 1 ? std::string() : cat(", ", std::to_string(o.threads), " threads");
@@ -154,6 +156,8 @@ inline void print_header(const TrainOptions& o, const LoadedData& p, const std::
                 o.epochs == 1 ? "" : "s", static_cast<unsigned long long>(o.seed), p.split.train.size(),
                 o.validation ? cat(" / ", std::to_string(o.validation), " validation").c_str() : "", p.split.test.size(),
                 p.description.c_str());
+    say(stdout, "%zu parameters; data: %s%s", parameters, p.split.train.describe().c_str(),
+        p.split.train.task == data::Task::regression ? " (regression: test mse and mae are over every output)" : "");
     (void)flush_stdout();
 }
 
@@ -167,7 +171,9 @@ inline std::string training_note(const TrainOptions& o, const data::Dataset& tra
     const std::string eta_text = format_real(o.eta);
     const std::size_t n_train = train.size();
     std::string data;
-    if (o.data_dir) {
+    if (o.test_file) {
+        data = cat("a data file (content ", data::content_fingerprint(train), ")");
+    } else if (o.data_dir) {
         data = cat("IDX data (content ", data::content_fingerprint(train), ")");
     } else {
         data = cat("synthetic digits (seed ", std::to_string(o.seed), ")");
@@ -259,16 +265,46 @@ inline io::CheckpointImage read_resume(const std::filesystem::path& file) {
 }
 
 /// Why training stopped before --epochs: "no improvement of validation accuracy for 5 epochs
-/// (best 0.9612 at epoch 12)".
-inline std::string stop_text(train::StopReason why, const train::MonitorState& m, double eta0) {
+/// (best 0.9612 at epoch 12)" (a regression: "of validation mse", whose best is −best_accuracy).
+inline std::string stop_text(train::StopReason why, const train::MonitorState& m, double eta0, bool regression = false) {
     char accuracy[32];
-    std::snprintf(accuracy, sizeof accuracy, "%.4f", m.best_accuracy);
+    if (regression) std::snprintf(accuracy, sizeof accuracy, "%.6g", -m.best_accuracy);
+    else std::snprintf(accuracy, sizeof accuracy, "%.4f", m.best_accuracy);
     const std::string best = cat("(best ", accuracy, " at epoch ", std::to_string(m.best_epoch), ")");
+    const char* metric = regression ? "validation mse" : "validation accuracy";
     if (why == train::StopReason::patience)
-        return cat("no improvement of validation accuracy for ", std::to_string(m.epochs_without_improvement), " epoch",
+        return cat("no improvement of ", metric, " for ", std::to_string(m.epochs_without_improvement), " epoch",
                    m.epochs_without_improvement == 1 ? "" : "s", " ", best);
     return cat("eta halved ", std::to_string(m.halvings), " time", m.halvings == 1 ? "" : "s", ", to ",
-               format_real(eta0 * m.eta_scale()), ", on plateaus of the validation accuracy ", best);
+               format_real(eta0 * m.eta_scale()), ", on plateaus of the ", metric, " ", best);
+}
+
+/// The result line of a run. With a validation set, the epoch chosen on it and that epoch's test
+/// result: "best validation accuracy 0.9712 at epoch 12: test accuracy 0.9690 (9690/10000)";
+/// without one, the article's "best test accuracy 0.9512 at epoch 27". A regression reports
+/// mse (lower is better) and mae instead.
+inline std::string best_text(const EpochRecord& b) {
+    char buf[256];
+    if (b.validated > 0) {
+        if (b.regression)
+            std::snprintf(buf, sizeof buf, "best validation mse %.6g at epoch %zu: test mse %.6g mae %.6g", b.validation_mse,
+                          b.epoch, b.test_mse, b.test_mae);
+        else
+            std::snprintf(buf, sizeof buf, "best validation accuracy %.4f at epoch %zu: test accuracy %.4f (%zu/%zu)",
+                          b.validation_accuracy, b.epoch, b.accuracy, b.correct, b.tested);
+    } else if (b.regression) {
+        std::snprintf(buf, sizeof buf, "best test mse %.6g (mae %.6g) at epoch %zu", b.test_mse, b.test_mae, b.epoch);
+    } else {
+        std::snprintf(buf, sizeof buf, "best test accuracy %.4f at epoch %zu", b.accuracy, b.epoch);
+    }
+    return buf;
+}
+
+/// Without a validation set: whether epoch record r has a better test result than best (none
+/// yet: best.epoch == 0). With one, the monitor decides (train::Decision::improved).
+inline bool better_on_test(const EpochRecord& r, const EpochRecord& best) {
+    if (best.epoch == 0) return true;
+    return r.regression ? r.test_mse < best.test_mse : r.accuracy > best.accuracy;
 }
 
 /// The training run for network M with gradient engine Engine, from scratch or from `resume`.
@@ -329,7 +365,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
         const train::Monitor was(train::PlateauRule{o.halve_after, o.max_halvings, o.patience}, start.monitor);
         if (const auto why = was.stopped(); why != train::StopReason::none) {
             say(stdout, "typegrad train: %s stopped after epoch %zu: %s: nothing to train", file.c_str(),
-                        start.epochs_done, stop_text(why, start.monitor, o.eta).c_str());
+                        start.epochs_done, stop_text(why, start.monitor, o.eta, start.monitor.best_accuracy < 0).c_str());
             return exit_ok;
         }
         // another optimizer's state cannot continue: refused before anything is printed or locked
@@ -342,17 +378,22 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     // Everything that can fail before training is checked before the output files are touched.
     data::Dataset validation;
     const LoadedData p = prepare(o, M::input_width, M::output_width, validation);
+    if (o.plot && p.split.test.task == data::Task::regression)
+        throw UsageError(cat("--plot ", o.plot->string(), ": draws accuracies, and this is a regression (its metrics are "
+                             "test_mse and test_mae in the --metrics file)"));
     check_processes(o, p.split.train.size());
     if (pending_signal() != 0) throw Interrupted{pending_signal()};
     std::vector<OutputFile::Input> inputs;
     for (const auto& f : p.files) inputs.push_back({f, "an input data file"});
-    std::optional<OutputFile> save_file, metrics_file;
+    std::optional<OutputFile> save_file, metrics_file, save_best_file;
     if (o.save) save_file.emplace("--save", *o.save, inputs);  // --save may be the --resume file
+    if (o.save_best) save_best_file.emplace("--save-best", *o.save_best, inputs);
     if (resume) inputs.push_back({*o.resume, "the --resume checkpoint"});
     if (o.metrics) metrics_file.emplace("--metrics", *o.metrics, inputs);
     if (save_file && metrics_file && save_file->target() == metrics_file->target())
         throw UsageError(cat("--save: '", o.save->string(), "' is also the --metrics file"));
-    for (const OutputFile* f : {save_file ? &*save_file : nullptr, metrics_file ? &*metrics_file : nullptr}) {
+    for (const OutputFile* f : {save_file ? &*save_file : nullptr, metrics_file ? &*metrics_file : nullptr,
+                                save_best_file ? &*save_best_file : nullptr}) {
         if (f == nullptr || f->removed().empty()) continue;
         std::vector<std::string> names;
         for (const auto& r : f->removed()) names.push_back(r.filename().string());
@@ -365,7 +406,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     const std::string note = training_note(o, p.split.train) + processes_note(o);
 
     print_header(o, p, network_description<M>(), M::cost_type::name,
-                 std::is_same_v<typename M::value_type, float> ? "float" : "double");
+                 std::is_same_v<typename M::value_type, float> ? "float" : "double", M::parameter_count);
     print_processes(o);
     if (resume) {
         say(stdout, "resuming from %s after epoch %zu", o.resume->c_str(), start.epochs_done);
@@ -401,7 +442,9 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
         }
     }
 
-    ProgressBar bar(!o.quiet && ProgressBar::stderr_is_terminal(), o.epochs, o.batch, start.epochs_done);
+    ProgressBar bar(o.quiet ? ProgressBar::Mode::off
+                    : ProgressBar::stderr_is_terminal() ? ProgressBar::Mode::bar : ProgressBar::Mode::log,
+                    o.epochs, o.batch, start.epochs_done);
     EpochRecord best;
     std::size_t saved_epoch = 0;  // the last epoch this run saved with --save
     std::size_t epoch_done = start.epochs_done, batch_done = 0, batches = 0;
@@ -416,7 +459,8 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
                                     s.training_accuracy,
                                     s.decision.halved && s.decision.stop == train::StopReason::none
                                         ? o.halve_after : std::size_t{0},
-                                    trainer.eta()};
+                                    trainer.eta(), s.regression, s.test_cost, s.validation_cost, s.test_mse,
+                                    s.test_mae, s.validation_mse, s.validation_mae};
                 bar.clear();
                 std::printf("%s\n", epoch_line(r).c_str());
                 (void)flush_stdout();
@@ -431,7 +475,17 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
                     }
                     saved_epoch = s.epoch;
                 }
-                if (best.epoch == 0 || r.accuracy > best.accuracy) best = r;
+                // with a validation set, the monitor decides (its state goes on through --resume)
+                if (r.validated > 0 ? s.decision.improved : better_on_test(r, best)) {
+                    best = r;
+                    if (o.save_best) {
+                        try {
+                            io::save_checkpoint(save_best_file->target(), net, trainer.state(), note);
+                        } catch (const io::CheckpointError& e) {
+                            throw OutputError(cat("--save-best ", e.what()));
+                        }
+                    }
+                }
                 epoch_done = s.epoch;
                 batch_done = 0;
                 check_stdout();  // after the checkpoint: a full stdout loses no epoch
@@ -487,8 +541,15 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     bar.clear();
     if (const auto why = trainer.stopped(); why != train::StopReason::none)
         std::printf("stopped after epoch %zu: %s\n", trainer.epochs_done(),
-                    stop_text(why, trainer.monitor().state(), o.eta).c_str());
-    std::printf("best test accuracy %.4f at epoch %zu\n", best.accuracy, best.epoch);
+                    stop_text(why, trainer.monitor().state(), o.eta, p.split.test.task == data::Task::regression).c_str());
+    if (best.epoch > 0) {
+        std::printf("%s%s\n", best_text(best).c_str(),
+                    o.save_best ? cat(" (saved in ", o.save_best->string(), ")").c_str() : "");
+    } else if (const auto& m = trainer.monitor().state(); m.best_epoch > 0) {  // resumed, no epoch improved on it
+        const bool regression = p.split.test.task == data::Task::regression;
+        std::printf("best validation %s %.6g at epoch %zu, before this run (no epoch of this run improved on it)\n",
+                    regression ? "mse" : "accuracy", regression ? -m.best_accuracy : m.best_accuracy, m.best_epoch);
+    }
     check_stdout();
     return exit_ok;
 }

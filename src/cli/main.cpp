@@ -76,10 +76,21 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
     train->add_option("--data", args.data,
                       wrap("Directory with MNIST-format IDX files, each plain or .gz: train-images-idx3-ubyte, "
                            "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (MNIST, "
-                           "Fashion-MNIST). Default: $TYPEGRAD_DATA if set and not empty, else the built-in "
-                           "synthetic digits"))
-        ->type_name("DIR")
+                           "Fashion-MNIST); or the training set as one file (with --test FILE): a NumPy .npz with "
+                           "arrays x and y, a CSV or a 2-D .npy table (target column: --target). Default: "
+                           "$TYPEGRAD_DATA if set and not empty, else the built-in synthetic digits"))
+        ->type_name("DIR|FILE")
         ->each([&args](const std::string&) { args.data_given = true; });
+    train->add_option("--test", args.test,
+                      wrap("The test set of a --data FILE, in the same form (.npz, CSV or .npy)"))
+        ->type_name("FILE")
+        ->each([&args](const std::string&) { args.test_given = true; });
+    train->add_option("--target", args.target,
+                      wrap("The target column of a CSV or .npy table: a header's column name, a 0-based index, "
+                           "-1 for the last, first or last (default). One target column with one network output "
+                           "is a regression (metrics: MSE, MAE); with more outputs it holds class indices"))
+        ->type_name("COLUMN")
+        ->each([&args](const std::string&) { args.target_given = true; });
     train->add_option("--epochs", args.epochs, wrap("Passes over the training set, a positive integer (default 30)"))
         ->type_name("N");
     train->add_option("--batch", args.batch,
@@ -147,10 +158,17 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
     train->add_option("--patience", args.patience,
                       wrap("Early stopping (needs --validation): stop after P epochs in a row without a validation "
                            "accuracy strictly higher than the best so far (Keras' EarlyStopping(patience=P)); a "
-                           "line says why and which epoch was best. --save keeps the last epoch's weights, not the "
-                           "best's; default: train all --epochs"))
+                           "line says why and which epoch was best. --save keeps the last epoch's weights, "
+                           "--save-best the best's; default: train all --epochs. A regression compares the "
+                           "validation MSE (lower is better)"))
         ->type_name("P")
         ->each([&args](const std::string&) { args.patience_given = true; });
+    train->add_option("--save-best", args.save_best,
+                      wrap("Write the checkpoint of the epoch with the best validation accuracy (a regression: the "
+                           "lowest validation MSE) to FILE, replaced atomically whenever an epoch improves on it "
+                           "(Keras' ModelCheckpoint(save_best_only=True)); needs --validation"))
+        ->type_name("FILE")
+        ->each([&args](const std::string&) { args.save_best_given = true; });
     train->add_option("--training-accuracy", args.training_accuracy,
                       wrap("Report the accuracy on the training set every epoch: running (counted from the "
                            "training steps' own forward passes, nearly free: the weights change during the epoch, "
@@ -193,7 +211,9 @@ CLI::App* add_train(CLI::App& app, TrainArgs& args) {
                       wrap("Write one record per epoch to FILE, replaced atomically after every epoch: CSV if FILE "
                            "ends in .csv, else JSON lines. Keys: epoch, epochs, test_accuracy, correct, tested, "
                            "seconds, examples_per_second, training_cost, eta, validation_accuracy (with --validation), training_accuracy "
-                           "(with --training-accuracy). FILE is not created if the run fails before the first "
+                           "(with --training-accuracy), test_cost and validation_cost (the loss per example), and "
+                           "for a regression test_mse, test_mae, validation_mse, validation_mae instead of the "
+                           "accuracies. FILE is not created if the run fails before the first "
                            "epoch ends. With --resume, the records FILE holds of the epochs the checkpoint has "
                            "done are kept"))
         ->type_name("FILE")
@@ -285,8 +305,8 @@ CLI::App* add_gradcheck(CLI::App& app, GradcheckArgs& o) {
 
 CLI::App* add_eval(CLI::App& app, EvalArgs& args) {
     CLI::App* eval = app.add_subcommand(
-        "eval", wrap("Print the test accuracy of a checkpoint written by 'typegrad train --save FILE': "
-                     "\"test accuracy 0.XXXX (correct/tested)\". The network is the checkpoint's, one of the "
+        "eval", wrap("Print the test accuracy and loss of a checkpoint written by 'typegrad train --save FILE': "
+                     "\"test accuracy 0.XXXX (correct/tested)  cost C\"; for a regression \"test mse M  mae A  cost C\". The network is the checkpoint's, one of the "
                      "compiled-in shapes, float or double"));
     eval->footer(
         "Data: --data DIR, else the directory in $TYPEGRAD_DATA, else the 10000 built-in synthetic test digits.\n"
@@ -295,10 +315,14 @@ CLI::App* add_eval(CLI::App& app, EvalArgs& args) {
         ->type_name("FILE")
         ->required();
     eval->add_option("--data", args.data,
-                     wrap("Directory with MNIST-format IDX files (as for train); only the test set is used. "
+                     wrap("Directory with MNIST-format IDX files (as for train); only the test set is used. Or a "
+                          "file (.npz, CSV, .npy table): the test set. "
                           "Default: $TYPEGRAD_DATA if set and not empty, else the built-in synthetic digits"))
-        ->type_name("DIR")
+        ->type_name("DIR|FILE")
         ->each([&args](const std::string&) { args.data_given = true; });
+    eval->add_option("--target", args.target, wrap("The target column of a CSV or .npy table (as for train)"))
+        ->type_name("COLUMN")
+        ->each([&args](const std::string&) { args.target_given = true; });
     eval->add_option("--test-limit", args.test_limit,
                      wrap("Evaluate on the first N test examples only; 0 (default) or more than there are means "
                           "all of them"))

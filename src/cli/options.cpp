@@ -106,7 +106,7 @@ bool ends_with_ignoring_case(const std::string& s, const std::string& suffix) {
 /// --data DIR, else $TYPEGRAD_DATA if set and not empty, else nothing (the synthetic digits).
 void data_option(bool given, const std::string& value, std::optional<std::filesystem::path>& dir, bool& from_environment) {
     if (given) {
-        if (value.empty()) bad("--data", "the directory name is empty");
+        if (value.empty()) bad("--data", "the directory or file name is empty");
         dir = std::filesystem::path(value);
     } else if (const char* env = std::getenv("TYPEGRAD_DATA"); env != nullptr && *env != '\0') {
         dir = std::filesystem::path(env);
@@ -190,6 +190,13 @@ bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
 TrainOptions validate(const TrainArgs& raw) {
     TrainOptions o;
     data_option(raw.data_given, raw.data, o.data_dir, o.data_from_environment);
+    if (raw.test_given) {
+        o.test_file = file_option("--test", raw.test);
+        if (!o.data_dir) bad("--test", "names the test set of a --data FILE: give the training set with --data FILE");
+    }
+    if (raw.target_given && raw.target.empty()) bad("--target", "the column is empty (a name, an index, first or last)");
+    o.target = raw.target;
+    o.target_given = raw.target_given;
     o.epochs = parse_size("--epochs", raw.epochs, false);
     o.batch = parse_size("--batch", raw.batch, false);
     o.eta = parse_positive_real("--eta", raw.eta);
@@ -257,6 +264,17 @@ TrainOptions validate(const TrainArgs& raw) {
     }
     if (raw.save_given) o.save = file_option("--save", raw.save);
     if (raw.resume_given) o.resume = file_option("--resume", raw.resume);
+    if (raw.save_best_given) {
+        o.save_best = file_option("--save-best", raw.save_best);
+        if (o.validation == 0)
+            bad("--save-best", "keeps the epoch with the best validation result: it needs --validation N (e.g. "
+                               "--validation 10000)");
+        if (o.save && same_file(*o.save_best, *o.save)) bad("--save-best", cat("'", raw.save_best, "' is also the --save file"));
+        if (o.resume && same_file(*o.save_best, *o.resume))
+            bad("--save-best", cat("'", raw.save_best, "' is also the --resume file"));
+        if (o.metrics && same_file(*o.save_best, *o.metrics))
+            bad("--save-best", cat("'", raw.save_best, "' is also the --metrics file"));
+    }
     // The metrics file is text: it must not replace a checkpoint.
     if (o.metrics && o.save && same_file(*o.metrics, *o.save))
         bad("--save", cat("'", raw.save, "' is also the --metrics file"));
@@ -272,6 +290,9 @@ EvalOptions validate(const EvalArgs& raw) {
     EvalOptions o;
     o.model = file_option("--model", raw.model);
     data_option(raw.data_given, raw.data, o.data_dir, o.data_from_environment);
+    if (raw.target_given && raw.target.empty()) bad("--target", "the column is empty (a name, an index, first or last)");
+    o.target = raw.target;
+    o.target_given = raw.target_given;
     o.seed = parse_unsigned("--seed", raw.seed, true);
     o.test_limit = parse_size("--test-limit", raw.test_limit, true);
     o.threads = parse_threads(raw.threads);

@@ -40,8 +40,12 @@ enum class MetricsFormat { csv, json_lines };
 
 /// The validated options of `typegrad train`.
 struct TrainOptions {
-    std::optional<std::filesystem::path> data_dir;  // none: the built-in synthetic digits
+    std::optional<std::filesystem::path> data_dir;  // none: the built-in synthetic digits; an IDX directory or a file
     bool data_from_environment = false;             // data_dir came from $TYPEGRAD_DATA, not --data
+    std::optional<std::filesystem::path> test_file;  // --test FILE: the test set of a --data FILE
+    std::string target = "last";                     // --target COLUMN of a CSV or .npy table
+    bool target_given = false;
+    std::optional<std::filesystem::path> save_best;  // --save-best FILE: the best validation epoch's checkpoint
     std::size_t epochs = 30;
     std::size_t batch = 10;
     double eta = 3.0;          // the network's default (menu.hpp) unless eta_given
@@ -87,6 +91,12 @@ void parse_schedule(const std::string& text, TrainOptions& o);
 struct TrainArgs {
     std::string data;
     bool data_given = false;  // --data was on the command line (else $TYPEGRAD_DATA is read)
+    std::string test;
+    bool test_given = false;
+    std::string target = "last";
+    bool target_given = false;
+    std::string save_best;
+    bool save_best_given = false;
     std::string epochs = "30";
     std::string batch = "10";
     std::string eta = "3.0";  // checked as given; replaced by the network's default unless eta_given
@@ -131,8 +141,10 @@ struct TrainArgs {
 /// The validated options of `typegrad eval`.
 struct EvalOptions {
     std::filesystem::path model;                    // --model: the checkpoint
-    std::optional<std::filesystem::path> data_dir;  // none: the built-in synthetic digits
+    std::optional<std::filesystem::path> data_dir;  // none: the built-in synthetic digits; a file: the test set
     bool data_from_environment = false;
+    std::string target = "last";  // --target COLUMN of a CSV or .npy table
+    bool target_given = false;
     std::uint64_t seed = 42;     // of the synthetic digits
     std::size_t test_limit = 0;  // 0: all test examples
     std::size_t threads = 1;     // --threads
@@ -143,6 +155,8 @@ struct EvalArgs {
     std::string model;
     std::string data;
     bool data_given = false;
+    std::string target = "last";
+    bool target_given = false;
     std::string seed = "42";
     std::string test_limit = "0";
     std::string threads = "1";

@@ -144,6 +144,11 @@ std::vector<Row> read_metrics(const fs::path& file) {
                 else if (header[i] == "training_accuracy") r.training = v;
             }
         }
+        if (r.epoch >= 1 && !(r.test >= 0) &&
+            (line.find("\"test_mse\":") != std::string::npos ||
+             (!header.empty() && std::find(header.begin(), header.end(), "test_mse") != header.end())))
+            throw RunError(cat(name, ": line ", number, " is a regression's record (test mse, no accuracy): plot draws "
+                                     "accuracies only"));
         if (!(r.epoch >= 1) || !(r.test >= 0))
             throw RunError(cat(name, ": line ", number, " is not a record of 'typegrad train --metrics'"));
         rows.push_back(r);

@@ -44,17 +44,30 @@ struct FileCloser {
 /// The CSV header of --metrics (a file with another first line is not continued on --resume).
 constexpr const char* metrics_csv_header =
     "epoch,epochs,test_accuracy,correct,tested,seconds,examples_per_second,training_cost,eta,validation_accuracy,"
+    "training_accuracy,test_cost,validation_cost,test_mse,test_mae,validation_mse,validation_mae";
+/// Earlier headers: such a file is continued, its lines given empty columns for the ones it lacks.
+constexpr const char* metrics_csv_header_before_losses =
+    "epoch,epochs,test_accuracy,correct,tested,seconds,examples_per_second,training_cost,eta,validation_accuracy,"
     "training_accuracy";
-/// The header before training_accuracy: such a file is continued, its lines given an empty last column.
 constexpr const char* metrics_csv_header_before_training_accuracy =
     "epoch,epochs,test_accuracy,correct,tested,seconds,examples_per_second,training_cost,eta,validation_accuracy";
 
 std::string epoch_line(const EpochRecord& r) {
-    std::string line = format("epoch %zu/%zu  test accuracy %.4f (%zu/%zu)  %.3f s  %.0f examples/s  cost %.4f  eta %g",
-                              r.epoch, r.epochs, r.accuracy, r.correct, r.tested, r.seconds, r.examples_per_second,
-                              r.training_cost, r.eta);
-    if (r.validated > 0) line += format("  validation %.4f", r.validation_accuracy);
-    if (r.training_counted > 0) line += format("  training %.4f", r.training_accuracy);
+    std::string line;
+    if (r.regression)
+        line = format("epoch %zu/%zu  test mse %.6g mae %.6g  %.3f s  %.0f examples/s  cost %.6g  eta %g", r.epoch,
+                      r.epochs, r.test_mse, r.test_mae, r.seconds, r.examples_per_second, r.training_cost, r.eta);
+    else
+        line = format("epoch %zu/%zu  test accuracy %.4f (%zu/%zu)  %.3f s  %.0f examples/s  cost %.4f  eta %g", r.epoch,
+                      r.epochs, r.accuracy, r.correct, r.tested, r.seconds, r.examples_per_second, r.training_cost,
+                      r.eta);
+    if (r.validated > 0) {
+        if (r.regression) line += format("  validation mse %.6g mae %.6g", r.validation_mse, r.validation_mae);
+        else line += format("  validation %.4f", r.validation_accuracy);
+    }
+    if (r.training_counted > 0 && !r.regression) line += format("  training %.4f", r.training_accuracy);
+    line += format(r.regression ? "  test cost %.6g" : "  test cost %.4f", r.test_cost);
+    if (r.validated > 0) line += format(r.regression ? "  validation cost %.6g" : "  validation cost %.4f", r.validation_cost);
     if (r.halved_after > 0)
         line += format("  (eta halved to %g: %zu epoch%s without improvement)", r.next_eta, r.halved_after,
                        r.halved_after == 1 ? "" : "s");
@@ -63,8 +76,9 @@ std::string epoch_line(const EpochRecord& r) {
 
 // --- progress bar ------------------------------------------------------------------------------
 
-ProgressBar::ProgressBar(bool enabled, std::size_t epochs, std::size_t batch, std::size_t epochs_done)
-    : enabled_(enabled), epochs_(epochs), batch_(batch == 0 ? 1 : batch), epoch_(epochs_done) {
+ProgressBar::ProgressBar(Mode mode, std::size_t epochs, std::size_t batch, std::size_t epochs_done, double long_epoch)
+    : enabled_(mode != Mode::off), mode_(mode), long_epoch_(long_epoch), epochs_(epochs), batch_(batch == 0 ? 1 : batch),
+      epoch_(epochs_done) {
     // Look at the clock about every 1000 examples (a few milliseconds of training).
     check_every_ = std::max<std::size_t>(1, 1024 / batch_);
 }
@@ -81,6 +95,11 @@ void ProgressBar::tick(std::size_t done, std::size_t total) {
         ++epoch_;
         epoch_start_ = now;
     }
+    if (mode_ == Mode::log) {
+        if (first) next_tenth_ = 1;
+        log(done, total, now);
+        return;
+    }
     const bool last = done == total;
     if (!first && !last && now - last_draw_ < milliseconds(100)) return;
     last_draw_ = now;
@@ -96,6 +115,19 @@ void ProgressBar::tick(std::size_t done, std::size_t total) {
     if (last) line += "  evaluating...";
     else if (!first) line += format("  %.0f examples/s", rate);
     draw(line);
+}
+
+void ProgressBar::log(std::size_t done, std::size_t total, std::chrono::steady_clock::time_point now) {
+    if (total == 0 || done >= total) return;  // the epoch's own line follows
+    const std::size_t tenth = done * 10 / total;
+    if (tenth < next_tenth_) return;
+    next_tenth_ = tenth + 1;
+    const double elapsed = std::chrono::duration<double>(now - epoch_start_).count();
+    const double fraction = static_cast<double>(done) / static_cast<double>(total);
+    if (elapsed / fraction < long_epoch_) return;  // a short epoch: its line is enough
+    std::fprintf(stderr, "epoch %zu/%zu: %zu%% (%zu/%zu batches, %.1f s, %.0f examples/s)\n", epoch_, epochs_,
+                 tenth * 10, done, total, elapsed, elapsed > 0 ? static_cast<double>(done * batch_) / elapsed : 0.0);
+    std::fflush(stderr);
 }
 
 void ProgressBar::draw(const std::string& line) {
@@ -152,14 +184,15 @@ void MetricsWriter::continue_from(std::size_t epochs_done) {
     const std::string csv_header = metrics_csv_header;
     const std::string json_start = "{\"epoch\":";
     bool first = true;
-    bool old_csv = false;  // written before the training_accuracy column
+    std::string missing_columns;  // an older file: its lines lack the last columns
     for (std::string line; std::getline(in, line); first = false) {
         if (format_ == MetricsFormat::csv && first) {
-            old_csv = line == metrics_csv_header_before_training_accuracy;
-            if (line != csv_header && !old_csv) return;  // not a file this writer wrote
+            if (line == metrics_csv_header_before_training_accuracy) missing_columns = ",,,,,,,";
+            else if (line == metrics_csv_header_before_losses) missing_columns = ",,,,,,";
+            else if (line != csv_header) return;  // not a file this writer wrote
             continue;
         }
-        if (old_csv) line += ",";
+        line += missing_columns;
         const std::size_t start = format_ == MetricsFormat::csv ? 0 : json_start.size();
         if (format_ == MetricsFormat::json_lines && line.compare(0, json_start.size(), json_start) != 0) continue;
         std::size_t epoch = 0;
@@ -188,20 +221,39 @@ std::string MetricsWriter::render() const {
         out += metrics_csv_header;
         out += "\n";
         for (const auto& line : previous_) out += line;
-        for (const auto& r : records_)
-            out += format("%zu,%zu,%.6f,%zu,%zu,%.6f,%.1f,%.6g,%.6g,%s,%s\n", r.epoch, r.epochs, r.accuracy, r.correct,
-                          r.tested, r.seconds, r.examples_per_second, r.training_cost, r.eta,
-                          r.validated ? format("%.6f", r.validation_accuracy).c_str() : "",
-                          r.training_counted ? format("%.6f", r.training_accuracy).c_str() : "");
+        for (const auto& r : records_) {
+            const bool v = r.validated > 0;
+            out += format("%zu,%zu,%s,%zu,%zu,%.6f,%.1f,%.6g,%.6g,%s,%s,%.6g,%s,%s,%s,%s,%s\n", r.epoch, r.epochs,
+                          r.regression ? "" : format("%.6f", r.accuracy).c_str(), r.correct, r.tested, r.seconds,
+                          r.examples_per_second, r.training_cost, r.eta,
+                          v && !r.regression ? format("%.6f", r.validation_accuracy).c_str() : "",
+                          r.training_counted && !r.regression ? format("%.6f", r.training_accuracy).c_str() : "",
+                          r.test_cost, v ? format("%.6g", r.validation_cost).c_str() : "",
+                          r.regression ? format("%.6g", r.test_mse).c_str() : "",
+                          r.regression ? format("%.6g", r.test_mae).c_str() : "",
+                          v && r.regression ? format("%.6g", r.validation_mse).c_str() : "",
+                          v && r.regression ? format("%.6g", r.validation_mae).c_str() : "");
+        }
     } else {
         for (const auto& line : previous_) out += line;
-        for (const auto& r : records_)
+        for (const auto& r : records_) {
+            const bool v = r.validated > 0;
+            std::string extra;
+            if (r.regression) {
+                extra = format(",\"test_mse\":%.9g,\"test_mae\":%.9g", r.test_mse, r.test_mae);
+                if (v) extra += format(",\"validation_mse\":%.9g,\"validation_mae\":%.9g", r.validation_mse, r.validation_mae);
+            } else {
+                if (v) extra += format(",\"validation_accuracy\":%.6f", r.validation_accuracy);
+                if (r.training_counted) extra += format(",\"training_accuracy\":%.6f", r.training_accuracy);
+            }
+            extra += format(",\"test_cost\":%.9g", r.test_cost);
+            if (v) extra += format(",\"validation_cost\":%.9g", r.validation_cost);
             out += format(
-                "{\"epoch\":%zu,\"epochs\":%zu,\"test_accuracy\":%.6f,\"correct\":%zu,\"tested\":%zu,"
-                "\"seconds\":%.6f,\"examples_per_second\":%.1f,\"training_cost\":%.6g,\"eta\":%.6g%s%s}\n",
-                r.epoch, r.epochs, r.accuracy, r.correct, r.tested, r.seconds, r.examples_per_second, r.training_cost,
-                r.eta, r.validated ? format(",\"validation_accuracy\":%.6f", r.validation_accuracy).c_str() : "",
-                r.training_counted ? format(",\"training_accuracy\":%.6f", r.training_accuracy).c_str() : "");
+                "{\"epoch\":%zu,\"epochs\":%zu,%s\"correct\":%zu,\"tested\":%zu,"
+                "\"seconds\":%.6f,\"examples_per_second\":%.1f,\"training_cost\":%.6g,\"eta\":%.6g%s}\n",
+                r.epoch, r.epochs, r.regression ? "" : format("\"test_accuracy\":%.6f,", r.accuracy).c_str(), r.correct,
+                r.tested, r.seconds, r.examples_per_second, r.training_cost, r.eta, extra.c_str());
+        }
     }
     return out;
 }

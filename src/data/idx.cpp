@@ -1,4 +1,4 @@
-// IDX (MNIST-format) files, plain or gzip-compressed, and the small Dataset helpers.
+// IDX (MNIST-format) files, plain or gzip-compressed.
 //
 // Files are untrusted input: only regular files are opened (never blocking), the header is
 // validated before anything is allocated for the payload, and the payload is read a chunk at a
@@ -378,31 +378,6 @@ fs::path find_in_directory(const fs::path& dir, const std::string& name, std::ve
 
 }  // namespace
 
-std::size_t Dataset::label_count() const noexcept {
-    if (labels.empty()) return 0;
-    return std::size_t{*std::max_element(labels.begin(), labels.end())} + 1;
-}
-
-Dataset Dataset::head(std::size_t n) const {
-    const std::size_t keep = std::min(n, size());
-    Dataset out;
-    out.rows = rows;
-    out.cols = cols;
-    out.pixels.assign(pixels.begin(), pixels.begin() + static_cast<std::ptrdiff_t>(keep * image_size()));
-    out.labels.assign(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(keep));
-    return out;
-}
-
-Dataset Dataset::tail(std::size_t n) const {
-    const std::size_t keep = std::min(n, size()), from = size() - keep;
-    Dataset out;
-    out.rows = rows;
-    out.cols = cols;
-    out.pixels.assign(pixels.begin() + static_cast<std::ptrdiff_t>(from * image_size()), pixels.end());
-    out.labels.assign(labels.begin() + static_cast<std::ptrdiff_t>(from), labels.end());
-    return out;
-}
-
 Dataset read_idx(const fs::path& images, const fs::path& labels, std::size_t limit) {
     IdxFile image_file = read_idx_file(images, images_kind, limit);
     IdxFile label_file = read_idx_file(labels, labels_kind, limit);
@@ -457,36 +432,6 @@ Split load_idx_files(const fs::path& dir, const IdxFiles& files, const LoadLimit
 
 Split load_idx_directory(const fs::path& dir, const LoadLimits& limits) {
     return load_idx_files(dir, find_idx_files(dir, limits.with_training_set), limits);
-}
-
-std::string content_fingerprint(const Dataset& d) {
-    const auto crc = [](const std::vector<std::uint8_t>& v, uLong start) {
-        uLong c = start;
-        const std::uint8_t* p = v.data();
-        for (std::size_t left = v.size(); left > 0;) {  // zlib takes a uInt length
-            const std::size_t n = std::min<std::size_t>(left, std::size_t{1} << 30);
-            c = ::crc32(c, p, static_cast<uInt>(n));
-            p += n;
-            left -= n;
-        }
-        return static_cast<std::uint32_t>(c);
-    };
-    const std::uint32_t shape = static_cast<std::uint32_t>(d.rows * 65599u + d.cols);
-    const std::uint32_t a = crc(d.pixels, ::crc32(0L, Z_NULL, 0) ^ shape);
-    const std::uint32_t b = crc(d.labels, ::crc32(0L, Z_NULL, 0));
-    return hex(a, 8).substr(2) + hex(b, 8).substr(2);
-}
-
-void check_fits(const Dataset& d, std::size_t n_in, std::size_t n_out, const std::string& what) {
-    if (d.image_size() != n_in)
-        throw DataError(what + ": images have " + std::to_string(d.image_size()) + " pixels (" +
-                        std::to_string(d.rows) + "x" + std::to_string(d.cols) + ") but the network's input width is " +
-                        std::to_string(n_in));
-    for (std::size_t i = 0; i < d.labels.size(); ++i) {
-        if (d.labels[i] >= n_out)
-            throw DataError(what + ": label " + std::to_string(d.labels[i]) + " at index " + std::to_string(i) +
-                            " is out of range for a network with " + std::to_string(n_out) + " outputs");
-    }
 }
 
 }  // namespace typegrad::data

@@ -272,8 +272,10 @@ void check_header(const CheckpointHeader& h, const std::string& what) {
         fail(what, cat("invalid header: the validation monitor's epochs (best ", h.best_epoch, ", ",
                        h.epochs_without_improvement, " and ", h.epochs_since_halving,
                        " without improvement) do not fit the ", h.epochs_done, " epochs done"));
-    if (!(h.best_accuracy >= 0.0 && h.best_accuracy <= 1.0) || (h.best_epoch == 0 && h.best_accuracy != 0.0))
-        fail(what, "invalid header: the best validation accuracy is not a number in [0, 1]");
+    // an accuracy in [0, 1], or a regression's negated validation MSE (train::EpochStats::validation_score)
+    if (!(std::isfinite(h.best_accuracy) && h.best_accuracy <= 1.0) || (h.best_epoch == 0 && h.best_accuracy != 0.0))
+        fail(what, "invalid header: the best validation score is neither an accuracy in [0, 1] nor a regression's "
+                   "negated MSE (finite, <= 0)");
     if (h.halvings > 1000) fail(what, cat("invalid header: the learning rate was halved ", h.halvings, " times (at most 1000)"));
     if (!(h.eta >= 0.0) || !std::isfinite(h.eta)) fail(what, "invalid header: the learning rate is not a finite number >= 0");
     check_optimizer_state(h, what);

@@ -32,7 +32,7 @@ if [ "$part" = mlp ]; then
     # its checkpoint: eval and resume find the network without --net
     "$exe" eval --model run.tgck > eval.out 2> eval.err
     expect eval.out "^typegrad eval: run.tgck: 784-40:tanh-10:softmax, log-likelihood cost, float, 1 epoch trained"
-    expect eval.out "^test accuracy 0\.[0-9]{4} \([0-9]+/10000\)$"
+    expect eval.out "^test accuracy 0\.[0-9]{4} \([0-9]+/10000\)  cost [0-9.]+$"
     forbid eval.err "compil"
     "$exe" train --resume run.tgck --epochs 2 --limit 500 --test-limit 200 --quiet > resume.out 2> resume.err
     expect resume.out "^resuming from run.tgck after epoch 1$"

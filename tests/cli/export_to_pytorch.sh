@@ -16,7 +16,8 @@ check() {  # NAME, train arguments...
     local name="$1"; shift
     "$exe" train "$@" --data "$TYPEGRAD_MNIST_DIR" --quiet --save "$name.tgck" > /dev/null
     local ours theirs
-    ours="$("$exe" eval --model "$name.tgck" --data "$TYPEGRAD_MNIST_DIR" 2>/dev/null | grep '^test accuracy')"
+    # eval's line goes on with the test cost, which the script does not print
+    ours="$("$exe" eval --model "$name.tgck" --data "$TYPEGRAD_MNIST_DIR" 2>/dev/null | grep -Eo '^test accuracy [0-9.]+ \([0-9/]+\)')"
     "$exe" export --model "$name.tgck" -o "$name.npz"
     theirs="$("$python" "$src/scripts/npz_to_torch.py" "$name.npz" "$TYPEGRAD_MNIST_DIR" | grep '^test accuracy')"
     echo "$name: typegrad: $ours; PyTorch: $theirs"

@@ -382,10 +382,12 @@ TEST_CASE("the validation monitor's state is kept, and refused when no trainer c
           "the 6 epochs done");
     CHECK(refused([](io::CheckpointHeader& h) { h.epochs_since_halving = 2; }).find("do not fit the 6 epochs done") !=
           std::string::npos);
-    CHECK(refused([](io::CheckpointHeader& h) { h.best_accuracy = 1.5; }) ==
-          "m.tgck: invalid header: the best validation accuracy is not a number in [0, 1]");
-    CHECK(refused([](io::CheckpointHeader& h) { h.best_accuracy = std::nan(""); }) ==
-          "m.tgck: invalid header: the best validation accuracy is not a number in [0, 1]");
+    const std::string bad_score = "m.tgck: invalid header: the best validation score is neither an accuracy in [0, 1] "
+                                  "nor a regression's negated MSE (finite, <= 0)";
+    CHECK(refused([](io::CheckpointHeader& h) { h.best_accuracy = 1.5; }) == bad_score);
+    CHECK(refused([](io::CheckpointHeader& h) { h.best_accuracy = std::nan(""); }) == bad_score);
+    CHECK(refused([](io::CheckpointHeader& h) { h.best_accuracy = -INFINITY; }) == bad_score);
+    CHECK(refused([](io::CheckpointHeader& h) { h.best_accuracy = -2913.5; }) == "accepted");  // a regression's
     CHECK(refused([](io::CheckpointHeader& h) { h.halvings = 1001; }) ==
           "m.tgck: invalid header: the learning rate was halved 1001 times (at most 1000)");
     CHECK(refused([](io::CheckpointHeader& h) { h.eta = -1.0; }) ==

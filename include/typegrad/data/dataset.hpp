@@ -1,5 +1,6 @@
-// Datasets of images with integer labels: MNIST-format IDX files (plain or .gz) and the
-// built-in synthetic digits. Compiled in src/data/ (no templates needed here).
+// Datasets: examples of a fixed shape (bytes or floats) with class labels or real targets, read
+// from MNIST-format IDX files (plain or .gz), NumPy .npy/.npz files and CSV, and the built-in
+// synthetic digits. Compiled in src/data/ (no templates needed here).
 #pragma once
 
 #include <cstddef>
@@ -24,29 +25,66 @@ public:
 /// a batch converts them when it is gathered, see train::load_example).
 [[nodiscard]] inline float unit_pixel(std::uint8_t b) noexcept { return static_cast<float>(b) / 255.0f; }
 
-/// Images stored as rows*cols bytes, one after another (a pixel's value is unit_pixel(byte), in
-/// [0, 1]), and one label each. Bytes, not floats: MNIST's 60000 training images are 47 MB
-/// resident instead of 188 MB, and a file is never converted whole.
+/// What the targets ask of a network: a class per example (accuracy is its metric), or real
+/// values (regression: MSE and MAE).
+enum class Task { classification, regression };
+
+/// Examples of any fixed shape with their targets.
+///
+/// Inputs: channels × rows × cols values per example (a table of F features is 1 × 1 × F), stored
+/// either as bytes (`pixels`: an IDX file's images, the value of byte b is unit_pixel(b), in
+/// [0, 1]; MNIST's 60000 training images are 47 MB resident instead of 188 MB) or as floats
+/// (`features`, used as they are). Exactly one of the two is non-empty.
+///
+/// Targets: either a class index per example (`labels`), or `target_width` floats per example
+/// (`targets`): real values for a regression, or a probability vector per example (then `task`
+/// is classification and the class is the largest entry). Exactly one of the two is non-empty.
+/// A reader gives a single target column as targets of width 1; fit_targets() turns it into
+/// class indices when the network has more than one output.
 struct Dataset {
     std::size_t rows = 0;
     std::size_t cols = 0;
-    std::vector<std::uint8_t> pixels;  // size() * rows * cols bytes; the value is unit_pixel(b)
-    std::vector<std::uint8_t> labels;  // one per image
+    std::size_t channels = 1;
+    std::vector<std::uint8_t> pixels;  // size() * image_size() bytes; the value is unit_pixel(b)
+    std::vector<float> features;       // size() * image_size() floats (instead of pixels)
+    std::vector<std::uint8_t> labels;  // one class index per example
+    std::vector<float> targets;        // size() * target_width floats (instead of labels)
+    std::size_t target_width = 0;
+    Task task = Task::classification;  // labels: always classification
 
-    [[nodiscard]] std::size_t size() const noexcept { return labels.size(); }
-    [[nodiscard]] std::size_t image_size() const noexcept { return rows * cols; }
+    [[nodiscard]] std::size_t size() const noexcept {
+        return !labels.empty() ? labels.size() : target_width ? targets.size() / target_width : 0;
+    }
+    /// The number of input values of one example: channels × rows × cols.
+    [[nodiscard]] std::size_t image_size() const noexcept { return channels * rows * cols; }
+    /// Whether the inputs are floats (features) rather than bytes (pixels).
+    [[nodiscard]] bool float_inputs() const noexcept { return !features.empty(); }
+    /// The bytes of example i (byte inputs only).
     [[nodiscard]] std::span<const std::uint8_t> image(std::size_t i) const noexcept {
         return {pixels.data() + i * image_size(), image_size()};
     }
-    /// Pixel k of image i in [0, 1].
-    [[nodiscard]] float pixel(std::size_t i, std::size_t k) const noexcept { return unit_pixel(pixels[i * image_size() + k]); }
-    /// Largest label + 1 (0 for an empty set).
+    /// Input value k of example i: unit_pixel of its byte, or its float.
+    [[nodiscard]] float pixel(std::size_t i, std::size_t k) const noexcept {
+        return float_inputs() ? features[i * image_size() + k] : unit_pixel(pixels[i * image_size() + k]);
+    }
+    /// The class of example i (classification only): its label, or its target's largest entry.
+    [[nodiscard]] std::size_t label(std::size_t i) const noexcept {
+        if (!labels.empty()) return labels[i];
+        const float* t = targets.data() + i * target_width;
+        std::size_t best = 0;
+        for (std::size_t k = 1; k < target_width; ++k)
+            if (t[k] > t[best]) best = k;
+        return best;
+    }
+    /// Largest label + 1 (0 for an empty set); target_width for probability targets.
     [[nodiscard]] std::size_t label_count() const noexcept;
     /// The first n examples (all of them if n >= size()).
     [[nodiscard]] Dataset head(std::size_t n) const;
     /// The last n examples (all of them if n >= size()): a validation set held out from the
     /// training set (Nielsen: the last 10 000 of MNIST's 60 000).
     [[nodiscard]] Dataset tail(std::size_t n) const;
+    /// "60000 examples of 1x28x28 bytes, class labels", for messages and headers.
+    [[nodiscard]] std::string describe() const;
 };
 
 /// A training set and a test set.
@@ -100,6 +138,42 @@ Split load_idx_files(const std::filesystem::path& dir, const IdxFiles& files, co
 /// without a .gz suffix. Works for MNIST and Fashion-MNIST. find_idx_files, then load_idx_files.
 Split load_idx_directory(const std::filesystem::path& dir, const LoadLimits& limits = {});
 
+/// Which column of a table is the target (--target): a header's column name, a 0-based index
+/// ("0", "9"), a negative index from the end ("-1"), or "first" / "last" (the default).
+struct TargetColumn {
+    std::string spec = "last";
+};
+
+/// Reads a NumPy .npz archive (stored or deflated entries) holding the arrays `x` (the inputs: N
+/// examples of any shape; (N, F), (N, H, W) or (N, C, H, W); uint8 is kept as bytes with the
+/// value b / 255 as an IDX file's, any other integer or float type becomes float32) and `y` (the
+/// targets: (N,) or (N, 1) — a class index or a real value — or (N, K): a vector per example).
+/// Validated like an IDX file: magic numbers, headers, dtypes, shapes, sizes against the file's
+/// and the archive's, finite values; throws DataError naming the file (and the array).
+/// limit > 0 keeps the first `limit` examples. Memory: the values kept, plus buffers.
+Dataset read_npz(const std::filesystem::path& file, std::size_t limit = 0);
+
+/// Reads a NumPy .npy file holding a 2-D numeric table (N, F + 1): the target column (chosen by
+/// `target`) is the target, the others the features (floats). Throws DataError naming the file.
+Dataset read_npy_table(const std::filesystem::path& file, const TargetColumn& target = {}, std::size_t limit = 0);
+
+/// Reads a CSV file of numeric columns (comma-separated; a first line with a non-numeric field is
+/// a header of column names; blank lines and a final newline are ignored; quoted fields are
+/// refused): the target column is the target, the others the features (floats). Every row must
+/// have the header's (or the first row's) number of fields, every field a finite number; a
+/// message names the file, the line and the column otherwise. Throws DataError.
+Dataset read_csv(const std::filesystem::path& file, const TargetColumn& target = {}, std::size_t limit = 0);
+
+/// Reads a data file by its content: an .npz archive (zip magic), an .npy table (NumPy magic),
+/// otherwise CSV text. Only regular files are read (as read_idx).
+Dataset read_file(const std::filesystem::path& file, const TargetColumn& target = {}, std::size_t limit = 0);
+
+/// Fits the targets to a network with n_out outputs: targets of width 1 with n_out > 1 become
+/// class indices (each must be an integer in [0, n_out) and at most 255); targets of width n_out
+/// stay, and are class probabilities (task classification) when every row is non-negative and
+/// sums to 1, real values (regression) otherwise. Throws DataError naming `what` otherwise.
+void fit_targets(Dataset& d, std::size_t n_out, const std::string& what);
+
 /// A fingerprint of the examples (CRC-32 of the pixels, then of the labels, and the image
 /// size): the same examples give the same value wherever and however they are stored (plain or
 /// gzip, any path). 16 hex digits, e.g. "3fa1c2d40b9e7711".
@@ -113,8 +187,8 @@ Dataset synthetic_digits(std::size_t count, std::uint64_t seed);
 /// The CLI's default data: synthetic train and test sets drawn from disjoint seeds.
 Split synthetic_split(std::size_t train_count, std::size_t test_count, std::uint64_t seed);
 
-/// Throws DataError (naming `what`, e.g. the directory) if the images are not n_in pixels or
-/// a label is >= n_out.
+/// Throws DataError (naming `what`, e.g. the directory) if an example is not n_in values, a
+/// label is >= n_out, or targets are not n_out wide.
 void check_fits(const Dataset& d, std::size_t n_in, std::size_t n_out, const std::string& what);
 
 }  // namespace typegrad::data

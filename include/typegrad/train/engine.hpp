@@ -67,9 +67,8 @@ struct ReferenceEngine {
             load_example<M>(d, examples[k], x, y);
             cost += (*this)(net, x, y, g, k == 0 ? Accumulate::no : Accumulate::yes);
             if (correct != nullptr)
-                *correct += predicted_class<M::output_width>(
-                                workspace.buffers->values.template value<M::composition::depth - 1>().data()) ==
-                            d.labels[examples[k]];
+                *correct += predicts<M::output_width>(
+                    d, examples[k], workspace.buffers->values.template value<M::composition::depth - 1>().data());
         }
         return cost;
     }
@@ -115,16 +114,15 @@ struct AutodiffEngine {
             if (correct != nullptr) {
                 const T* out = chunk_workspace.program.template value<typename ModelExpression<M, Chunk>::output>();
                 for (std::size_t b = 0; b < Chunk; ++b)
-                    *correct += predicted_class<M::output_width>(out + b * M::output_width) == d.labels[examples[k + b]];
+                    *correct += predicts<M::output_width>(d, examples[k + b], out + b * M::output_width);
             }
         }
         for (; k < examples.size(); ++k) {
             load_example<M>(d, examples[k], X.data(), Y.data());
             cost += autodiff::detail::run(net, X.data(), Y.data(), g, workspace, k == 0 ? Accumulate::no : Accumulate::yes);
             if (correct != nullptr)
-                *correct += predicted_class<M::output_width>(
-                                workspace.program.template value<typename ModelExpression<M, 1>::output>()) ==
-                            d.labels[examples[k]];
+                *correct += predicts<M::output_width>(
+                    d, examples[k], workspace.program.template value<typename ModelExpression<M, 1>::output>());
         }
         return cost;
     }

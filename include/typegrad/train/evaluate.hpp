@@ -1,6 +1,6 @@
-// Evaluation: the predicted class of every example of a dataset, through the forward sweep of
-// the model's expression, Chunk examples at a time (one workspace, kept). It runs the very
-// programs the autodiff engine differentiates (forward sweep only, against a zero target), so a
+// Evaluation: the predicted class, the cost and the errors of every example of a dataset, through
+// the forward sweep of the model's expression, Chunk examples at a time (one workspace, kept). It
+// runs the very programs the autodiff engine differentiates (forward sweep only), so a
 // training translation unit instantiates two programs, not four: compile time is a feature.
 #pragma once
 
@@ -18,6 +18,33 @@
 
 namespace typegrad::train {
 
+/// What a model makes of a set of examples: its summed cost, the examples it classified
+/// correctly (classification), and the summed squared and absolute errors of its outputs
+/// against the targets (over every output of every example, as scikit-learn's and
+/// torch.nn.MSELoss's means: mse() = squared_error / (count × width)).
+struct Scores {
+    std::size_t count = 0;   // examples
+    std::size_t width = 0;   // outputs per example
+    std::size_t correct = 0;
+    double loss = 0.0;
+    double squared_error = 0.0;
+    double absolute_error = 0.0;
+
+    [[nodiscard]] double accuracy() const noexcept { return count ? double(correct) / double(count) : 0.0; }
+    [[nodiscard]] double mean_loss() const noexcept { return count ? loss / double(count) : 0.0; }
+    [[nodiscard]] double mse() const noexcept { return count ? squared_error / double(count * width) : 0.0; }
+    [[nodiscard]] double mae() const noexcept { return count ? absolute_error / double(count * width) : 0.0; }
+    Scores& operator+=(const Scores& o) noexcept {
+        count += o.count;
+        width = o.width ? o.width : width;
+        correct += o.correct;
+        loss += o.loss;
+        squared_error += o.squared_error;
+        absolute_error += o.absolute_error;
+        return *this;
+    }
+};
+
 /// Predictions of a model, Chunk examples per forward sweep; the workspace is made once.
 template <AnyModel M, std::size_t Chunk = 10>
 class Evaluator {
@@ -26,42 +53,58 @@ public:
     static constexpr std::size_t chunk = Chunk;
 
     /// Number of examples of d whose predicted class equals the label.
-    std::size_t count_correct(const M& net, const data::Dataset& d) { return count_correct(net, d, 0, d.size()); }
-
-    /// The same over examples [first, last) of d (last ≤ d.size()): Chunk at a time from first,
-    /// the rest one at a time.
+    std::size_t count_correct(const M& net, const data::Dataset& d) { return evaluate(net, d).correct; }
+    /// The same over examples [first, last) of d.
     std::size_t count_correct(const M& net, const data::Dataset& d, std::size_t first, std::size_t last) {
-        std::size_t correct = 0;
+        return evaluate(net, d, first, last).correct;
+    }
+
+    /// The scores of d.
+    Scores evaluate(const M& net, const data::Dataset& d) { return evaluate(net, d, 0, d.size()); }
+
+    /// The scores of examples [first, last) of d (last ≤ d.size()): Chunk at a time from first,
+    /// the rest one at a time. The cost is that of the forward sweep against the targets.
+    Scores evaluate(const M& net, const data::Dataset& d, std::size_t first, std::size_t last) {
+        Scores s;
+        s.width = M::output_width;
         std::size_t i = first;
         for (; i + Chunk <= last; i += Chunk) {
             for (std::size_t b = 0; b < Chunk; ++b)
-                load_example<M>(d, i + b, x_chunk_.data() + b * M::input_width, y_scratch_.data());
-            const T* out = run<Chunk>(chunk_->program, net, x_chunk_.data());
-            for (std::size_t b = 0; b < Chunk; ++b)
-                correct += predicted_class<M::output_width>(out + b * M::output_width) == d.labels[i + b];
+                load_example<M>(d, i + b, x_.data() + b * M::input_width, y_.data() + b * M::output_width);
+            const T* out = run<Chunk>(chunk_->program, net, s);
+            for (std::size_t b = 0; b < Chunk; ++b) tally(d, i + b, out + b * M::output_width, y_.data() + b * M::output_width, s);
         }
         for (; i < last; ++i) {
-            load_example<M>(d, i, x_chunk_.data(), y_scratch_.data());
-            correct += predicted_class<M::output_width>(run<1>(one_->program, net, x_chunk_.data())) == d.labels[i];
+            load_example<M>(d, i, x_.data(), y_.data());
+            tally(d, i, run<1>(one_->program, net, s), y_.data(), s);
         }
-        return correct;
+        return s;
     }
 
 private:
     template <std::size_t B, class P>
-    const T* run(P& p, const M& net, const T* x) noexcept {
+    const T* run(P& p, const M& net, Scores& s) noexcept {
         using E = ModelExpression<M, B>;
-        p.bind_all(ad::bind(typename E::x{}, x), ad::bind(typename E::y{}, y_.data()));
+        p.bind_all(ad::bind(typename E::x{}, x_.data()), ad::bind(typename E::y{}, y_.data()));
         bind_parameters<E>(p, net);
-        p.forward();
+        s.loss += static_cast<double>(p.forward());
         return p.template value<typename E::output>();
+    }
+
+    static void tally(const data::Dataset& d, std::size_t i, const T* out, const T* y, Scores& s) noexcept {
+        ++s.count;
+        s.correct += predicts<M::output_width>(d, i, out);
+        for (std::size_t k = 0; k < M::output_width; ++k) {
+            const double e = static_cast<double>(out[k]) - static_cast<double>(y[k]);
+            s.squared_error += e * e;
+            s.absolute_error += std::abs(e);
+        }
     }
 
     std::unique_ptr<autodiff::Workspace<M, 1>> one_ = std::make_unique<autodiff::Workspace<M, 1>>();
     std::unique_ptr<autodiff::Workspace<M, Chunk>> chunk_ = std::make_unique<autodiff::Workspace<M, Chunk>>();
-    std::vector<T> x_chunk_ = std::vector<T>(Chunk * M::input_width);
-    std::vector<T> y_ = std::vector<T>(Chunk * M::output_width);  // the target the cost is computed against: 0
-    std::vector<T> y_scratch_ = std::vector<T>(M::output_width);
+    std::vector<T> x_ = std::vector<T>(Chunk * M::input_width);
+    std::vector<T> y_ = std::vector<T>(Chunk * M::output_width);  // the targets the cost is computed against
 };
 
 /// Number of examples of d whose predicted class equals the label.
@@ -69,6 +112,13 @@ template <AnyModel M>
 std::size_t count_correct(const M& net, const data::Dataset& d) {
     auto e = std::make_unique<Evaluator<M>>();
     return e->count_correct(net, d);
+}
+
+/// The scores of net on d (one thread).
+template <AnyModel M>
+Scores evaluate(const M& net, const data::Dataset& d) {
+    auto e = std::make_unique<Evaluator<M>>();
+    return e->evaluate(net, d);
 }
 
 }  // namespace typegrad::train

@@ -1,5 +1,6 @@
-// One example of a dataset as the network's tensors: the image converted to the element type T
-// and the label as a one-hot target.
+// One example of a dataset as the network's tensors: its inputs (bytes b as b / 255, or floats)
+// converted to the element type T, and its target (a label as a one-hot vector, or the target
+// values as they are).
 #pragma once
 
 #include <cstddef>
@@ -27,15 +28,25 @@ TYPEGRAD_VECTORIZE_LOOP void unit_pixels(const std::uint8_t* __restrict p, T* __
 #undef TYPEGRAD_VECTORIZE_LOOP
 }  // namespace detail
 
-/// Copies image i of d to x[0, input_width) (converting its bytes b to T as the float b / 255)
-/// and its one-hot label to y[0, output_width).
+/// Copies example i of d to x[0, input_width) (bytes b converted to T as the float b / 255, floats
+/// converted to T) and its target to y[0, output_width): a label as a one-hot vector, target
+/// values as they are. d fits M (data::check_fits).
 template <AnyModel M>
 void load_example(const data::Dataset& d, std::size_t i, typename M::value_type* x, typename M::value_type* y) noexcept {
     using T = typename M::value_type;
-    const std::uint8_t* p = d.pixels.data() + i * M::input_width;
-    detail::unit_pixels<T>(p, x, M::input_width);
-    for (std::size_t k = 0; k < M::output_width; ++k) y[k] = T(0);
-    y[d.labels[i]] = T(1);
+    if (d.float_inputs()) {
+        const float* f = d.features.data() + i * M::input_width;
+        for (std::size_t k = 0; k < M::input_width; ++k) x[k] = static_cast<T>(f[k]);
+    } else {
+        detail::unit_pixels<T>(d.pixels.data() + i * M::input_width, x, M::input_width);
+    }
+    if (!d.labels.empty()) {
+        for (std::size_t k = 0; k < M::output_width; ++k) y[k] = T(0);
+        y[d.labels[i]] = T(1);
+    } else {
+        const float* t = d.targets.data() + i * M::output_width;
+        for (std::size_t k = 0; k < M::output_width; ++k) y[k] = static_cast<T>(t[k]);
+    }
 }
 template <AnyModel M>
 void load_example(const data::Dataset& d, std::size_t i, typename M::input_type& x, typename M::output_type& y) noexcept {
@@ -47,8 +58,13 @@ void load_example(const data::Dataset& d, std::size_t i, typename M::input_type&
 /// costs more than its gradient (measured with perf).
 template <AnyModel M>
 void prefetch_example(const data::Dataset& d, std::size_t i) noexcept {
-    const char* p = reinterpret_cast<const char*>(d.pixels.data() + i * M::input_width);
-    for (std::size_t offset = 0; offset < M::input_width; offset += 64) __builtin_prefetch(p + offset);
+    if (d.float_inputs()) {
+        const char* p = reinterpret_cast<const char*>(d.features.data() + i * M::input_width);
+        for (std::size_t offset = 0; offset < M::input_width * sizeof(float); offset += 64) __builtin_prefetch(p + offset);
+    } else {
+        const char* p = reinterpret_cast<const char*>(d.pixels.data() + i * M::input_width);
+        for (std::size_t offset = 0; offset < M::input_width; offset += 64) __builtin_prefetch(p + offset);
+    }
 }
 
 /// Index of the largest output (the predicted class).
@@ -67,6 +83,12 @@ std::size_t predicted_class(const T* o) noexcept {
     for (std::size_t k = 1; k < N; ++k)
         if (o[k] > o[best]) best = k;
     return best;
+}
+
+/// Whether the N outputs at o predict the class of example i of d (always false for a regression).
+template <std::size_t N, class T>
+bool predicts(const data::Dataset& d, std::size_t i, const T* o) noexcept {
+    return d.task == data::Task::classification && predicted_class<N>(o) == d.label(i);
 }
 
 }  // namespace typegrad::train

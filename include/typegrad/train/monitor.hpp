@@ -36,7 +36,7 @@ struct PlateauRule {
 /// What the monitor knows after the epochs it observed (saved in checkpoints).
 struct MonitorState {
     std::size_t best_epoch = 0;       // 0: no epoch observed yet
-    double best_accuracy = 0.0;       // the validation accuracy of best_epoch
+    double best_accuracy = 0.0;       // the validation score of best_epoch: its accuracy (a regression: −MSE)
     std::size_t epochs_without_improvement = 0;  // since best_epoch
     std::size_t epochs_since_halving = 0;        // without improvement, since the last improvement or halving
     std::size_t halvings = 0;         // η is η₀ / 2^halvings (times any step decay)

@@ -274,24 +274,28 @@ public:
     }
 
     /// Number of examples of d whose predicted class equals the label.
-    std::size_t count_correct(const M& net, const data::Dataset& d) {
+    std::size_t count_correct(const M& net, const data::Dataset& d) { return evaluate(net, d).correct; }
+
+    /// The scores of d: the counts are one thread's exactly; the sums of the cost and errors add
+    /// the shares' sums in order (so they may differ from one thread's in the last bits).
+    Scores evaluate(const M& net, const data::Dataset& d) {
         // whole chunks shared out; the examples after the last whole chunk go with the last share,
         // one at a time as with one thread
         const std::size_t chunks = d.size() / Chunk;
         pool_.run([&](std::size_t k) noexcept {
             const auto [c0, c1] = share(chunks, pool_.size(), k);
             const std::size_t last = k + 1 == pool_.size() ? d.size() : c1 * Chunk;
-            evaluators_[k].correct = evaluators_[k].evaluator->count_correct(net, d, c0 * Chunk, last);
+            evaluators_[k].scores = evaluators_[k].evaluator->evaluate(net, d, c0 * Chunk, last);
         });
-        std::size_t correct = 0;
-        for (const auto& e : evaluators_) correct += e.correct;
-        return correct;
+        Scores s;
+        for (const auto& e : evaluators_) s += e.scores;
+        return s;
     }
 
 private:
     struct alignas(64) Slot {
         std::unique_ptr<Evaluator<M, Chunk>> evaluator;
-        std::size_t correct = 0;
+        Scores scores;
     };
     ThreadPool& pool_;
     std::vector<Slot> evaluators_;

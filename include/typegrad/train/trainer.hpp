@@ -89,6 +89,16 @@ struct EpochStats {
     /// With a validation set: the monitor's state after this epoch and what it decided.
     MonitorState monitor{};
     Decision decision{};
+    /// Whether the targets are real values (regression: the metrics are MSE and MAE, the
+    /// accuracies stay 0) or classes.
+    bool regression = false;
+    double test_cost = 0.0;        // the cost per test example
+    double validation_cost = 0.0;  // the cost per validation example (0 without validation set)
+    double test_mse = 0.0, test_mae = 0.0;              // regression: over every output of every example
+    double validation_mse = 0.0, validation_mae = 0.0;  // regression, with a validation set
+    /// What model selection compares (higher is better): the validation accuracy, or for a
+    /// regression the negated validation MSE.
+    [[nodiscard]] double validation_score() const noexcept { return regression ? -validation_mse : validation_accuracy; }
 };
 
 /// Thrown when training diverges: the cost of a batch, or a parameter after an epoch, is NaN or
@@ -294,17 +304,26 @@ public:
                                                                static_cast<double>(s.training_counted)
                                                          : 0.0;
             }
+            s.regression = test.task == data::Task::regression;
             if (validation.size() > 0) {
+                const Scores v = evaluate(validation);
                 s.validated = validation.size();
-                s.validation_correct = count_correct(validation);
-                s.validation_accuracy = static_cast<double>(s.validation_correct) / static_cast<double>(s.validated);
-                s.decision = monitor_.observe(e, s.validation_accuracy);
+                s.validation_correct = v.correct;
+                s.validation_accuracy = v.accuracy();
+                s.validation_cost = v.mean_loss();
+                s.validation_mse = v.mse();
+                s.validation_mae = v.mae();
+                s.decision = monitor_.observe(e, s.validation_score());
                 s.monitor = monitor_.state();
             }
             s.examples_per_second = s.seconds > 0 ? static_cast<double>(train.size()) / s.seconds : 0.0;
+            const Scores t = evaluate(test);
             s.tested = test.size();
-            s.correct = count_correct(test);
-            s.accuracy = s.tested ? static_cast<double>(s.correct) / static_cast<double>(s.tested) : 0.0;
+            s.correct = t.correct;
+            s.accuracy = t.accuracy();
+            s.test_cost = t.mean_loss();
+            s.test_mse = t.mse();
+            s.test_mae = t.mae();
             on_epoch(s);
             history.push_back(s);
         }
@@ -371,8 +390,9 @@ private:
                                         "train with 1 thread");
     }
 
-    std::size_t count_correct(const data::Dataset& d) {
-        return parallel_evaluator_ ? parallel_evaluator_->count_correct(net_, d) : evaluator_->count_correct(net_, d);
+    std::size_t count_correct(const data::Dataset& d) { return evaluate(d).correct; }
+    Scores evaluate(const data::Dataset& d) {
+        return parallel_evaluator_ ? parallel_evaluator_->evaluate(net_, d) : evaluator_->evaluate(net_, d);
     }
 
     M& net_;
