@@ -3,33 +3,34 @@
 
 #include <string>
 
-#include "commands.hpp"
-#include "jit.hpp"
+#include "compiled_in.hpp"
+#include "options.hpp"
+#include "text.hpp"
 
 namespace typegrad::cli {
 
 namespace {
-/// The request for a --net spec that is not in the menu (in canonical form: checked by the
-/// option's validator) or not with this cost; a cost that does not fit the output is refused.
+/// The request for a --net spec that is not compiled in (in canonical form: checked by the
+/// option's validator) or not with this cost or element type; without --cost, a menu spec takes
+/// the menu's cost, another spec its default; a cost that does not fit the output is refused.
 JitRequest spec_request(const std::string& net, const std::string& given_cost, const std::string& element_type) {
     std::string error;
     NetworkSpec spec = parse_network(net, error);
     if (!error.empty()) throw UsageError(cat("--net: ", error));
-    std::string cost = given_cost.empty() ? default_cost(spec) : given_cost;
+    std::string cost = !given_cost.empty() ? given_cost : compiled_in_cost(net);
+    if (cost.empty()) cost = default_cost(spec);
     if (const std::string why = cost_fit_error(spec, cost); !why.empty()) throw UsageError(why);
     return {std::move(spec), std::move(cost), element_type, "--net"};
 }
 }  // namespace
 
 int run_derive(const DeriveOptions& o) {
-    int rc = exit_ok;
-    if (o.dtype == "float" && with_network<float>(o.net, o.cost, [&]<class M>() { rc = derive_network<M>(); })) return rc;
+    if (const PluginApi* n = compiled_in_network(o.net, o.cost, o.dtype)) return n->derive();
     return load_network(spec_request(o.net, o.cost, o.dtype)).derive();
 }
 
 int run_gradcheck(const GradcheckOptions& o) {
-    int rc = exit_ok;
-    if (with_network<double>(o.net, o.cost, [&]<class M>() { rc = gradcheck_network<M>(o); })) return rc;
+    if (const PluginApi* n = compiled_in_network(o.net, o.cost, "double", Need::gradcheck)) return n->gradcheck(o);
     return load_network(spec_request(o.net, o.cost, "double")).gradcheck(o);
 }
 

@@ -5,8 +5,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "export_network.hpp"
-#include "jit.hpp"
+#include "checkpoints.hpp"
+#include "compiled_in.hpp"
 #include "outputs.hpp"
 #include "report.hpp"
 
@@ -24,9 +24,7 @@ int run_export(const ExportOptions& o) {
     ExportOptions to = o;
     to.target = output.target();
     const io::CheckpointImage image = read_model_file(o.model);
-    return with_model_network(
-        image, o.model, [&]<class M>() { return export_network<M>(to, image); },
-        [&](const PluginApi& n) { return n.export_network(to, image); });
+    return network_of_checkpoint(image, cat("--model ", o.model.string())).export_network(to, image);
 }
 
 }  // namespace typegrad::cli

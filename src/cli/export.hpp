@@ -5,6 +5,13 @@
 
 namespace typegrad::cli {
 
+/// Whether this build writes ONNX (Debian's libonnx-dev and libprotobuf-dev were found).
+#if TYPEGRAD_HAVE_ONNX
+inline constexpr bool have_onnx = true;
+#else
+inline constexpr bool have_onnx = false;
+#endif
+
 struct ExportOptions {
     std::filesystem::path model;   // --model: the checkpoint
     std::filesystem::path output;  // -o: OUT.npz or OUT.onnx

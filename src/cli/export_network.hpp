@@ -22,12 +22,6 @@
 
 namespace typegrad::cli {
 
-#if TYPEGRAD_HAVE_ONNX
-inline constexpr bool have_onnx = true;
-#else
-inline constexpr bool have_onnx = false;
-#endif
-
 /// Writes net as FILE.onnx (o.target: run_export has checked and locked it).
 template <class M>
 int export_onnx(const ExportOptions& o, const M& net) {

@@ -14,10 +14,12 @@
 #include <cstring>
 #include <iterator>
 #include <exception>
+#include <functional>
 #include <iostream>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "derive.hpp"
 #include "jit.hpp"
@@ -353,7 +355,13 @@ int error(const std::string& message, int code) {
     return code;
 }
 
-constexpr const char* commands[] = {"train", "eval", "derive", "gradcheck", "plot", "export", "predict"};
+/// A subcommand: its CLI11 app and what runs it once the command line is parsed. main's table of
+/// them is the one list of the commands: the unknown-command message, the help hint after a bad
+/// option and the dispatch all read it.
+struct Command {
+    CLI::App* app;
+    std::function<int()> run;
+};
 
 /// Whether descriptor fd is open; if not, /dev/null takes its place, so that no file the run
 /// opens later becomes "standard output" by accident (a checkpoint would receive the report).
@@ -382,12 +390,6 @@ int run(int argc, char** argv) {
                      exit_failure);
     install_interrupt_handlers();
     try {
-        // "typegrad trian": CLI11 would say "unexpected argument"; name the command and the list.
-        if (argc > 1 && argv[1][0] != '-' &&
-            std::none_of(std::begin(commands), std::end(commands), [&](const char* c) { return std::strcmp(c, argv[1]) == 0; }))
-            return error(cat("unknown command '", argv[1], "'; the commands are train, eval, derive, gradcheck, plot, export, predict (see "
-                             "'typegrad --help')"),
-                         exit_usage);
         CLI::App app{"typegrad: neural networks as C++ types.", "typegrad"};
         app.set_version_flag("--version", version, "Print the version and exit");
         app.footer("Run 'typegrad <command> --help' for the options of a command.\n");
@@ -449,6 +451,36 @@ int run(int argc, char** argv) {
             ->type_name("FILE")
             ->required();
         app.require_subcommand(0, 1);
+        const std::vector<Command> table{
+            {train, [&] { return run_train(for_this_process(validate(train_args))); }},
+            {eval, [&] { return run_eval(validate(eval_args)); }},
+            {derive, [&] { return run_derive(derive_options); }},
+            {gradcheck, [&] { return run_gradcheck(validate(gradcheck_args)); }},
+            {plot,
+             [&] {
+                 for (const auto& f : plot_files) plot_options.metrics.emplace_back(f);
+                 plot_options.output = plot_output;
+                 return run_plot(plot_options);
+             }},
+            {exporter,
+             [&] {
+                 export_options.model = export_model;
+                 export_options.output = export_output;
+                 return run_export(export_options);
+             }},
+            {predictor, [&] {
+                 predict_options.model = predict_model;
+                 for (const auto& f : predict_images) predict_options.images.emplace_back(f);
+                 return run_predict(predict_options);
+             }}};
+        // "typegrad trian": CLI11 would say "unexpected argument"; name the command and the list.
+        if (argc > 1 && argv[1][0] != '-' &&
+            std::none_of(table.begin(), table.end(), [&](const Command& c) { return c.app->get_name() == argv[1]; })) {
+            std::vector<std::string> names;
+            for (const Command& c : table) names.push_back(c.app->get_name());
+            return error(cat("unknown command '", argv[1], "'; the commands are ", join(names), " (see 'typegrad --help')"),
+                         exit_usage);
+        }
         // --layers FILE: the headers of the user's layers, for every command that builds a network.
         // Read before the rest of the command line is parsed (below), because --net and a
         // checkpoint's layer text name the layers the headers declare.
@@ -476,40 +508,16 @@ int run(int argc, char** argv) {
         } catch (const CLI::Success& e) {
             return finish(app.exit(e));  // --help, --version
         } catch (const CLI::ParseError& e) {
-            const char* hint = train->parsed()       ? " (see 'typegrad train --help')"
-                               : derive->parsed()    ? " (see 'typegrad derive --help')"
-                               : gradcheck->parsed() ? " (see 'typegrad gradcheck --help')"
-                               : eval->parsed()      ? " (see 'typegrad eval --help')"
-                               : plot->parsed()      ? " (see 'typegrad plot --help')"
-                               : exporter->parsed()  ? " (see 'typegrad export --help')"
-                               : predictor->parsed() ? " (see 'typegrad predict --help')"
-                                                     : " (see 'typegrad --help')";
+            std::string hint = " (see 'typegrad --help')";
+            for (const Command& c : table)
+                if (c.app->parsed()) hint = cat(" (see 'typegrad ", c.app->get_name(), " --help')");
             return error(cat(one_line(e.what()), hint), exit_usage);
         }
 
-        if (derive->parsed()) return finish(run_derive(derive_options));
-        if (gradcheck->parsed()) return finish(run_gradcheck(validate(gradcheck_args)));
-        if (eval->parsed()) return finish(run_eval(validate(eval_args)));
-        if (exporter->parsed()) {
-            export_options.model = export_model;
-            export_options.output = export_output;
-            return finish(run_export(export_options));
-        }
-        if (predictor->parsed()) {
-            predict_options.model = predict_model;
-            for (const auto& f : predict_images) predict_options.images.emplace_back(f);
-            return finish(run_predict(predict_options));
-        }
-        if (plot->parsed()) {
-            for (const auto& f : plot_files) plot_options.metrics.emplace_back(f);
-            plot_options.output = plot_output;
-            return finish(run_plot(plot_options));
-        }
-        if (!train->parsed()) {
-            std::cerr << app.help();
-            return exit_usage;
-        }
-        return finish(run_train(for_this_process(validate(train_args))));
+        for (const Command& c : table)
+            if (c.app->parsed()) return finish(c.run());
+        std::cerr << app.help();
+        return exit_usage;
     } catch (const Interrupted& i) {
         say(stderr, "typegrad: interrupted by %s %s; nothing was written", signal_name(i.signal),
                      i.during.c_str());

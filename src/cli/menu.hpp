@@ -1,6 +1,7 @@
-// The compiled-in networks, shared by `train`, `eval`, `derive` and `gradcheck`: the article's
-// sigmoid MLPs by their widths, and LeNet-5. Adding a network is one entry here; any other
-// network is compiled on first use (jit.hpp).
+// The compiled-in networks, shared by every command: the article's sigmoid MLPs by their widths,
+// network2.py's, a ReLU classifier and LeNet-5. Each is built as a plugin at build time
+// (compiled_in.hpp); adding a network is one entry here and TYPEGRAD_MENU_SIZE in CMakeLists.txt;
+// any other network is compiled on first use (jit.hpp).
 #pragma once
 
 #include <algorithm>
@@ -73,11 +74,26 @@ using shapes = type_list<                          //
     sigmoid_net<cost::CrossEntropy, 784, 100, 10>, //
     relu_classifier>;
 
-template <class T, class... S>
-auto networks_of(type_list<S...>) -> type_list<typename S::template network<T>...>;
-/// The menu's networks in element type T.
-template <class T>
-using networks = decltype(networks_of<T>(shapes{}));
+template <class... S>
+constexpr std::size_t size_of(type_list<S...>) noexcept {
+    return sizeof...(S);
+}
+/// The number of networks on the menu.
+inline constexpr std::size_t menu_size = size_of(shapes{});
+
+template <std::size_t I, class List>
+struct type_at;
+template <std::size_t I, class S, class... Ss>
+struct type_at<I, type_list<S, Ss...>> : type_at<I - 1, type_list<Ss...>> {};
+template <class S, class... Ss>
+struct type_at<0, type_list<S, Ss...>> {
+    using type = S;
+};
+/// Entry I of the menu, and its network in element type T.
+template <std::size_t I>
+using menu_entry_t = typename type_at<I, shapes>::type;
+template <std::size_t I, class T>
+using menu_network_t = typename menu_entry_t<I>::template network<T>;
 
 /// The menu entry whose network is M (void if none).
 template <class M, class List>
@@ -99,17 +115,6 @@ template <class M>
 using entry_of_t = std::conditional_t<std::is_void_v<typename generated_entry<M>::type>, typename entry_of<M, shapes>::type,
                                       typename generated_entry<M>::type>;
 
-/// Whether network M is the menu's `name` (a canonical spec) with cost `cost` ("" for any).
-template <class M>
-bool menu_matches(const std::string& name, const std::string& cost) {
-    return name == entry_of_t<M>::name() && (cost.empty() || cost == M::cost_type::name);
-}
-
-/// "784-30-10" or "lenet": the menu name of network M.
-template <class M>
-std::string shape_name() {
-    return entry_of_t<M>::name();
-}
 /// "784-30-10 sigmoid": the network in the headers of train and eval.
 template <class M>
 std::string network_description() {
@@ -119,24 +124,6 @@ std::string network_description() {
 template <class M>
 double default_eta() {
     return entry_of_t<M>::default_eta;
-}
-
-/// The menu's names, each once, in menu order.
-template <class... Ms>
-std::vector<std::string> shape_names_of(type_list<Ms...>) {
-    std::vector<std::string> names;
-    for (const std::string& n : {shape_name<Ms>()...})
-        if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
-    return names;
-}
-
-/// Calls f.template operator()<M>() for the network M of the menu named `name` (element type T)
-/// with `cost` ("": the first it is compiled in with); returns false when the menu has none.
-template <class T, class F>
-bool with_network(const std::string& name, const std::string& cost, F&& f) {
-    return []<class... Ms>(const std::string& n, const std::string& c, F& fn, type_list<Ms...>) {
-        return ((menu_matches<Ms>(n, c) ? (fn.template operator()<Ms>(), true) : false) || ...);
-    }(name, cost, f, networks<T>{});
 }
 
 }  // namespace typegrad::cli

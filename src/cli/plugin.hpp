@@ -1,7 +1,8 @@
-// What a network compiled on first use exports (jit.hpp): one table of the commands' entry points
-// (train, eval, derive, gradcheck, export, predict) for one network type, built from the same templates as the compiled-in menu. A generated
-// translation unit includes this header, names its network and ends with
+// What a network exports to the commands: one table of their entry points (train, eval, derive,
+// gradcheck, export, predict) for one network type. A network compiled on first use (jit.hpp) is
+// a generated translation unit that includes this header, names its network and ends with
 // TYPEGRAD_DEFINE_PLUGIN(Network); typegrad loads the shared object and calls typegrad_plugin().
+// The compiled-in networks are the same tables, built with typegrad (compiled_in.hpp).
 #pragma once
 
 #include <type_traits>
@@ -18,10 +19,9 @@ namespace typegrad::cli {
 /// layout is refused (the cache key already separates typegrad builds; this guards the rest).
 struct PluginApi {
     unsigned abi;
-    const char* layers;        // the network's layer description, as a checkpoint holds it
     const char* cost;          // "quadratic"
     const char* element_type;  // "float" or "double"
-    int (*train)(const TrainOptions&, const io::CheckpointImage*);
+    int (*train)(const TrainOptions&, const io::CheckpointImage*);  // null for a compiled-in double network
     bool (*holds)(const io::CheckpointHeader&);
     int (*eval)(const EvalOptions&, const io::CheckpointImage&);
     int (*derive)();
@@ -55,17 +55,19 @@ constexpr auto gradcheck_entry() {
     else return static_cast<int (*)(const GradcheckOptions&)>(nullptr);
 }
 
-template <class M>
+/// The table of network M; Trains: whether it has the training driver (compiled-in networks in
+/// double do not: training in double compiles on first use, as for any other network).
+template <class M, bool Trains = true>
 const PluginApi* plugin_api() {
-    static const std::string layers = layers_description<typename M::composition>();
     static const std::string cost(M::cost_type::name);
+    int (*train)(const TrainOptions&, const io::CheckpointImage*) = nullptr;
+    if constexpr (Trains) train = &train_network<M>;
     static const PluginApi api{
         plugin_abi,
-        layers.c_str(),
         cost.c_str(),
         std::is_same_v<typename M::value_type, float> ? "float" : "double",
-        &train_network<M>,
-        &network_holds<M>,
+        train,
+        &io::holds<M>,
         &evaluate_network<M>,
         &derive_network<M>,
         gradcheck_entry<M>(),

@@ -1,46 +1,30 @@
-// `typegrad train`: the menus and the dispatch to the training driver (drive.hpp). The MLPs of
-// the menu are instantiated here, LeNet-5 in train_lenet.cpp.
+// `typegrad train`: the network's training entry point (compiled in, else compiled on first use)
+// with the options, and --plot after it.
 #include "train.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
-#include "drive.hpp"
-#include "jit.hpp"
+#include "compiled_in.hpp"
+#include "engines.hpp"
 #include "plot.hpp"
+#include "run_setup.hpp"
+#include "spec.hpp"
 
 namespace typegrad::cli {
 
-// Instantiated in their own translation units (train_lenet.cpp, train_more.cpp), which compile
-// in parallel with this one.
-extern template int train_network<lenet::network<float>>(const TrainOptions&, const io::CheckpointImage*);
-extern template bool network_holds<lenet::network<float>>(const io::CheckpointHeader&);
-extern template int train_network<sigmoid_net<cost::CrossEntropy, 784, 30, 10>::network<float>>(const TrainOptions&,
-                                                                                               const io::CheckpointImage*);
-extern template bool network_holds<sigmoid_net<cost::CrossEntropy, 784, 30, 10>::network<float>>(const io::CheckpointHeader&);
-extern template int train_network<sigmoid_net<cost::CrossEntropy, 784, 100, 10>::network<float>>(const TrainOptions&,
-                                                                                                const io::CheckpointImage*);
-extern template bool network_holds<sigmoid_net<cost::CrossEntropy, 784, 100, 10>::network<float>>(const io::CheckpointHeader&);
-extern template int train_network<relu_classifier::network<float>>(const TrainOptions&, const io::CheckpointImage*);
-extern template bool network_holds<relu_classifier::network<float>>(const io::CheckpointHeader&);
-
 namespace {
 
-template <class... Ms>
-int run_with_network(const TrainOptions& o, const io::CheckpointImage* resume, type_list<Ms...>) {
-    int rc = -1;
-    if (o.dtype == "float" &&
-        ((menu_matches<Ms>(o.net, o.cost) ? (rc = train_network<Ms>(o, resume), true) : false) || ...))
-        return rc;
-    // not in the menu in this cost or element type: compiled on first use
+int run_with_network(const TrainOptions& o, const io::CheckpointImage* resume) {
+    if (const PluginApi* n = compiled_in_network(o.net, o.cost, o.dtype, Need::training)) return n->train(o, resume);
+    // not compiled in with this cost or element type: compiled on first use
     std::string error;
     NetworkSpec spec = parse_network(o.net, error);
     if (!error.empty()) throw UsageError(cat("--net: ", error));
     std::string cost = o.cost;
-    if (cost.empty()) {  // the menu's cost for a menu spec (in double), else the spec's own
-        ((menu_matches<Ms>(o.net, "") && cost.empty() ? (void)(cost = std::string(Ms::cost_type::name)) : void()), ...);
-        if (cost.empty()) cost = default_cost(spec);
-    }
+    if (cost.empty()) cost = compiled_in_cost(o.net);  // the menu's cost for a menu spec (in double)
+    if (cost.empty()) cost = default_cost(spec);       // else the spec's own
     if (const std::string why = cost_fit_error(spec, cost); !why.empty()) throw UsageError(why);
     // batch norm: the mini-batch is one program, compiled for --batch examples (10, the chunk
     // every other command compiles, shares their compiled network); what cannot be is refused
@@ -56,7 +40,12 @@ int run_with_network(const TrainOptions& o, const io::CheckpointImage* resume, t
 }  // namespace
 
 const std::vector<std::string>& network_names() {
-    static const std::vector<std::string> names = shape_names_of(float_networks{});
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> v;
+        for (const CompiledIn& c : compiled_in())
+            if (c.api->train != nullptr && std::find(v.begin(), v.end(), c.name) == v.end()) v.push_back(c.name);
+        return v;
+    }();
     return names;
 }
 
@@ -84,25 +73,23 @@ int with_plot(const TrainOptions& o, int rc) {
 int run_train(const TrainOptions& options) {
     // Like --save and --metrics, --plot is checked before training, not found unwritable after it.
     if (options.plot && options.metrics) (void)plot_output(plot_options(options));
-    if (!options.resume) return with_plot(options, run_with_network(options, nullptr, float_networks{}));
+    if (!options.resume) return with_plot(options, run_with_network(options, nullptr));
     const io::CheckpointImage image = read_resume(*options.resume);
     TrainOptions o = options;
     if (!o.net_given) {
-        // The network comes from the checkpoint: the menu's, else one compiled on first use.
-        std::string name = []<class... Ms>(const io::CheckpointHeader& h, type_list<Ms...>) {
-            std::string found;
-            ((network_holds<Ms>(h) ? (found = shape_name<Ms>(), true) : false) || ...);
-            return found;
-        }(image.header, float_networks{});
-        if (name.empty()) {
+        // The network comes from the checkpoint: a compiled-in one, else one compiled on first use.
+        if (const CompiledIn* c = compiled_in_holding(image, Need::training)) {
+            o.net = c->name;
+            o.cost = c->api->cost;
+            o.dtype = c->api->element_type;
+        } else {
             const JitRequest r = checkpoint_request(image.header, cat("--resume ", o.resume->string()));
-            name = spec_text(r.network);
+            o.net = spec_text(r.network);
             o.cost = r.cost;
             o.dtype = r.element_type;
         }
-        o.net = name;
     }
-    return with_plot(o, run_with_network(o, &image, float_networks{}));
+    return with_plot(o, run_with_network(o, &image));
 }
 
 }  // namespace typegrad::cli

@@ -27,13 +27,18 @@ typegrad_cli_test(issue20_derive_cost_refused
     EXPECT_EXIT 2
     EXPECT_REGEX "^typegrad: error: --cost cross-entropy does not fit the network's softmax output"
     TIMEOUT 2)
-# derive and gradcheck take --cost (and derive --dtype): the compiled-in cross-entropy network,
-# no compile; in double it is compiled on first use (here: no compiler, so it says so)
+# derive and gradcheck take --cost (and derive --dtype): the compiled-in cross-entropy network, in
+# float and in double, with no compile; another network in double is compiled on first use (here:
+# no compiler, so it says so)
 typegrad_cli_test(issue20_derive_cost
-    ARGS "derive --net 784-30-10 --cost cross-entropy --dtype double"
+    ARGS "derive --net 784-20-10 --cost cross-entropy --dtype double"
     SET_ENV "TYPEGRAD_CXX=/nonexistent/c++"
     EXPECT_EXIT 1
     EXPECT_REGEX "compiling a network on first use needs the C\\+\\+ compiler")
+typegrad_cli_test(issue20_derive_cost_double
+    ARGS "derive --net 784-30-10 --cost cross-entropy --dtype double"
+    SET_ENV "TYPEGRAD_CXX=/nonexistent/c++"
+    EXPECT_REGEX "784-30-10 sigmoid, cross-entropy cost.*δ₁ = a₁ − y")
 typegrad_cli_test(issue20_derive_cost_menu
     ARGS "derive --net 784-30-10 --cost cross-entropy"
     SET_ENV "TYPEGRAD_CXX=/nonexistent/c++"

@@ -1,0 +1,182 @@
+// What a run of `typegrad train` says: its header, the training note a checkpoint keeps, how to
+// resume it, why it stopped and which epoch it chose.
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "data.hpp"
+#include "distributed.hpp"
+#include "options.hpp"
+#include "report.hpp"
+#include "run_setup.hpp"
+#include "text.hpp"
+#include "typegrad/data/dataset.hpp"
+#include "typegrad/train/monitor.hpp"
+
+namespace typegrad::cli {
+
+/// "typegrad train: 784-30-10 sigmoid, quadratic cost, float, autodiff gradient, batch 10, eta 3, 30 epochs, seed 42,
+/// 60000 train / 10000 test (synthetic digits)", then "23860 parameters; data: 60000 examples of 28x28 bytes, class
+/// labels"
+inline void print_header(const TrainOptions& o, const LoadedData& p, const std::string& network, std::string_view cost,
+                  const char* type, std::size_t parameters) {
+    std::string schedule = o.schedule == "constant" ? std::string() : cat(" (schedule ", o.schedule, ")");
+    if (o.patience > 0) schedule += cat(", patience ", std::to_string(o.patience));
+    const std::string threads = o.threads == 1 ? std::string() : cat(", ", std::to_string(o.threads), " threads");
+    say(stdout, "typegrad train: %s, %s cost, %s, %s gradient, batch %zu%s, eta %g%s%s, %zu epoch%s, seed %llu, "
+                "%zu train%s / %zu test (%s)",
+                network.c_str(), std::string(cost).c_str(), type, o.grad.c_str(), o.batch, threads.c_str(), o.eta,
+                schedule.c_str(),
+                optimizer_text(o, true).c_str(), o.epochs,
+                o.epochs == 1 ? "" : "s", static_cast<unsigned long long>(o.seed), p.split.train.size(),
+                o.validation ? cat(" / ", std::to_string(o.validation), " validation").c_str() : "", p.split.test.size(),
+                p.description.c_str());
+    say(stdout, "%zu parameters; data: %s%s", parameters, p.split.train.describe().c_str(),
+        p.split.train.task == data::Task::regression ? " (regression: test mse and mae are over every output)" : "");
+    (void)flush_stdout();
+}
+
+/// What a checkpoint records about how it was trained: everything besides the network and the
+/// trainer's state that decides the weights of the next epochs (not --epochs, which only says
+/// when to stop). A resumed run with the same text continues exactly as an uninterrupted one.
+/// The data is named by what it is, not where it is: a fingerprint of the training examples used
+/// (the same files through another path, or gzip instead of plain, give the same note), and no
+/// path of this machine goes into the file.
+inline std::string training_note(const TrainOptions& o, const data::Dataset& train) {
+    const std::string eta_text = format_real(o.eta);
+    const std::size_t n_train = train.size();
+    std::string data;
+    if (o.test_file) {
+        data = cat("a data file (content ", data::content_fingerprint(train), ")");
+    } else if (o.data_dir) {
+        data = cat("IDX data (content ", data::content_fingerprint(train), ")");
+    } else {
+        data = cat("synthetic digits (seed ", std::to_string(o.seed), ")");
+    }
+    // the schedule only when there is one, so that notes of constant-eta runs read as before
+    const std::string schedule = o.schedule == "constant" ? std::string() : cat(", schedule ", o.schedule);
+    // the threads only when not 1: they change the last bits of every step (and notes of one
+    // thread read as before)
+    const std::string threads = o.threads == 1 ? std::string() : cat(", ", std::to_string(o.threads), " threads");
+    return cat("batch ", std::to_string(o.batch), threads, ", eta ", eta_text, schedule, optimizer_text(o, false), ", ",
+               o.grad, " gradient, ", std::to_string(n_train), " training examples of ", data);
+}
+
+/// "eta 1e+40 instead of eta 3": the items of two training notes that differ (the whole notes
+/// if they do not have the same items).
+inline std::string note_difference(const std::string& before, const std::string& now) {
+    const auto items = [](const std::string& s) {
+        std::vector<std::string> v;
+        std::size_t from = 0;
+        for (std::size_t at; (at = s.find(", ", from)) != std::string::npos; from = at + 2)
+            v.push_back(s.substr(from, at - from));
+        v.push_back(s.substr(from));
+        return v;
+    };
+    const auto a = items(before), b = items(now);
+    if (a.size() != b.size()) return cat(now, " instead of ", before);
+    std::vector<std::string> changes;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] != b[i]) changes.push_back(cat(b[i], " instead of ", a[i]));
+    return join(changes);
+}
+
+/// A command line as a shell would need it: arguments with anything but safe characters in
+/// single quotes.
+inline std::string shell_words(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) {
+        if (!out.empty()) out += ' ';
+        const bool safe = !w.empty() && std::all_of(w.begin(), w.end(), [](unsigned char c) {
+            return std::isalnum(c) != 0 || std::string_view("-_./=:,+@%").find(static_cast<char>(c)) != std::string_view::npos;
+        });
+        if (safe) {
+            out += w;
+            continue;
+        }
+        out += '\'';
+        for (const char c : w) {
+            if (c == '\'') out += "'\\''";
+            else out += c;
+        }
+        out += '\'';
+    }
+    return out;
+}
+
+/// How to continue an interrupted run: the same command with --resume FILE (the --save file)
+/// instead of any --resume it had.
+inline std::string resume_command(const TrainOptions& o) {
+    std::vector<std::string> words{"typegrad"};
+    for (std::size_t i = 0; i < o.command.size(); ++i) {
+        const std::string& a = o.command[i];
+        if (a == "--resume") {
+            ++i;  // and its value
+            continue;
+        }
+        if (a.rfind("--resume=", 0) == 0) continue;
+        words.push_back(a);
+    }
+    words.push_back("--resume");
+    words.push_back(o.save->string());
+    // under mpirun the run continues under mpirun, with as many processes
+    const int p = processes().size();
+    return (p > 1 ? cat("mpirun -np ", p, " ") : std::string()) + shell_words(words);
+}
+
+/// Standard output must take what is printed: a closed or full stdout is an error, not a
+/// silent success.
+inline void check_stdout() {
+    if (!flush_stdout()) throw OutputError(cat("standard output: cannot write: ", std::strerror(stdout_error())));
+}
+
+/// Why training stopped before --epochs: "no improvement of validation accuracy for 5 epochs
+/// (best 0.9612 at epoch 12)" (a regression: "of validation mse", whose best is −best_accuracy).
+inline std::string stop_text(train::StopReason why, const train::MonitorState& m, double eta0, bool regression = false) {
+    char accuracy[32];
+    if (regression) std::snprintf(accuracy, sizeof accuracy, "%.6g", -m.best_accuracy);
+    else std::snprintf(accuracy, sizeof accuracy, "%.4f", m.best_accuracy);
+    const std::string best = cat("(best ", accuracy, " at epoch ", std::to_string(m.best_epoch), ")");
+    const char* metric = regression ? "validation mse" : "validation accuracy";
+    if (why == train::StopReason::patience)
+        return cat("no improvement of ", metric, " for ", std::to_string(m.epochs_without_improvement), " epoch",
+                   m.epochs_without_improvement == 1 ? "" : "s", " ", best);
+    return cat("eta halved ", std::to_string(m.halvings), " time", m.halvings == 1 ? "" : "s", ", to ",
+               format_real(eta0 * m.eta_scale()), ", on plateaus of the ", metric, " ", best);
+}
+
+/// The result line of a run. With a validation set, the epoch chosen on it and that epoch's test
+/// result: "best validation accuracy 0.9712 at epoch 12: test accuracy 0.9690 (9690/10000)";
+/// without one, the article's "best test accuracy 0.9512 at epoch 27". A regression reports
+/// mse (lower is better) and mae instead.
+inline std::string best_text(const EpochRecord& b) {
+    char buf[256];
+    if (b.validated > 0) {
+        if (b.regression)
+            std::snprintf(buf, sizeof buf, "best validation mse %.6g at epoch %zu: test mse %.6g mae %.6g", b.validation_mse,
+                          b.epoch, b.test_mse, b.test_mae);
+        else
+            std::snprintf(buf, sizeof buf, "best validation accuracy %.4f at epoch %zu: test accuracy %.4f (%zu/%zu)",
+                          b.validation_accuracy, b.epoch, b.accuracy, b.correct, b.tested);
+    } else if (b.regression) {
+        std::snprintf(buf, sizeof buf, "best test mse %.6g (mae %.6g) at epoch %zu", b.test_mse, b.test_mae, b.epoch);
+    } else {
+        std::snprintf(buf, sizeof buf, "best test accuracy %.4f at epoch %zu", b.accuracy, b.epoch);
+    }
+    return buf;
+}
+
+/// Without a validation set: whether epoch record r has a better test result than best (none
+/// yet: best.epoch == 0). With one, the monitor decides (train::Decision::improved).
+inline bool better_on_test(const EpochRecord& r, const EpochRecord& best) {
+    if (best.epoch == 0) return true;
+    return r.regression ? r.test_mse < best.test_mse : r.accuracy > best.accuracy;
+}
+
+}  // namespace typegrad::cli
