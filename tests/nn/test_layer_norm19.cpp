@@ -36,6 +36,7 @@
 #include "../support/gradient_check.hpp"
 #include "../support/model_checks.hpp"
 #include "../support/pytorch.hpp"
+#include "../support/torch_model_check.hpp"
 
 using namespace typegrad;
 
@@ -269,55 +270,10 @@ TEST_CASE("layer_norm + gelu: the same outputs, cost and gradients as PyTorch", 
     Rng rng(53);
     std::vector<LnGelu::input_type> xs(B);
     std::vector<LnGelu::output_type> ys(B);
-    std::vector<double> X, Y;
     for (std::size_t b = 0; b < B; ++b) {
         random_signed_example<LnGelu>(rng, xs[b], ys[b]);
         for (auto& v : xs[b]) v *= 2;
-        X.insert(X.end(), xs[b].begin(), xs[b].end());
-        Y.insert(Y.end(), ys[b].begin(), ys[b].end());
     }
-    const auto ask_torch = [&](std::size_t batch) {
-        const auto dir = std::filesystem::temp_directory_path() / ("typegrad_layer_norm19_" + std::to_string(::getpid()));
-        std::filesystem::create_directories(dir);
-        test::write_f64(dir / "x.f64", X.data(), batch * 8);
-        test::write_f64(dir / "y.f64", Y.data(), batch * 3);
-        int k = 0;
-        m.for_each_parameter([&](auto, const auto& t) { test::write_f64(dir / ("p" + std::to_string(k++) + ".f64"), t); });
-        const std::string script = (std::filesystem::path(__FILE__).parent_path() / "layer_norm19_pytorch.py").string();
-        std::string out = test::run_command(python + " " + script + " " + dir.string() + " " + std::to_string(batch));
-        std::filesystem::remove_all(dir);
-        return out;
-    };
-
-    SECTION("one example") {
-        std::istringstream torch_out(ask_torch(1));
-        double torch_cost = 0;
-        REQUIRE(torch_out >> torch_cost);
-        CHECK_THAT(autodiff::cost(m, xs[0], ys[0]), Catch::Matchers::WithinRel(torch_cost, 1e-10));
-        test::check_against(torch_out, m.forward(xs[0]), 1e-10);
-        const auto g = autodiff::backprop(m, xs[0], ys[0]);
-        for_each_parameter(m, g, [&](auto r, auto&, const auto& dp) {
-            INFO("∂J/∂ " << decltype(r)::description());
-            test::check_against(torch_out, dp, 1e-10);
-        });
-    }
-    SECTION("a batch of 5: the summed cost and gradient") {
-        std::istringstream torch_out(ask_torch(B));
-        double torch_cost = 0;
-        REQUIRE(torch_out >> torch_cost);
-        Gradients<LnGelu> g;
-        autodiff::Workspace<LnGelu, B> ws;
-        const double j = autodiff::backprop_batch_into(m, X.data(), Y.data(), g, ws);
-        CHECK_THAT(j, Catch::Matchers::WithinRel(torch_cost, 1e-10));
-        std::vector<double> outputs;
-        for (const auto& x : xs) {
-            const auto a = m.forward(x);
-            outputs.insert(outputs.end(), a.begin(), a.end());
-        }
-        test::check_against(torch_out, outputs, 1e-10);
-        for_each_parameter(m, g, [&](auto r, auto&, const auto& dp) {
-            INFO("∂J/∂ " << decltype(r)::description());
-            test::check_against(torch_out, dp, 1e-10);
-        });
-    }
+    test::check_model_against_torch<B>(python, m, xs, ys,
+                                       std::filesystem::path(__FILE__).parent_path() / "layer_norm19_pytorch.py", 1e-10);
 }

@@ -5,6 +5,7 @@
 //   forward   y = γ ⊙ x̂ + β
 //   backward  ∂J/∂β = ∂J/∂y,  ∂J/∂γ = ∂J/∂y ⊙ x̂   (assigned, or added with Accumulate::yes),
 //             ∂J/∂x = (1/σ)(g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)),  g = ∂J/∂y ⊙ γ.
+// On a sequence (T, n), the same at every position, with ∂J/∂γ and ∂J/∂β summed over the positions.
 // (Included at the end of reference/rule.hpp, so every user of the reference has it.)
 #pragma once
 
@@ -33,9 +34,16 @@ struct rule<LayerNorm> {
         return {mean, 1.0 / std::sqrt(var + LayerNorm::epsilon)};
     }
 
+    template <class In>
+    static constexpr std::size_t features = shape_traits<In>::extents[rank_v<In> - 1];
+
     template <class In, class T, class P>
     static void forward(const P& p, const T* x, T* y) noexcept {
-        constexpr std::size_t n = size_v<In>;
+        constexpr std::size_t n = features<In>;
+        for (std::size_t t = 0; t < size_v<In> / n; ++t) forward_one<n>(p, x + t * n, y + t * n);
+    }
+    template <std::size_t n, class T, class P>
+    static void forward_one(const P& p, const T* x, T* y) noexcept {
         const T* gamma = p.template get<"γ">().data();
         const T* beta = p.template get<"β">().data();
         const Statistics s = statistics(x, n);
@@ -46,8 +54,14 @@ struct rule<LayerNorm> {
     }
 
     template <class In, class T, class P, class G>
-    static void backward(const P& p, const T* x, const T*, const T* gy, T* gx, G& g, Accumulate acc) noexcept {
-        constexpr std::size_t n = size_v<In>;
+    static void backward(const P& p, const T* x, const T* y, const T* gy, T* gx, G& g, Accumulate acc) noexcept {
+        constexpr std::size_t n = features<In>;
+        for (std::size_t t = 0; t < size_v<In> / n; ++t)
+            backward_one<n>(p, x + t * n, y + t * n, gy + t * n, gx ? gx + t * n : nullptr, g,
+                            t > 0 ? Accumulate::yes : acc);
+    }
+    template <std::size_t n, class T, class P, class G>
+    static void backward_one(const P& p, const T* x, const T*, const T* gy, T* gx, G& g, Accumulate acc) noexcept {
         const T* gamma = p.template get<"γ">().data();
         T* dgamma = g.template get<"γ">().data();
         T* dbeta = g.template get<"β">().data();

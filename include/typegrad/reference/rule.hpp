@@ -31,23 +31,29 @@ struct rule;  // a layer without a reference rule cannot be used with the refere
 template <class L, class In>
 struct has_rule : std::bool_constant<requires { sizeof(rule<L>); }> {};
 
-/// Dense: z = Wᵀx + b;  ∂J/∂b = δ,  ∂J/∂W = x δᵀ,  ∂J/∂x = W δ   (δ = ∂J/∂z).
+/// Dense: z = Wᵀx + b;  ∂J/∂b = δ,  ∂J/∂W = x δᵀ,  ∂J/∂x = W δ   (δ = ∂J/∂z). On a sequence
+/// (T, n) the same at every position t: z_t = Wᵀx_t + b;  ∂J/∂b = Σ_t δ_t,  ∂J/∂W = Σ_t x_t δ_tᵀ,
+/// ∂J/∂x_t = W δ_t.
 template <std::size_t Out, std::size_t In_>
 struct rule<Dense<Out, In_>> {
+    template <class In>
+    static constexpr std::size_t width = shape_traits<In>::extents[rank_v<In> - 1];
     template <class In, class T, class P>
     static void forward(const P& p, const T* x, T* z) noexcept {
-        simd::gemv_t_bias<size_v<In>, Out>(p.template get<"W">().data(), x, p.template get<"b">().data(), z);
+        constexpr std::size_t n = width<In>, positions = size_v<In> / n;
+        for (std::size_t t = 0; t < positions; ++t)
+            simd::gemv_t_bias<n, Out>(p.template get<"W">().data(), x + t * n, p.template get<"b">().data(), z + t * Out);
     }
     template <class In, class T, class P, class G>
     static void backward(const P& p, const T* x, const T*, const T* delta, T* gx, G& g, Accumulate acc) noexcept {
-        constexpr std::size_t n = size_v<In>;
+        constexpr std::size_t n = width<In>, positions = size_v<In> / n;
         auto& db = g.template get<"b">();
-        if (acc == Accumulate::yes)
-            for (std::size_t j = 0; j < Out; ++j) db[j] += delta[j];
-        else
-            for (std::size_t j = 0; j < Out; ++j) db[j] = delta[j];
-        simd::ger<n, Out>(x, delta, g.template get<"W">().data(), acc == Accumulate::yes);
-        if (gx) simd::gemv<n, Out>(p.template get<"W">().data(), delta, gx);
+        for (std::size_t t = 0; t < positions; ++t) {
+            const bool add = acc == Accumulate::yes || t > 0;
+            for (std::size_t j = 0; j < Out; ++j) db[j] = add ? db[j] + delta[t * Out + j] : delta[t * Out + j];
+            simd::ger<n, Out>(x + t * n, delta + t * Out, g.template get<"W">().data(), add);
+            if (gx) simd::gemv<n, Out>(p.template get<"W">().data(), delta + t * Out, gx + t * n);
+        }
     }
 };
 

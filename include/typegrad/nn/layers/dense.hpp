@@ -1,5 +1,6 @@
 // Fully connected layer: z = Wᵀ a + b, W of shape (n_in, n_out) (the article's orientation),
-// b of shape (n_out); for a batch, Wᵀ aᵦ + b for every example.
+// b of shape (n_out); for a batch, Wᵀ aᵦ + b for every example. On a sequence (T, n_in) it applies
+// at every position, as PyTorch's Linear on the last axis: z_t = Wᵀ a_t + b, z of shape (T, n_out).
 #pragma once
 
 #include <cstddef>
@@ -20,15 +21,25 @@ namespace detail {
 // layer and the shape it was given, e.g. "layer_fits<typegrad::Dense<10, 20>, xt::fixed_shape<30>>".
 template <class L, class In>
 struct layer_fits {
-    static constexpr bool vector = rank_v<In> == 1;
+    static constexpr bool vector = rank_v<In> == 1 || rank_v<In> == 2;
     static_assert(vector,
-                  "a dense layer takes a vector: put typegrad::flatten before it to flatten a "
-                  "multi-dimensional input (see 'layer_fits<Layer, shape of the previous layer>' below)");
-    static constexpr bool width = !vector || L::stated_input == inferred_width || L::stated_input == size_v<In>;
+                  "a dense layer takes a vector, or a sequence (T, D) at every position: put typegrad::flatten "
+                  "before it to flatten an image (see 'layer_fits<Layer, shape of the previous layer>' below)");
+    static constexpr bool width =
+        !vector || L::stated_input == inferred_width || L::stated_input == shape_traits<In>::extents[rank_v<In> - 1];
     static_assert(width,
                   "this layer cannot follow the previous one: it expects a different input width "
                   "(see 'layer_fits<Layer, width of the previous layer>' below)");
     static constexpr bool value = vector && width;
+};
+/// The output of a dense layer of Out units after In: (Out), or (T, Out) after a sequence (T, D).
+template <class In, std::size_t Out>
+struct dense_output {
+    using type = Shape<Out>;
+};
+template <std::size_t T, std::size_t D, std::size_t Out>
+struct dense_output<Shape<T, D>, Out> {
+    using type = Shape<T, Out>;
 };
 }  // namespace detail
 
@@ -46,9 +57,11 @@ struct Dense {
     static constexpr std::string_view symbol = "z";
 
     template <class S>
-    using output_shape = std::conditional_t<detail::layer_fits<Dense, S>::value, Shape<Out>, Shape<Out>>;
+    using output_shape = std::conditional_t<detail::layer_fits<Dense, S>::value, typename detail::dense_output<S, Out>::type,
+                                            Shape<Out>>;
+    /// W (n_in, Out) with n_in the input's last extent (a vector's width, a sequence's D).
     template <class S>
-    using parameters = params<param<"W", Shape<size_v<S>, Out>>, param<"b", Shape<Out>>>;
+    using parameters = params<param<"W", Shape<shape_traits<S>::extents[rank_v<S> - 1], Out>>, param<"b", Shape<Out>>>;
     template <class X, class W, class B>
     using expression = expr::Node<expr::AddOp, expr::Node<expr::MatTVecOp, W, X>, B>;
 
@@ -64,12 +77,20 @@ struct Dense {
     /// (z = Wᵀa + b is, for a batch of rows A (batch, n_in), A·W + b: transB = 0).
     template <class S>
     static std::string torch_module() {
-        return cat("{\"type\": \"Linear\", \"in_features\": ", size_v<S>, ", \"out_features\": ", Out, "}");
+        return cat("{\"type\": \"Linear\", \"in_features\": ", shape_traits<S>::extents[rank_v<S> - 1],
+                   ", \"out_features\": ", Out, "}");
     }
     static constexpr bool torch_weight_transposed = true;
+    /// A sequence (batch, T, D): MatMul(x, W) + b, which broadcast over the positions (Gemm takes
+    /// matrices only).
     template <class S, class Builder>
     static bool onnx(Builder& b) {
-        b.node("Gemm", {b.parameter("weight"), b.parameter("bias")}, {typename Builder::attribute{"transB", {0}, false}});
+        if constexpr (rank_v<S> == 2) {
+            b.node("MatMul", {b.parameter("weight")});
+            b.node("Add", {b.parameter("bias")});
+        } else {
+            b.node("Gemm", {b.parameter("weight"), b.parameter("bias")}, {typename Builder::attribute{"transB", {0}, false}});
+        }
         return true;
     }
 };

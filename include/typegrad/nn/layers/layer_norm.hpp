@@ -48,12 +48,12 @@ struct InvSqrtEpsilon {
 // shape it was given.
 template <class In>
 struct layer_norm_fits {
-    static constexpr bool value = rank_v<In> == 1;
+    static constexpr bool value = rank_v<In> == 1 || rank_v<In> == 2;
     static_assert(value,
-                  "layer_norm takes a vector (n) and normalises its n features, as PyTorch's nn.LayerNorm(n); "
-                  "images (C, H, W) are not supported (PyTorch's LayerNorm over the last axis would "
-                  "normalise over W only): put typegrad::flatten before it (see 'layer_norm_fits<shape of the "
-                  "previous layer>' below)");
+                  "layer_norm takes a vector (n) and normalises its n features, as PyTorch's nn.LayerNorm(n), or a "
+                  "sequence (T, n) and normalises every position; images (C, H, W) are not supported (PyTorch's "
+                  "LayerNorm over the last axis would normalise over W only): put typegrad::flatten before it (see "
+                  "'layer_norm_fits<shape of the previous layer>' below)");
 };
 }  // namespace detail
 
@@ -66,8 +66,12 @@ struct LayerNorm {
 
     template <class In>
     using output_shape = std::conditional_t<detail::layer_norm_fits<In>::value, In, In>;
+    /// γ and β (n): a sequence (T, n) shares them across its positions, as nn.LayerNorm(n).
     template <class In>
-    using parameters = params<param<"γ", In, init::Constant<1>, ParamRole::scale>, param<"β", In, init::Constant<0>, ParamRole::shift>>;
+    using features = Shape<shape_traits<In>::extents[rank_v<In> - 1]>;
+    template <class In>
+    using parameters = params<param<"γ", features<In>, init::Constant<1>, ParamRole::scale>,
+                              param<"β", features<In>, init::Constant<0>, ParamRole::shift>>;
 
     /// x − μ, μ broadcast back over the features.
     template <class X>
@@ -82,14 +86,15 @@ struct LayerNorm {
     /// Export (io/export.hpp, io/onnx.hpp read these): torch.nn.LayerNorm(n, eps=1e-5), γ and β as
     /// its "weight" and "bias" (their roles). ONNX node by node (LayerNormalization is an op from
     /// opset 17 only): d = x − ReduceMean(x), y = d / Sqrt(ReduceMean(d · d) + ε) · γ + β, the means
-    /// over the last axis kept as (batch, 1) and broadcast back, ε a scalar of the graph's type.
+    /// over the last axis kept as (batch, 1) — (batch, T, 1) for a sequence — and broadcast back,
+    /// ε a scalar of the graph's type.
     template <class In>
     static std::string torch_module() {
-        return cat("{\"type\": \"LayerNorm\", \"features\": ", size_v<In>, ", \"eps\": ", expr::rate_text(epsilon), "}");
+        return cat("{\"type\": \"LayerNorm\", \"features\": ", shape_traits<In>::extents[rank_v<In> - 1], ", \"eps\": ",
+                   expr::rate_text(epsilon), "}");
     }
     template <class In, class Builder>
     static bool onnx(Builder& b) {
-        if constexpr (rank_v<In> != 1) return false;
         const typename Builder::attribute axes{"axes", {-1}, true}, keepdims{"keepdims", {1}, false};
         const std::string x = b.current;
         const std::string d = b.add("Sub", "centred", {x, b.add("ReduceMean", "mean", {x}, {axes, keepdims})});
