@@ -9,6 +9,7 @@
 #include "typegrad/nn/layers/batch_norm.hpp"
 #include "typegrad/nn/layers/conv2d.hpp"
 #include "typegrad/nn/layers/dense.hpp"
+#include "typegrad/nn/layers/embedding.hpp"
 #include "typegrad/nn/layers/dropout.hpp"
 #include "typegrad/nn/layers/flatten.hpp"
 #include "typegrad/nn/layers/layer_norm.hpp"

@@ -1,0 +1,88 @@
+// Token and position embeddings (issue 21, item 2), as PyTorch's nn.Embedding and GPT's learned
+// positions:
+//   embedding<V, D>   ids (T) → E[ids] (T, D): a learned table E (V, D), N(0, 1) as nn.Embedding;
+//                     its gradient goes into the rows the ids used only (expr/gather.hpp)
+//   positional        x (T, D) → x + P: a learned P (T, D), one row per position, N(0, 1)
+// The ids are the network's input, integers in [0, V) stored in the element type; they are data,
+// never differentiated. The hand-written reference rules are in reference/embedding.hpp.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "typegrad/expr/build.hpp"
+#include "typegrad/expr/gather.hpp"
+#include "typegrad/nn/layer.hpp"
+#include "typegrad/util/text.hpp"
+
+namespace typegrad {
+
+namespace detail {
+template <class In>
+struct embedding_fits {
+    static constexpr bool value = rank_v<In> == 1;
+    static_assert(value, "embedding<V, D> takes the token ids of a sequence, a vector (T): its output is (T, D)");
+};
+template <class In>
+struct positional_fits {
+    static constexpr bool value = rank_v<In> == 2;
+    static_assert(value, "positional adds a learned vector per position to a sequence (T, D): put it after embedding<V, D>");
+};
+}  // namespace detail
+
+/// The embedding of V tokens in D dimensions: row ids[t] of the table E (V, D) at every position t.
+template <std::size_t V, std::size_t D>
+struct Embedding {
+    static_assert(V > 0 && D > 0, "embedding<V, D>: a vocabulary and a width of at least one");
+    static constexpr std::size_t vocabulary = V;
+    static constexpr std::size_t width = D;
+    static std::string name() { return cat("embedding<", V, ", ", D, ">"); }
+    static constexpr std::string_view symbol = "a";
+
+    template <class In>
+    using output_shape = std::conditional_t<detail::embedding_fits<In>::value, typename expr::detail::with_row<In, D>::type,
+                                            Shape<D>>;
+    /// E (V, D) ~ N(0, 1), as nn.Embedding; a weight (L2 decays it, as PyTorch's weight_decay).
+    template <class In>
+    using parameters = params<param<"E", Shape<V, D>, init::Normal, ParamRole::weight>>;
+    template <class X, class E>
+    using expression = expr::Node<expr::GatherRowsOp, X, E>;
+
+    /// Export: torch.nn.Embedding(V, D), its weight E as stored; ONNX Gather(E, ids) (ids cast to
+    /// int64 first: the graph's input is of the network's element type).
+    template <class In>
+    static std::string torch_module() {
+        return cat("{\"type\": \"Embedding\", \"num_embeddings\": ", V, ", \"embedding_dim\": ", D, "}");
+    }
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        const std::string ids = b.add("Cast", "ids", {b.current}, {typename Builder::attribute{"to", {7}, false}});
+        b.current = b.add("Gather", "embedding", {b.parameter("weight"), ids});
+        return true;
+    }
+};
+template <std::size_t V, std::size_t D>
+inline constexpr Embedding<V, D> embedding{};
+
+/// A learned vector per position added to a sequence (T, D): x + P, P (T, D) ~ N(0, 1).
+struct Positional {
+    static constexpr std::string_view name = "positional";
+    static constexpr std::string_view symbol = "a";
+    template <class In>
+    using output_shape = std::conditional_t<detail::positional_fits<In>::value, In, In>;
+    template <class In>
+    using parameters = params<param<"P", In, init::Normal, ParamRole::weight>>;
+    template <class X, class P>
+    using expression = expr::Add<X, P>;
+
+    /// Export: no torch.nn module adds a parameter; ONNX Add(x, P), P broadcast over the batch.
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        b.node("Add", {b.parameter("weight")});
+        return true;
+    }
+};
+inline constexpr Positional positional{};
+
+}  // namespace typegrad
