@@ -81,25 +81,6 @@ double max_relative(const double* a, const double* b, std::size_t n) {
     return den == 0 ? num : num / den;
 }
 
-template <class M>
-void three_way(std::uint64_t seed) {
-    M net{seed, init::Scheme::pytorch};
-    perturb_norm(net, seed + 1);
-    Rng rng(seed + 2);
-    for (int example = 0; example < 4; ++example) {
-        typename M::input_type x;
-        typename M::output_type y;
-        random_signed_example<M>(rng, x, y);
-        INFO("example " << example);
-        const auto r = gradcheck(net, x, y, {.step = 1e-6});
-        CHECK(r.reference);  // every layer has its hand-written rule
-        CHECK(r.fd_entries == M::parameter_count);
-        CHECK(r.autodiff_vs_reference <= 1e-12);
-        CHECK(r.autodiff_vs_fd <= 1e-6);
-        CHECK(r.reference_vs_fd <= 1e-6);
-    }
-}
-
 }  // namespace
 
 TEST_CASE("a sequence (T, D): dense and layer_norm at every position, their shapes and parameters", "[nn][sequence]") {
@@ -151,8 +132,12 @@ TEST_CASE("a sequence: the forward pass is the layers applied position by positi
 }
 
 TEST_CASE("a sequence: autodiff = reference = finite differences", "[nn][sequence][gradient]") {
-    SECTION("a classifier of sequences (dense, gelu, a residual block with layer_norm, flatten)") { three_way<SeqNet>(11); }
-    SECTION("an output that is a sequence (T, 2), quadratic cost") { three_way<SeqOut>(12); }
+    SECTION("a classifier of sequences (dense, gelu, a residual block with layer_norm, flatten)") {
+        test::three_way_check<SeqNet>(11, random_signed_example<SeqNet>, [](auto& net) { perturb_norm(net, 12); });
+    }
+    SECTION("an output that is a sequence (T, 2), quadratic cost") {
+        test::three_way_check<SeqOut>(12, random_signed_example<SeqOut>, [](auto& net) { perturb_norm(net, 13); });
+    }
 }
 
 TEST_CASE("a batch of sequences (B, T, D): the batched gradient is the sum of the per-example ones", "[nn][sequence][batched]") {

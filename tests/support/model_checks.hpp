@@ -86,6 +86,30 @@ void batched_is_sum(std::uint64_t seed, Prepare prepare = {}) {
     check_close(one_by_one, batched, 1e-12);
 }
 
+/// The three-way check on 4 examples that make(rng, x, y) draws: net = M{seed, PyTorch's init},
+/// then prepare(net); every layer must have its reference rule and every parameter is
+/// differenced. Tolerances (double): autodiff vs reference ≤ 1e-12 relative per tensor (the same
+/// derivative in another order); each vs central differences with h = 1e-6 ≤ 1e-6 (truncation
+/// O(h²), rounding ≈ ε·J/h).
+template <class M, class Make, class Prepare = NoPreparation>
+void three_way_check(std::uint64_t seed, Make make, Prepare prepare = {}) {
+    M net{seed, init::Scheme::pytorch};
+    prepare(net);
+    Rng rng(seed + 2);
+    for (int example = 0; example < 4; ++example) {
+        typename M::input_type x;
+        typename M::output_type y;
+        make(rng, x, y);
+        INFO("example " << example);
+        const auto r = gradcheck(net, x, y, {.step = 1e-6});
+        CHECK(r.reference);
+        CHECK(r.fd_entries == M::parameter_count);
+        CHECK(r.autodiff_vs_reference <= 1e-12);
+        CHECK(r.autodiff_vs_fd <= 1e-6);
+        CHECK(r.reference_vs_fd <= 1e-6);
+    }
+}
+
 /// The summed cost and gradient of a batch of B examples, by the batched engine, against
 /// torch.autograd in float64 on the same weights (PyTorch's initialisation) and inputs: `script`
 /// MODEL DIR B prints the cost, then every gradient flattened, one tensor per line, in typegrad's

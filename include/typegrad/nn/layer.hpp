@@ -359,6 +359,15 @@ struct layer_traits : detail::member_export_hooks<L> {
         if constexpr (requires { L::receptive_field; }) return std::size_t(L::receptive_field);
         else return std::size_t{1};
     }();
+    /// Draws the initial parameters by an --init scheme, when the layer has its own rule for it
+    /// (`initialize_scheme(rng, scheme, tensors...)`: a layer with several weight matrices, such
+    /// as attention's projections); otherwise initialize_layer_tensors draws a weight W and a bias
+    /// b by the scheme and the rest by their initialisers.
+    template <class In, class... Tensors>
+        requires requires(Rng& rng, init::Scheme s, Tensors&... t) { L::template initialize_scheme<In>(rng, s, t...); }
+    static void initialize_scheme(Rng& rng, init::Scheme scheme, Tensors&... t) {
+        L::template initialize_scheme<In>(rng, scheme, t...);
+    }
     /// Draws the initial parameters (tensors in declared order) from rng. The layer's own
     /// `initialize(rng, tensors...)` if it has one, else each parameter's initialiser in order.
     template <class In, class... Tensors>

@@ -8,6 +8,7 @@
 #include "typegrad/nn/layers/activation.hpp"
 #include "typegrad/nn/layers/batch_norm.hpp"
 #include "typegrad/nn/layers/conv2d.hpp"
+#include "typegrad/nn/layers/attention.hpp"
 #include "typegrad/nn/layers/dense.hpp"
 #include "typegrad/nn/layers/embedding.hpp"
 #include "typegrad/nn/layers/dropout.hpp"

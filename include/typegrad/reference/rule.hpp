@@ -132,6 +132,7 @@ struct rule<expr::SoftmaxFn> {
 
 // The rules of built-in layers kept in a header of their own, so that every user of the
 // reference (reference/backprop.hpp, gradcheck) has them.
+#include "typegrad/reference/attention.hpp"
 #include "typegrad/reference/batch_norm.hpp"
 #include "typegrad/reference/embedding.hpp"
 #include "typegrad/reference/layer_norm.hpp"

@@ -1,0 +1,93 @@
+// Multi-head causal self-attention on a sequence (T, D), as PyTorch's nn.MultiheadAttention(D, H)
+// with a causal mask and batch_first (issue 21, item 3):
+//   [Q K V] = X W + b                 W (D, 3D), b (3D): in_proj_weight (transposed), in_proj_bias
+//   S_h = Q_h K_hᵀ / √d, masked       −∞ where j > i; d = D/H
+//   P_h = softmax(S_h) row by row
+//   O = [P_1 V_1 … P_H V_H]           the heads concatenated (T, D)
+//   Y = O Wo + bo                     Wo (D, D), bo (D): out_proj (transposed)
+// made of ops of the expression language (expr/attention.hpp, the row softmax, the dense node),
+// so the engine derives its backward pass; the hand-written reference rule (the textbook formulas
+// through the softmax) is in reference/attention.hpp.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "typegrad/expr/attention.hpp"
+#include "typegrad/expr/build.hpp"
+#include "typegrad/nn/layer.hpp"
+#include "typegrad/util/text.hpp"
+
+namespace typegrad {
+
+namespace detail {
+template <class In, std::size_t H>
+struct attention_fits {
+    static constexpr bool value = rank_v<In> == 2 && shape_traits<In>::extents[rank_v<In> - 1] % H == 0;
+    static_assert(rank_v<In> == 2, "attention<H> takes a sequence (T, D)");
+    static_assert(rank_v<In> != 2 || shape_traits<In>::extents[rank_v<In> - 1] % H == 0,
+                  "attention<H>: the width D must be a multiple of the number of heads H");
+};
+/// U(−1/√n, 1/√n) for a tensor of n elements (√n = D for the square Wo (D, D)): a bias of D
+/// elements gets 1/√D; Wo's entries 1/√D as well (fan-in D), PyTorch's Linear bound.
+struct SquareFanInUniform {
+    template <class T>
+    static void fill(T* p, std::size_t n, Rng& rng) noexcept {
+        const double side = std::sqrt(static_cast<double>(n));
+        const double fan_in = std::abs(side - std::round(side)) < 1e-9 && n > 1 ? side : static_cast<double>(n);
+        const double bound = 1.0 / std::sqrt(fan_in);
+        for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<T>(rng.uniform(-bound, bound));
+    }
+};
+}  // namespace detail
+
+/// Causal self-attention with H heads (see above): `input<T, D> | … | attention<4> | …`.
+template <std::size_t H>
+struct Attention {
+    static_assert(H > 0, "attention<H>: at least one head");
+    static constexpr std::size_t heads = H;
+    static std::string name() { return cat("attention<", H, ">"); }
+    static constexpr std::string_view symbol = "a";
+
+    template <class In>
+    using output_shape = std::conditional_t<detail::attention_fits<In, H>::value, In, In>;
+    template <class In>
+    static constexpr std::size_t width = shape_traits<In>::extents[rank_v<In> - 1];
+    /// W (D, 3D) and b (3D), drawn by the --init scheme as a dense layer's; Wo (D, D) and bo (D),
+    /// PyTorch's Linear bound 1/√D.
+    template <class In>
+    using parameters = params<param<"W", Shape<width<In>, 3 * width<In>>>, param<"b", Shape<3 * width<In>>>,
+                              param<"Wo", Shape<width<In>, width<In>>, detail::SquareFanInUniform, ParamRole::weight>,
+                              param<"bo", Shape<width<In>>, detail::SquareFanInUniform, ParamRole::bias>>;
+    /// With an --init scheme, both projections are drawn by it as dense layers (fan-in D); with the
+    /// article's, each parameter's own initialiser.
+    template <class In, class Wt, class Bt, class Wot, class Bot>
+    static void initialize_scheme(Rng& rng, init::Scheme scheme, Wt& w, Bt& b, Wot& wo, Bot& bo) {
+        if (scheme == init::Scheme::article || scheme == init::Scheme::automatic) {
+            init::Normal::fill(w.data(), w.size(), rng);
+            init::Normal::fill(b.data(), b.size(), rng);
+            detail::SquareFanInUniform::fill(wo.data(), wo.size(), rng);
+            detail::SquareFanInUniform::fill(bo.data(), bo.size(), rng);
+            return;
+        }
+        init::fill_weights_and_biases(scheme, w.data(), w.size(), b.data(), b.size(), 1, rng);
+        init::fill_weights_and_biases(scheme, wo.data(), wo.size(), bo.data(), bo.size(), 1, rng);
+    }
+    template <class X, class W, class B>
+    using qkv = expr::Node<expr::AddOp, expr::Node<expr::MatTVecOp, W, X>, B>;
+    template <class X, class W, class B, class Wo, class Bo>
+    using expression = expr::Node<
+        expr::AddOp,
+        expr::Node<expr::MatTVecOp, Wo,
+                   expr::Node<expr::AttentionMixOp<H>,
+                              expr::Node<expr::SoftmaxOp,
+                                         expr::Node<expr::CausalMaskOp, expr::Node<expr::AttentionScoresOp<H>, qkv<X, W, B>>>>,
+                              qkv<X, W, B>>>,
+        Bo>;
+};
+template <std::size_t H>
+inline constexpr Attention<H> attention{};
+
+}  // namespace typegrad
