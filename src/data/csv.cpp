@@ -16,6 +16,8 @@
 // With a limit, the lines after the first `limit` examples are not parsed (nor checked).
 #include "typegrad/data/dataset.hpp"
 
+#include "file_input.hpp"
+
 #include "typegrad/io/checkpoint_file.hpp"  // io::printable_text
 
 #include <unistd.h>
@@ -30,48 +32,20 @@
 
 namespace typegrad::data {
 
-// Defined in npy.cpp (opening and reading) or here (target_index), declared in both.
-namespace detail {
-int open_regular(const std::filesystem::path& path, std::uint64_t& size);
-std::size_t read_at(int fd, const std::filesystem::path& path, std::uint64_t offset, void* dest, std::size_t n);
-std::size_t target_index(const std::filesystem::path& path, const TargetColumn& target, std::size_t columns,
-                         const std::vector<std::string>* names, std::string_view unnamed_why);
-Dataset read_npz_open(const std::filesystem::path& path, int fd, std::uint64_t file_size, std::size_t limit);
-Dataset read_npy_table_open(const std::filesystem::path& path, int fd, std::uint64_t file_size,
-                            const TargetColumn& target, std::size_t limit);
-}  // namespace detail
 
 namespace {
 
 namespace fs = std::filesystem;
+using detail::FileDescriptor;
+using detail::fail;
+using detail::shown;
 
 /// Larger CSV files are refused before they are read (the text is held whole).
 constexpr std::uint64_t max_csv_bytes = std::uint64_t{1} << 30;
 /// What the reader keeps, at most (as the other readers).
 constexpr std::uint64_t max_payload_bytes = std::uint64_t{1} << 30;
 
-[[noreturn]] void fail(const fs::path& path, const std::string& what) { throw DataError(path.string() + ": " + what); }
 
-/// An open file descriptor, closed on destruction.
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    [[nodiscard]] int get() const noexcept { return fd_; }
-
-private:
-    int fd_ = -1;
-};
-
-/// Text from the file, fit for a one-line message: escaped, and cut at `max` bytes.
-std::string shown(std::string_view text, std::size_t max = 40) {
-    if (text.size() <= max) return io::printable_text(text);
-    return io::printable_text(text.substr(0, max)) + "...";
-}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

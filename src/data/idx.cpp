@@ -6,7 +6,7 @@
 // what the file really holds (and never more than max_payload_bytes).
 #include "typegrad/data/dataset.hpp"
 
-#include "../io/file_kind.hpp"
+#include "file_input.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -25,9 +25,10 @@
 namespace typegrad::data {
 namespace {
 
-using io::file_kind;
 
 namespace fs = std::filesystem;
+using detail::FileDescriptor;
+using detail::fail;
 
 /// MNIST's training images are 47 MB; anything over 1 GiB is a corrupt or hostile header.
 constexpr std::uint64_t max_payload_bytes = std::uint64_t{1} << 30;
@@ -35,9 +36,6 @@ constexpr std::uint64_t max_payload_bytes = std::uint64_t{1} << 30;
 constexpr std::size_t input_chunk_bytes = std::size_t{1} << 16;
 constexpr std::size_t output_chunk_bytes = std::size_t{1} << 20;
 
-[[noreturn]] void fail(const fs::path& path, const std::string& what) {
-    throw DataError(path.string() + ": " + what);
-}
 
 /// "0x" and the value's last `digits` hex digits, lower case, as IDX documentation writes them.
 std::string hex(std::uint32_t value, int digits) {
@@ -47,57 +45,15 @@ std::string hex(std::uint32_t value, int digits) {
     return s;
 }
 
-/// An open file descriptor, closed on destruction.
-class FileDescriptor {
-public:
-    FileDescriptor() = default;
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() { reset(-1); }
-    void reset(int fd) noexcept {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-    [[nodiscard]] int get() const noexcept { return fd_; }
-
-private:
-    int fd_ = -1;
-};
 
 
-/// Opens a regular file for reading without ever blocking: stat first (a FIFO would block in
-/// open() until a writer comes, a device such as /dev/zero never ends), then open with
-/// O_NONBLOCK and check that what was opened is still that regular file.
-int open_regular(const fs::path& path, struct stat& st) {
-    if (::stat(path.c_str(), &st) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR) fail(path, "no such file");
-        fail(path, std::string("cannot access: ") + std::strerror(errno));
-    }
-    // fopen() happily opens a directory on Linux; only the first read would fail, with a
-    // less helpful message.
-    if (S_ISDIR(st.st_mode)) fail(path, "is a directory, not a file");
-    if (!S_ISREG(st.st_mode)) fail(path, std::string("is not a regular file (") + file_kind(st.st_mode) + ")");
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
-    struct stat opened {};
-    if (::fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode) || opened.st_dev != st.st_dev ||
-        opened.st_ino != st.st_ino) {
-        ::close(fd);
-        fail(path, "changed while it was being opened (not a regular file any more)");
-    }
-    // O_NONBLOCK stays: it changes nothing for a regular file's reads.
-    st = opened;
-    return fd;
-}
 
 /// The content of a file, decompressed if it starts with the gzip magic bytes, handed out
 /// in pieces so the caller decides how much it is willing to look at.
 class ByteStream {
 public:
     explicit ByteStream(const fs::path& path) : path_(path) {
-        struct stat st {};
-        file_.reset(open_regular(path, st));
-        file_size_ = st.st_size > 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+        file_.reset(detail::open_regular(path, file_size_));
         // No bigger than the file: a tiny file costs a tiny buffer.
         input_.resize(static_cast<std::size_t>(std::min<std::uint64_t>(input_chunk_bytes, file_size_ + 1)));
 

@@ -18,7 +18,7 @@
 // Structured dtypes, strings, objects and Fortran-ordered arrays are refused too.
 #include "typegrad/data/dataset.hpp"
 
-#include "../io/file_kind.hpp"
+#include "file_input.hpp"
 #include "typegrad/io/checkpoint_file.hpp"  // io::printable_text
 
 #include <fcntl.h>
@@ -41,23 +41,13 @@
 
 namespace typegrad::data {
 
-// Shared with src/data/csv.cpp, which declares them too (there is no private header for two
-// functions): opening a regular file without blocking, reading at an offset, the column
-// choice of a table, and the readers for a file read_file has already opened.
-namespace detail {
-int open_regular(const std::filesystem::path& path, std::uint64_t& size);
-std::size_t read_at(int fd, const std::filesystem::path& path, std::uint64_t offset, void* dest, std::size_t n);
-std::size_t target_index(const std::filesystem::path& path, const TargetColumn& target, std::size_t columns,
-                         const std::vector<std::string>* names, std::string_view unnamed_why);
-Dataset read_npz_open(const std::filesystem::path& path, int fd, std::uint64_t file_size, std::size_t limit);
-Dataset read_npy_table_open(const std::filesystem::path& path, int fd, std::uint64_t file_size,
-                            const TargetColumn& target, std::size_t limit);
-}  // namespace detail
 
 namespace {
 
 namespace fs = std::filesystem;
-using io::file_kind;
+using detail::FileDescriptor;
+using detail::fail;
+using detail::shown;
 
 /// What a reader keeps, at most (MNIST's training images are 47 MB as bytes, 188 MB as floats).
 constexpr std::uint64_t max_payload_bytes = std::uint64_t{1} << 30;
@@ -76,26 +66,10 @@ struct Where {
     std::string array;  // empty for a .npy file
 };
 
-[[noreturn]] void fail(const fs::path& path, const std::string& what) { throw DataError(path.string() + ": " + what); }
-
 [[noreturn]] void fail(const Where& w, const std::string& what) {
     fail(w.path, w.array.empty() ? what : w.array + ": " + what);
 }
 
-/// An open file descriptor, closed on destruction.
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    [[nodiscard]] int get() const noexcept { return fd_; }
-
-private:
-    int fd_ = -1;
-};
 
 std::uint16_t le16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
 std::uint32_t le32(const std::uint8_t* p) {
@@ -120,11 +94,6 @@ std::string hex32(std::uint32_t v) {
     return s;
 }
 
-/// Text from a file, fit for a one-line message: escaped, and cut at `max` bytes.
-std::string shown(std::string_view text, std::size_t max = 80) {
-    if (text.size() <= max) return io::printable_text(text);
-    return io::printable_text(text.substr(0, max)) + "...";
-}
 
 /// The shortest text that reads back as v ("nan", "inf", "1e+300").
 std::string number_text(double v) {
@@ -135,46 +104,6 @@ std::string number_text(double v) {
 
 }  // namespace
 
-namespace detail {
-
-/// Opens a regular file for reading without ever blocking (as idx.cpp does): stat first (a FIFO
-/// would block in open() until a writer comes, a device such as /dev/zero never ends), then
-/// open with O_NONBLOCK and check that what was opened is still that regular file.
-int open_regular(const fs::path& path, std::uint64_t& size) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR) fail(path, "no such file");
-        fail(path, std::string("cannot access: ") + std::strerror(errno));
-    }
-    if (S_ISDIR(st.st_mode)) fail(path, "is a directory, not a file");
-    if (!S_ISREG(st.st_mode)) fail(path, std::string("is not a regular file (") + file_kind(st.st_mode) + ")");
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
-    struct stat opened {};
-    if (::fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode) || opened.st_dev != st.st_dev ||
-        opened.st_ino != st.st_ino) {
-        ::close(fd);
-        fail(path, "changed while it was being opened (not a regular file any more)");
-    }
-    size = opened.st_size > 0 ? static_cast<std::uint64_t>(opened.st_size) : 0;
-    return fd;
-}
-
-/// Reads n bytes at offset into dest; returns fewer only where the file ends.
-std::size_t read_at(int fd, const fs::path& path, std::uint64_t offset, void* dest, std::size_t n) {
-    auto* out = static_cast<std::uint8_t*>(dest);
-    std::size_t done = 0;
-    while (done < n) {
-        const ssize_t got = ::pread(fd, out + done, n - done, static_cast<off_t>(offset + done));
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) fail(path, std::string("read error: ") + std::strerror(errno));
-        if (got == 0) break;
-        done += static_cast<std::size_t>(got);
-    }
-    return done;
-}
-
-}  // namespace detail
 
 namespace {
 
