@@ -3,23 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 
-#include <fstream>
-
 #include "options.hpp"
 #include "text.hpp"
 
 namespace typegrad::cli {
-namespace {
-
-/// Whether f is a table (CSV or .npy), not an .npz archive: by its first bytes, as data::read_file.
-bool is_table(const std::filesystem::path& f) {
-    std::ifstream in(f, std::ios::binary);
-    char magic[4] = {};
-    in.read(magic, sizeof magic);
-    return !(in.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K');
-}
-
-}  // namespace
 
 LoadedData load_data(const DataSource& source, std::size_t limit, std::size_t test_limit, std::size_t n_in,
                      std::size_t n_out, bool with_training_set) {
@@ -43,7 +30,7 @@ LoadedData load_data(const DataSource& source, std::size_t limit, std::size_t te
         const data::TargetColumn target{source.target};
         if (source.target_given)
             for (const auto& f : {std::optional(first), source.test_file})
-                if (f && !is_table(*f))
+                if (f && data::file_format(*f) == data::FileFormat::npz)
                     throw UsageError(cat("--target: ", f->string(),
                                          " is not a table (CSV or .npy): an .npz archive's targets are its array y"));
         const auto read = [&](const std::filesystem::path& f, std::size_t lim) {

@@ -230,19 +230,36 @@ Dataset read_csv(const fs::path& file, const TargetColumn& target, std::size_t l
     return parse_csv(file, read_text(file, fd.get(), size), target, limit);
 }
 
+namespace {
+/// The format that the first bytes of a file (got of them at magic) say.
+FileFormat format_of(const unsigned char* magic, std::size_t got) {
+    const auto starts = [&](std::string_view m) { return got >= m.size() && std::memcmp(magic, m.data(), m.size()) == 0; };
+    if (starts("PK\x03\x04") || starts("PK\x05\x06")) return FileFormat::npz;  // a zip archive: an entry, or none at all
+    if (starts("\x93NUMPY")) return FileFormat::npy;
+    return FileFormat::csv;
+}
+}  // namespace
+
+FileFormat file_format(const fs::path& file) {
+    std::uint64_t size = 0;
+    const FileDescriptor fd(detail::open_regular(file, size));
+    unsigned char magic[6] = {};
+    return format_of(magic, detail::read_at(fd.get(), file, 0, magic, sizeof magic));
+}
+
 Dataset read_file(const fs::path& file, const TargetColumn& target, std::size_t limit) {
     std::uint64_t size = 0;
     const FileDescriptor fd(detail::open_regular(file, size));
     unsigned char magic[6] = {};
-    const std::size_t got = detail::read_at(fd.get(), file, 0, magic, sizeof magic);
-    const auto starts = [&](std::string_view m) { return got >= m.size() && std::memcmp(magic, m.data(), m.size()) == 0; };
-    if (starts("PK\x03\x04") || starts("PK\x05\x06")) {  // a zip archive: an entry, or none at all
-        if (target.spec != TargetColumn{}.spec)
-            fail(file, "an .npz archive's targets are its array y: a target column (\"" + shown(target.spec) +
-                           "\") does not apply");
-        return detail::read_npz_open(file, fd.get(), size, limit);
+    switch (format_of(magic, detail::read_at(fd.get(), file, 0, magic, sizeof magic))) {
+        case FileFormat::npz:
+            if (target.spec != TargetColumn{}.spec)
+                fail(file, "an .npz archive's targets are its array y: a target column (\"" + shown(target.spec) +
+                               "\") does not apply");
+            return detail::read_npz_open(file, fd.get(), size, limit);
+        case FileFormat::npy: return detail::read_npy_table_open(file, fd.get(), size, target, limit);
+        case FileFormat::csv: break;
     }
-    if (starts("\x93NUMPY")) return detail::read_npy_table_open(file, fd.get(), size, target, limit);
     return parse_csv(file, read_text(file, fd.get(), size), target, limit);
 }
 

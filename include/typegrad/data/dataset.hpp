@@ -164,8 +164,13 @@ Dataset read_npy_table(const std::filesystem::path& file, const TargetColumn& ta
 /// message names the file, the line and the column otherwise. Throws DataError.
 Dataset read_csv(const std::filesystem::path& file, const TargetColumn& target = {}, std::size_t limit = 0);
 
-/// Reads a data file by its content: an .npz archive (zip magic), an .npy table (NumPy magic),
-/// otherwise CSV text. Only regular files are read (as read_idx).
+/// The forms of a data file read_file tells apart.
+enum class FileFormat { npz, npy, csv };
+/// What read_file reads `file` as, by its first bytes: an .npz archive (zip magic), an .npy table
+/// (NumPy magic), otherwise CSV text. Throws DataError, as read_file, for a file it cannot open.
+FileFormat file_format(const std::filesystem::path& file);
+
+/// Reads a data file by its content (file_format). Only regular files are read (as read_idx).
 Dataset read_file(const std::filesystem::path& file, const TargetColumn& target = {}, std::size_t limit = 0);
 
 /// Fits the targets to a network with n_out outputs: targets of width 1 with n_out > 1 become
