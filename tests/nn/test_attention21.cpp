@@ -37,16 +37,6 @@ using Alone = Model<double, decltype(input<4, 6> | attention<2>)>;
 using AttnBlock = Model<double, decltype(input<4, 6> | residual(layer_norm | attention<2>) | flatten | dense<3> | softmax),
                     cost::LogLikelihood>;
 
-template <class M>
-void signed_example(Rng& rng, typename M::input_type& x, typename M::output_type& y) {
-    for (auto& v : x) v = rng.uniform(-1.0, 1.0);
-    if constexpr (std::is_same_v<typename M::cost_type, cost::LogLikelihood>) {
-        y.fill(0);
-        y[rng.below(M::output_width)] = 1;
-    } else {
-        for (auto& v : y) v = rng.uniform(-1.0, 1.0);
-    }
-}
 
 }  // namespace
 
@@ -90,9 +80,9 @@ TEST_CASE("attention<H>: shape, parameters, the causal mask", "[nn][attention]")
 }
 
 TEST_CASE("attention<H>: autodiff = reference = finite differences", "[nn][attention][gradient]") {
-    SECTION("alone, an output that is the sequence (quadratic cost)") { test::three_way_check<Alone>(11, signed_example<Alone>); }
+    SECTION("alone, an output that is the sequence (quadratic cost)") { test::three_way<Alone>(11, test::signed_example<Alone>, {}, {init::Scheme::pytorch, 4}); }
     SECTION("in a block: residual(layer_norm | attention<2>), then a classifier") {
-        test::three_way_check<AttnBlock>(12, signed_example<AttnBlock>);
+        test::three_way<AttnBlock>(12, test::signed_example<AttnBlock>, {}, {init::Scheme::pytorch, 4});
     }
 }
 
@@ -103,17 +93,12 @@ TEST_CASE("attention<H> in a batch: the batched gradient is the sum of the per-e
 
 // ≤ 1e-10 relative per tensor against torch.autograd in float64, for one example and a batch of 3.
 TEST_CASE("attention<H>: the same outputs, cost and gradients as nn.MultiheadAttention", "[nn][attention][pytorch]") {
-    const std::string python = test::torch_python();
-    if (python.empty()) {
-        WARN("no python3 that imports torch and numpy (Debian: python3-torch): skipping the PyTorch comparison");
-        return;
-    }
     constexpr std::size_t B = 3;
     AttnBlock m{51, init::Scheme::pytorch};
     Rng rng(53);
     std::vector<AttnBlock::input_type> xs(B);
     std::vector<AttnBlock::output_type> ys(B);
-    for (std::size_t b = 0; b < B; ++b) signed_example<AttnBlock>(rng, xs[b], ys[b]);
-    test::check_model_against_torch<B>(python, m, xs, ys,
+    for (std::size_t b = 0; b < B; ++b) test::signed_example<AttnBlock>(rng, xs[b], ys[b]);
+    test::check_model_against_torch<B>(m, xs, ys,
                                        std::filesystem::path(__FILE__).parent_path() / "attention21_pytorch.py", 1e-10);
 }

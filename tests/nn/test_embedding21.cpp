@@ -22,6 +22,7 @@
 
 #include "typegrad/typegrad.hpp"
 #include "../support/gradient_check.hpp"
+#include "../support/model_checks.hpp"
 #include "../support/pytorch.hpp"
 #include "../support/torch_model_check.hpp"
 
@@ -101,38 +102,17 @@ TEST_CASE("embedding: autodiff = reference = finite differences; only the rows u
 }
 
 TEST_CASE("embedding: a batch of token sequences, the batched gradient is the sum of the per-example ones", "[nn][embedding][batched]") {
-    constexpr std::size_t B = 4;
-    TokNet net{21, init::Scheme::pytorch};
-    Rng rng(22);
-    std::vector<double> X, Y;
-    Gradients<TokNet> sum, batched;
-    reference::Workspace<TokNet> ws;
-    for (std::size_t b = 0; b < B; ++b) {
-        TokNet::input_type x;
-        TokNet::output_type y;
-        token_example(rng, x, y);
-        X.insert(X.end(), x.begin(), x.end());
-        Y.insert(Y.end(), y.begin(), y.end());
-        reference::backprop_into(net, x, y, sum, ws, b == 0 ? Accumulate::no : Accumulate::yes);
-    }
-    autodiff::Workspace<TokNet, B> aws;
-    autodiff::backprop_batch_into(net, X.data(), Y.data(), batched, aws);
-    test::check_close(sum, batched, 1e-12);
+    test::batched_is_sum<TokNet, 4>(21, test::NoPreparation{}, token_example);
 }
 
 // ≤ 1e-10 relative per tensor against torch.autograd in float64, for one example and a batch of 3.
 TEST_CASE("embedding and positional: the same outputs, cost and gradients as PyTorch", "[nn][embedding][pytorch]") {
-    const std::string python = test::torch_python();
-    if (python.empty()) {
-        WARN("no python3 that imports torch and numpy (Debian: python3-torch): skipping the PyTorch comparison");
-        return;
-    }
     constexpr std::size_t B = 3;
     TokNet m{51, init::Scheme::pytorch};
     Rng rng(53);
     std::vector<TokNet::input_type> xs(B);
     std::vector<TokNet::output_type> ys(B);
     for (std::size_t b = 0; b < B; ++b) token_example(rng, xs[b], ys[b]);
-    test::check_model_against_torch<B>(python, m, xs, ys,
+    test::check_model_against_torch<B>(m, xs, ys,
                                        std::filesystem::path(__FILE__).parent_path() / "embedding21_pytorch.py", 1e-10);
 }

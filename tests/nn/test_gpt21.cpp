@@ -72,42 +72,21 @@ TEST_CASE("a small GPT as a type: shapes and parameters", "[nn][gpt]") {
 }
 
 TEST_CASE("a small GPT: autodiff = reference = finite differences", "[nn][gpt][gradient]") {
-    test::three_way_check<Gpt>(11, next_tokens);
+    test::three_way<Gpt>(11, next_tokens, {}, {init::Scheme::pytorch, 4});
 }
 
 TEST_CASE("a small GPT in a batch: the batched gradient is the sum of the per-example ones", "[nn][gpt][batched]") {
-    constexpr std::size_t B = 3;
-    Gpt net{21, init::Scheme::pytorch};
-    Rng rng(22);
-    std::vector<double> X, Y;
-    Gradients<Gpt> sum, batched;
-    reference::Workspace<Gpt> ws;
-    for (std::size_t b = 0; b < B; ++b) {
-        Gpt::input_type x;
-        Gpt::output_type y;
-        next_tokens(rng, x, y);
-        X.insert(X.end(), x.begin(), x.end());
-        Y.insert(Y.end(), y.begin(), y.end());
-        reference::backprop_into(net, x, y, sum, ws, b == 0 ? Accumulate::no : Accumulate::yes);
-    }
-    autodiff::Workspace<Gpt, B> aws;
-    autodiff::backprop_batch_into(net, X.data(), Y.data(), batched, aws);
-    test::check_close(sum, batched, 1e-12);
+    test::batched_is_sum<Gpt, 3>(21, test::NoPreparation{}, next_tokens);
 }
 
 // ≤ 1e-10 relative per tensor against torch.autograd in float64, for one window and a batch of 3.
 TEST_CASE("a small GPT: the same outputs, cost and gradients as PyTorch", "[nn][gpt][pytorch]") {
-    const std::string python = test::torch_python();
-    if (python.empty()) {
-        WARN("no python3 that imports torch and numpy (Debian: python3-torch): skipping the PyTorch comparison");
-        return;
-    }
     constexpr std::size_t B = 3;
     Gpt m{51, init::Scheme::pytorch};
     Rng rng(53);
     std::vector<Gpt::input_type> xs(B);
     std::vector<Gpt::output_type> ys(B);
     for (std::size_t b = 0; b < B; ++b) next_tokens(rng, xs[b], ys[b]);
-    test::check_model_against_torch<B>(python, m, xs, ys, std::filesystem::path(__FILE__).parent_path() / "gpt21_pytorch.py",
+    test::check_model_against_torch<B>(m, xs, ys, std::filesystem::path(__FILE__).parent_path() / "gpt21_pytorch.py",
                                        1e-10);
 }

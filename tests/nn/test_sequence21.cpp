@@ -61,16 +61,6 @@ void perturb_norm(M& net, std::uint64_t seed) {
     });
 }
 
-template <class M>
-void random_signed_example(Rng& rng, typename M::input_type& x, typename M::output_type& y) {
-    for (auto& v : x) v = rng.uniform(-1.0, 1.0);
-    if constexpr (std::is_same_v<typename M::cost_type, cost::LogLikelihood>) {
-        y.fill(0);
-        y[rng.below(M::output_width)] = 1;
-    } else {
-        for (auto& v : y) v = rng.uniform(-1.0, 1.0);
-    }
-}
 
 double max_relative(const double* a, const double* b, std::size_t n) {
     double num = 0, den = 0;
@@ -133,10 +123,12 @@ TEST_CASE("a sequence: the forward pass is the layers applied position by positi
 
 TEST_CASE("a sequence: autodiff = reference = finite differences", "[nn][sequence][gradient]") {
     SECTION("a classifier of sequences (dense, gelu, a residual block with layer_norm, flatten)") {
-        test::three_way_check<SeqNet>(11, random_signed_example<SeqNet>, [](auto& net) { perturb_norm(net, 12); });
+        test::three_way<SeqNet>(11, test::signed_example<SeqNet>, [](auto& net) { perturb_norm(net, 12); },
+                                {init::Scheme::pytorch, 4});
     }
     SECTION("an output that is a sequence (T, 2), quadratic cost") {
-        test::three_way_check<SeqOut>(12, random_signed_example<SeqOut>, [](auto& net) { perturb_norm(net, 13); });
+        test::three_way<SeqOut>(12, test::signed_example<SeqOut>, [](auto& net) { perturb_norm(net, 13); },
+                                {init::Scheme::pytorch, 4});
     }
 }
 
@@ -147,18 +139,13 @@ TEST_CASE("a batch of sequences (B, T, D): the batched gradient is the sum of th
 
 // ≤ 1e-10 relative per tensor against torch.autograd in float64, for one example and a batch of 3.
 TEST_CASE("a sequence network: the same outputs, cost and gradients as PyTorch", "[nn][sequence][pytorch]") {
-    const std::string python = test::torch_python();
-    if (python.empty()) {
-        WARN("no python3 that imports torch and numpy (Debian: python3-torch): skipping the PyTorch comparison");
-        return;
-    }
     constexpr std::size_t B = 3;
     SeqNet m{51, init::Scheme::pytorch};
     perturb_norm(m, 52);
     Rng rng(53);
     std::vector<SeqNet::input_type> xs(B);
     std::vector<SeqNet::output_type> ys(B);
-    for (std::size_t b = 0; b < B; ++b) random_signed_example<SeqNet>(rng, xs[b], ys[b]);
-    test::check_model_against_torch<B>(python, m, xs, ys,
+    for (std::size_t b = 0; b < B; ++b) test::signed_example<SeqNet>(rng, xs[b], ys[b]);
+    test::check_model_against_torch<B>(m, xs, ys,
                                        std::filesystem::path(__FILE__).parent_path() / "sequence21_pytorch.py", 1e-10);
 }

@@ -36,17 +36,52 @@ void uniform_example(Rng& rng, typename M::input_type& x, typename M::output_typ
     y[rng.below(M::output_width)] = 1;
 }
 
-/// autodiff = reference = central differences on three examples.
+/// What runs on a model after its construction in the checks below (e.g. moving a
+/// normalisation's γ and β off 1 and 0): nothing by default.
+struct NoPreparation {
+    template <class M>
+    void operator()(M&) const noexcept {}
+};
+/// How a check draws its examples: make(rng, x, y), uniform_example by default.
 template <class M>
-void three_way(std::uint64_t seed) {
-    M net{seed};
+using ExampleMaker = void (*)(Rng&, typename M::input_type&, typename M::output_type&);
+
+/// x ~ U(−1, 1); y one-hot for a log-likelihood cost, else ~ U(−1, 1) (a regression's targets).
+template <class M>
+void signed_example(Rng& rng, typename M::input_type& x, typename M::output_type& y) {
+    for (auto& v : x) v = rng.uniform(-1.0, 1.0);
+    if constexpr (std::is_same_v<typename M::cost_type, cost::LogLikelihood>) {
+        y.fill(0);
+        y[rng.below(M::output_width)] = 1;
+    } else {
+        for (auto& v : y) v = rng.uniform(-1.0, 1.0);
+    }
+}
+
+/// How the three-way check builds its model and how many examples it draws.
+struct ThreeWayOptions {
+    init::Scheme scheme = init::Scheme::automatic;
+    int examples = 3;
+};
+
+/// The three-way check: net = M{seed, options.scheme}, then prepare(net); on options.examples
+/// examples that make draws (from Rng(seed + 1)), every layer has its reference rule and every
+/// parameter is differenced. Tolerances (double): autodiff vs reference ≤ 1e-12 relative per
+/// tensor (the same derivative in another order); each vs central differences with h = 1e-6
+/// ≤ 1e-6 (truncation O(h²), rounding ≈ ε·J/h).
+template <class M, class Prepare = NoPreparation>
+void three_way(std::uint64_t seed, ExampleMaker<M> make = &uniform_example<M>, Prepare prepare = {},
+               ThreeWayOptions options = {}) {
+    M net{seed, options.scheme};
+    prepare(net);
     Rng rng(seed + 1);
-    for (int example = 0; example < 3; ++example) {
+    for (int example = 0; example < options.examples; ++example) {
         typename M::input_type x;
         typename M::output_type y;
-        uniform_example<M>(rng, x, y);
+        make(rng, x, y);
         INFO("example " << example);
         const auto r = gradcheck(net, x, y, {.step = 1e-6});
+        CHECK(r.reference);
         CHECK(r.autodiff_vs_reference <= 1e-12);
         CHECK(r.autodiff_vs_fd <= 1e-6);
         CHECK(r.reference_vs_fd <= 1e-6);
@@ -56,13 +91,8 @@ void three_way(std::uint64_t seed) {
 
 /// The gradient of a chunk of B examples (the batched program, ModelExpression<M, B>) = the sum
 /// of the reference's per-example gradients (and of the engine's own, one example at a time).
-/// `prepare(net)` runs after construction (e.g. moving a normalisation's γ and β off 1 and 0).
-struct NoPreparation {
-    template <class M>
-    void operator()(M&) const noexcept {}
-};
 template <class M, std::size_t B, class Prepare = NoPreparation>
-void batched_is_sum(std::uint64_t seed, Prepare prepare = {}) {
+void batched_is_sum(std::uint64_t seed, Prepare prepare = {}, ExampleMaker<M> make = &uniform_example<M>) {
     M net{seed};
     prepare(net);
     Rng rng(seed + 2);
@@ -73,7 +103,7 @@ void batched_is_sum(std::uint64_t seed, Prepare prepare = {}) {
     for (std::size_t b = 0; b < B; ++b) {
         typename M::input_type x;
         typename M::output_type y;
-        uniform_example<M>(rng, x, y);
+        make(rng, x, y);
         std::copy(x.begin(), x.end(), X.begin() + static_cast<std::ptrdiff_t>(b * M::input_width));
         std::copy(y.begin(), y.end(), Y.begin() + static_cast<std::ptrdiff_t>(b * M::output_width));
         const auto acc = b == 0 ? Accumulate::no : Accumulate::yes;
@@ -86,29 +116,6 @@ void batched_is_sum(std::uint64_t seed, Prepare prepare = {}) {
     check_close(one_by_one, batched, 1e-12);
 }
 
-/// The three-way check on 4 examples that make(rng, x, y) draws: net = M{seed, PyTorch's init},
-/// then prepare(net); every layer must have its reference rule and every parameter is
-/// differenced. Tolerances (double): autodiff vs reference ≤ 1e-12 relative per tensor (the same
-/// derivative in another order); each vs central differences with h = 1e-6 ≤ 1e-6 (truncation
-/// O(h²), rounding ≈ ε·J/h).
-template <class M, class Make, class Prepare = NoPreparation>
-void three_way_check(std::uint64_t seed, Make make, Prepare prepare = {}) {
-    M net{seed, init::Scheme::pytorch};
-    prepare(net);
-    Rng rng(seed + 2);
-    for (int example = 0; example < 4; ++example) {
-        typename M::input_type x;
-        typename M::output_type y;
-        make(rng, x, y);
-        INFO("example " << example);
-        const auto r = gradcheck(net, x, y, {.step = 1e-6});
-        CHECK(r.reference);
-        CHECK(r.fd_entries == M::parameter_count);
-        CHECK(r.autodiff_vs_reference <= 1e-12);
-        CHECK(r.autodiff_vs_fd <= 1e-6);
-        CHECK(r.reference_vs_fd <= 1e-6);
-    }
-}
 
 /// The summed cost and gradient of a batch of B examples, by the batched engine, against
 /// torch.autograd in float64 on the same weights (PyTorch's initialisation) and inputs: `script`
