@@ -4,7 +4,8 @@ nn.Sequential (the architecture from the archive's JSON, the parameters with loa
 and, given an MNIST-format directory, prints its test accuracy as `typegrad eval` does.
 typegrad's blocks (residual, concat, branch_sum) become the small modules Residual, Concat and
 BranchSum below, whose state_dict names ("3.body.0.weight", "2.branches.1.0.bias") are the
-archive's.
+archive's; its sequence layers Embedding (ids cast to int64), Positional (torch.nn has no such
+module) and CausalSelfAttention (nn.MultiheadAttention with the causal mask) likewise.
 
 Usage: scripts/npz_to_torch.py OUT.npz [DATA_DIR]
 Needs numpy and torch (Debian: python3-numpy, python3-torch; use /usr/bin/python3)."""
@@ -60,6 +61,40 @@ class BranchSum(nn.Module):
         return y
 
 
+class Embedding(nn.Embedding):
+    """typegrad's embedding<V, D>: nn.Embedding on token ids that arrive in the network's element
+    type (typegrad's input is a float tensor), cast to int64 first."""
+
+    def forward(self, ids):
+        return super().forward(ids.long())
+
+
+class Positional(nn.Module):
+    """typegrad's positional: x + weight, a learned vector per position (weight (T, D)), which
+    torch.nn has no module for."""
+
+    def __init__(self, positions, features):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(positions, features))
+
+    def forward(self, x):
+        return x + self.weight
+
+
+class CausalSelfAttention(nn.MultiheadAttention):
+    """typegrad's attention<H> on (N, T, D): nn.MultiheadAttention(D, H, batch_first=True) on x as
+    query, key and value with the causal mask (position i attends to j <= i); its state_dict
+    (in_proj_weight, in_proj_bias, out_proj.weight, out_proj.bias) is the archive's."""
+
+    def __init__(self, embed_dim, num_heads):
+        super().__init__(embed_dim, num_heads, batch_first=True)
+
+    def forward(self, x):
+        t = x.shape[-2]
+        mask = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), diagonal=1)  # True: not attended
+        return super().forward(x, x, x, attn_mask=mask, need_weights=False)[0]
+
+
 def module(layer):
     """A layer of the architecture: one of LAYERS, or — for a layer whose header writes
     {"type": "NAME", "kwargs": {...}} (nn/layer.hpp's torch_module hook) — torch.nn.NAME(**kwargs)."""
@@ -78,6 +113,9 @@ LAYERS = {
     "Residual": lambda a: Residual(sequential(a["body"])),
     "Concat": lambda a: Concat([sequential(b) for b in a["branches"]], a["dim"]),
     "BranchSum": lambda a: BranchSum([sequential(b) for b in a["branches"]]),
+    "Embedding": lambda a: Embedding(a["num_embeddings"], a["embedding_dim"]),
+    "Positional": lambda a: Positional(a["positions"], a["features"]),
+    "CausalSelfAttention": lambda a: CausalSelfAttention(a["embed_dim"], a["num_heads"]),
     "Linear": lambda a: nn.Linear(a["in_features"], a["out_features"]),
     "Conv2d": lambda a: nn.Conv2d(a["in_channels"], a["out_channels"], a["kernel_size"], stride=a["stride"],
                                   padding=a["padding"]),

@@ -36,7 +36,8 @@ void add_initializer(onnx::GraphProto& graph, const NpyArray& a) {
     for (const std::size_t d : a.shape) t->add_dims(static_cast<std::int64_t>(d));
     if (a.dtype == "<f4") t->set_data_type(onnx::TensorProto::FLOAT);
     else if (a.dtype == "<f8") t->set_data_type(onnx::TensorProto::DOUBLE);
-    else throw std::invalid_argument(cat("write_onnx: parameter ", a.name, " is neither float32 nor float64"));
+    else if (a.dtype == "<i8") t->set_data_type(onnx::TensorProto::INT64);  // a shape, slice bounds
+    else throw std::invalid_argument(cat("write_onnx: initializer ", a.name, " is neither float32, float64 nor int64"));
     // raw_data is little-endian, as NpyArray's bytes (x86-64).
     t->set_raw_data(a.data.data(), a.data.size());
 }

@@ -4,8 +4,11 @@ typegrad: onnx.checker validates the model, then a small numpy interpreter of ex
 typegrad writes (Gemm, Conv, MaxPool, AveragePool, Flatten, Sigmoid, Tanh, Relu, LeakyRelu,
 Softmax, Identity, Dropout, the Add, Mul, Div and Erf of GELU and SiLU, the ReduceMean, Sub,
 Mul, Add, Sqrt and Div of a layer normalisation, and the Add of a residual block or a branch sum
-and the Concat of branches, each with the attributes ONNX defines for it) runs the graph in float64 on
-the images `typegrad predict` classified. Every image's class must equal typegrad's and every
+and the Concat of branches, and for sequences (issue 21) the Cast and Gather of an embedding and
+the MatMul, Slice, Reshape and Transpose of attention, each with the attributes ONNX defines for
+it) runs the graph in float64 (integer initializers kept as int64) on
+the images `typegrad predict` classified. tests/io/onnx_gpt21.py uses its `run` for the sequence
+networks. Every image's class must equal typegrad's and every
 output must agree within 2e-5: typegrad computes in float32 and predict prints 6 decimals; a
 brief ReLU classifier's logits reach 110, where float32 alone moves a softmax output by 6e-6
 (measured with numpy in float32), while a wrong layout or op moves outputs by 1e-2 and more.
@@ -126,6 +129,54 @@ def batch_normalization(node, x, scale, bias, mean, var):
     return (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * scale.reshape(shape) + bias.reshape(shape)
 
 
+def slice_(node, x, starts, ends, axes=None, steps=None):
+    """Opset 13's Slice: starts, ends, axes and steps are int64 inputs (axes may be negative)."""
+    expect_only(node, attributes(node), set())
+    axes = range(len(starts)) if axes is None else [int(a) % x.ndim for a in axes]
+    steps = [1] * len(starts) if steps is None else steps
+    index = [slice(None)] * x.ndim
+    for a, start, end, step in zip(axes, starts, ends, steps):
+        index[a] = slice(int(start), int(end), int(step))
+    return x[tuple(index)]
+
+
+def reshape(node, x, shape):
+    """Opset 13's Reshape: 0 copies the input's extent, -1 is inferred."""
+    a = attributes(node)
+    expect_only(node, a, {"allowzero"})
+    if a.get("allowzero", 0):
+        raise ValueError("Reshape: allowzero is not implemented here")
+    dims = [x.shape[i] if int(d) == 0 else int(d) for i, d in enumerate(shape)]
+    return x.reshape(dims)
+
+
+def transpose(node, x):
+    a = attributes(node)
+    expect_only(node, a, {"perm"})
+    return np.transpose(x, a.get("perm"))
+
+
+def cast(node, x):
+    """Cast to int64 (an embedding's ids, which must be whole numbers) or to a float type."""
+    a = attributes(node)
+    expect_only(node, a, {"to"})
+    if a["to"] == onnx.TensorProto.INT64:
+        if not np.array_equal(x, np.trunc(x)):
+            raise ValueError("Cast: ids that are not whole numbers")
+        return x.astype(np.int64)
+    if a["to"] in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE):
+        return x.astype(np.float64)
+    raise ValueError(f"Cast: to {a['to']} is not implemented here")
+
+
+def gather(node, data, indices):
+    a = attributes(node)
+    expect_only(node, a, {"axis"})
+    if indices.dtype.kind not in "iu":
+        raise ValueError("Gather: the indices must be integers")
+    return np.take(data, indices, axis=a.get("axis", 0))
+
+
 def plain(node, f):
     a = attributes(node)
     expect_only(node, a, set())
@@ -152,6 +203,12 @@ OPS = {
     "ReduceMean": reduce_mean,
     "Concat": concat,
     "BatchNormalization": batch_normalization,
+    "MatMul": lambda n, a, b: plain(n, np.matmul(a, b)),
+    "Slice": slice_,
+    "Reshape": reshape,
+    "Transpose": transpose,
+    "Cast": cast,
+    "Gather": gather,
     "Identity": lambda n, x: plain(n, x),
     "Dropout": lambda n, x, *rest: x,  # inference: the identity
 }
@@ -159,7 +216,10 @@ OPS = {
 
 def run(model, x):
     """The graph's single output for input x (float64)."""
-    values = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
+    values = {}
+    for t in model.graph.initializer:
+        a = numpy_helper.to_array(t)
+        values[t.name] = a if a.dtype.kind in "iu" else a.astype(np.float64)
     values[model.graph.input[0].name] = x
     for node in model.graph.node:
         if node.op_type not in OPS:

@@ -18,13 +18,15 @@
 
 namespace typegrad::test {
 
-/// "/usr/bin/python3" or "python3" if it imports torch and numpy, else "" (the test then skips,
-/// saying so).
-inline std::string torch_python() {
+/// "/usr/bin/python3" or "python3" if it imports `modules` ("onnx, numpy"), else "" (the test
+/// then skips, saying so).
+inline std::string python_importing(const std::string& modules) {
     for (const char* candidate : {"/usr/bin/python3", "python3"})
-        if (std::system((std::string(candidate) + " -c 'import torch, numpy' >/dev/null 2>&1").c_str()) == 0) return candidate;
+        if (std::system((std::string(candidate) + " -c 'import " + modules + "' >/dev/null 2>&1").c_str()) == 0) return candidate;
     return "";
 }
+/// A python3 that imports torch and numpy, else "".
+inline std::string torch_python() { return python_importing("torch, numpy"); }
 
 /// What a command prints on stdout.
 inline std::string run_command(const std::string& command) {

@@ -11,6 +11,15 @@
 // with its running statistics as the buffers "K.running_mean" and "K.running_var", its γ "K.weight"
 // and β "K.bias" as they are (n).
 //
+// Sequences (issue 21): embedding<V, D> is {"type": "Embedding", "num_embeddings": V,
+// "embedding_dim": D}, nn.Embedding on the ids cast to int64, E "K.weight" as stored (V, D);
+// positional is {"type": "Positional", "positions": T, "features": D}, a module of
+// scripts/npz_to_torch.py (torch.nn has none) that adds its "K.weight" P (T, D); attention<H> is
+// {"type": "CausalSelfAttention", "embed_dim": D, "num_heads": H}, nn.MultiheadAttention(D, H,
+// batch_first=True) called with the causal mask (npz_to_torch.py), its parameters named as its
+// state_dict names them: W (D, 3D) transposed as "K.in_proj_weight" (3D, D), b "K.in_proj_bias",
+// Wo transposed as "K.out_proj.weight", bo "K.out_proj.bias".
+//
 // The combinators of nn/graph.hpp nest: residual(body) is {"type": "Residual", "body": [layers]},
 // a module with a Sequential `body` (y = x + body(x)); concat(branches…) is {"type": "Concat",
 // "dim": 1, "branches": [[layers], …]} and branch_sum {"type": "BranchSum", "branches": …}, a
@@ -24,6 +33,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "typegrad/io/npz.hpp"
@@ -119,14 +129,18 @@ struct TorchParameter {
 };
 
 /// The parameters of layer L after input shape In, in order, under `prefix` ("3", "3.body.0"),
-/// named by their role (ParamRole): "weight" for a weight and for a normalisation's scale γ,
-/// "bias" for a bias and a shift β (PyTorch's names), else the parameter's own name
-/// ("running_mean").
+/// named as the layer's torch_names say when it gives them (attention: "in_proj_weight",
+/// "out_proj.weight", …), else by their role (ParamRole): "weight" for a weight and for a
+/// normalisation's scale γ, "bias" for a bias and a shift β (PyTorch's names), else the
+/// parameter's own name ("running_mean").
 template <class L, class In>
 struct torch_parameters {
-    template <class P>
+    template <class P, std::size_t I>
     static std::string kind() {
         constexpr ParamRole r = param_role_v<P>;
+        if constexpr (requires { layer_traits<L>::torch_names; }) {
+            if constexpr (I < layer_traits<L>::torch_names.size()) return std::string(layer_traits<L>::torch_names[I]);
+        }
         if constexpr (r == ParamRole::weight || r == ParamRole::scale) return "weight";
         else if constexpr (r == ParamRole::bias || r == ParamRole::shift) return "bias";
         else return std::string(P::name);
@@ -141,7 +155,9 @@ struct torch_parameters {
     }
     template <class... P>
     static void each(params<P...>*, const std::string& prefix, std::vector<TorchParameter>& out) {
-        (out.push_back({cat(prefix, ".", kind<P>()), transposed<P>()}), ...);
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (out.push_back({cat(prefix, ".", kind<P, I>()), transposed<P>()}), ...);
+        }(std::index_sequence_for<P...>{});
     }
     static void add(const std::string& prefix, std::vector<TorchParameter>& out) {
         each(static_cast<typename layer_traits<L>::template parameters<In>*>(nullptr), prefix, out);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -16,7 +17,7 @@ namespace typegrad::io {
 struct NpyArray {
     std::string name;
     std::vector<std::size_t> shape;
-    std::string dtype;                // "<f4", "<f8" or "|u1"
+    std::string dtype;                // "<f4", "<f8", "<i8" (an ONNX graph's integer constants) or "|u1"
     std::vector<unsigned char> data;  // little-endian elements, size = product(shape) * itemsize
 };
 
@@ -31,6 +32,14 @@ NpyArray npy_array(std::string name, std::vector<std::size_t> shape, const T* va
     NpyArray a{std::move(name), std::move(shape), sizeof(T) == 4 ? "<f4" : "<f8", {}};
     const auto* bytes = reinterpret_cast<const unsigned char*>(values);
     a.data.assign(bytes, bytes + count * sizeof(T));  // x86-64: already little-endian
+    return a;
+}
+
+/// A vector of int64 (an ONNX Reshape's shape, a Slice's starts).
+inline NpyArray npy_int64(std::string name, const std::vector<std::int64_t>& values) {
+    NpyArray a{std::move(name), {values.size()}, "<i8", {}};
+    const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
+    a.data.assign(bytes, bytes + values.size() * sizeof(std::int64_t));  // x86-64: already little-endian
     return a;
 }
 

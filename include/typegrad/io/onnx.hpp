@@ -17,7 +17,19 @@
 // Mul (the square) → ReduceMean → Add ε → Sqrt → Div → Mul γ → Add β, γ and β the initializers
 // "K.weight" and "K.bias", ε a scalar initializer of the network's element type. Batch
 // normalisation is BatchNormalization (inference: the running statistics "K.running_mean" and
-// "K.running_var"), epsilon 1e-5.
+// "K.running_var"), epsilon 1e-5. Softmax is over the last axis (axis 1 of (batch, n)).
+//
+// Sequences (issue 21): the input of a network of token ids (T) is [batch, T] in the network's
+// element type; embedding is Cast (to int64) → Gather(E, ids), positional Add(x, P) (P (T, D)
+// broadcast over the batch), a dense layer on (batch, T, D) MatMul(x, W) → Add b, layer_norm as
+// above over the last axis. Causal self-attention (nn/layers/attention.hpp) on (batch, T, D), d =
+// D/H: MatMul(x, in_proj_weight) → Add in_proj_bias → three Slices of the last axis (Q, K, V) →
+// Reshape [0, 0, H, d] → Transpose (Q, V: [0, 2, 1, 3]; K: [0, 2, 3, 1]) → MatMul Q Kᵀ (batch, H,
+// T, T) → Mul 1/√d → Add the causal mask (a (T, T) initializer, 0 where j ≤ i, −∞ above) →
+// Softmax (last axis) → MatMul V → Transpose [0, 2, 1, 3] → Reshape [0, 0, D] → MatMul
+// out_proj.weight → Add out_proj.bias; W and Wo as stored, (D, 3D) and (D, D), under the names
+// of nn.MultiheadAttention's state_dict; the integer inputs (shapes, slice bounds) as int64
+// initializers.
 //
 // The combinators of nn/graph.hpp make the graph fork: the block's input tensor is read by each
 // branch and, for residual(body), by an Add of it and the body's output; branch_sum adds its
@@ -80,7 +92,8 @@ namespace detail {
 
 /// Appends the nodes of one layer after the tensor `current`: what a layer's onnx hook is given,
 /// as its template parameter Builder (layer headers do not include io/): node, add, constant,
-/// parameter, current, and Builder::attribute ({name, {ints…}, list, real}) for attributes.
+/// tensor, integers, parameter, current, and Builder::attribute ({name, {ints…}, list, real}) for
+/// attributes.
 struct OnnxBuilder {
     using attribute = OnnxAttribute;
     OnnxGraph& graph;
@@ -101,10 +114,24 @@ struct OnnxBuilder {
         return out;
     }
     /// A scalar constant of the graph's element type, as the initializer "<position>.<name>".
-    std::string constant(const char* name, double value) {
+    std::string constant(const char* name, double value) { return tensor(name, {}, {value}); }
+    /// A constant tensor of the graph's element type (shape, values in C order), as the
+    /// initializer "<position>.<name>": attention's causal mask.
+    std::string tensor(std::string_view name, std::vector<std::size_t> shape, const std::vector<double>& values) {
         std::string out = cat(prefix, ".", name);
-        const float f = static_cast<float>(value);
-        graph.initializers.push_back(graph.double_precision ? npy_array(out, {}, &value, 1) : npy_array(out, {}, &f, 1));
+        if (graph.double_precision) {
+            graph.initializers.push_back(npy_array(out, std::move(shape), values.data(), values.size()));
+        } else {
+            const std::vector<float> f(values.begin(), values.end());
+            graph.initializers.push_back(npy_array(out, std::move(shape), f.data(), f.size()));
+        }
+        return out;
+    }
+    /// A vector of int64, as the initializer "<position>.<name>": a Reshape's shape, a Slice's
+    /// starts, ends and axes (inputs, not attributes, from opset 13).
+    std::string integers(std::string_view name, const std::vector<std::int64_t>& values) {
+        std::string out = cat(prefix, ".", name);
+        graph.initializers.push_back(npy_int64(out, values));
         return out;
     }
     /// The initializer of this layer's parameter ("weight", "bias").

@@ -20,6 +20,10 @@
 //                                                              // (io/onnx.hpp's OnnxBuilder), false if none fit In
 //       static constexpr bool torch_weight_transposed = true;  // optional: PyTorch stores its weight (a
 //                                                              // matrix) transposed (dense: Linear's (out, in))
+//       static constexpr std::array<std::string_view, 2> torch_names{"in_proj_weight", …};
+//                                                              // optional: its parameters' names in the torch
+//                                                              // module's state_dict, in declared order, when
+//                                                              // "weight"/"bias" by role would not do (attention)
 //       static constexpr bool article_network = true;          // optional: of the article's kind of network
 //                                                              // (dense, σ): its default init is N(0, 1)
 //       static constexpr std::string_view outputs = "…";       // optional: what a network's outputs are when it
@@ -36,7 +40,7 @@
 // and, for the hand-written reference, a specialisation of typegrad::reference::rule<MyLayer>
 // (reference/rule.hpp). docs/layers.md walks through an example (PReLU).
 //
-// Export has no list of layers: io/export.hpp and io/onnx.hpp read these three hooks, for every
+// Export has no list of layers: io/export.hpp and io/onnx.hpp read these hooks, for every
 // layer, built-in or the user's, through layer_traits<L> only. The primary template forwards the
 // layer's own members; a specialisation of layer_traits declares them itself (softmax), and
 // Activation<F>'s takes them from activation_traits<F> (nn/layers/activation.hpp): the same
@@ -47,6 +51,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -319,6 +324,12 @@ struct member_export_hooks {
     static constexpr bool torch_weight_transposed = [] {
         if constexpr (requires { T::torch_weight_transposed; }) return bool(T::torch_weight_transposed);
         else return false;
+    }();
+    /// The parameters' names in the module's state_dict, in declared order; none (the names of
+    /// their roles, "weight" and "bias") when T does not give them.
+    static constexpr auto torch_names = [] {
+        if constexpr (requires { T::torch_names; }) return T::torch_names;
+        else return std::array<std::string_view, 0>{};
     }();
 };
 }  // namespace detail

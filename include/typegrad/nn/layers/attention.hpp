@@ -10,10 +10,14 @@
 // through the softmax) is in reference/attention.hpp.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "typegrad/expr/attention.hpp"
 #include "typegrad/expr/build.hpp"
@@ -86,6 +90,56 @@ struct Attention {
                                          expr::Node<expr::CausalMaskOp, expr::Node<expr::AttentionScoresOp<H>, qkv<X, W, B>>>>,
                               qkv<X, W, B>>>,
         Bo>;
+
+    /// Export (io/export.hpp, io/onnx.hpp read these): torch.nn.MultiheadAttention(D, H,
+    /// batch_first=True) with the causal mask, scripts/npz_to_torch.py's CausalSelfAttention (a
+    /// Sequential cannot call it with a mask); its state_dict's names, W and Wo transposed (its
+    /// in_proj_weight is (3D, D), out_proj.weight (out, in)).
+    template <class In>
+    static std::string torch_module() {
+        return cat("{\"type\": \"CausalSelfAttention\", \"embed_dim\": ", width<In>, ", \"num_heads\": ", H, "}");
+    }
+    static constexpr bool torch_weight_transposed = true;
+    static constexpr std::array<std::string_view, 4> torch_names{"in_proj_weight", "in_proj_bias", "out_proj.weight",
+                                                                 "out_proj.bias"};
+    /// ONNX on (batch, T, D), node by node as above (io/onnx.hpp's header has the list): the heads
+    /// by Reshape and Transpose, the scale 1/√d a scalar, the mask a (T, T) constant (0 where j ≤ i,
+    /// −∞ where j > i, as CausalMaskOp), Softmax over the last axis; W and Wo as stored.
+    template <class In, class Builder>
+    static bool onnx(Builder& b) {
+        if constexpr (rank_v<In> != 2) {
+            return false;
+        } else {
+            constexpr std::size_t T = shape_traits<In>::extents[0], D = width<In>, d = D / H;
+            constexpr auto i64 = [](std::size_t n) { return static_cast<std::int64_t>(n); };
+            using attribute = typename Builder::attribute;
+            const std::string qkv = b.add("Add", "qkv", {b.add("MatMul", "in_proj", {b.current, b.parameter("in_proj_weight")}),
+                                                        b.parameter("in_proj_bias")});
+            const std::string last_axis = b.integers("last_axis", {-1});
+            const std::string heads = b.integers("heads_shape", {0, 0, i64(H), i64(d)});
+            // Q, K or V (part 0, 1, 2) of the last axis, as (batch, H, T, d), K as (batch, H, d, T)
+            const auto part = [&](std::size_t k, const char* name, std::vector<std::int64_t> perm) {
+                const std::string slice = b.add("Slice", cat(name, "_slice"),
+                                                {qkv, b.integers(cat(name, "_start"), {i64(k * D)}),
+                                                 b.integers(cat(name, "_end"), {i64((k + 1) * D)}), last_axis});
+                return b.add("Transpose", name, {b.add("Reshape", cat(name, "_heads"), {slice, heads})},
+                             {attribute{"perm", std::move(perm), true}});
+            };
+            const std::string q = part(0, "q", {0, 2, 1, 3}), k = part(1, "k_t", {0, 2, 3, 1}), v = part(2, "v", {0, 2, 1, 3});
+            const std::string scores =
+                b.add("Mul", "scores", {b.add("MatMul", "q_k_t", {q, k}), b.constant("scale", 1.0 / std::sqrt(double(d)))});
+            std::vector<double> mask(T * T, 0.0);
+            for (std::size_t i = 0; i < T; ++i)
+                for (std::size_t j = i + 1; j < T; ++j) mask[i * T + j] = -std::numeric_limits<double>::infinity();
+            const std::string p = b.add("Softmax", "weights", {b.add("Add", "masked", {scores, b.tensor("causal_mask", {T, T}, mask)})},
+                                        {attribute{"axis", {-1}, false}});
+            const std::string mixed = b.add("Transpose", "mixed", {b.add("MatMul", "heads", {p, v})}, {attribute{"perm", {0, 2, 1, 3}, true}});
+            const std::string o = b.add("Reshape", "concat_heads", {mixed, b.integers("model_shape", {0, 0, i64(D)})});
+            b.current = b.add("Add", "attention", {b.add("MatMul", "out_proj", {o, b.parameter("out_proj.weight")}),
+                                                   b.parameter("out_proj.bias")});
+            return true;
+        }
+    }
 };
 template <std::size_t H>
 inline constexpr Attention<H> attention{};

@@ -49,8 +49,9 @@ struct Embedding {
     template <class X, class E>
     using expression = expr::Node<expr::GatherRowsOp, X, E>;
 
-    /// Export: torch.nn.Embedding(V, D), its weight E as stored; ONNX Gather(E, ids) (ids cast to
-    /// int64 first: the graph's input is of the network's element type).
+    /// Export: torch.nn.Embedding(V, D), its weight E as stored (scripts/npz_to_torch.py casts the
+    /// ids to int64 first); ONNX Gather(E, ids) on axis 0, (V, D)[(batch, T)] → (batch, T, D) (ids
+    /// cast to int64 first: the graph's input is of the network's element type).
     template <class In>
     static std::string torch_module() {
         return cat("{\"type\": \"Embedding\", \"num_embeddings\": ", V, ", \"embedding_dim\": ", D, "}");
@@ -76,7 +77,14 @@ struct Positional {
     template <class X, class P>
     using expression = expr::Add<X, P>;
 
-    /// Export: no torch.nn module adds a parameter; ONNX Add(x, P), P broadcast over the batch.
+    /// Export: no torch.nn module adds a parameter, so the .npz names scripts/npz_to_torch.py's own
+    /// module Positional (x + weight, weight P (T, D) as stored), as it names its Residual; ONNX
+    /// Add(x, P), P broadcast over the batch.
+    template <class In>
+    static std::string torch_module() {
+        return cat("{\"type\": \"Positional\", \"positions\": ", shape_traits<In>::extents[0], ", \"features\": ",
+                   shape_traits<In>::extents[rank_v<In> - 1], "}");
+    }
     template <class In, class Builder>
     static bool onnx(Builder& b) {
         b.node("Add", {b.parameter("weight")});

@@ -2,6 +2,7 @@
 // then computes J from z and δ = a − y, see ad/rewrite.hpp).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "typegrad/expr/build.hpp"
@@ -30,15 +31,15 @@ struct layer_traits<expr::SoftmaxFn> {
     static void initialize(Rng&) noexcept {}
 
     /// Export (io/export.hpp, io/onnx.hpp read these): torch.nn.Softmax(dim=-1); ONNX Softmax over
-    /// axis 1 of (batch, n), after a vector only (typegrad's is over the last extent).
+    /// the last axis, as typegrad's: axis 1 of (batch, n), axis 2 of a sequence's (batch, T, n)
+    /// (opset 13's Softmax normalises along that one axis).
     template <class In>
     static std::string torch_module() {
         return "{\"type\": \"Softmax\", \"dim\": -1}";
     }
     template <class In, class Builder>
     static bool onnx(Builder& b) {
-        if constexpr (rank_v<In> != 1) return false;
-        b.node("Softmax", {}, {typename Builder::attribute{"axis", {1}, false}});
+        b.node("Softmax", {}, {typename Builder::attribute{"axis", {static_cast<std::int64_t>(rank_v<In>)}, false}});
         return true;
     }
 };
