@@ -10,12 +10,14 @@
 #include "derive.hpp"
 #include "menu.hpp"
 #include "options.hpp"
+#include "predict_network.hpp"
 #include "report.hpp"
 #include "text.hpp"
 #include "typegrad/autodiff/backprop.hpp"
 #include "typegrad/autodiff/gradcheck.hpp"
 #include "typegrad/data/dataset.hpp"
 #include "typegrad/io/checkpoint.hpp"
+#include "typegrad/nn/layers/embedding.hpp"
 #include "typegrad/train/parallel.hpp"
 #include "typegrad/train/sgd.hpp"
 #include "typegrad/util/thread_pool.hpp"
@@ -29,9 +31,12 @@ int evaluate_network(const EvalOptions& o, const io::CheckpointImage& image) {
     M net;
     // As --resume: an accuracy of a diverged network says nothing.
     const train::TrainerState state = restore_model(image, net, o.model);
-    const LoadedData d =
-        load_data({o.data_dir, o.data_from_environment, o.seed, std::nullopt, o.target, o.target_given}, 0, o.test_limit,
-                  M::input_width, M::output_width, false);
+    constexpr std::size_t V = embedding_vocabulary_v<typename M::composition::template layer_at<0>>;
+    std::u32string vocabulary;
+    if constexpr (V > 0) vocabulary = checkpoint_vocabulary(image, o.model, V);
+    const LoadedData d = load_data({o.data_dir, o.data_from_environment, o.seed, std::nullopt, o.target, o.target_given, V > 0,
+                                    V > 0 ? &vocabulary : nullptr},
+                                   0, o.test_limit, M::input_width, M::output_width, false);
     const auto& h = image.header;
     // Text from the file (a note could hold terminal escapes) and the file's name are escaped by say().
     say(stdout, "typegrad eval: %s: %s, %s cost, %s, %zu epoch%s trained, %zu test (%s)", file.c_str(),
@@ -45,7 +50,10 @@ int evaluate_network(const EvalOptions& o, const io::CheckpointImage& image) {
     } else {
         s = train::evaluate(net, d.split.test);
     }
-    if (d.split.test.task == data::Task::regression)
+    if (d.split.test.is_text())
+        std::printf("test loss %.4f nats/token  accuracy %.4f (%zu/%zu tokens)  (%zu windows of %zu)\n", s.mean_loss(),
+                    s.accuracy(), s.correct, s.count * s.positions, s.count, s.positions);
+    else if (d.split.test.task == data::Task::regression)
         std::printf("test mse %.6g  mae %.6g  cost %.6g (%zu examples)\n", s.mse(), s.mae(), s.mean_loss(), s.count);
     else
         std::printf("test accuracy %.4f (%zu/%zu)  cost %.4f\n", s.accuracy(), s.correct, s.count, s.mean_loss());
@@ -72,17 +80,31 @@ inline constexpr double gradcheck_fd_limit = 1e-6;
 template <class M>
 int gradcheck_network(const GradcheckOptions& o) {
     M net{o.seed};
-    // a realistic input: a synthetic digit, and its one-hot label as the target
+    // a realistic input: a synthetic digit, and its one-hot label as the target; for a network that
+    // reads text, random tokens and the next token at every position
+    constexpr std::size_t V = embedding_vocabulary_v<typename M::composition::template layer_at<0>>;
     const auto digits = data::synthetic_digits(1, o.seed);
     typename M::input_type x;
     typename M::output_type y;
-    for (std::size_t i = 0; i < M::input_width; ++i) x.data()[i] = digits.pixel(0, i % 784);
     y.fill(0.0);
-    y[digits.labels[0] % M::output_width] = 1.0;
+    std::string input;
+    if constexpr (V > 0 && M::output_width == M::input_width * V) {
+        Rng rng(o.seed);
+        std::size_t next = static_cast<std::size_t>(rng.below(V));
+        for (std::size_t t = 0; t < M::input_width; ++t) {
+            x.data()[t] = static_cast<double>(next);
+            next = static_cast<std::size_t>(rng.below(V));
+            y.data()[t * V + next] = 1.0;
+        }
+        input = cat(M::input_width + 1, " random tokens of ", V, " as input and targets");
+    } else {
+        for (std::size_t i = 0; i < M::input_width; ++i) x.data()[i] = digits.pixel(0, i % 784);
+        y[digits.labels[0] % M::output_width] = 1.0;
+        input = cat("a synthetic digit ", int(digits.labels[0]), " as input");
+    }
     const auto r = gradcheck(net, x, y, {.step = o.step, .samples_per_tensor = o.samples});
-    std::printf("typegrad gradcheck: %s, double, seed %llu, a synthetic digit %d as input, h = %g, %zu of %zu "
-                "parameters by central differences\n",
-                o.net.c_str(), static_cast<unsigned long long>(o.seed), int(digits.labels[0]), o.step, r.fd_entries,
+    std::printf("typegrad gradcheck: %s, double, seed %llu, %s, h = %g, %zu of %zu parameters by central differences\n",
+                o.net.c_str(), static_cast<unsigned long long>(o.seed), input.c_str(), o.step, r.fd_entries,
                 M::parameter_count);
     std::printf("J = %.10g\n", r.cost);
     std::printf("max relative error, ‖a − b‖∞ / max(‖a‖∞, ‖b‖∞) per tensor:\n");

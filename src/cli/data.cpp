@@ -8,6 +8,45 @@
 
 namespace typegrad::cli {
 
+namespace {
+/// The text of a network that reads text (see load_data).
+LoadedData load_text(const DataSource& source, std::size_t n_in, std::size_t n_out, bool with_training_set) {
+    if (!source.dir || source.from_environment)
+        throw UsageError("--data: this network reads text (seqT): name a UTF-8 text file with --data FILE.txt");
+    if (with_training_set && !source.test_file && source.validation == 0)
+        throw UsageError(cat("--data ", source.dir->string(), ": name the test text with --test FILE, or hold out the last N "
+                             "windows of the training text with --validation N"));
+    if (source.target_given) throw UsageError(cat("--target: ", source.dir->string(), " is a text, whose targets are its next characters"));
+    const auto read = [&](const std::filesystem::path& f, const std::u32string* vocabulary, const char* what) {
+        data::TextNotes notes;
+        data::Dataset d = data::read_text(f, n_in, vocabulary, &notes);
+        if (notes.skipped > 0)
+            say(stderr, "data: %s: %zu character%s not in the %s vocabulary left out (%s)", f.c_str(), notes.skipped,
+                notes.skipped == 1 ? "" : "s", what, notes.examples.c_str());
+        return d;
+    };
+    LoadedData p;
+    p.from_files = true;
+    const std::filesystem::path& first = *source.dir;
+    if (with_training_set) {
+        p.split.train = read(first, source.vocabulary, "model's");
+        p.files = {first};
+        p.description = first.string();
+        if (source.test_file) {
+            p.split.test = read(*source.test_file, &p.split.train.vocabulary, "training text's");
+            p.files.push_back(*source.test_file);
+            p.description = cat(first.string(), " / ", source.test_file->string());
+        }
+    } else {
+        p.split.test = read(first, source.vocabulary, "model's");
+        p.files = {first};
+        p.description = first.string();
+    }
+    (void)n_out;  // checked by check_fits with the rest
+    return p;
+}
+}  // namespace
+
 LoadedData load_data(const DataSource& source, std::size_t limit, std::size_t test_limit, std::size_t n_in,
                      std::size_t n_out, bool with_training_set) {
     LoadedData p;
@@ -20,7 +59,15 @@ LoadedData load_data(const DataSource& source, std::size_t limit, std::size_t te
     }
     if (source.test_file && !std::filesystem::exists(*source.test_file, ec))
         throw data::DataError(cat(source.test_file->string(), ": no such file (--test)"));
-    if (source.dir && !std::filesystem::is_directory(*source.dir, ec) &&
+    for (const auto& f : {source.dir, source.test_file})
+        if (!source.text && f && f->extension() == ".txt")
+            throw UsageError(cat("--data ", f->string(), ": a text is read by a network whose input is seqT (T tokens), e.g. "
+                                 "seq32-embed64-res(layernorm-attn4)-layernorm-vocab:softmax; this network's input is ",
+                                 n_in, " values"));
+    if (source.text) {
+        p = load_text(source, n_in, n_out, with_training_set);
+        what = source.dir->string();
+    } else if (source.dir && !std::filesystem::is_directory(*source.dir, ec) &&
         std::filesystem::exists(*source.dir, ec)) {  // a data file: the training set (eval: the test set)
         what = source.dir->string();
         const std::filesystem::path& first = *source.dir;
@@ -97,11 +144,12 @@ LoadedData load_data(const DataSource& source, std::size_t limit, std::size_t te
     if (test_limit && test_limit < p.split.test.size()) p.split.test = p.split.test.head(test_limit);
 
     if (with_training_set && p.split.train.size() == 0) throw data::DataError(cat(what, ": the training set is empty"));
-    if (p.split.test.size() == 0) throw data::DataError(cat(what, ": the test set is empty"));
+    const bool held_out = source.text && with_training_set && !source.test_file;  // cut by prepare()
+    if (p.split.test.size() == 0 && !held_out) throw data::DataError(cat(what, ": the test set is empty"));
     // a data file is named as it is; the test set of --data FILE --test FILE is the second file
-    const std::string test_what = p.from_files && with_training_set ? source.test_file->string() : what;
+    const std::string test_what = p.from_files && with_training_set && source.test_file ? source.test_file->string() : what;
     if (with_training_set) data::check_fits(p.split.train, n_in, n_out, cat(what, " (training set)"));
-    data::check_fits(p.split.test, n_in, n_out, cat(test_what, " (test set)"));
+    if (!held_out) data::check_fits(p.split.test, n_in, n_out, cat(test_what, " (test set)"));
     return p;
 }
 

@@ -17,6 +17,11 @@ JitRequest spec_request(const std::string& net, const std::string& given_cost, c
     std::string error;
     NetworkSpec spec = parse_network(net, error);
     if (!error.empty()) throw UsageError(cat("--net: ", error));
+    if (reads_text(spec) && bound_vocabulary(spec) == 0)
+        throw UsageError(cat("--net ", net, ": 'vocab' is the size of a training text's vocabulary; without a text, write it as "
+                             "a number (…-layernorm-65:softmax)"));
+    if (const SpecShapes shapes = infer_shapes(spec); reads_text(spec) && !shapes.error.empty())
+        throw UsageError(cat("--net ", net, ": ", shapes.error));
     std::string cost = !given_cost.empty() ? given_cost : compiled_in_cost(net);
     if (cost.empty()) cost = default_cost(spec);
     if (const std::string why = cost_fit_error(spec, cost); !why.empty()) throw UsageError(why);

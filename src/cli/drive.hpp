@@ -95,6 +95,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     if (metrics_file) metrics.emplace(metrics_file->target(), o.metrics_format);
     if (metrics && resume) metrics->continue_from(start.epochs_done);
     const std::string note = training_note(o, p.split.train) + processes_note(o);
+    const std::string vocabulary = data::utf8(p.split.train.vocabulary);  // a text's characters, kept in the checkpoint
 
     print_header(o, p, network_description<M>(), M::cost_type::name,
                  std::is_same_v<typename M::value_type, float> ? "float" : "double", M::parameter_count);
@@ -144,7 +145,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
             p.split.train, validation, p.split.test,
             [&](train::EpochStats s) {
                 processes_run.on_epoch(s, p.split.train.size());
-                const EpochRecord r{s.epoch,   s.epochs,      s.correct,           s.tested,
+                EpochRecord r{s.epoch,   s.epochs,      s.correct,           s.tested,
                                     s.accuracy, s.seconds,     s.examples_per_second, s.training_cost,
                                     s.eta,      s.validated,   s.validation_accuracy, s.training_counted,
                                     s.training_accuracy,
@@ -152,6 +153,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
                                         ? o.halve_after : std::size_t{0},
                                     trainer.eta(), s.regression, s.test_cost, s.validation_cost, s.test_mse,
                                     s.test_mae, s.validation_mse, s.validation_mae};
+                r.positions = s.positions;
                 bar.clear();
                 std::printf("%s\n", epoch_line(r).c_str());
                 (void)flush_stdout();
@@ -160,7 +162,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
                 // a diverged network is never saved.
                 if (o.save) {
                     try {
-                        io::save_checkpoint(save_file->target(), net, trainer.state(), note);
+                        io::save_checkpoint(save_file->target(), net, trainer.state(), note, vocabulary);
                     } catch (const io::CheckpointError& e) {
                         throw OutputError(cat("--save ", e.what()));
                     }
@@ -171,7 +173,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
                     best = r;
                     if (o.save_best) {
                         try {
-                            io::save_checkpoint(save_best_file->target(), net, trainer.state(), note);
+                            io::save_checkpoint(save_best_file->target(), net, trainer.state(), note, vocabulary);
                         } catch (const io::CheckpointError& e) {
                             throw OutputError(cat("--save-best ", e.what()));
                         }
@@ -237,9 +239,10 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
         std::printf("%s%s\n", best_text(best).c_str(),
                     o.save_best ? cat(" (saved in ", o.save_best->string(), ")").c_str() : "");
     } else if (const auto& m = trainer.monitor().state(); m.best_epoch > 0) {  // resumed, no epoch improved on it
-        const bool regression = p.split.test.task == data::Task::regression;
+        const bool regression = p.split.test.task == data::Task::regression, text = p.split.test.is_text();
         std::printf("best validation %s %.6g at epoch %zu, before this run (no epoch of this run improved on it)\n",
-                    regression ? "mse" : "accuracy", regression ? -m.best_accuracy : m.best_accuracy, m.best_epoch);
+                    text ? "loss" : regression ? "mse" : "accuracy", regression || text ? -m.best_accuracy : m.best_accuracy,
+                    m.best_epoch);
     }
     check_stdout();
     return exit_ok;

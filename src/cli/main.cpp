@@ -437,6 +437,28 @@ int run(int argc, char** argv) {
             ->required();
         predictor->add_flag("--invert", predict_options.invert,
                             wrap("Use 255 - b for every pixel: for dark digits on a light background"));
+        GenerateArgs generate_args;
+        CLI::App* generator = app.add_subcommand(
+            "generate", wrap("Continue a prompt with a checkpoint's network that reads text (input seqT, trained on "
+                             "--data FILE.txt): print the next --tokens characters, each the most likely one "
+                             "(--temperature 0) or drawn from the network's probabilities raised to 1/T"));
+        generator->footer("Exit status: 0 success, 1 file error (checkpoint), 2 bad option (a prompt character outside the "
+                          "vocabulary).\n");
+        generator->add_option("--model", generate_args.model, wrap("The checkpoint, written by 'typegrad train --save FILE'"))
+            ->type_name("FILE")
+            ->required();
+        generator->add_option("--prompt", generate_args.prompt,
+                              wrap("The text to continue (UTF-8; every character must be in the model's vocabulary)"))
+            ->type_name("TEXT")
+            ->required();
+        generator->add_option("--tokens", generate_args.tokens, wrap("Characters to generate, 1 to 1000000 (default 100)"))
+            ->type_name("N");
+        generator->add_option("--temperature", generate_args.temperature,
+                              wrap("0: greedy, the most likely character each time (deterministic); T > 0: sample from "
+                                   "p^(1/T), normalised (default 1: the network's own probabilities)"))
+            ->type_name("T");
+        generator->add_option("--seed", generate_args.seed, wrap("Seed of the sampling, an integer in [0, 2^64) (default 42)"))
+            ->type_name("S");
         PlotOptions plot_options;
         std::vector<std::string> plot_files;
         std::string plot_output;
@@ -468,6 +490,7 @@ int run(int argc, char** argv) {
                  export_options.output = export_output;
                  return run_export(export_options);
              }},
+            {generator, [&] { return run_generate(validate(generate_args)); }},
             {predictor, [&] {
                  predict_options.model = predict_model;
                  for (const auto& f : predict_images) predict_options.images.emplace_back(f);
@@ -485,7 +508,7 @@ int run(int argc, char** argv) {
         // Read before the rest of the command line is parsed (below), because --net and a
         // checkpoint's layer text name the layers the headers declare.
         std::vector<std::string> layer_files;
-        for (CLI::App* cmd : {train, derive, gradcheck, eval, exporter, predictor})
+        for (CLI::App* cmd : {train, derive, gradcheck, eval, exporter, predictor, generator})
             cmd->add_option("--layers", layer_files,
                             wrap("A C++ header declaring layers of your own, each with its --net word (docs/layers.md, "
                                  "\"Adding a layer\"); repeatable. Networks compiled on first use include it; its words "

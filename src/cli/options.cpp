@@ -4,6 +4,7 @@
 // names the option and says what was expected, and "-3", "1e3", "12abc" or "inf" never slip
 // through a lenient conversion.
 #include "options.hpp"
+#include "predict.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -314,6 +315,20 @@ GradcheckOptions validate(const GradcheckArgs& raw) {
     o.samples = parse_size("--samples", raw.samples, true);
     o.step = parse_positive_real("--step", raw.step);
     if (!(o.step < 1.0)) bad("--step", cat("must be less than 1, got '", raw.step, "'"));
+    return o;
+}
+
+GenerateOptions validate(const GenerateArgs& raw) {
+    GenerateOptions o;
+    o.model = file_option("--model", raw.model);
+    o.prompt = raw.prompt;
+    o.tokens = parse_size("--tokens", raw.tokens, false);
+    if (o.tokens > 1000000) bad("--tokens", cat("at most 1000000 characters, got '", raw.tokens, "'"));
+    const bool zero = raw.temperature.find_first_not_of("0.") == std::string::npos && raw.temperature.find('0') != std::string::npos &&
+                      std::count(raw.temperature.begin(), raw.temperature.end(), '.') <= 1;
+    o.temperature = zero ? 0.0 : parse_positive_real("--temperature", raw.temperature);
+    if (o.temperature > 100) bad("--temperature", cat("at most 100 (0: greedy), got '", raw.temperature, "'"));
+    o.seed = parse_unsigned("--seed", raw.seed, true);
     return o;
 }
 

@@ -80,6 +80,10 @@ struct TrainOptions {
     std::optional<std::size_t> average_every;  // --average-every H: local SGD (0: "epoch"); none: gradients summed
     std::size_t threads = 1;           // --threads: of data-parallel training and evaluation
     std::vector<std::string> command;  // the arguments after "typegrad" (to say how to resume)
+    // a network that reads text (seqT): its vocabulary, bound before the network was compiled
+    // (the training file's characters, or the --resume checkpoint's)
+    bool text = false;
+    std::u32string vocabulary;
 };
 
 /// Sets o's schedule from "constant", "step:EVERY:FACTOR" or "halve:K[:N]"; throws UsageError
@@ -164,6 +168,19 @@ struct EvalArgs {
 
 /// The options of `typegrad eval`, validated like validate()'s.
 [[nodiscard]] EvalOptions validate(const EvalArgs& args);
+
+/// The options of `typegrad generate` as given (predict.hpp has the validated GenerateOptions).
+struct GenerateArgs {
+    std::string model;
+    std::string prompt;
+    std::string tokens = "100";
+    std::string temperature = "1";
+    std::string seed = "42";
+};
+
+struct GenerateOptions;
+/// The options of `typegrad generate`, validated like validate()'s.
+[[nodiscard]] GenerateOptions validate(const GenerateArgs& args);
 
 /// Whether a and b name the same file: the same file if both exist, else the same absolute,
 /// normalised path.

@@ -28,6 +28,7 @@ struct PluginApi {
     int (*gradcheck)(const GradcheckOptions&);  // null unless element_type is double
     int (*export_network)(const ExportOptions&, const io::CheckpointImage&);
     int (*predict)(const PredictOptions&, const io::CheckpointImage&);
+    int (*generate)(const GenerateOptions&, const io::CheckpointImage&);
 };
 
 inline constexpr unsigned plugin_abi = 0x7467'0001u + static_cast<unsigned>(sizeof(PluginApi));
@@ -73,6 +74,7 @@ const PluginApi* plugin_api() {
         gradcheck_entry<M>(),
         &export_network<M>,
         &predict_network<M>,
+        &generate_network<M>,
     };
     return &api;
 }

@@ -54,6 +54,17 @@ constexpr const char* metrics_csv_header_before_training_accuracy =
 
 std::string epoch_line(const EpochRecord& r) {
     std::string line;
+    if (r.positions > 1) {  // a text: the costs are per token, the accuracy over its positions
+        line = format("epoch %zu/%zu  test loss %.4f nats/token  accuracy %.4f (%zu/%zu tokens)  %.3f s  %.0f tokens/s  cost %.4f  eta %g",
+                      r.epoch, r.epochs, r.test_cost, r.accuracy, r.correct, r.tested, r.seconds,
+                      r.examples_per_second * static_cast<double>(r.positions), r.training_cost, r.eta);
+        if (r.validated > 0) line += format("  validation loss %.4f accuracy %.4f", r.validation_cost, r.validation_accuracy);
+        if (r.training_counted > 0) line += format("  training %.4f", r.training_accuracy);
+        if (r.halved_after > 0)
+            line += format("  (eta halved to %g: %zu epoch%s without improvement)", r.next_eta, r.halved_after,
+                           r.halved_after == 1 ? "" : "s");
+        return line;
+    }
     if (r.regression)
         line = format("epoch %zu/%zu  test mse %.6g mae %.6g  %.3f s  %.0f examples/s  cost %.6g  eta %g", r.epoch,
                       r.epochs, r.test_mse, r.test_mae, r.seconds, r.examples_per_second, r.training_cost, r.eta);

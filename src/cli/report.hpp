@@ -50,6 +50,7 @@ struct EpochRecord {
     double validation_cost = 0.0;  // per validation example (with a validation set)
     double test_mse = 0.0, test_mae = 0.0;
     double validation_mse = 0.0, validation_mae = 0.0;
+    std::size_t positions = 1;     // a text: predictions per example (its window); the costs are per token
 };
 
 /// "epoch 1/30  test accuracy 0.9132 (9132/10000)  0.412 s  145631 examples/s  cost 0.0712  eta 3",
@@ -57,7 +58,9 @@ struct EpochRecord {
 /// accuracy, "  test cost 0.0650" (and "  validation cost 0.0701"): the loss per example of
 /// each set ("cost" is the training set's), and "  (eta halved to 1.5: 10 epochs without
 /// improvement)" after a halving. A regression: "epoch 3/500  test mse 3012.5 mae 44.1  …
-/// validation mse 2950.2 mae 43.7  test cost …".
+/// validation mse 2950.2 mae 43.7  test cost …". A text (positions > 1): "epoch 2/20  test loss
+/// 1.2345 nats/token  accuracy 0.6012 (…/… tokens)  … tokens/s  cost 1.3012  eta 0.001", the
+/// costs per token.
 [[nodiscard]] std::string epoch_line(const EpochRecord& r);
 
 /// A single line on stderr redrawn with '\r': epoch, bar, percentage, examples/s. Draws only

@@ -157,7 +157,13 @@ inline std::string stop_text(train::StopReason why, const train::MonitorState& m
 /// mse (lower is better) and mae instead.
 inline std::string best_text(const EpochRecord& b) {
     char buf[256];
-    if (b.validated > 0) {
+    if (b.positions > 1) {
+        if (b.validated > 0)
+            std::snprintf(buf, sizeof buf, "best validation loss %.4f nats/token at epoch %zu: test loss %.4f nats/token",
+                          b.validation_cost, b.epoch, b.test_cost);
+        else
+            std::snprintf(buf, sizeof buf, "best test loss %.4f nats/token at epoch %zu", b.test_cost, b.epoch);
+    } else if (b.validated > 0) {
         if (b.regression)
             std::snprintf(buf, sizeof buf, "best validation mse %.6g at epoch %zu: test mse %.6g mae %.6g", b.validation_mse,
                           b.epoch, b.test_mse, b.test_mae);
@@ -176,6 +182,7 @@ inline std::string best_text(const EpochRecord& b) {
 /// yet: best.epoch == 0). With one, the monitor decides (train::Decision::improved).
 inline bool better_on_test(const EpochRecord& r, const EpochRecord& best) {
     if (best.epoch == 0) return true;
+    if (r.positions > 1) return r.test_cost < best.test_cost;
     return r.regression ? r.test_mse < best.test_mse : r.accuracy > best.accuracy;
 }
 

@@ -61,11 +61,19 @@ inline std::string optimizer_text(const TrainOptions& o, bool with_init) {
 }
 
 /// The data of a run, loaded, cut to --limit/--test-limit, the last --validation examples of
-/// the training set held out, and checked against the network.
+/// the training set held out, and checked against the network. A text without --test holds its
+/// last --validation windows out as its test set instead.
 inline LoadedData prepare(const TrainOptions& o, std::size_t n_in, std::size_t n_out, data::Dataset& validation) {
-    LoadedData p = load_data({o.data_dir, o.data_from_environment, o.seed, o.test_file, o.target, o.target_given}, o.limit,
-                             o.test_limit, n_in, n_out, true);
-    if (o.validation > 0) {
+    LoadedData p = load_data({o.data_dir, o.data_from_environment, o.seed, o.test_file, o.target, o.target_given, o.text,
+                              o.vocabulary.empty() ? nullptr : &o.vocabulary, o.validation},
+                             o.limit, o.test_limit, n_in, n_out, true);
+    if (o.text && !o.test_file) {  // the last --validation windows of the text are its test set
+        if (o.validation >= p.split.train.size())
+            throw UsageError(cat("--validation: ", std::to_string(o.validation), " held-out windows leave none of the ",
+                                 std::to_string(p.split.train.size()), " windows of ", o.data_dir->string(), " to train on"));
+        p.split.test = p.split.train.tail(o.validation);
+        p.split.train = p.split.train.head(p.split.train.size() - o.validation);
+    } else if (o.validation > 0) {
         if (o.validation >= p.split.train.size())
             throw UsageError(cat("--validation: ", std::to_string(o.validation), " held-out examples leave none of the ",
                                  std::to_string(p.split.train.size()), " training examples to train on"));

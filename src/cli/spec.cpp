@@ -70,7 +70,7 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 const Word* find_layer(std::string_view body) {
     const Word* best = nullptr;
     for (const Word* w : spec::registry()) {
-        if (w->role != Word::Role::layer) continue;
+        if (w->role != Word::Role::layer || !w->spoken) continue;
         const bool fits = w->keyword.empty() ? !body.empty() && std::isdigit(static_cast<unsigned char>(body[0]))
                           : w->arguments.empty() ? body == w->keyword
                                                  : starts_with(body, w->keyword);
@@ -147,10 +147,11 @@ std::string value_text(const Argument& a, const Values& v, std::size_t count_ind
 /// "conv6k5s2": the keyword, then each argument not at its fallback, with its tag.
 std::string word_text(const Word& w, const Values& v) {
     std::string out(w.keyword);
-    std::size_t i = 0;
+    std::size_t i = w.vocabulary_first ? 1 : 0;
     for (const Argument& a : w.arguments) {
         const bool rate = a.kind == Argument::Kind::rate;
-        if (!(a.optional && !rate && v.n[i] == a.fallback)) out += cat(a.tag, value_text(a, v, i));
+        if (v.vocabulary && v.n[0] == 0 && i == 0 && !rate) out += cat(a.tag, "vocab");  // until bound
+        else if (!(a.optional && !rate && v.n[i] == a.fallback)) out += cat(a.tag, value_text(a, v, i));
         if (!rate) ++i;
     }
     return out;
@@ -158,8 +159,8 @@ std::string word_text(const Word& w, const Values& v) {
 
 /// "conv2d<6, 5, 2, 0>": the C++ layer object with every argument.
 std::string word_cpp(const Word& w, const Values& v) {
-    std::string args;
-    std::size_t i = 0;
+    std::string args = w.vocabulary_first ? cat(v.n[0]) : std::string();
+    std::size_t i = w.vocabulary_first ? 1 : 0;
     for (const Argument& a : w.arguments) {
         args += cat(args.empty() ? "" : ", ", value_text(a, v, i));
         if (a.kind != Argument::Kind::rate) ++i;
@@ -204,10 +205,25 @@ std::string parentheses_error(const std::string& s) {
     return depth > 0 ? "unbalanced parentheses: a '(' is not closed" : "";
 }
 
-/// The rank after layers ls on an input of rank `rank` (1: a vector, 3: an image).
+/// The rank after word w on an input of rank `rank` (1: a vector, 2: a sequence, 3: an image):
+/// a layer that takes a flattened input acts at every position of a sequence.
+std::size_t rank_of(const Word& w, std::size_t rank) {
+    if (w.rank_out != 0) return w.rank_out;
+    if (w.vector_out && !(rank == 2 && w.input == Word::Input::flattened)) return 1;
+    return rank;
+}
+
+/// The word with keyword `keyword` (a layer's), or nullptr.
+const Word* layer_word(std::string_view keyword) {
+    for (const Word* w : spec::registry())
+        if (w->role == Word::Role::layer && w->keyword == keyword) return w;
+    return nullptr;
+}
+
+/// The rank after layers ls on an input of rank `rank` (1: a vector, 2: a sequence, 3: an image).
 std::size_t rank_after(const std::vector<LayerSpec>& ls, std::size_t rank) {
     for (const LayerSpec& l : ls) {
-        if (l.kind == Kind::word && l.word->vector_out) rank = 1;
+        if (l.kind == Kind::word) rank = rank_of(*l.word, rank);
         else if (l.kind == Kind::concat && !l.branches.empty()) rank = rank_after(l.branches[0], rank);
     }
     return rank;
@@ -224,7 +240,7 @@ std::size_t count_layers(const std::vector<LayerSpec>& ls) {
 /// after an input of rank `rank` (updated); "" or what is wrong. `where` names the block they
 /// are in (" of 'res(…)'"), `count` counts every layer read, to stop early past the limit.
 std::string parse_layers(const std::vector<std::string>& parts, std::size_t first, std::size_t& rank, std::vector<LayerSpec>& out,
-                         const std::string& where, std::size_t& count) {
+                         const std::string& where, std::size_t& count, bool tokens = false) {
     for (std::size_t i = first; i < parts.size(); ++i) {
         const std::string& p = parts[i];
         if (p.empty()) return cat("layer ", i + 1 - first, where, " is empty");
@@ -275,10 +291,15 @@ std::string parse_layers(const std::vector<std::string>& parts, std::size_t firs
             ++count;
             continue;
         }
-        const Word* w = find_layer(body);
+        const bool vocab = body == "vocab";  // a dense layer as wide as the vocabulary
+        const Word* w = vocab ? layer_word("") : find_layer(body);
         if (w == nullptr) return cat("unknown layer '", body, "'");
         Values values;
-        if (!read_values(*w, std::string_view(body).substr(w->keyword.size()), values)) return cat("'", body, "' is not ", w->what);
+        if (w->vocabulary_first) values.n.push_back(0);  // bound with the data (bind_vocabulary)
+        if (vocab) values = Values{{0}, 0, true};
+        else if (!read_values(*w, std::string_view(body).substr(w->keyword.size()), values)) return cat("'", body, "' is not ", w->what);
+        if (w->vocabulary_first && !(tokens && i == first && where.empty()))
+            return cat("'", body, "' embeds the token ids of a seqT input: it is the first layer after seqT");
         if (w->input == Word::Input::vector && rank == 3)  // its static_assert would say so too, in a page of compiler output
             return cat(word_name(*w), " takes a vector, not an image (put a dense layer, or flatten, before it)");
         if (has_activation && !w->takes_activation) return cat("only ", activated_layers(), " layers take an activation, not '", body, "'");
@@ -290,9 +311,15 @@ std::string parse_layers(const std::vector<std::string>& parts, std::size_t firs
             out.push_back(word_layer(*f));
             ++count;
         }
-        if (w->vector_out) rank = 1;
+        rank = rank_of(*w, rank);
         out.push_back(word_layer(*w, std::move(values)));
         ++count;
+        if (!w->then.empty()) {
+            const Word* t = layer_word(w->then);
+            if (t == nullptr) return cat(word_name(*w), " needs the layer '", w->then, "', whose header is not included");
+            out.push_back(word_layer(*t));
+            ++count;
+        }
         const std::string a = has_activation ? activation : std::string(w->default_activation);
         if (w->takes_activation && a != "linear") {
             out.push_back(word_layer(*find_activation(a)));
@@ -339,9 +366,11 @@ std::string layers_text(const std::vector<LayerSpec>& ls, std::size_t rank) {
             continue;
         }
         const Word& w = *l.word;
-        const bool implied = &w == flatten_word() && rank == 3 && i + 1 < ls.size() && ls[i + 1].kind == Kind::word &&
-                             ls[i + 1].word->input == Word::Input::flattened;
-        if (w.vector_out) rank = 1;
+        const bool implied = (&w == flatten_word() && rank == 3 && i + 1 < ls.size() && ls[i + 1].kind == Kind::word &&
+                              ls[i + 1].word->input == Word::Input::flattened) ||
+                             (i > 0 && ls[i - 1].kind == Kind::word && !ls[i - 1].word->then.empty() &&
+                              ls[i - 1].word->then == w.keyword);
+        rank = rank_of(w, rank);
         if (implied) continue;
         items.push_back(word_text(w, l.values));
         if (!w.takes_activation) continue;
@@ -445,20 +474,27 @@ bool read_description_word(const std::string& name, const std::vector<std::strin
         if (name != (w->description.empty() ? w->cpp : w->description) && name != w->cpp) continue;
         std::size_t required = 0;
         for (const Argument& a : w->arguments) required += a.optional ? 0 : 1;
-        if (arguments.size() != required && arguments.size() != w->arguments.size()) return false;
         Values v;
+        std::vector<std::string> given = arguments;
+        if (w->vocabulary_first) {  // "embedding<65, 64>": the vocabulary, then the word's arguments
+            std::size_t n = 0;
+            if (given.empty() || !read_count(given[0], n)) return false;
+            v.n.push_back(n);
+            given.erase(given.begin());
+        }
+        if (given.size() != required && given.size() != w->arguments.size()) return false;
         for (std::size_t i = 0; i < w->arguments.size(); ++i) {
             const Argument& a = w->arguments[i];
-            if (i >= arguments.size()) {
+            if (i >= given.size()) {
                 v.n.push_back(a.fallback);
                 continue;
             }
             std::size_t x = 0;
             if (a.kind == Argument::Kind::rate) {
-                if (!read_rate(arguments[i], v.rate)) return false;
+                if (!read_rate(given[i], v.rate)) return false;
                 continue;
             }
-            if (!(a.kind == Argument::Kind::count_or_zero && arguments[i] == "0") && !read_count(arguments[i], x)) return false;
+            if (!(a.kind == Argument::Kind::count_or_zero && given[i] == "0") && !read_count(given[i], x)) return false;
             v.n.push_back(x);
         }
         l = word_layer(*w, std::move(v));
@@ -524,9 +560,16 @@ NetworkSpec parse_network(const std::string& text, std::string& error) {
         if (split_top(p, "|").size() > 1) return fail(cat("'", p, "': '|' joins the branches of cat(LAYERS|LAYERS…) only"));
     if (parts.size() < 2) return fail("it needs an input and at least one layer");
     NetworkSpec spec;
-    // the input: WIDTH or CxHxW
-    const std::vector<std::string> extents = split(parts[0], "x");
     if (parts[0].find(':') != std::string::npos) return fail("the input takes no activation");
+    // the input: seqT (T token ids), WIDTH or CxHxW
+    spec.tokens = starts_with(parts[0], "seq");
+    const std::vector<std::string> extents = split(spec.tokens ? parts[0].substr(3) : parts[0], "x");
+    if (spec.tokens) {
+        std::size_t t = 0;
+        if (!read_count(parts[0].substr(3), t)) return fail(cat("the input '", parts[0], "' is not seqT (T tokens, a positive integer)"));
+        if (t > SpecLimits::sequence)
+            return fail(cat("the input '", parts[0], "' has more than the ", SpecLimits::sequence, " tokens typegrad compiles"));
+    }
     if (extents.size() != 1 && extents.size() != 3) return fail(cat("the input '", parts[0], "' is not WIDTH or CxHxW"));
     for (const auto& e : extents) {
         std::size_t v = 0;
@@ -534,7 +577,17 @@ NetworkSpec parse_network(const std::string& text, std::string& error) {
         spec.input.push_back(v);
     }
     std::size_t rank = spec.input.size(), count = 0;
-    if (const std::string why = parse_layers(parts, 1, rank, spec.layers, "", count); !why.empty()) return fail(why);
+    if (const std::string why = parse_layers(parts, 1, rank, spec.layers, "", count, spec.tokens); !why.empty()) return fail(why);
+    if (spec.tokens && (spec.layers[0].kind != Kind::word || !spec.layers[0].word->vocabulary_first))
+        return fail(cat("the input ", parts[0], " is token ids: its first layer is an embedding embedD (", parts[0], "-embed64-…)"));
+    bool vocab_word = false;
+    for (const LayerSpec& l : spec.layers)
+        if (l.kind == Kind::word && l.values.vocabulary) vocab_word = true;
+    if (vocab_word && !spec.tokens) return fail("'vocab' is the width of a text's vocabulary: the input must be seqT");
+    // without the word "vocab", the vocabulary is the output's width per position ("…-65:softmax")
+    if (spec.tokens && !vocab_word)
+        if (const SpecShapes shapes = infer_shapes(spec); shapes.error.empty() && shapes.widths.back() % spec.input[0] == 0)
+            bind_vocabulary(spec, shapes.widths.back() / spec.input[0]);
     if (const std::string why = limits_error(spec); !why.empty()) {
         error = cat("'", text.size() > 80 ? text.substr(0, 77) + "..." : text, "' is beyond what typegrad compiles: ", why,
                     " (README, \"Limits\")");
@@ -607,11 +660,32 @@ NetworkSpec parse_layers_description(const std::string& text, std::string& error
             return fail(cat("the layer '", items[i], "' has no --net spec (a layer of your own: name its header with --layers FILE)"));
         spec.layers.push_back(std::move(l));
     }
+    spec.tokens = spec.layers[0].kind == Kind::word && spec.layers[0].word->vocabulary_first;
     return spec;
 }
 
+namespace {
+void bind_layers(std::vector<LayerSpec>& ls, std::size_t vocabulary) {
+    for (LayerSpec& l : ls) {
+        if (l.kind == Kind::word && (l.word->vocabulary_first || l.values.vocabulary)) l.values.n[0] = vocabulary;
+        for (auto& b : l.branches) bind_layers(b, vocabulary);
+    }
+}
+std::size_t layers_vocabulary(const std::vector<LayerSpec>& ls) {
+    for (const LayerSpec& l : ls) {
+        if (l.kind == Kind::word && (l.word->vocabulary_first || l.values.vocabulary)) return l.values.n[0];
+        for (const auto& b : l.branches)
+            if (const std::size_t v = layers_vocabulary(b)) return v;
+    }
+    return 0;
+}
+}  // namespace
+
+void bind_vocabulary(NetworkSpec& spec, std::size_t vocabulary) { bind_layers(spec.layers, vocabulary); }
+std::size_t bound_vocabulary(const NetworkSpec& spec) { return layers_vocabulary(spec.layers); }
+
 std::string spec_text(const NetworkSpec& spec) {
-    std::string out;
+    std::string out = spec.tokens ? "seq" : "";
     for (std::size_t i = 0; i < spec.input.size(); ++i) out += cat(i ? "x" : "", spec.input[i]);
     if (!spec.layers.empty()) out += cat("-", layers_text(spec.layers, spec.input.size()));
     return out == lenet_spec ? "lenet" : out;

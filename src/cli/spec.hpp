@@ -83,6 +83,7 @@ struct LayerSpec {
 /// A network as a list of layers after an input shape (one extent: a vector; three: C, H, W).
 struct NetworkSpec {
     std::vector<std::size_t> input;
+    bool tokens = false;  // seqT: the input is T token ids (its first layer an embedding)
     std::vector<LayerSpec> layers;
     bool operator==(const NetworkSpec&) const = default;
 };
@@ -94,6 +95,14 @@ struct NetworkSpec {
 /// Reads a layer description as a checkpoint holds it ("input<784> | dense<30> | σ | …", see
 /// layers_description); an empty spec and `error` set when it is not one typegrad can rebuild.
 [[nodiscard]] NetworkSpec parse_layers_description(const std::string& text, std::string& error);
+
+/// Whether the network reads text (a seqT input): its vocabulary comes from the data.
+[[nodiscard]] inline bool reads_text(const NetworkSpec& spec) { return spec.tokens; }
+/// Sets the vocabulary's size V in every word that holds it (embedD's embedding<V, D>, a "vocab"
+/// width): before its shapes are checked and its C++ is written.
+void bind_vocabulary(NetworkSpec& spec, std::size_t vocabulary);
+/// The vocabulary a spec is bound to (0: none yet, or no text network).
+[[nodiscard]] std::size_t bound_vocabulary(const NetworkSpec& spec);
 
 /// The canonical spec text: "784-100:tanh-10:softmax", "lenet" for LeNet-5.
 [[nodiscard]] std::string spec_text(const NetworkSpec& spec);

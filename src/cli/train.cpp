@@ -11,6 +11,7 @@
 #include "plot.hpp"
 #include "run_setup.hpp"
 #include "spec.hpp"
+#include "typegrad/data/dataset.hpp"
 
 namespace typegrad::cli {
 
@@ -26,6 +27,23 @@ int run_with_network(const TrainOptions& o, const io::CheckpointImage* resume) {
     if (cost.empty()) cost = compiled_in_cost(o.net);  // the menu's cost for a menu spec (in double)
     if (cost.empty()) cost = default_cost(spec);       // else the spec's own
     if (const std::string why = cost_fit_error(spec, cost); !why.empty()) throw UsageError(why);
+    TrainOptions text_options;
+    const TrainOptions* options = &o;
+    if (reads_text(spec)) {  // the vocabulary is part of the type: read before the compile
+        text_options = o;
+        text_options.text = true;
+        if (text_options.vocabulary.empty()) {
+            if (!o.data_dir || o.data_from_environment)
+                throw UsageError(cat("--net ", o.net, ": this network reads text (seqT): name a UTF-8 text file with --data FILE.txt"));
+            text_options.vocabulary = data::read_text(*o.data_dir, spec.input[0]).vocabulary;
+        }
+        bind_vocabulary(spec, text_options.vocabulary.size());
+        if (const SpecShapes shapes = infer_shapes(spec); !shapes.error.empty()) throw UsageError(cat("--net ", o.net, ": ", shapes.error));
+        if (const std::string why = limits_error(spec); !why.empty())
+            throw UsageError(cat("--net ", o.net, " with the vocabulary of ", text_options.vocabulary.size(), " characters is beyond what "
+                                 "typegrad compiles: ", why, " (README, \"Limits\")"));
+        options = &text_options;
+    }
     // batch norm: the mini-batch is one program, compiled for --batch examples (10, the chunk
     // every other command compiles, shares their compiled network); what cannot be is refused
     // before the compile
@@ -34,7 +52,7 @@ int run_with_network(const TrainOptions& o, const io::CheckpointImage* resume) {
         check_batch_norm_options(o, o.grad == "autodiff" ? o.batch : 0);
         whole_batch = o.batch == 10 ? 0 : o.batch;
     }
-    return load_network({std::move(spec), std::move(cost), o.dtype, "--net", whole_batch}).train(o, resume);
+    return load_network({std::move(spec), std::move(cost), o.dtype, "--net", whole_batch}).train(*options, resume);
 }
 
 }  // namespace
@@ -89,6 +107,8 @@ int run_train(const TrainOptions& options) {
             o.dtype = r.element_type;
         }
     }
+    if (!image.header.vocabulary.empty() && !data::decode_utf8(image.header.vocabulary, o.vocabulary))
+        throw RunError(cat("--resume ", o.resume->string(), ": its vocabulary is not UTF-8 text: the file is damaged"));
     return with_plot(o, run_with_network(o, &image));
 }
 

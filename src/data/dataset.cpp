@@ -21,7 +21,22 @@ V slice(const V& v, std::size_t from, std::size_t count, std::size_t width) {
              v.begin() + static_cast<std::ptrdiff_t>((from + count) * width));
 }
 
+// The text of windows [from, from + count) of d, cut into windows again from its start.
+Dataset cut_text(const Dataset& d, std::size_t from, std::size_t count) {
+    Dataset out;
+    out.vocabulary = d.vocabulary;
+    out.window = d.window;
+    out.rows = d.rows;
+    out.cols = d.cols;
+    out.task = d.task;
+    const std::size_t begin = count ? d.starts[from] : 0, end = count ? d.starts[from + count - 1] + d.window + 1 : 0;
+    out.tokens = std::make_shared<const std::vector<std::uint32_t>>(d.tokens->begin() + static_cast<std::ptrdiff_t>(begin),
+                                                                     d.tokens->begin() + static_cast<std::ptrdiff_t>(end));
+    return out.windows(0);
+}
+
 Dataset cut(const Dataset& d, std::size_t from, std::size_t count) {
+    if (d.is_text()) return cut_text(d, from, count);
     Dataset out;
     out.rows = d.rows;
     out.cols = d.cols;
@@ -81,7 +96,19 @@ Dataset Dataset::tail(std::size_t n) const {
     return cut(*this, size() - keep, keep);
 }
 
+Dataset Dataset::windows(std::size_t offset) const {
+    Dataset out = *this;
+    out.starts.clear();
+    const std::size_t n = tokens ? tokens->size() : 0;
+    if (window > 0)
+        for (std::size_t s = offset; s + window + 1 <= n; s += window) out.starts.push_back(s);
+    return out;
+}
+
 std::string Dataset::describe() const {
+    if (is_text())
+        return std::to_string(tokens->size()) + " characters of text, a vocabulary of " + std::to_string(vocabulary.size()) +
+               ", " + std::to_string(size()) + " windows of " + std::to_string(window) + " + 1";
     std::string s = std::to_string(size()) + " examples of " + shape_text(*this) +
                     (float_inputs() ? " floats" : " bytes");
     if (!labels.empty()) return s + ", class labels";
@@ -97,6 +124,10 @@ std::string content_fingerprint(const Dataset& d) {
     const std::uint32_t empty = static_cast<std::uint32_t>(::crc32(0L, Z_NULL, 0));
     std::uint32_t a = crc_bytes(d.pixels.data(), d.pixels.size(), empty ^ shape);
     a = crc_bytes(d.features.data(), d.features.size() * sizeof(float), a);
+    if (d.is_text()) {
+        a = crc_bytes(d.tokens->data(), d.tokens->size() * sizeof(std::uint32_t), a);
+        a = crc_bytes(d.vocabulary.data(), d.vocabulary.size() * sizeof(char32_t), a);
+    }
     std::uint32_t b = crc_bytes(d.labels.data(), d.labels.size(), empty);
     if (!d.targets.empty()) {
         const std::uint32_t width = static_cast<std::uint32_t>(d.target_width);
@@ -144,6 +175,14 @@ void fit_targets(Dataset& d, std::size_t n_out, const std::string& what) {
 }
 
 void check_fits(const Dataset& d, std::size_t n_in, std::size_t n_out, const std::string& what) {
+    if (d.is_text()) {
+        if (d.window != n_in || d.window * d.vocabulary.size() != n_out)
+            throw DataError(what + ": windows of " + std::to_string(d.window) + " characters over a vocabulary of " +
+                            std::to_string(d.vocabulary.size()) + ", but the network reads " + std::to_string(n_in) +
+                            " tokens and has " + std::to_string(n_out) + " outputs" +
+                            (n_out % n_in == 0 ? " (" + std::to_string(n_out / n_in) + " per position)" : std::string()));
+        return;
+    }
     if (d.image_size() != n_in)
         throw DataError(what + (d.float_inputs() ? ": examples have " : ": images have ") + std::to_string(d.image_size()) +
                         (d.float_inputs() ? " values" : " pixels") +

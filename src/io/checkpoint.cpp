@@ -419,6 +419,7 @@ std::vector<unsigned char> serialize_checkpoint(CheckpointHeader header, std::sp
         w.u64(header.halvings);
         w.u64(std::bit_cast<std::uint64_t>(header.eta));
     }
+    if (header.version >= 4) w.string(header.vocabulary, "vocabulary");
     w.u64(header.payload_bytes);
     w.bytes(payload);
     auto& out = w.result();
@@ -461,6 +462,7 @@ std::size_t parse_header(std::span<const unsigned char> bytes, const std::string
         h.halvings = r.u64("validation monitor");
         h.eta = std::bit_cast<double>(r.u64("validation monitor"));
     }
+    if (h.version >= 4) h.vocabulary = r.string("vocabulary");
     h.payload_bytes = r.u64("payload size");
     return r.position();
 }

@@ -24,19 +24,6 @@ table() {  # table SEED N
 table 1 400 > train.csv
 table 2 100 > test.csv
 
-run() {  # run NAME ARGS...: stdout to NAME.out, stderr to NAME.err, exit code to $rc
-    local name=$1
-    shift
-    "$cli" "$@" > "$name.out" 2> "$name.err"
-    rc=$?
-}
-ok() { [ "$rc" -eq 0 ] || { cat "$1.out" "$1.err"; fail "$1: exit $rc"; }; }
-refused() {  # refused NAME CODE REGEX: exit CODE, one line on stderr matching REGEX, nothing on stdout
-    [ "$rc" -eq "$2" ] || { cat "$1.out" "$1.err"; fail "$1: exit $rc, expected $2"; }
-    [ "$(wc -l < "$1.err")" -eq 1 ] || { cat "$1.err"; fail "$1: not one line on stderr"; }
-    expect "$1.err" "$3"
-}
-
 reg=(--net 3-16:relu-1:linear --cost quadratic --optimizer adam --batch 10 --seed 7)
 
 # --- a regression: header, epoch lines with mse/mae and the losses, the best line, eval --------

@@ -324,9 +324,9 @@ TEST_CASE("damaged checkpoints are refused with one line naming the damage", "[d
     refused(Bytes(good.begin(), good.begin() + 6), "truncated: 6 bytes, inside the magic number");
     refused(Bytes(good.begin(), good.end() - 2), "truncated: the checksum after the payload is missing (2 of 4 bytes)");
     refused(Bytes{}, "the file is empty, not a typegrad checkpoint");
-    Bytes v4 = good;
-    v4[8] = 4;
-    refused(v4, "checkpoint version 4, this build reads versions 1 to 3");
+    Bytes v5 = good;
+    v5[8] = 5;
+    refused(v5, "checkpoint version 5, this build reads versions 1 to 4");
     Bytes gzip = good;
     gzip[0] = 0x1f;
     gzip[1] = 0x8b;

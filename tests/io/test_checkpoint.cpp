@@ -237,12 +237,12 @@ TEST_CASE("files that are not checkpoints, or of another version", "[io][corrupt
 
     Bytes v7 = io::checkpoint_bytes(Small{1}, {}, "");
     put_u32(v7, version_offset, 7);
-    CHECK(parse_error(v7) == "x.tgck: checkpoint version 7, this build reads versions 1 to 3");
+    CHECK(parse_error(v7) == "x.tgck: checkpoint version 7, this build reads versions 1 to 4");
     // A version-7 header written properly (its checksum right) is refused just the same.
     io::CheckpointHeader h = io::checkpoint_header<Small>();
     h.version = 7;
     CHECK(parse_error(io::serialize_checkpoint(h, io::checkpoint_payload(Small{1}))) ==
-          "x.tgck: checkpoint version 7, this build reads versions 1 to 3");
+          "x.tgck: checkpoint version 7, this build reads versions 1 to 4");
 }
 
 TEST_CASE("lengths are checked against the bytes left before they are used", "[io][corrupt]") {

@@ -6,9 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace typegrad::data {
@@ -41,6 +43,11 @@ enum class Task { classification, regression };
 /// is classification and the class is the largest entry). Exactly one of the two is non-empty.
 /// A reader gives a single target column as targets of width 1; fit_targets() turns it into
 /// class indices when the network has more than one output.
+///
+/// Text (read_text) is a third form: the whole text as token ids (`tokens`, shared by the copies
+/// windows() makes), the characters those ids stand for (`vocabulary`), and the examples are
+/// windows of window + 1 tokens starting at `starts`: the first `window` are the input, and the
+/// target of position t is the token at t + 1 (a one-hot row of the vocabulary per position).
 struct Dataset {
     std::size_t rows = 0;
     std::size_t cols = 0;
@@ -51,10 +58,26 @@ struct Dataset {
     std::vector<float> targets;        // size() * target_width floats (instead of labels)
     std::size_t target_width = 0;
     Task task = Task::classification;  // labels: always classification
+    // text: the token ids of the whole text, the characters of the ids, the window and the examples
+    std::shared_ptr<const std::vector<std::uint32_t>> tokens;
+    std::u32string vocabulary;
+    std::size_t window = 0;
+    std::vector<std::size_t> starts;
 
     [[nodiscard]] std::size_t size() const noexcept {
+        if (is_text()) return starts.size();
         return !labels.empty() ? labels.size() : target_width ? targets.size() / target_width : 0;
     }
+    /// Whether the examples are windows of a text (read_text).
+    [[nodiscard]] bool is_text() const noexcept { return tokens != nullptr; }
+    /// Predictions per example: one, or one per position of a text window.
+    [[nodiscard]] std::size_t positions() const noexcept { return is_text() ? window : 1; }
+    /// Token t of text example i: its input (t < window) or, at t = window, the last target.
+    [[nodiscard]] std::uint32_t token(std::size_t i, std::size_t t) const noexcept { return (*tokens)[starts[i] + t]; }
+    /// The same text in windows of window + 1 tokens at offset, offset + window, …: the windows of
+    /// an epoch that starts at `offset` (a text's training set is re-cut at a random offset each
+    /// epoch, so that no window boundary is always at the same place). Shares the tokens.
+    [[nodiscard]] Dataset windows(std::size_t offset) const;
     /// The number of input values of one example: channels × rows × cols.
     [[nodiscard]] std::size_t image_size() const noexcept { return channels * rows * cols; }
     /// Whether the inputs are floats (features) rather than bytes (pixels).
@@ -63,8 +86,9 @@ struct Dataset {
     [[nodiscard]] std::span<const std::uint8_t> image(std::size_t i) const noexcept {
         return {pixels.data() + i * image_size(), image_size()};
     }
-    /// Input value k of example i: unit_pixel of its byte, or its float.
+    /// Input value k of example i: unit_pixel of its byte, its float, or its token id.
     [[nodiscard]] float pixel(std::size_t i, std::size_t k) const noexcept {
+        if (is_text()) return static_cast<float>(token(i, k));
         return float_inputs() ? features[i * image_size() + k] : unit_pixel(pixels[i * image_size() + k]);
     }
     /// The class of example i (classification only): its label, or its target's largest entry.
@@ -78,10 +102,12 @@ struct Dataset {
     }
     /// Largest label + 1 (0 for an empty set); target_width for probability targets.
     [[nodiscard]] std::size_t label_count() const noexcept;
-    /// The first n examples (all of them if n >= size()).
+    /// The first n examples (all of them if n >= size()); of a text, the text of its first n
+    /// windows (which may be re-cut by windows()).
     [[nodiscard]] Dataset head(std::size_t n) const;
     /// The last n examples (all of them if n >= size()): a validation set held out from the
-    /// training set (Nielsen: the last 10 000 of MNIST's 60 000).
+    /// training set (Nielsen: the last 10 000 of MNIST's 60 000); of a text, the text from the
+    /// first of its last n windows on.
     [[nodiscard]] Dataset tail(std::size_t n) const;
     /// "60000 examples of 1x28x28 bytes, class labels", for messages and headers.
     [[nodiscard]] std::string describe() const;
@@ -173,6 +199,29 @@ FileFormat file_format(const std::filesystem::path& file);
 /// Reads a data file by its content (file_format). Only regular files are read (as read_idx).
 Dataset read_file(const std::filesystem::path& file, const TargetColumn& target = {}, std::size_t limit = 0);
 
+/// What read_text found besides the text: the characters of the file that are not in a given
+/// vocabulary, which it leaves out (their count, and up to ten of them, as UTF-8).
+struct TextNotes {
+    std::size_t skipped = 0;
+    std::string examples;
+};
+
+/// Reads a UTF-8 text file as a sequence of characters (Unicode code points; "\r\n" is read as
+/// "\n"), each a token, in windows of window + 1 characters at stride `window` from the start:
+/// the examples of Dataset's text form. The vocabulary is the file's own distinct characters in
+/// code point order, or, given `vocabulary` (a model's, from its checkpoint), that one: the
+/// characters of the file outside it are left out and counted in `notes`. Only regular files are
+/// read, at most 256 MiB; a file that is not UTF-8, holds a NUL, has more than 65536 distinct
+/// characters or fewer than window + 1 known ones is refused with a DataError naming the file
+/// (and the byte offset of a bad sequence).
+Dataset read_text(const std::filesystem::path& file, std::size_t window, const std::u32string* vocabulary = nullptr,
+                  TextNotes* notes = nullptr);
+
+/// The UTF-8 bytes of the code points in s.
+[[nodiscard]] std::string utf8(std::u32string_view s);
+/// Decodes UTF-8 text (a prompt, a checkpoint's vocabulary); false when it is not valid UTF-8.
+[[nodiscard]] bool decode_utf8(std::string_view bytes, std::u32string& out);
+
 /// Fits the targets to a network with n_out outputs: targets of width 1 with n_out > 1 become
 /// class indices (each must be an integer in [0, n_out) and at most 255); targets of width n_out
 /// stay, and are class probabilities (task classification) when every row is non-negative and
@@ -193,7 +242,8 @@ Dataset synthetic_digits(std::size_t count, std::uint64_t seed);
 Split synthetic_split(std::size_t train_count, std::size_t test_count, std::uint64_t seed);
 
 /// Throws DataError (naming `what`, e.g. the directory) if an example is not n_in values, a
-/// label is >= n_out, or targets are not n_out wide.
+/// label is >= n_out, or targets are not n_out wide (a text: if its window is not n_in or its
+/// vocabulary × window is not n_out).
 void check_fits(const Dataset& d, std::size_t n_in, std::size_t n_out, const std::string& what);
 
 }  // namespace typegrad::data

@@ -60,11 +60,15 @@ std::string element_type_name() {
 using typegrad::layers_description;
 
 /// The header that a checkpoint of a model of type M with this trainer state has
-/// (payload_bytes included). `training` is free text kept in the file (e.g. the options).
+/// (payload_bytes included). `training` is free text kept in the file (e.g. the options);
+/// `vocabulary` the characters of a text network's token ids, UTF-8 (the file is then version 4).
 template <AnyModel M>
-CheckpointHeader checkpoint_header(const train::TrainerState& state = {}, std::string training = {}) {
+CheckpointHeader checkpoint_header(const train::TrainerState& state = {}, std::string training = {},
+                                   std::string vocabulary = {}) {
     using S = typename M::composition;
     CheckpointHeader h;
+    h.version = vocabulary.empty() ? 3 : 4;
+    h.vocabulary = std::move(vocabulary);
     h.element_type = element_type_name<M>();
     h.widths.assign(S::widths.begin(), S::widths.end());
     [&]<std::size_t... L>(std::index_sequence<L...>) {
@@ -103,16 +107,18 @@ std::vector<unsigned char> checkpoint_payload(const M& net) {
 
 /// The bytes of a checkpoint file of net and state.
 template <AnyModel M>
-std::vector<unsigned char> checkpoint_bytes(const M& net, const train::TrainerState& state, std::string training = {}) {
-    return serialize_checkpoint(checkpoint_header<M>(state, std::move(training)), checkpoint_payload(net));
+std::vector<unsigned char> checkpoint_bytes(const M& net, const train::TrainerState& state, std::string training = {},
+                                            std::string vocabulary = {}) {
+    return serialize_checkpoint(checkpoint_header<M>(state, std::move(training), std::move(vocabulary)),
+                                checkpoint_payload(net));
 }
 
 /// Writes net and the trainer state to path atomically (see write_file_atomically): a crash at
 /// any moment leaves the previous checkpoint or the new one. Throws CheckpointError.
 template <AnyModel M>
 void save_checkpoint(const std::filesystem::path& path, const M& net, const train::TrainerState& state,
-                     std::string training = {}) {
-    write_file_atomically(path, checkpoint_bytes(net, state, std::move(training)));
+                     std::string training = {}, std::string vocabulary = {}) {
+    write_file_atomically(path, checkpoint_bytes(net, state, std::move(training), std::move(vocabulary)));
 }
 
 /// Whether a checkpoint with this header holds a model of type M.

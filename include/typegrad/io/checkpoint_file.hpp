@@ -3,7 +3,7 @@
 // parameters, and a CRC-32 over both. Loading checks everything before anything is used;
 // writing is atomic (temporary file, fsync, rename, fsync of the directory).
 //
-// Version 3 (version 1 and 2 files load too), byte by byte. Integers are little-endian and unsigned; a "string" is a u32 byte
+// Version 4 (versions 1 to 3 load too), byte by byte. Integers are little-endian and unsigned; a "string" is a u32 byte
 // count followed by that many bytes (UTF-8, no terminator); a "list" is a u32 count followed by
 // that many u64.
 //
@@ -31,6 +31,8 @@
 //              u64       the learning rate of the next epoch (binary64 bits; finite, >= 0;
 //                        informative: a trainer computes it from its options and the halvings)
 //              (a version 1 or 2 file has no validation history: all zero)
+//   (version 4) string    the vocabulary of a network that reads text: its characters in token
+//                        id order, UTF-8 (a file without one is written as version 3)
 //              u64       payload byte count P
 //              P bytes   payload: every parameter tensor of every layer in order (a dense layer:
 //                        its weights W, fan_in × fan_out row by row, then its biases b);
@@ -61,7 +63,7 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-inline constexpr std::uint32_t checkpoint_version = 3;
+inline constexpr std::uint32_t checkpoint_version = 4;
 
 /// What a checkpoint says about itself.
 struct CheckpointHeader {
@@ -84,6 +86,7 @@ struct CheckpointHeader {
     std::uint64_t epochs_since_halving = 0;
     std::uint64_t halvings = 0;
     double eta = 0.0;
+    std::string vocabulary;            // version 4: a text network's characters in token id order (UTF-8)
     std::uint64_t payload_bytes = 0;
 };
 

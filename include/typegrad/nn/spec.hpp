@@ -50,6 +50,9 @@ struct Argument {
 struct Values {
     std::vector<std::uint64_t> n;
     double rate = 0;
+    /// "vocab" as a dense layer's width ("vocab:softmax"): n[0] is the size of the vocabulary,
+    /// 0 until the data binds it (the --net text keeps the word "vocab").
+    bool vocabulary = false;
     bool operator==(const Values&) const = default;
 };
 
@@ -78,10 +81,15 @@ struct Word {
     bool takes_activation = false;               // "30:relu", "conv6k5:tanh"
     std::string_view default_activation = "linear";  // what a takes_activation word without ':' gets
     Input input = Input::any;
-    bool vector_out = false;        // its output is a vector whatever its input (dense, flatten)
+    bool vector_out = false;        // its output is a vector whatever its input (flatten; dense, but
+                                    // on a sequence (T, D) a flattened-input word acts at every position)
     bool weighted = false;          // counts toward limits::parameter_layers (a dense or conv layer)
     bool convolution = false;       // the default η of a network that has one is 0.05
     bool couples_examples = false;  // batch statistics: the network trains on whole mini-batches
+    bool vocabulary_first = false;  // n[0] is the size of the vocabulary, not written ("embed64": embedding<V, 64>)
+    std::string_view then = {};     // the keyword of a layer that always follows it, not written (embed: positional)
+    bool spoken = true;             // false: only ever implied by another word's `then`
+    std::size_t rank_out = 0;       // the rank of its output when it sets one (embed: 2, a sequence (T, D))
     ShapeRule shape = nullptr;      // nullptr: the shape is kept and there are no parameters
     LimitRule limits = nullptr;     // nullptr: none
 };
@@ -125,6 +133,8 @@ struct limits {
     static constexpr std::size_t stride = 8;
     static constexpr std::size_t elements = 1u << 20;        // the input, and every layer's output, per example
     static constexpr std::uint64_t parameters = 1ull << 24;  // all parameters together
+    static constexpr std::size_t sequence = 1024;            // tokens of a seqT input
+    static constexpr std::size_t vocabulary = 65536;         // characters of a text's vocabulary
 };
 
 }  // namespace typegrad::spec

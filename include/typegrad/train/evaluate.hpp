@@ -22,21 +22,27 @@ namespace typegrad::train {
 /// correctly (classification), and the summed squared and absolute errors of its outputs
 /// against the targets (over every output of every example, as scikit-learn's and
 /// torch.nn.MSELoss's means: mse() = squared_error / (count × width)).
+///
+/// A text window makes `positions` predictions (one per position), and its cost is their sum: its
+/// accuracy is then the fraction of positions predicted right, its mean loss per position (nats
+/// per token for softmax with log-likelihood).
 struct Scores {
     std::size_t count = 0;   // examples
     std::size_t width = 0;   // outputs per example
+    std::size_t positions = 1;  // predictions per example
     std::size_t correct = 0;
     double loss = 0.0;
     double squared_error = 0.0;
     double absolute_error = 0.0;
 
-    [[nodiscard]] double accuracy() const noexcept { return count ? double(correct) / double(count) : 0.0; }
-    [[nodiscard]] double mean_loss() const noexcept { return count ? loss / double(count) : 0.0; }
+    [[nodiscard]] double accuracy() const noexcept { return count ? double(correct) / double(count * positions) : 0.0; }
+    [[nodiscard]] double mean_loss() const noexcept { return count ? loss / double(count * positions) : 0.0; }
     [[nodiscard]] double mse() const noexcept { return count ? squared_error / double(count * width) : 0.0; }
     [[nodiscard]] double mae() const noexcept { return count ? absolute_error / double(count * width) : 0.0; }
     Scores& operator+=(const Scores& o) noexcept {
         count += o.count;
         width = o.width ? o.width : width;
+        positions = o.count ? o.positions : positions;
         correct += o.correct;
         loss += o.loss;
         squared_error += o.squared_error;
@@ -67,6 +73,7 @@ public:
     Scores evaluate(const M& net, const data::Dataset& d, std::size_t first, std::size_t last) {
         Scores s;
         s.width = M::output_width;
+        s.positions = d.positions();
         std::size_t i = first;
         for (; i + Chunk <= last; i += Chunk) {
             for (std::size_t b = 0; b < Chunk; ++b)

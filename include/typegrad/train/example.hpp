@@ -34,6 +34,15 @@ TYPEGRAD_VECTORIZE_LOOP void unit_pixels(const std::uint8_t* __restrict p, T* __
 template <AnyModel M>
 void load_example(const data::Dataset& d, std::size_t i, typename M::value_type* x, typename M::value_type* y) noexcept {
     using T = typename M::value_type;
+    if (d.is_text()) {  // the window's tokens, and a one-hot row per position: the next token
+        const std::size_t v = M::output_width / M::input_width;
+        for (std::size_t k = 0; k < M::output_width; ++k) y[k] = T(0);
+        for (std::size_t t = 0; t < M::input_width; ++t) {
+            x[t] = static_cast<T>(d.token(i, t));
+            y[t * v + d.token(i, t + 1)] = T(1);
+        }
+        return;
+    }
     if (d.float_inputs()) {
         const float* f = d.features.data() + i * M::input_width;
         for (std::size_t k = 0; k < M::input_width; ++k) x[k] = static_cast<T>(f[k]);
@@ -58,7 +67,9 @@ void load_example(const data::Dataset& d, std::size_t i, typename M::input_type&
 /// costs more than its gradient (measured with perf).
 template <AnyModel M>
 void prefetch_example(const data::Dataset& d, std::size_t i) noexcept {
-    if (d.float_inputs()) {
+    if (d.is_text()) {
+        __builtin_prefetch(d.tokens->data() + d.starts[i]);
+    } else if (d.float_inputs()) {
         const char* p = reinterpret_cast<const char*>(d.features.data() + i * M::input_width);
         for (std::size_t offset = 0; offset < M::input_width * sizeof(float); offset += 64) __builtin_prefetch(p + offset);
     } else {
@@ -85,9 +96,24 @@ std::size_t predicted_class(const T* o) noexcept {
     return best;
 }
 
-/// Whether the N outputs at o predict the class of example i of d (always false for a regression).
+/// How many of the predictions of the N outputs at o are right for example i of d: whether they
+/// predict its class (0 or 1; always 0 for a regression), or, for a text window, at how many of
+/// its positions the most likely token is the next one (d.positions() predictions of N / T
+/// outputs each).
 template <std::size_t N, class T>
-bool predicts(const data::Dataset& d, std::size_t i, const T* o) noexcept {
+std::size_t predicts(const data::Dataset& d, std::size_t i, const T* o) noexcept {
+    if (d.is_text()) {
+        const std::size_t positions = d.window, v = N / positions;
+        std::size_t right = 0;
+        for (std::size_t t = 0; t < positions; ++t) {
+            const T* row = o + t * v;
+            std::size_t best = 0;
+            for (std::size_t k = 1; k < v; ++k)
+                if (row[k] > row[best]) best = k;
+            right += best == d.token(i, t + 1);
+        }
+        return right;
+    }
     return d.task == data::Task::classification && predicted_class<N>(o) == d.label(i);
 }
 

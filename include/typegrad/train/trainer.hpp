@@ -97,8 +97,11 @@ struct EpochStats {
     double test_mse = 0.0, test_mae = 0.0;              // regression: over every output of every example
     double validation_mse = 0.0, validation_mae = 0.0;  // regression, with a validation set
     /// What model selection compares (higher is better): the validation accuracy, or for a
-    /// regression the negated validation MSE.
-    [[nodiscard]] double validation_score() const noexcept { return regression ? -validation_mse : validation_accuracy; }
+    /// regression the negated validation MSE; for a text, the negated validation cost per token.
+    std::size_t positions = 1;  // predictions per example: a text's window, else 1 (accuracies count positions)
+    [[nodiscard]] double validation_score() const noexcept {
+        return regression ? -validation_mse : positions > 1 ? -validation_cost : validation_accuracy;
+    }
 };
 
 /// Thrown when training diverges: the cost of a batch, or a parameter after an epoch, is NaN or
@@ -206,13 +209,20 @@ public:
     /// One pass over `train` in a fresh seeded order, in batches of options.batch (the last one
     /// smaller when the size is not a multiple). on_batch(done, total) is called after each
     /// batch. Returns the seconds spent. Throws Diverged.
+    ///
+    /// A text (data::Dataset::is_text) is cut into windows afresh each epoch, from an offset drawn
+    /// in [0, window) by the same generator, so that no window boundary sits at the same place
+    /// every epoch; an epoch is one pass over the text.
     template <class OnBatch = detail::NoBatchHook>
-    double epoch(const data::Dataset& train, OnBatch&& on_batch = {}) {
+    double epoch(const data::Dataset& given, OnBatch&& on_batch = {}) {
+        if (given.is_text()) windows_ = given.windows(static_cast<std::size_t>(rng_.below(given.window)));
+        const data::Dataset& train = given.is_text() ? windows_ : given;
         order_.resize(train.size());
         std::iota(order_.begin(), order_.end(), std::size_t{0});
         rng_.shuffle(order_.begin(), order_.end());
         const auto start = std::chrono::steady_clock::now();
         const std::size_t n = train.size();
+        last_epoch_examples_ = n;
         // a model that couples the examples of a batch (batch norm) trains on whole batches only:
         // the last n mod batch examples of the shuffled order sit this epoch out (drop_last)
         if constexpr (couples_examples_v<M>)
@@ -241,7 +251,7 @@ public:
             cost_sum += static_cast<double>(cost);
             on_batch(b + 1, batches);
         }
-        last_training_cost_ = n ? cost_sum / static_cast<double>(n) : 0.0;
+        last_training_cost_ = n ? cost_sum / static_cast<double>(n * train.positions()) : 0.0;
         if (!parameters_finite(net_))
             throw Diverged(epoch_number, 0,
                            "training diverged in epoch " + std::to_string(epoch_number) +
@@ -296,7 +306,9 @@ public:
             s.seconds = epoch(train, on_batch);
             s.training_cost = last_training_cost_;
             if (options_.training_accuracy != Options::TrainingAccuracy::off) {
-                s.training_counted = train.size();
+                s.training_counted = (options_.training_accuracy == Options::TrainingAccuracy::running ? last_epoch_examples_
+                                                                                                     : train.size()) *
+                                     train.positions();
                 s.training_correct = options_.training_accuracy == Options::TrainingAccuracy::running
                                          ? last_training_correct_
                                          : count_correct(train);
@@ -305,6 +317,7 @@ public:
                                                          : 0.0;
             }
             s.regression = test.task == data::Task::regression;
+            s.positions = test.positions();
             if (validation.size() > 0) {
                 const Scores v = evaluate(validation);
                 s.validated = validation.size();
@@ -318,7 +331,7 @@ public:
             }
             s.examples_per_second = s.seconds > 0 ? static_cast<double>(train.size()) / s.seconds : 0.0;
             const Scores t = evaluate(test);
-            s.tested = test.size();
+            s.tested = test.size() * test.positions();
             s.correct = t.correct;
             s.accuracy = t.accuracy();
             s.test_cost = t.mean_loss();
@@ -410,6 +423,8 @@ private:
     std::unique_ptr<ParallelEngine<M, Engine>> parallel_;
     std::unique_ptr<ParallelEvaluator<M>> parallel_evaluator_;
     std::vector<std::size_t> order_;
+    data::Dataset windows_;  // a text's windows of the current epoch
+    std::size_t last_epoch_examples_ = 0;
     std::size_t epochs_done_ = 0;
 };
 

@@ -22,6 +22,7 @@
 #include "typegrad/expr/attention.hpp"
 #include "typegrad/expr/build.hpp"
 #include "typegrad/nn/layer.hpp"
+#include "typegrad/nn/spec.hpp"
 #include "typegrad/util/text.hpp"
 
 namespace typegrad {
@@ -143,5 +144,31 @@ struct Attention {
 };
 template <std::size_t H>
 inline constexpr Attention<H> attention{};
+
+/// --net: "attn4", causal self-attention with 4 heads on a sequence (T, D), its width kept:
+/// W (D, 3D), b (3D), Wo (D, D), bo (D).
+namespace spec::words {
+inline constexpr Argument attention_arguments[] = {{""}};
+inline constexpr Word attention{
+    .keyword = "attn",
+    .what = "an attention attnH (H heads, a positive integer)",
+    .cpp = "attention",
+    .arguments = attention_arguments,
+    .weighted = true,
+    .shape = [](const Values& v, Extents& s, std::vector<std::uint64_t>& p) {
+        if (s.size() != 2) return std::string("takes a sequence (T, D): put it after seqT-embedD");
+        if (s[1] % v.n[0] != 0) return cat("has ", v.n[0], " heads, which do not divide the width ", s[1]);
+        p.insert(p.end(), {product(s[1], 3 * s[1]), 3 * s[1], product(s[1], s[1]), s[1]});
+        if (product(product(s[0], s[0]), v.n[0]) > limits::elements)
+            return cat("would hold ", v.n[0], " × ", s[0], " × ", s[0], " attention weights per example, more than the ",
+                       limits::elements, " typegrad compiles");
+        return std::string();
+    },
+    .limits = [](const Values& v) {
+        return v.n[0] > 64 ? cat("an attention of ", v.n[0], " heads, more than the 64 typegrad compiles") : std::string();
+    },
+};
+inline const bool attention_registered = add(attention);
+}  // namespace spec::words
 
 }  // namespace typegrad

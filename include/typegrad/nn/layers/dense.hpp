@@ -105,7 +105,8 @@ template <std::size_t In, std::size_t Out>
 inline constexpr Linear<In, Out> linear{};
 
 /// --net: "30", a dense layer of 30 units ("30:relu" with its activation; σ when none is given,
-/// the article's); after an image, flatten is implied.
+/// the article's); after an image, flatten is implied; on a sequence (T, D) it acts at every
+/// position. "vocab" is the width of the vocabulary of a text (Values::vocabulary).
 namespace spec::words {
 inline constexpr Argument dense_arguments[] = {{""}};
 inline constexpr Word dense{
@@ -119,6 +120,11 @@ inline constexpr Word dense{
     .vector_out = true,
     .weighted = true,
     .shape = [](const Values& v, Extents& s, std::vector<std::uint64_t>& p) {
+        if (s.size() == 2) {  // a sequence (T, D): the same layer at every position, (T, n_out)
+            p.insert(p.end(), {product(s[1], v.n[0]), v.n[0]});
+            s = {s[0], v.n[0]};
+            return std::string();
+        }
         p.insert(p.end(), {product(elements(s), v.n[0]), v.n[0]});  // W (n_in, n_out), b (n_out)
         s = {v.n[0]};
         return std::string();

@@ -14,6 +14,7 @@
 #include "typegrad/expr/build.hpp"
 #include "typegrad/expr/gather.hpp"
 #include "typegrad/nn/layer.hpp"
+#include "typegrad/nn/spec.hpp"
 #include "typegrad/util/text.hpp"
 
 namespace typegrad {
@@ -92,5 +93,52 @@ struct Positional {
     }
 };
 inline constexpr Positional positional{};
+
+/// The vocabulary of a layer that embeds token ids (V of embedding<V, D>), else 0: a network
+/// whose first layer has one reads text.
+template <class L>
+inline constexpr std::size_t embedding_vocabulary_v = 0;
+template <std::size_t V, std::size_t D>
+inline constexpr std::size_t embedding_vocabulary_v<Embedding<V, D>> = V;
+
+/// --net: "embed64" after "seq32": token and position embeddings to width 64, i.e.
+/// embedding<V, 64> | positional, V the vocabulary of the text (bound when the data is read);
+/// "positional" is implied by it, never written.
+namespace spec::words {
+inline constexpr Argument embed_arguments[] = {{""}};
+inline constexpr Word embed{
+    .keyword = "embed",
+    .what = "an embedding embedD (D a positive integer of at most 7 digits)",
+    .cpp = "embedding",
+    .arguments = embed_arguments,
+    .vocabulary_first = true,
+    .then = "positional",
+    .rank_out = 2,
+    .shape = [](const Values& v, Extents& s, std::vector<std::uint64_t>& p) {
+        if (s.size() != 1) return std::string("takes the token ids of a seqT input");
+        p.push_back(product(v.n[0], v.n[1]));  // E (V, D)
+        s = {s[0], v.n[1]};
+        return std::string();
+    },
+    .limits = [](const Values& v) {
+        return v.n[1] > limits::dense_width
+                   ? cat("an embedding of width ", v.n[1], ", more than the ", limits::dense_width, " typegrad compiles")
+               : v.n[0] > limits::vocabulary
+                   ? cat("a vocabulary of ", v.n[0], " characters, more than the ", limits::vocabulary, " typegrad compiles")
+                   : std::string();
+    },
+};
+inline constexpr Word positional{
+    .keyword = "positional",
+    .cpp = "positional",
+    .spoken = false,
+    .shape = [](const Values&, Extents& s, std::vector<std::uint64_t>& p) {
+        if (s.size() != 2) return std::string("takes a sequence (T, D)");
+        p.push_back(product(s[0], s[1]));  // P (T, D)
+        return std::string();
+    },
+};
+inline const bool embed_registered = (add(embed), add(positional), true);
+}  // namespace spec::words
 
 }  // namespace typegrad

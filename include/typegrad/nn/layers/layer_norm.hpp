@@ -107,14 +107,15 @@ struct LayerNorm {
 };
 inline constexpr LayerNorm layer_norm{};
 
-/// --net: "layernorm", after a vector; γ then β, one per feature.
+/// --net: "layernorm", after a vector or a sequence (T, D): γ then β, one per feature (of a
+/// sequence: over D, at every position).
 namespace spec::words {
 inline constexpr Word layer_norm{.keyword = "layernorm",
                                  .cpp = "layer_norm",
                                  .input = Word::Input::vector,
                                  .shape = [](const Values&, Extents& s, std::vector<std::uint64_t>& p) {
-                                     if (s.size() != 1) return std::string("takes a vector");
-                                     p.insert(p.end(), {s[0], s[0]});
+                                     if (s.size() != 1 && s.size() != 2) return std::string("takes a vector or a sequence");
+                                     p.insert(p.end(), {s.back(), s.back()});
                                      return std::string();
                                  }};
 inline const bool layer_norm_registered = add(layer_norm);
