@@ -67,7 +67,7 @@ inline constexpr std::uint32_t checkpoint_version = 4;
 
 /// What a checkpoint says about itself.
 struct CheckpointHeader {
-    std::uint32_t version = checkpoint_version;
+    std::uint32_t version = 3;         // what is written: 3, or 4 with a vocabulary (checkpoint_header)
     std::string element_type;          // "float" or "double"
     std::vector<std::uint64_t> widths; // n₀, n₁, …: the composition's widths after each layer, as in Sequential::widths
     std::string layers;                // a description of the layers, e.g. "input<784> | dense<30> | σ | dense<10> | σ"
