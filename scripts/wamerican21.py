@@ -31,7 +31,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--typegrad", required=True)
     ap.add_argument("--work", default="wamerican21")
-    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--words", default="/usr/share/dict/american-english")
     args = ap.parse_args()
     if not os.path.isfile(args.words):
