@@ -11,19 +11,11 @@ set -u
 cli=$1
 work=$2
 epochs=${3:-12}
+here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 
-lines() {  # lines SEED N
-    awk -v seed="$1" -v n="$2" 'BEGIN {
-        srand(seed)
-        for (i = 0; i < n; i++) {
-            split("", count); d = ""
-            for (k = 0; k < 8; k++) { x = int(10 * rand()); d = d x; count[x]++ }
-            s = ""
-            for (x = 0; x < 10; x++) for (c = 0; c < count[x]; c++) s = s x
-            print d ">" s
-        }
-    }'
+lines() {  # lines SEED N: lines of the sorting task (scripts/sort_lines.awk)
+    awk -v seed="$1" -v n="$2" -f "$here/sort_lines.awk"
 }
 lines 11 40000 > sort_train.txt
 lines 12 500 > sort_test.txt

@@ -9,20 +9,12 @@ set -u
 cli=$1
 work=$2
 source "$(dirname "$0")/expect.sh"
+here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 
 # lines "DDDDDDDD>SSSSSSSS": 8 random digits, then the same sorted (awk's generator, seeded)
-digits() {  # digits SEED N
-    awk -v seed="$1" -v n="$2" 'BEGIN {
-        srand(seed)
-        for (i = 0; i < n; i++) {
-            split("", count); d = ""
-            for (k = 0; k < 8; k++) { x = int(10 * rand()); d = d x; count[x]++ }
-            s = ""
-            for (x = 0; x < 10; x++) for (c = 0; c < count[x]; c++) s = s x
-            print d ">" s
-        }
-    }'
+digits() {  # digits SEED N: lines of the sorting task (scripts/sort_lines.awk)
+    awk -v seed="$1" -v n="$2" -f "$here/../../scripts/sort_lines.awk"
 }
 digits 1 600 > train.txt
 digits 2 100 > test.txt
