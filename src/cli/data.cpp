@@ -10,7 +10,7 @@ namespace typegrad::cli {
 
 namespace {
 /// The text of a network that reads text (see load_data).
-LoadedData load_text(const DataSource& source, std::size_t n_in, std::size_t n_out, bool with_training_set) {
+LoadedData load_text(const DataSource& source, std::size_t n_in, bool with_training_set) {
     if (!source.dir || source.from_environment)
         throw UsageError("--data: this network reads text (seqT): name a UTF-8 text file with --data FILE.txt");
     if (with_training_set && !source.test_file && source.validation == 0)
@@ -42,8 +42,7 @@ LoadedData load_text(const DataSource& source, std::size_t n_in, std::size_t n_o
         p.files = {first};
         p.description = first.string();
     }
-    (void)n_out;  // checked by check_fits with the rest
-    return p;
+    return p;  // checked against the network by check_fits, with the other data
 }
 }  // namespace
 
@@ -65,7 +64,7 @@ LoadedData load_data(const DataSource& source, std::size_t limit, std::size_t te
                                  "seq32-embed64-res(layernorm-attn4)-layernorm-vocab:softmax; this network's input is ",
                                  n_in, " values"));
     if (source.text) {
-        p = load_text(source, n_in, n_out, with_training_set);
+        p = load_text(source, n_in, with_training_set);
         what = source.dir->string();
     } else if (source.dir && !std::filesystem::is_directory(*source.dir, ec) &&
         std::filesystem::exists(*source.dir, ec)) {  // a data file: the training set (eval: the test set)
