@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Set-up for a fresh Debian machine: installs the Debian packages typegrad needs (as root, with
 # apt-get; through sudo when not root), then configures and builds typegrad (Release) in build/.
-# Sourced by scripts/run.sh and scripts/test.sh; safe to run again (does only what is missing).
+# Run by scripts/run.sh and scripts/test.sh; safe to run again (does only what is missing).
+#   scripts/bootstrap.sh                   # builds everything: tests, benchmarks, the CLI
+#   scripts/bootstrap.sh typegrad_cli      # builds only the targets named (and what they need)
+# scripts/run.sh names only the CLI: the README's first command then trains after building the
+# CLI alone, not the whole test suite and the benchmarks first (issue 22, item 5).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,4 +39,8 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 # pass. Re-running cmake on an up-to-date cache takes a second.
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
     -DTYPEGRAD_BUILD_TESTS=ON -DTYPEGRAD_BUILD_CLI=ON -DBUILD_TESTING=ON >&2
-cmake --build "$build" --parallel "$jobs" >&2
+if [ $# -gt 0 ]; then
+    cmake --build "$build" --parallel "$jobs" --target "$@" >&2
+else
+    cmake --build "$build" --parallel "$jobs" >&2
+fi

@@ -4,7 +4,10 @@
 #   scripts/run.sh train --data ../shared/mnist
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$root/scripts/bootstrap.sh"
+# Only the CLI (the executable typegrad and the libraries it links): a network compiled on first
+# use is compiled from the source tree's headers and build/generated/typegrad_jit_config.hpp,
+# which configuring writes, so nothing else need be built. scripts/test.sh builds everything.
+"$root/scripts/bootstrap.sh" typegrad_cli
 build="${TYPEGRAD_BUILD_DIR:-$root/build}"
 if [ $# -eq 0 ]; then set -- train; fi
 exec "$build/typegrad" "$@"
