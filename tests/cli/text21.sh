@@ -79,6 +79,13 @@ bound='seq19-embed16-res(layernorm-attn2)-layernorm-12:softmax'
 run derive derive --net "$bound"
 ok derive
 expect derive.out "E₀\[x\]"
+# the block in the textbook's form, its intermediates named (named_node): δ through the row softmax,
+# the two products, the layer norm's statistics
+expect derive.out "^P₂\.₁ = softmax\(S₂\.₁\)$"
+expect derive.out "^δS₂\.₁ = P₂\.₁ ⊙ \(δP₂\.₁ − ⟨δP₂\.₁, P₂\.₁⟩\)$"
+expect derive.out "^δQKV₂\.₁ = \[causal\(δS₂\.₁\) K, causal\(δS₂\.₁\)ᵀ Q, 0\]/√d \[QKV₂\.₁\] \+ \[0, 0, P₂\.₁ᵀ δO₂\.₁\]$"
+expect derive.out "^δσ²₂\.₀ = δr₂\.₀ ⊙ rsqrtε'\(σ²₂\.₀\)$"
+expect derive.out "^∂J/∂P₁ = mean₋₁\(−δc₂\.₀\) \+ δc₂\.₀ \+ δ₂$"
 run gradcheck gradcheck --net "$bound"
 ok gradcheck
 expect gradcheck.out "20 random tokens of 12 as input and targets"

@@ -72,11 +72,49 @@ TEST_CASE("attention<H>: shape, parameters, the causal mask", "[nn][attention]")
         }
         CHECK(y(0, c) == Approx(out).epsilon(1e-13));
     }
-    // derive prints the scores, the mask, the row softmax and the mix
+}
+
+// derive names attention's intermediates (named_node) and prints its backward pass in the
+// textbook's form: δO, δP, δS through the row softmax, δ[Q K V] from both products, then δ of the
+// block's input — one line each, in the order of the reverse sweep.
+TEST_CASE("attention<H>: derive prints the textbook recurrences with named intermediates", "[nn][attention][derive]") {
+    const std::vector<std::string> lines = autodiff::derivation<AttnBlock>();
     std::string all;
-    for (const auto& l : autodiff::derivation<AttnBlock>()) all += l + "\n";
+    for (const auto& l : lines) all += l + "\n";
     INFO(all);
-    CHECK_THAT(all, Catch::Contains("causal(") && Catch::Contains("softmax(") && Catch::Contains("Q Kᵀ/√d"));
+    const auto at = [&](const std::string& line) {
+        for (std::size_t i = 0; i < lines.size(); ++i)
+            if (lines[i] == line) return i;
+        return lines.size();
+    };
+    // forward: the projections, the masked scores, their row softmax, the heads' mix, the output
+    const std::vector<std::string> forward{"QKV₀.₁ = W₀.₁ᵀ z₀.₀ + b₀.₁", "S₀.₁ = causal(Q Kᵀ/√d [QKV₀.₁])",
+                                           "P₀.₁ = softmax(S₀.₁)", "O₀.₁ = P₀.₁ V [QKV₀.₁]", "z₀.₁ = Wo₀.₁ᵀ O₀.₁ + bo₀.₁"};
+    // backward, from the block's output down to its normalised input
+    const std::vector<std::string> backward{
+        "δ₀.₁ = δ₀",
+        "δO₀.₁ = Wo₀.₁ δ₀.₁",
+        "δP₀.₁ = δO₀.₁ Vᵀ [QKV₀.₁]",
+        "δS₀.₁ = P₀.₁ ⊙ (δP₀.₁ − ⟨δP₀.₁, P₀.₁⟩)",
+        "δQKV₀.₁ = [causal(δS₀.₁) K, causal(δS₀.₁)ᵀ Q, 0]/√d [QKV₀.₁] + [0, 0, P₀.₁ᵀ δO₀.₁]",
+        "δ₀.₀ = W₀.₁ δQKV₀.₁"};
+    for (const auto* block : {&forward, &backward}) {
+        std::size_t previous = 0;
+        for (const auto& line : *block) {
+            const std::size_t i = at(line);
+            INFO(line);
+            REQUIRE(i < lines.size());
+            CHECK(i >= previous);
+            previous = i;
+        }
+    }
+    CHECK(at("∂J/∂Wo₀.₁ = O₀.₁ δ₀.₁ᵀ") < lines.size());
+    CHECK(at("∂J/∂W₀.₁ = z₀.₀ δQKV₀.₁ᵀ") < lines.size());
+    CHECK(at("∂J/∂b₀.₁ = Σᵦ δQKV₀.₁") < lines.size());
+    // attention on its own (not in a block): the same names with the layer's subscript
+    std::string alone;
+    for (const auto& l : autodiff::derivation<Alone>()) alone += l + "\n";
+    CHECK_THAT(alone, Catch::Contains("δS₀ = P₀ ⊙ (δP₀ − ⟨δP₀, P₀⟩)\n") && Catch::Contains("∂J/∂W₀ = x δQKV₀ᵀ\n"));
 }
 
 TEST_CASE("attention<H>: autodiff = reference = finite differences", "[nn][attention][gradient]") {

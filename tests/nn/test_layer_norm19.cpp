@@ -145,6 +145,15 @@ TEST_CASE("layer_norm: shape, parameters, names", "[nn][layer_norm]") {
     INFO(all);
     CHECK_THAT(all, Catch::Contains("mean₋₁(") && Catch::Contains("rsqrtε(") && Catch::Contains("γ₁") &&
                         Catch::Contains("∂J/∂γ₁ =") && Catch::Contains("∂J/∂β₁ ="));
+    // the statistics by name (named_node): forward c, σ², r, x̂; backward δx̂ → δr → δσ² → δc
+    for (const char* line : {"c₁ = z₀ − mean₋₁(z₀)\n", "σ²₁ = mean₋₁(c₁ ⊙ c₁)\n", "r₁ = rsqrtε(σ²₁)\n", "x̂₁ = c₁ ⊙ r₁\n",
+                             "δr₁ = δx̂₁ ⊙ c₁\n", "δσ²₁ = δr₁ ⊙ rsqrtε'(σ²₁)\n",
+                             "δc₁ = mean₋₁(δσ²₁) ⊙ c₁ + mean₋₁(δσ²₁) ⊙ c₁ + δx̂₁ ⊙ r₁\n", "∂J/∂γ₁ = ((W₂ δ₂) ⊙ gelu'(a₀)) ⊙ x̂₁\n"}) {
+        INFO(line);
+        CHECK_THAT(all, Catch::Contains(line));
+    }
+    CHECK(all.find("δx̂₁ = ") < all.find("δr₁ = "));
+    CHECK(all.find("δσ²₁ = ") < all.find("δc₁ = "));
 }
 
 TEST_CASE("layer_norm: forward against the plain formula, one example and a batch", "[nn][layer_norm]") {

@@ -103,7 +103,8 @@ namespace detail {
 // error in lookup_template_class_1".)
 template <class D, class N>
 void adjoint_line(std::vector<std::string>& lines) {
-    if constexpr (D::template has_adjoint_name<N>)
+    // (a node the reverse sweep gives no adjoint, one that leads to no parameter, gets no line)
+    if constexpr (D::template has_adjoint_name<N> && D::graph::needs_adjoint[D::graph::template index_of<N>])
         lines.push_back(cat(D::template name_of<N>::adjoint_name(), " = ", D::template print<typename D::template adjoint_t<N>>().s));
 }
 // δ of an inner layer of the block at parameter layer L (nn/graph.hpp), a Named<node, inner_name>
@@ -111,6 +112,10 @@ template <std::size_t L, class Named>
 inline constexpr bool inside_block_v = false;
 template <std::size_t L, class Node, std::size_t Sub>
 inline constexpr bool inside_block_v<L, Named<Node, typegrad::detail::inner_name<L, Sub, true>>> = true;
+// … or a node named inside the layer at parameter layer L, or inside one of its inner layers
+// (named_node: attention's δO, δP, δS, δQKV)
+template <std::size_t L, class Node, std::size_t Sub, class N>
+inline constexpr bool inside_block_v<L, Named<Node, typegrad::detail::intermediate_name<L, Sub, N>>> = true;
 template <class D, std::size_t L, class... Ns>
 void inner_adjoint_lines(std::vector<std::string>& lines, ad::type_list<Ns...>) {
     // from the block's output down, as the δs of the layers are written

@@ -82,7 +82,10 @@ struct AttentionScoresGradOp {
                     }
         }
     }
-    static Text print(const Text& g, const Text& qkv) { return {cat("scores′(", g.s, ", ", qkv.s, ")"), 3}; }
+    // δ[Q K V] from δS: [δS K, δSᵀ Q, 0]/√d, per head, of QKV (printed as the scores are)
+    static Text print(const Text& g, const Text& qkv) {
+        return {cat("[", g.s, " K, ", g.s, "ᵀ Q, 0]/√d [", qkv.s, "]"), 3};
+    }
 };
 
 /// S = Q Kᵀ/√d per head, from QKV (…, T, 3D).
@@ -203,7 +206,8 @@ struct AttentionMixGradVOp {
                     }
         }
     }
-    static Text print(const Text& p, const Text& g) { return {cat(p.s, "ᵀ ", g.s), 3}; }
+    // δ[Q K V] from δO: [0, 0, Pᵀ δO], the V block
+    static Text print(const Text& p, const Text& g) { return {cat("[0, 0, ", p.s, "ᵀ ", g.s, "]"), 3}; }
 };
 
 /// O = P V per head, the heads concatenated: P (…, H, T, T), QKV (…, T, 3D) → (…, T, D).

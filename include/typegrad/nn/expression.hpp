@@ -101,6 +101,23 @@ struct inner_name {
     }
 };
 
+/// The name of an intermediate node N (a named_node, nn/layer.hpp) of the layer at parameter
+/// layer L — inside a block, of its inner layer Sub (Sub = npos at the top level): S₂.₁, δS₂.₁.
+template <std::size_t L, std::size_t Sub, class N>
+struct intermediate_name {
+    static std::string label() {
+        return Sub == std::size_t(-1) ? subscript(L) : cat(subscript(L), ".", subscript(Sub));
+    }
+    static std::string name() { return cat(N::symbol, label()); }
+    static std::string adjoint_name()
+        requires N::adjoint
+    {
+        return cat("δ", N::symbol, label());
+    }
+};
+template <std::size_t L, std::size_t Sub, class... N>
+auto intermediate_names(std::tuple<N...>*) -> ad::type_list<Named<typename N::node, intermediate_name<L, Sub, N>>...>;
+
 template <std::size_t Batch, class Sh>
 using batched_t = std::conditional_t<Batch == 1, Sh, prepend_t<Batch, Sh>>;
 
@@ -184,8 +201,19 @@ struct ModelExpression {
     using biases = parameter<S::parameter_positions[L], 1>;
 
 private:
+    // the intermediate nodes a layer names (named_node), before its output's name
+    template <std::size_t K, class... P>
+    static auto named_nodes_with(ad::type_list<P...>) {
+        using X = typename decltype(input_of_layer<K>())::type;
+        return decltype(detail::intermediate_names<S::parameter_index[K], std::size_t(-1)>(
+            static_cast<named_nodes_t<typename S::template layer_at<K>, typename S::template shape_at<K>, X, P...>*>(nullptr))){};
+    }
     template <std::size_t K>
     static auto name_of_layer() {
+        return named_nodes_with<K>(detail::parameter_leaves_t<S, K>{}) + own_name_of_layer<K>();
+    }
+    template <std::size_t K>
+    static auto own_name_of_layer() {
         if constexpr (detail::symbol_of<S, K> == "z" && S::has_parameters[K])
             return ad::type_list<Named<output_of_layer<K>, detail::delta_name<S, K>>>{} + inner_names<K>();
         else if constexpr (S::parameter_index[K] == 0)
@@ -220,6 +248,12 @@ private:
     }
     template <std::size_t L, class N>
     static auto inner_name_of() {
+        constexpr std::size_t sub = N::has_parameters || N::sub == 0 ? N::sub : N::sub - 1;
+        return decltype(detail::intermediate_names<L, sub>(static_cast<typename N::named_nodes*>(nullptr))){} +
+               inner_own_name_of<L, N>();
+    }
+    template <std::size_t L, class N>
+    static auto inner_own_name_of() {
         if constexpr (N::has_parameters) return ad::type_list<Named<typename N::node, detail::inner_name<L, N::sub, true>>>{};
         else if constexpr (N::sub > 0) return ad::type_list<Named<typename N::node, detail::inner_name<L, N::sub - 1, false>>>{};
         else return ad::type_list<>{};

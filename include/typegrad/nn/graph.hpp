@@ -163,12 +163,14 @@ struct branches<In, Sub, First, Chain<Ls...>, Chains...> {
     using spans = decltype(cat(std::tuple<here>{}, typename rest::spans{}));
 };
 
-/// An inner layer's output node (for the names of derive).
-template <class Node, class Inner>
+/// An inner layer's output node (for the names of derive), with the intermediate nodes its layer
+/// names (named_node, nn/layer.hpp).
+template <class Node, class Inner, class Named = std::tuple<>>
 struct inner_node {
     using node = Node;
     static constexpr std::size_t sub = Inner::sub;
     static constexpr bool has_parameters = Inner::count > 0;
+    using named_nodes = Named;
 };
 
 /// The node of one chain over X, given all of the combinator's parameter leaves (a tuple).
@@ -183,6 +185,10 @@ struct chain_node_of_layers {
             -> typename layer_traits<typename Inner::layer>::template expression<
                 typename Inner::input_shape, E, std::tuple_element_t<Inner::first + I, Leaves>...>;
         using type = decltype(node(std::make_index_sequence<Inner::count>{}));
+        template <std::size_t... I>
+        static auto named(std::index_sequence<I...>)
+            -> named_nodes_t<typename Inner::layer, typename Inner::input_shape, E, std::tuple_element_t<Inner::first + I, Leaves>...>;
+        using named_nodes = decltype(named(std::make_index_sequence<Inner::count>{}));
     };
     // type: the chain's output node; nodes: every inner layer's output node with its layer
     template <class E, class... Inner>
@@ -196,7 +202,7 @@ struct chain_node_of_layers {
         using next = fold<here, Inner...>;
         using type = typename next::type;
         template <class... N>
-        static auto prepend(std::tuple<N...>) -> std::tuple<inner_node<here, I0>, N...>;
+        static auto prepend(std::tuple<N...>) -> std::tuple<inner_node<here, I0, typename step<I0, E>::named_nodes>, N...>;
         using nodes = decltype(prepend(typename next::nodes{}));
     };
 };

@@ -201,6 +201,31 @@ struct params {
     static constexpr std::size_t size = sizeof...(P);
 };
 
+/// An intermediate node of a layer's expression that `derive` names (issue 21): the layer's
+/// `named_nodes<In, X, P...>` is a std::tuple of these, in forward order. derive then writes
+/// "Symbolₗ = …" for the node (the layer's subscript appended: S₂.₁) and, with Adjoint, a line
+/// "δSymbolₗ = …" for its adjoint, and prints both by name wherever they are used — attention's
+/// [Q K V], S, P and O, so its backward pass reads as the textbook's δO, δP, δS, δ[QKV].
+template <class Node, fixed_string Symbol, bool Adjoint = true>
+struct named_node {
+    using node = Node;
+    static constexpr std::string_view symbol = Symbol;
+    static constexpr bool adjoint = Adjoint;
+};
+
+namespace detail {
+/// Layer L's named intermediate nodes over X (a std::tuple of named_node), none when it declares
+/// none (`static constexpr bool has_named_nodes` asks, as GCC 12 misparses the alias template in
+/// a requires expression).
+template <class L, class In, class X, class... P>
+auto named_nodes_of() {
+    if constexpr (requires { L::has_named_nodes; }) return std::type_identity<typename L::template named_nodes<In, X, P...>>{};
+    else return std::type_identity<std::tuple<>>{};
+}
+}  // namespace detail
+template <class L, class In, class X, class... P>
+using named_nodes_t = typename decltype(detail::named_nodes_of<L, In, X, P...>())::type;
+
 /// The width a layer takes from whatever precedes it (Dense<N> without a stated input width).
 inline constexpr std::size_t inferred_width = 0;
 

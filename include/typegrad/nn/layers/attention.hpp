@@ -17,6 +17,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "typegrad/expr/attention.hpp"
@@ -82,15 +83,21 @@ struct Attention {
     }
     template <class X, class W, class B>
     using qkv = expr::Node<expr::AddOp, expr::Node<expr::MatTVecOp, W, X>, B>;
+    /// S: the heads' scaled scores, masked; P: their row softmax; O: the heads' P V, concatenated.
+    template <class X, class W, class B>
+    using scores = expr::Node<expr::CausalMaskOp, expr::Node<expr::AttentionScoresOp<H>, qkv<X, W, B>>>;
+    template <class X, class W, class B>
+    using probabilities = expr::Node<expr::SoftmaxOp, scores<X, W, B>>;
+    template <class X, class W, class B>
+    using mixed = expr::Node<expr::AttentionMixOp<H>, probabilities<X, W, B>, qkv<X, W, B>>;
     template <class X, class W, class B, class Wo, class Bo>
-    using expression = expr::Node<
-        expr::AddOp,
-        expr::Node<expr::MatTVecOp, Wo,
-                   expr::Node<expr::AttentionMixOp<H>,
-                              expr::Node<expr::SoftmaxOp,
-                                         expr::Node<expr::CausalMaskOp, expr::Node<expr::AttentionScoresOp<H>, qkv<X, W, B>>>>,
-                              qkv<X, W, B>>>,
-        Bo>;
+    using expression = expr::Node<expr::AddOp, expr::Node<expr::MatTVecOp, Wo, mixed<X, W, B>>, Bo>;
+    /// What derive names (named_node, nn/layer.hpp): QKV, S, P and O with their adjoints δQKV,
+    /// δS, δP, δO, as the textbook writes attention's backward pass.
+    static constexpr bool has_named_nodes = true;
+    template <class In, class X, class W, class B, class Wo, class Bo>
+    using named_nodes = std::tuple<named_node<qkv<X, W, B>, "QKV">, named_node<scores<X, W, B>, "S">,
+                                   named_node<probabilities<X, W, B>, "P">, named_node<mixed<X, W, B>, "O">>;
 
     /// Export (io/export.hpp, io/onnx.hpp read these): torch.nn.MultiheadAttention(D, H,
     /// batch_first=True) with the causal mask, scripts/npz_to_torch.py's CausalSelfAttention (a

@@ -76,12 +76,22 @@ struct LayerNorm {
     /// x − μ, μ broadcast back over the features.
     template <class X>
     using centred = expr::Sub<X, expr::MeanLast<X>>;
+    /// σ² = mean((x − μ)²), broadcast back over the features.
+    template <class X>
+    using variance = expr::MeanLast<expr::Hadamard<centred<X>, centred<X>>>;
     /// 1/√(σ² + ε), broadcast back over the features.
     template <class X>
-    using inv_std = expr::Map<detail::InvSqrtEpsilon, expr::MeanLast<expr::Hadamard<centred<X>, centred<X>>>>;
+    using inv_std = expr::Map<detail::InvSqrtEpsilon, variance<X>>;
     /// γ ⊙ ((x − μ) ⊙ 1/√(σ² + ε)) + β.
     template <class X, class Gamma, class Beta>
     using expression = expr::Add<expr::Hadamard<Gamma, expr::Hadamard<centred<X>, inv_std<X>>>, Beta>;
+    /// What derive names (named_node, nn/layer.hpp): c = x − μ, σ² = mean(c ⊙ c), r = 1/√(σ² + ε)
+    /// and x̂ = c ⊙ r, with their adjoints, so δ through the normalisation reads δx̂ → δr → δσ² →
+    /// δc → δx.
+    static constexpr bool has_named_nodes = true;
+    template <class In, class X, class Gamma, class Beta>
+    using named_nodes = std::tuple<named_node<centred<X>, "c">, named_node<variance<X>, "σ²">, named_node<inv_std<X>, "r">,
+                                   named_node<expr::Hadamard<centred<X>, inv_std<X>>, "x̂">>;
 
     /// Export (io/export.hpp, io/onnx.hpp read these): torch.nn.LayerNorm(n, eps=1e-5), γ and β as
     /// its "weight" and "bias" (their roles). ONNX node by node (LayerNormalization is an op from
