@@ -1,6 +1,7 @@
 // The SIMD kernels against their scalar fallbacks, on shapes around the batch width
 // (narrower, equal, not a multiple, several blocks).
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include <array>
@@ -129,6 +130,40 @@ TEMPLATE_TEST_CASE("sparse inputs: the listed rows give the scalar kernels' sums
     check_sparse<TestType, 784, 100>();
     check_sparse<TestType, 1100, 10>();
     check_sparse<TestType, 37, 17>();
+}
+
+// The list of non-zero inputs the sparse kernels walk (AVX-512: compress; AVX2: a mask and a
+// table of positions; otherwise a scalar loop) against its definition: every k < n with
+// a[k] != 0 (a NaN counts, −0 does not), plus base, in increasing order — for every length up to
+// 40 (whole vectors and tails), densities from empty to full, and base offsets.
+TEMPLATE_TEST_CASE("nonzero_rows lists exactly the non-zero inputs, in order", "[simd][sparse]", float, double) {
+    using T = TestType;
+    Rng rng(17);
+    std::uint32_t idx[512 + 16];
+    std::vector<std::uint32_t> expected;
+    for (std::size_t n = 0; n <= 40; ++n)
+        for (const double density : {0.0, 0.1, 0.5, 0.9, 1.0})
+            for (const std::uint32_t base : {0u, 8u, 13u, 4096u}) {
+                std::vector<T> a(n);
+                for (auto& v : a) {
+                    const double u = rng.uniform(0.0, 1.0);
+                    v = u < density ? static_cast<T>(rng.uniform(-1.0, 1.0)) : (u < (1 + density) / 2 ? T(0) : T(-0.0));
+                    if (v != T(0) && rng.uniform(0.0, 1.0) < 0.05) v = std::numeric_limits<T>::quiet_NaN();
+                    if (v != T(0) && rng.uniform(0.0, 1.0) < 0.05) v = std::numeric_limits<T>::denorm_min();
+                }
+                expected.clear();
+                for (std::size_t k = 0; k < n; ++k)
+                    if (!(a[k] == T(0))) expected.push_back(base + static_cast<std::uint32_t>(k));
+                const std::size_t count = simd::detail::nonzero_rows(a.data(), n, base, idx);
+                INFO("n " << n << ", density " << density << ", base " << base);
+                REQUIRE(count == expected.size());
+                CHECK(std::vector<std::uint32_t>(idx, idx + count) == expected);
+            }
+    // a whole segment, as the kernels call it: 512 values
+    std::vector<T> a(512, T(0));
+    for (std::size_t k = 0; k < 512; k += 3) a[k] = T(k + 1);
+    REQUIRE(simd::detail::nonzero_rows(a.data(), 512, 0, idx) == 171);
+    for (std::size_t c = 0; c < 171; ++c) CHECK(idx[c] == 3 * c);
 }
 
 TEMPLATE_TEST_CASE("vectorised elementwise functions agree with the scalar rules", "[simd]", float, double) {
