@@ -97,7 +97,9 @@ std::size_t nonzero_rows(const T* __restrict a, std::size_t n, std::uint32_t bas
     // 32-bit indices and stored whole (Capacity leaves room); count += the mask's population.
     // Branch-free, as the AVX-512 compress, where the scalar loop took a cycle per value.
     if constexpr (std::is_same_v<T, float>) {
-        for (; k + 8 <= n; k += 8) {
+        // (to a bound computed before the loop: with `k + 8 <= n` GCC 12 warns that the scalar
+        // loop below "invokes undefined behavior" at a huge iteration)
+        for (const std::size_t whole = n / 8 * 8; k < whole; k += 8) {
             const unsigned m = static_cast<unsigned>(
                 _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(a + k), _mm256_setzero_ps(), _CMP_NEQ_UQ)));
             const __m256i at = _mm256_add_epi32(
@@ -107,7 +109,7 @@ std::size_t nonzero_rows(const T* __restrict a, std::size_t n, std::uint32_t bas
             count += static_cast<std::size_t>(__builtin_popcount(m));
         }
     } else if constexpr (std::is_same_v<T, double>) {
-        for (; k + 4 <= n; k += 4) {
+        for (const std::size_t whole = n / 4 * 4; k < whole; k += 4) {
             const unsigned m = static_cast<unsigned>(
                 _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(a + k), _mm256_setzero_pd(), _CMP_NEQ_UQ)));
             const __m128i at = _mm_add_epi32(
