@@ -79,8 +79,33 @@ const PluginApi* plugin_api() {
     return &api;
 }
 
+/// The table of a network compiled for gradcheck alone (JitRequest::checking): derive and
+/// gradcheck, the rest null. gradcheck compiles the network in double beside the float one that
+/// trains; without the training driver, the checkpoint readers, export and predict, that second
+/// compile takes about 40 % of a whole plugin's time (docs/benchmarks.md, "Compile on first use").
+template <class M>
+const PluginApi* plugin_check_api() {
+    static const std::string cost(M::cost_type::name);
+    static const PluginApi api{
+        plugin_abi,
+        cost.c_str(),
+        std::is_same_v<typename M::value_type, float> ? "float" : "double",
+        nullptr,
+        nullptr,
+        nullptr,
+        &derive_network<M>,
+        gradcheck_entry<M>(),
+        nullptr,
+        nullptr,
+        nullptr,
+    };
+    return &api;
+}
+
 }  // namespace typegrad::cli
 
+#define TYPEGRAD_DEFINE_CHECK_PLUGIN(...) \
+    extern "C" const typegrad::cli::PluginApi* typegrad_plugin() { return typegrad::cli::plugin_check_api<__VA_ARGS__>(); }
 #define TYPEGRAD_DEFINE_PLUGIN(...) \
     extern "C" const typegrad::cli::PluginApi* typegrad_plugin() { return typegrad::cli::plugin_api<__VA_ARGS__>(); }
 #endif

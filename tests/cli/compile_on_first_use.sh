@@ -3,8 +3,9 @@
 # own (TYPEGRAD_CACHE_DIR under WORK_DIR, emptied first):
 #   mlp: a spec not in the menu trains (the first run compiles, says so and how long it took; the
 #        second loads the cache and says nothing), its checkpoint evaluates, resumes without
-#        --net, exports and predicts, derive takes the spec; gradcheck compiles it in double, and train --dtype double
-#        then loads that compile.
+#        --net, exports and predicts, derive takes the spec; gradcheck compiles it in double (its
+#        derive and gradcheck only) and loads that compile the second time; train --dtype double
+#        compiles the whole network in double, then loads it.
 #   cnn: a convolutional spec trains; a spec whose kernel is larger than the image fails with
 #        typegrad's one-line shape message (exit 2), and fails again at once from the cache.
 # Usage: compile_on_first_use.sh TYPEGRAD_EXE WORK_DIR mlp|cnn
@@ -51,13 +52,19 @@ if [ "$part" = mlp ]; then
     expect predict.out "^typegrad predict: run.tgck: 784-40:tanh-10:softmax, float. per image: the class, then the 10 softmax probabilities"
     expect predict.out "^blank.pgm: [0-9] ( [01]\.[0-9]{6}){10}$"
     forbid predict.err "compil"
-    # double: gradcheck compiles the network in double; train --dtype double loads it
+    # double: gradcheck compiles the network in double, its derive and gradcheck only (a second
+    # gradcheck loads it); train --dtype double compiles the whole network in double
     "$exe" gradcheck --net "$spec" --samples 20 > gradcheck.out 2> gradcheck.err
-    expect gradcheck.err "compiling 784-40:tanh-10:softmax \(log-likelihood cost, double\)"
+    expect gradcheck.err "compiling 784-40:tanh-10:softmax \(log-likelihood cost, double, for gradcheck\)"
     expect gradcheck.out "^gradients agree$"
+    "$exe" gradcheck --net "$spec" --samples 20 > gradcheck2.out 2> gradcheck2.err
+    expect gradcheck2.out "^gradients agree$"
+    forbid gradcheck2.err "compil"
     "$exe" train --net "$spec" --dtype double "${quick[@]}" > double.out 2> double.err
+    expect double.err "compiling 784-40:tanh-10:softmax \(log-likelihood cost, double\)"
     expect double.out "^typegrad train: 784-40:tanh-10:softmax, log-likelihood cost, double,"
-    forbid double.err "compil"
+    "$exe" train --net "$spec" --dtype double "${quick[@]}" > double2.out 2> double2.err
+    forbid double2.err "compil"
     echo "mlp: trained, cached, evaluated, resumed, derived and checked a network compiled on first use"
 elif [ "$part" = cnn ]; then
     spec="1x28x28-conv4k5:relu-maxpool2-avgpool2-10:softmax"

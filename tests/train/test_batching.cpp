@@ -145,4 +145,15 @@ TEST_CASE("load_example converts bytes to unit_pixel exactly (a vectorised loop)
     for (std::size_t b = 0; b < 256; ++b) CHECK(x[b] == static_cast<double>(data::unit_pixel(static_cast<std::uint8_t>(b))));
     CHECK(y[3] == 1.0);
     CHECK(y[0] + y[1] + y[2] == 0.0);
+    // in float, every byte: the correctly rounded b / 255.0f (the vectorised loop rounds as the
+    // scalar division)
+    using F = Model<float, decltype(input<256> | dense<4> | softmax), cost::LogLikelihood>;
+    F::input_type xf;
+    F::output_type yf;
+    train::load_example<F>(d, 0, xf, yf);
+    for (std::size_t b = 0; b < 256; ++b) {
+        volatile float byte = static_cast<float>(b);  // divided at run time, not folded
+        CHECK(xf[b] == byte / 255.0f);
+        CHECK(xf[b] == data::unit_pixel(static_cast<std::uint8_t>(b)));
+    }
 }
