@@ -17,7 +17,7 @@ build="${TYPEGRAD_BUILD_DIR:-$root/build}"
 # libopenmpi-dev, openmpi-bin: `mpirun -np P typegrad train` (optional for CMake too).
 # wamerican: the English word list of issue 21's character model (scripts/wamerican21.py).
 packages=(g++ make cmake pkg-config xtensor-dev libxsimd-dev catch2 libcli11-dev zlib1g-dev libbenchmark-dev gnuplot-nox
-          libpng-dev libssl-dev libonnx-dev libprotobuf-dev libopenmpi-dev openmpi-bin wamerican)
+          libpng-dev libssl-dev libonnx-dev libprotobuf-dev libopenmpi-dev openmpi-bin wamerican libdeflate-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -173,6 +174,19 @@ TEST_CASE("read_idx handles a file larger than its read buffers", "[data][idx]")
         CHECK(d.pixels[i] == pixels[i]);
     }
     CHECK(d.labels[2999] == 9);
+    // the whole file is inflated at once (libdeflate) when all of it is read, and streamed by
+    // zlib with --limit: both give the same bytes, every one of them
+    CHECK(d.pixels == pixels);
+    const Dataset first = read_idx(dir / "images.gz", dir / "labels", count - 1);
+    REQUIRE(first.pixels.size() == pixels.size() - 28 * 28);
+    CHECK(std::equal(first.pixels.begin(), first.pixels.end(), pixels.begin()));
+    // a file whose last member states a length too small for the others (three members): the
+    // whole-file inflate has no room, and zlib reads it as before
+    const Bytes whole = image_file(count, 28, 28, pixels);
+    write_gzip(dir / "three.gz", Bytes(whole.begin(), whole.begin() + 1000));
+    write_gzip(dir / "three.gz", Bytes(whole.begin() + 1000, whole.end() - 10), "ab");
+    write_gzip(dir / "three.gz", Bytes(whole.end() - 10, whole.end()), "ab");
+    CHECK(read_idx(dir / "three.gz", dir / "labels").pixels == pixels);
 }
 
 TEST_CASE("read_idx names the file and the problem for malformed files", "[data][idx]") {
