@@ -180,6 +180,7 @@ public:
 private:
     std::size_t read_memory(std::uint8_t* dest, std::size_t n) {
         const std::size_t take = std::min(n, whole_.size() - whole_pos_);
+        if (take == 0) return 0;  // (dest may be null then: memcpy's arguments must not be)
         std::memcpy(dest, whole_.data() + whole_pos_, take);
         whole_pos_ += take;
         return take;
