@@ -30,7 +30,7 @@ struct JitRequest {
     /// For training a network with batch norm: --batch, the size of the one program a
     /// mini-batch runs as (0: the default chunk of 10, as for every other command).
     std::size_t whole_batch = 0;
-    /// For gradcheck: only derive and gradcheck are compiled (plugin_check_api), a separate
+    /// For gradcheck: only derive and gradcheck are compiled (plugin_api<M, Entries::checking>), a separate
     /// entry of the cache; the other entry points of the loaded table are null.
     bool checking = false;
 };

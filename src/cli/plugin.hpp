@@ -56,48 +56,37 @@ constexpr auto gradcheck_entry() {
     else return static_cast<int (*)(const GradcheckOptions&)>(nullptr);
 }
 
-/// The table of network M; Trains: whether it has the training driver (compiled-in networks in
-/// double do not: training in double compiles on first use, as for any other network).
-template <class M, bool Trains = true>
+/// Which entry points a table holds: all of them; all but training (the compiled-in networks in
+/// double: training in double compiles on first use, as for any other network); or derive and
+/// gradcheck only (a network compiled for gradcheck alone, JitRequest::checking: gradcheck
+/// compiles the network in double beside the float one that trains, and without the training
+/// driver, the checkpoint readers, export and predict that second compile takes about 40 % of a
+/// whole plugin's time; docs/benchmarks.md, "Compile on first use").
+enum class Entries { all, all_but_training, checking };
+
+/// The table of network M with the entry points E; the others are null.
+template <class M, Entries E = Entries::all>
 const PluginApi* plugin_api() {
     static const std::string cost(M::cost_type::name);
-    int (*train)(const TrainOptions&, const io::CheckpointImage*) = nullptr;
-    if constexpr (Trains) train = &train_network<M>;
+    decltype(PluginApi::train) train = nullptr;
+    decltype(PluginApi::holds) holds = nullptr;
+    decltype(PluginApi::eval) eval = nullptr;
+    decltype(PluginApi::export_network) exporter = nullptr;
+    decltype(PluginApi::predict) predict = nullptr;
+    decltype(PluginApi::generate) generate = nullptr;
+    if constexpr (E == Entries::all) train = &train_network<M>;
+    if constexpr (E != Entries::checking) {
+        holds = &io::holds<M>;
+        eval = &evaluate_network<M>;
+        exporter = &export_network<M>;
+        predict = &predict_network<M>;
+        generate = &generate_network<M>;
+    }
     static const PluginApi api{
-        plugin_abi,
-        cost.c_str(),
-        std::is_same_v<typename M::value_type, float> ? "float" : "double",
-        train,
-        &io::holds<M>,
-        &evaluate_network<M>,
-        &derive_network<M>,
-        gradcheck_entry<M>(),
-        &export_network<M>,
-        &predict_network<M>,
-        &generate_network<M>,
-    };
-    return &api;
-}
-
-/// The table of a network compiled for gradcheck alone (JitRequest::checking): derive and
-/// gradcheck, the rest null. gradcheck compiles the network in double beside the float one that
-/// trains; without the training driver, the checkpoint readers, export and predict, that second
-/// compile takes about 40 % of a whole plugin's time (docs/benchmarks.md, "Compile on first use").
-template <class M>
-const PluginApi* plugin_check_api() {
-    static const std::string cost(M::cost_type::name);
-    static const PluginApi api{
-        plugin_abi,
-        cost.c_str(),
-        std::is_same_v<typename M::value_type, float> ? "float" : "double",
-        nullptr,
-        nullptr,
-        nullptr,
-        &derive_network<M>,
-        gradcheck_entry<M>(),
-        nullptr,
-        nullptr,
-        nullptr,
+        plugin_abi, cost.c_str(), std::is_same_v<typename M::value_type, float> ? "float" : "double",
+        train,      holds,        eval,
+        &derive_network<M>,       gradcheck_entry<M>(),
+        exporter,   predict,      generate,
     };
     return &api;
 }
@@ -105,7 +94,9 @@ const PluginApi* plugin_check_api() {
 }  // namespace typegrad::cli
 
 #define TYPEGRAD_DEFINE_CHECK_PLUGIN(...) \
-    extern "C" const typegrad::cli::PluginApi* typegrad_plugin() { return typegrad::cli::plugin_check_api<__VA_ARGS__>(); }
+    extern "C" const typegrad::cli::PluginApi* typegrad_plugin() {                                         \
+        return typegrad::cli::plugin_api<__VA_ARGS__, typegrad::cli::Entries::checking>();                 \
+    }
 #define TYPEGRAD_DEFINE_PLUGIN(...) \
     extern "C" const typegrad::cli::PluginApi* typegrad_plugin() { return typegrad::cli::plugin_api<__VA_ARGS__>(); }
 #endif
