@@ -4,9 +4,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
+#include <csignal>
 #include <memory>
 #include <string>
 
+#include "interrupt.hpp"
 #include "text.hpp"
 
 #if TYPEGRAD_HAVE_MPI
@@ -22,6 +25,7 @@ struct State {
 #endif
     dist::Solo solo;
     std::FILE* errors = nullptr;  // process > 0: its stderr as it was before /dev/null
+    int stopping = 0;              // the signal every process agreed to stop at (agreed_signal)
 };
 
 State& state() {
@@ -56,6 +60,18 @@ std::string process_text() {
     return cat(" (process ", std::to_string(c.rank()), " of ", std::to_string(c.size()), ")");
 }
 
+int agreed_signal() {
+    const int own = pending_signal();
+    dist::Communicator& c = processes();
+    if (c.size() == 1) return own;
+    // how many processes have each of the two signals (a sum: the one collective there is)
+    std::array<double, 2> count{own == SIGINT ? 1.0 : 0.0, own == SIGTERM ? 1.0 : 0.0};
+    c.sum(count);
+    const int agreed = own != 0 ? own : count[1] > 0 ? SIGTERM : count[0] > 0 ? SIGINT : 0;
+    if (agreed != 0) state().stopping = agreed;
+    return agreed;
+}
+
 Processes::Processes([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
 #if TYPEGRAD_HAVE_MPI
     if (!dist::launched_by_mpi()) return;
@@ -83,7 +99,9 @@ Processes::~Processes() {
 
 int Processes::end(int code) {
 #if TYPEGRAD_HAVE_MPI
-    if (state().session && processes().size() > 1 && code != exit_ok && code != exit_usage) {
+    // every process stops where the others do after an agreed signal: MPI_Finalize, no abort
+    const bool agreed_stop = state().stopping != 0 && code == 128 + state().stopping;
+    if (state().session && processes().size() > 1 && code != exit_ok && code != exit_usage && !agreed_stop) {
         std::fflush(stdout);
         if (state().errors) std::fflush(state().errors);
         state().session->abort(code);

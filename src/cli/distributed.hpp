@@ -38,6 +38,12 @@ public:
 /// the text names the process when there are several: " (process 1 of 2)".
 [[nodiscard]] std::FILE* error_stream() noexcept;
 [[nodiscard]] std::string process_text();
+/// The signal (SIGINT or SIGTERM) at which every process of the run stops here, or 0: a
+/// collective over the processes of an MPI job (each calls it at the same point of the run), so
+/// that they all stop after the same batch, even when mpirun's forwarded signal reached one
+/// process a batch before another; alone, pending_signal(). A process stopped by it ends
+/// normally (Processes::end does not abort the job).
+[[nodiscard]] int agreed_signal();
 
 /// The options as this process uses them: on processes other than 0, no --save, --metrics,
 /// --plot or progress bar (process 0 writes the files; every process reads --resume).

@@ -73,7 +73,7 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
         throw UsageError(cat("--plot ", o.plot->string(), ": draws accuracies, and this is a regression (its metrics are "
                              "test_mse and test_mae in the --metrics file)"));
     check_processes(o, p.split.train.size());
-    if (pending_signal() != 0) throw Interrupted{pending_signal()};
+    if (const int sig = agreed_signal(); sig != 0) throw Interrupted{sig};
     std::vector<OutputFile::Input> inputs;
     for (const auto& f : p.files) inputs.push_back({f, "an input data file"});
     std::optional<OutputFile> save_file, metrics_file, save_best_file;
@@ -182,14 +182,15 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
                 epoch_done = s.epoch;
                 batch_done = 0;
                 check_stdout();  // after the checkpoint: a full stdout loses no epoch
-                if (pending_signal() != 0 && s.epoch < s.epochs) throw Interrupted{pending_signal()};
+                if (s.epoch < s.epochs)
+                    if (const int sig = agreed_signal(); sig != 0) throw Interrupted{sig};
             },
             [&](std::size_t done, std::size_t total) {
                 processes_run.after_batch(done, total);
                 bar.on_batch(done, total);
                 batch_done = done;
                 batches = total;
-                if (pending_signal() != 0) throw Interrupted{pending_signal()};
+                if (const int sig = agreed_signal(); sig != 0) throw Interrupted{sig};
             });
     } catch (const Interrupted& i) {
         bar.clear();

@@ -13,6 +13,7 @@
 #           form) and leaves it empty; each epoch line is printed once.
 #   errors: a bad option is one error line, printed once (by process 0); exit 2.
 #   interrupt: SIGTERM to mpirun: the resume hint starts with `mpirun -np 2` (issue 18).
+#   interrupt-one: SIGTERM to process 1 alone: every process stops after the same batch.
 # Usage: distributed.sh TYPEGRAD_EXE WORK_DIR PART
 set -euo pipefail
 exe="$1"; work="$2"; part="$3"
@@ -128,7 +129,32 @@ interrupt)
     kill -TERM "$pid"
     wait "$pid" || true
     expect run.err "^typegrad: interrupted by SIGTERM .*; run.tgck holds epoch [0-9]+; continue with: mpirun -np 2 typegrad train --epochs 500 --limit 6000 --test-limit 100 --quiet --save run.tgck --resume run.tgck$"
+    # the processes agree on the batch to stop after: none aborts the job (no MPI_ABORT text)
+    if grep -v "^data: synthetic digits\|^typegrad: interrupted by" run.err | grep -q .; then
+        cat run.err; fail "more than process 0's interruption on stderr"
+    fi
     echo "interrupt: the resume hint under mpirun is an mpirun command"
+    ;;
+interrupt-one)
+    # SIGTERM to process 1 alone (not to mpirun): it stops, and so does process 0, after the
+    # same batch; process 0 says so and keeps its checkpoint. Before the processes agreed on the
+    # signal, process 1 ended the job with MPI_Abort and process 0 was killed without a word.
+    mpirun -np 2 --oversubscribe "$exe" train --epochs 500 --limit 6000 --test-limit 100 --quiet --save run.tgck > run.out 2> run.err &
+    pid=$!
+    for _ in $(seq 600); do [ -f run.tgck ] && break; sleep 0.1; done
+    [ -f run.tgck ] || { kill "$pid"; fail "no checkpoint after 60 s"; }
+    one=""
+    for p in $(pgrep -P "$pid"); do
+        if tr '\0' '\n' < "/proc/$p/environ" | grep -qx "OMPI_COMM_WORLD_RANK=1"; then one=$p; fi
+    done
+    [ -n "$one" ] || { kill "$pid"; fail "process 1 of the job not found among mpirun's children"; }
+    kill -TERM "$one"
+    wait "$pid" || true
+    expect run.err "^typegrad: interrupted by SIGTERM .*; run.tgck holds epoch [0-9]+; continue with: mpirun -np 2 typegrad train --epochs 500 --limit 6000 --test-limit 100 --quiet --save run.tgck --resume run.tgck$"
+    # mpirun reports the exit code 143 of the processes; no process aborted the job
+    if grep -q "MPI_ABORT" run.err; then cat run.err; fail "a process aborted the job"; fi
+    "$exe" eval --model run.tgck > /dev/null 2>&1 || fail "run.tgck does not load after the interruption"
+    echo "interrupt-one: a signal to one process stops both after the same batch, process 0 reports"
     ;;
 *) fail "unknown part $part" ;;
 esac
