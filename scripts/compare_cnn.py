@@ -23,8 +23,9 @@ Every implementation runs in its own process (thread settings and peak RSS stay 
 is the child's ru_maxrss as returned by os.wait4 for that child alone. Seconds are the training
 part of each epoch (shuffling and the SGD pass; evaluation excluded), median over the epochs run;
 test accuracy is reported after every epoch. "typegrad speed-up" = PyTorch's s/epoch divided by
-typegrad's, at the same batch size (the goal of issue 10: >= 3x over PyTorch with 1 thread at
-batch 10, >= 1.5x at batch 64).
+typegrad's, at the same batch size (the goal of issue 22: >= 5x over PyTorch with 1 thread at
+batch 10, >= 3x at batch 64, PyTorch backed by Debian's OpenBLAS, which compare_cnn.sh installs;
+the PyTorch build note names the BLAS library the worker loaded).
 
 Usage: scripts/compare_cnn.py [--data DIR] [--epochs E] [--batches 10,64] [--eta ETA] [--markdown]
                               [--skip-torch] [--skip-typegrad] [--limit N]
@@ -57,7 +58,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BATCHES = (10, 64)
 ETA = 0.05
 SEED = 42
-GOALS = {10: 3.0, 64: 1.5}  # issue 10: typegrad speed / PyTorch 1-thread speed at these batch sizes
+# issue 22 (PyTorch backed by Debian's OpenBLAS): typegrad speed / PyTorch 1-thread speed at these
+# batch sizes (issue 10 asked for 3x and 1.5x against PyTorch on the reference BLAS)
+GOALS = {10: 5.0, 64: 3.0}
 TORCH_PACKAGE = "python3-torch"
 
 # Multiply-adds of one example's forward pass (a multiply-add counts 2 FLOPs below); the backward
@@ -97,10 +100,20 @@ def torch_build_info(torch) -> str:
             info.append("BLAS " + line.split("BLAS_INFO=", 1)[1].split(",")[0])
         if "MKL-DNN v" in line or "oneDNN v" in line:
             info.append("oneDNN " + line.split(" v", 1)[1].split()[0])
-    # Debian's generic BLAS is whichever libblas.so.3 the alternatives system selects
-    blas = Path("/usr/lib/x86_64-linux-gnu/libblas.so.3")
-    if blas.exists():
-        info.append(f"libblas.so.3 -> {blas.resolve()}")
+    # Debian's generic BLAS is whichever libblas.so.3 the alternatives system selects: say which
+    # one this process loaded (after a product of the linear layers' kind has run)
+    try:
+        torch.nn.functional.linear(torch.ones(2, 3), torch.ones(4, 3))
+        loaded = sorted({line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines()
+                         if "blas" in line.rsplit("/", 1)[-1] and line.split()[-1].startswith("/")})
+    except OSError:
+        loaded = []
+    if loaded:
+        info.append("BLAS loaded: " + " ".join(str(Path(p).resolve()) for p in loaded))
+    else:
+        blas = Path("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+        if blas.exists():
+            info.append(f"libblas.so.3 -> {blas.resolve()}")
     return ", ".join(info)
 
 
@@ -242,7 +255,10 @@ def run_torch(name: str, batch: int, threads: int, args) -> tuple[Row, dict]:
                "--data", str(args.data), "--epochs", str(args.epochs), "--batch", str(batch),
                "--eta", repr(args.eta), "--seed", str(args.seed), "--limit", str(args.limit),
                "--threads", str(threads), "--result", str(result)]
-        c = run_child(cmd, dict(os.environ))
+        # OpenBLAS (Debian's libopenblas0-pthread) starts its own threads unless told: PyTorch's
+        # set_num_threads does not reach a BLAS behind the generic libblas.so.3
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+        c = run_child(cmd, env)
         if c.returncode == EXIT_UNAVAILABLE:
             row.skipped = f"skipped: {tail(c.stderr, 1)}"
             return row, {}

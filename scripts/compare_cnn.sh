@@ -11,7 +11,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${TYPEGRAD_BUILD_DIR:-$root/build}"
 
-packages=(python3 python3-numpy python3-torch)
+# libopenblas0-pthread: PyTorch's linear layers call whatever libblas.so.3 is; without OpenBLAS that
+# is the reference BLAS, ~10x slower, and the comparison would flatter typegrad (issue 22, item 3)
+packages=(python3 python3-numpy python3-torch libopenblas0-pthread)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

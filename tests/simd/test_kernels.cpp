@@ -11,26 +11,15 @@
 
 #include "typegrad/expr/functions.hpp"
 #include "typegrad/simd/kernels.hpp"
-#include "typegrad/util/random.hpp"
+#include "../support/random_values.hpp"
 
 using namespace typegrad;
 using simd::Mode;
 
 namespace {
 
-template <class T>
-std::vector<T> random_vector(std::size_t n, std::uint64_t seed) {
-    Rng rng(seed);
-    std::vector<T> v(n);
-    for (auto& x : v) x = static_cast<T>(rng.uniform(-1, 1));
-    return v;
-}
-
-// Summation order differs between the kernels (FMA, lane-wise partial sums), so results agree
-// to a few ulps per accumulated term: relative 1e-5 (float) / 1e-13 (double) of the sum of
-// magnitudes.
-template <class T>
-constexpr double tolerance = std::is_same_v<T, float> ? 1e-5 : 1e-13;
+using testing::random_vector;
+using testing::tolerance;
 
 template <class T, std::size_t In, std::size_t Out>
 void check_shape() {

@@ -147,9 +147,7 @@ struct ChannelSumOp {
         constexpr std::size_t n = O::height * O::width;
         for (std::size_t r = 0; r < O::rows; ++r)
             for (std::size_t c = 0; c < O::channels; ++c) {
-                const T* p = d + r * O::size + c * n;
-                T s = 0;
-                for (std::size_t i = 0; i < n; ++i) s += p[i];
+                const T s = simd::sum_row<n>(d + r * O::size + c * n);
                 out[c] = accumulate || r > 0 ? out[c] + s : s;
             }
     }

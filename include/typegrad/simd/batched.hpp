@@ -37,10 +37,17 @@ void gemm_xtd(const T* __restrict X, const T* __restrict D, T* __restrict G, boo
             detail::ger_rows<Out>(X + b * In, D + b * Out, G, i0, std::min(segment, In - i0), accumulate || b > 0);
 }
 
-/// Y = D Wᵀ (or +=): row b of Y is W dᵦ, for D (B x Out), W (In x Out), Y (B x In).
+/// Y = D Wᵀ (or +=): row b of Y is W dᵦ, for D (B x Out), W (In x Out), Y (B x In). Every
+/// element as gemv computes it, but a block of 4 rows of W serves every example before the next
+/// block is read: W is read from L2 once per batch instead of once per example (LeNet's 400 × 120
+/// weights are 192 KB).
 template <std::size_t B, std::size_t In, std::size_t Out, class T>
 void gemm_dwt(const T* __restrict D, const T* __restrict W, T* __restrict Y, bool accumulate) noexcept {
-    for (std::size_t b = 0; b < B; ++b) gemv<In, Out>(W, D + b * Out, Y + b * In, accumulate);
+    constexpr std::size_t R = std::min<std::size_t>(4, In), whole = In / R * R;
+    for (std::size_t i0 = 0; i0 < whole; i0 += R)
+        for (std::size_t b = 0; b < B; ++b) detail::gemv_rows<R, Out>(W, D + b * Out, Y + b * In, i0, accumulate);
+    if constexpr (whole < In)
+        for (std::size_t b = 0; b < B; ++b) detail::gemv_rows<In - whole, Out>(W, D + b * Out, Y + b * In, whole, accumulate);
 }
 
 /// Z = T + bias in every row, for T and Z (B x N).

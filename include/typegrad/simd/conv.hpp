@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include <xsimd/xsimd.hpp>
 
@@ -44,18 +45,29 @@ namespace detail {
 
 // Register blocks: MR rows of C at a time, each with NB SIMD batches of columns, so that every
 // load of B feeds MR FMAs (the column matrix of a convolution, 40-80 KB, is then read once per
-// MR output channels rather than once per channel). 4 × 4 accumulators with 32 vector registers
-// (AVX-512), 4 × 2 with 16 (AVX2).
+// MR output channels rather than once per channel). With 32 vector registers (AVX-512) 4 × 4
+// accumulators; with 16 (AVX2) 6 × 2 — 12 accumulators, 2 loads of B and a broadcast of A, the
+// shape of BLIS's Haswell kernel: an FMA's 5-cycle latency on Zen 2 at 2 FMAs a cycle needs 10
+// chains in flight, and 4 × 2 had 8 (measured: benchmarks/bench_conv, docs/benchmarks.md).
+// A block of fewer rows (the last rows of C, or all of them when C has fewer than 6) takes more
+// batches of columns on AVX2, as many as 16 registers hold: MR·NB accumulators + NB loads of B
+// + 1 broadcast (4 rows × 3 batches, 2 × 5).
 template <class T>
-inline constexpr std::size_t column_batches = sizeof(xsimd::batch<T>) >= 64 ? 4 : 2;
-inline constexpr std::size_t block_rows = 4;
+inline constexpr std::size_t block_rows = sizeof(xsimd::batch<T>) >= 64 ? 4 : 6;
+template <class T, std::size_t MR>
+inline constexpr std::size_t column_batches =
+    sizeof(xsimd::batch<T>) >= 64 ? 4 : std::clamp<std::size_t>(15 / (MR + 1), 1, 6);
 
 // C[m0, m0 + MR) (M × N) = A·B (+ bias, or += when accumulating), A(m, k) = A[m·SM + k·SK].
+// Columns past the last whole batch: when N ≥ one batch, one more batch over the last L columns
+// [N − L, N) — stored whole when C is overwritten (the columns it shares with the batch before
+// get the same value again: the same FMAs in the same order), its new columns added one by one
+// when accumulating; a scalar loop only when N is less than a batch.
 template <std::size_t MR, std::size_t SM, std::size_t SK, std::size_t K, std::size_t N, class T>
 void rows_times_matrix(const T* __restrict A, const T* __restrict B, const T* __restrict bias, T* __restrict C,
                        std::size_t m0, bool accumulate) noexcept {
     using V = xsimd::batch<T>;
-    constexpr std::size_t L = lanes<T>, NB = column_batches<T>, full = N / (NB * L) * (NB * L), vec_end = N / L * L;
+    constexpr std::size_t L = lanes<T>, NB = column_batches<T, MR>, full = N / (NB * L) * (NB * L), vec_end = N / L * L;
     T b0[MR];
     for (std::size_t i = 0; i < MR; ++i) b0[i] = bias ? bias[m0 + i] : T(0);
     for (std::size_t n = 0; n < full; n += NB * L) {
@@ -83,18 +95,38 @@ void rows_times_matrix(const T* __restrict A, const T* __restrict B, const T* __
         }
         for (std::size_t i = 0; i < MR; ++i) acc[i].store_unaligned(C + (m0 + i) * N + n);
     }
-    for (std::size_t i = 0; i < MR; ++i)  // the last columns, fewer than a batch
-        for (std::size_t n = vec_end; n < N; ++n) {
-            T acc = accumulate ? C[(m0 + i) * N + n] : b0[i];
-            for (std::size_t k = 0; k < K; ++k) acc += A[(m0 + i) * SM + k * SK] * B[k * N + n];
-            C[(m0 + i) * N + n] = acc;
+    if constexpr (vec_end < N && N >= L) {  // the last columns, fewer than a batch: one batch ending at N
+        constexpr std::size_t n = N - L, fresh = N - vec_end;  // its last `fresh` lanes are new columns
+        V acc[MR];
+        for (std::size_t i = 0; i < MR; ++i) acc[i] = V(accumulate ? T(0) : b0[i]);
+        for (std::size_t k = 0; k < K; ++k) {
+            const V b = V::load_unaligned(B + k * N + n);
+            for (std::size_t i = 0; i < MR; ++i) acc[i] = xsimd::fma(V(A[(m0 + i) * SM + k * SK]), b, acc[i]);
         }
+        for (std::size_t i = 0; i < MR; ++i) {
+            T* c = C + (m0 + i) * N + n;
+            if (!accumulate) {
+                acc[i].store_unaligned(c);
+            } else {
+                alignas(64) T lane[L];
+                acc[i].store_aligned(lane);
+                for (std::size_t l = L - fresh; l < L; ++l) c[l] += lane[l];
+            }
+        }
+    } else {
+        for (std::size_t i = 0; i < MR; ++i)  // fewer columns than a batch
+            for (std::size_t n = vec_end; n < N; ++n) {
+                T acc = accumulate ? C[(m0 + i) * N + n] : b0[i];
+                for (std::size_t k = 0; k < K; ++k) acc += A[(m0 + i) * SM + k * SK] * B[k * N + n];
+                C[(m0 + i) * N + n] = acc;
+            }
+    }
 }
 
 template <std::size_t M, std::size_t SM, std::size_t SK, std::size_t K, std::size_t N, class T>
 void matrix_times_matrix(const T* __restrict A, const T* __restrict B, const T* __restrict bias, T* __restrict C,
                          bool accumulate) noexcept {
-    constexpr std::size_t MR = std::min(block_rows, M), whole = M / MR * MR;
+    constexpr std::size_t MR = std::min(block_rows<T>, M), whole = M / MR * MR;
     for (std::size_t m0 = 0; m0 < whole; m0 += MR) rows_times_matrix<MR, SM, SK, K, N>(A, B, bias, C, m0, accumulate);
     if constexpr (whole < M) rows_times_matrix<M - whole, SM, SK, K, N>(A, B, bias, C, whole, accumulate);
 }
@@ -156,11 +188,101 @@ void matmul_nt(const T* __restrict A, const T* __restrict B, T* __restrict C, bo
     if constexpr (whole < M) detail::dot_rows<M - whole, K, N>(A, B, C, whole, accumulate);
 }
 
+namespace detail {
+
+// out[0, N) = in[0, N) and out[0, N) += in[0, N), in the widest batches that fit (N known: no
+// call to memcpy for a row of 10 or 28 floats, no scalar loop for its tail).
+template <std::size_t N, class T>
+void copy_row(T* __restrict out, const T* __restrict in) noexcept {
+    if constexpr (N > 0) {
+        using V = typename widest_batch<T, N>::type;
+        store(load<V>(in), out);
+        copy_row<N - lanes_v<V>>(out + lanes_v<V>, in + lanes_v<V>);
+    }
+}
+template <std::size_t N, class T>
+void add_row(T* __restrict out, const T* __restrict in) noexcept {
+    if constexpr (N > 0) {
+        using V = typename widest_batch<T, N>::type;
+        store(load<V>(out) + load<V>(in), out);
+        add_row<N - lanes_v<V>>(out + lanes_v<V>, in + lanes_v<V>);
+    }
+}
+template <std::size_t N, class T>
+void zero_row(T* out) noexcept {
+    if constexpr (N > 0) {
+        using V = typename widest_batch<T, N>::type;
+        store(V(T(0)), out);
+        zero_row<N - lanes_v<V>>(out + lanes_v<V>);
+    }
+}
+
+// Stride 1: of the output columns ox, those that read inside the image for the kernel column kx
+// are [lo, hi) — known at compile time when kx is.
+template <class G, std::size_t kx>
+struct tap {
+    static constexpr std::size_t P = G::padding, W = G::width, Wo = G::out_width;
+    static constexpr std::size_t lo = std::min(Wo, kx < P ? P - kx : std::size_t{0});
+    static constexpr std::size_t hi = std::max(lo, std::min(Wo, W + P - kx));
+};
+
+// The rows (c, ky, kx) of cols for one kernel row (c, ky), stride 1, kx = 0 … K − 1.
+template <class G, class T, std::size_t... kx>
+void im2col_kernel_row(const T* __restrict x, T* __restrict cols, std::size_t c, std::size_t ky,
+                       std::index_sequence<kx...>) noexcept {
+    constexpr std::size_t K = G::kernel, P = G::padding, H = G::height, W = G::width, Ho = G::out_height,
+                          Wo = G::out_width;
+    T* base = cols + (c * K + ky) * K * G::positions;
+    for (std::size_t oy = 0; oy < Ho; ++oy) {
+        const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(oy + ky) - static_cast<std::ptrdiff_t>(P);
+        if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(H)) {
+            (zero_row<Wo>(base + kx * G::positions + oy * Wo), ...);
+            continue;
+        }
+        const T* in = x + (c * H + static_cast<std::size_t>(iy)) * W;
+        ([&] {
+            using tk = tap<G, kx>;
+            T* out = base + kx * G::positions + oy * Wo;
+            zero_row<tk::lo>(out);
+            copy_row<tk::hi - tk::lo>(out + tk::lo, in + (tk::lo + kx - P));
+            zero_row<Wo - tk::hi>(out + tk::hi);
+        }(), ...);
+    }
+}
+
+// dx += the rows (c, ky, kx) of dcols for one kernel row (c, ky), stride 1: kx outer, so that
+// consecutive adds go to different rows of dx (with oy outer, the add of kx + 1 reloads what the
+// add of kx has just stored one element over — a failed store forwarding each time, 5× slower).
+template <class G, class T, std::size_t... kx>
+void col2im_kernel_row(const T* __restrict dcols, T* __restrict dx, std::size_t c, std::size_t ky,
+                       std::index_sequence<kx...>) noexcept {
+    constexpr std::size_t K = G::kernel, P = G::padding, H = G::height, W = G::width, Ho = G::out_height,
+                          Wo = G::out_width;
+    const T* base = dcols + (c * K + ky) * K * G::positions;
+    ([&] {
+        using tk = tap<G, kx>;
+        for (std::size_t oy = 0; oy < Ho; ++oy) {
+            const std::ptrdiff_t iy = static_cast<std::ptrdiff_t>(oy + ky) - static_cast<std::ptrdiff_t>(P);
+            if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(H)) continue;
+            add_row<tk::hi - tk::lo>(dx + (c * H + static_cast<std::size_t>(iy)) * W + (tk::lo + kx - P),
+                                     base + kx * G::positions + oy * Wo + tk::lo);
+        }
+    }(), ...);
+}
+
+}  // namespace detail
+
 /// cols = im2col(x) for the window G (see the top of this file).
 template <class G, class T>
 void im2col(const T* __restrict x, T* __restrict cols) noexcept {
     constexpr std::size_t K = G::kernel, S = G::stride, P = G::padding, H = G::height, W = G::width;
     constexpr std::size_t Ho = G::out_height, Wo = G::out_width;
+    if constexpr (S == 1) {
+        for (std::size_t c = 0; c < G::channels; ++c)
+            for (std::size_t ky = 0; ky < K; ++ky)
+                detail::im2col_kernel_row<G>(x, cols, c, ky, std::make_index_sequence<K>{});
+        return;
+    }
     for (std::size_t c = 0; c < G::channels; ++c)
         for (std::size_t ky = 0; ky < K; ++ky)
             for (std::size_t kx = 0; kx < K; ++kx) {
@@ -173,18 +295,9 @@ void im2col(const T* __restrict x, T* __restrict cols) noexcept {
                         continue;
                     }
                     const T* in = x + (c * H + static_cast<std::size_t>(iy)) * W;
-                    if constexpr (S == 1) {
-                        // ix = ox + kx − P lies in [0, W) for ox in [lo, hi)
-                        const std::size_t lo = std::min(Wo, kx < P ? P - kx : std::size_t{0});
-                        const std::size_t hi = std::max(lo, std::min(Wo, W + P - kx));
-                        std::fill_n(out, lo, T(0));
-                        std::memcpy(out + lo, in + (lo + kx - P), (hi - lo) * sizeof(T));
-                        std::fill_n(out + hi, Wo - hi, T(0));
-                    } else {
-                        for (std::size_t ox = 0; ox < Wo; ++ox) {
-                            const std::ptrdiff_t ix = static_cast<std::ptrdiff_t>(ox * S + kx) - static_cast<std::ptrdiff_t>(P);
-                            out[ox] = ix >= 0 && ix < static_cast<std::ptrdiff_t>(W) ? in[ix] : T(0);
-                        }
+                    for (std::size_t ox = 0; ox < Wo; ++ox) {
+                        const std::ptrdiff_t ix = static_cast<std::ptrdiff_t>(ox * S + kx) - static_cast<std::ptrdiff_t>(P);
+                        out[ox] = ix >= 0 && ix < static_cast<std::ptrdiff_t>(W) ? in[ix] : T(0);
                     }
                 }
             }
@@ -197,6 +310,12 @@ void col2im(const T* __restrict dcols, T* __restrict dx, bool accumulate) noexce
     constexpr std::size_t K = G::kernel, S = G::stride, P = G::padding, H = G::height, W = G::width;
     constexpr std::size_t Ho = G::out_height, Wo = G::out_width;
     if (!accumulate) std::fill_n(dx, G::in_size, T(0));
+    if constexpr (S == 1) {
+        for (std::size_t c = 0; c < G::channels; ++c)
+            for (std::size_t ky = 0; ky < K; ++ky)
+                detail::col2im_kernel_row<G>(dcols, dx, c, ky, std::make_index_sequence<K>{});
+        return;
+    }
     for (std::size_t c = 0; c < G::channels; ++c)
         for (std::size_t ky = 0; ky < K; ++ky)
             for (std::size_t kx = 0; kx < K; ++kx) {
@@ -206,19 +325,27 @@ void col2im(const T* __restrict dcols, T* __restrict dx, bool accumulate) noexce
                     if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(H)) continue;
                     T* in = dx + (c * H + static_cast<std::size_t>(iy)) * W;
                     const T* g = row + oy * Wo;
-                    if constexpr (S == 1) {
-                        const std::size_t lo = std::min(Wo, kx < P ? P - kx : std::size_t{0});
-                        const std::size_t hi = std::max(lo, std::min(Wo, W + P - kx));
-                        T* d = in + (lo + kx - P);
-                        for (std::size_t ox = lo; ox < hi; ++ox) d[ox - lo] += g[ox];
-                    } else {
-                        for (std::size_t ox = 0; ox < Wo; ++ox) {
-                            const std::ptrdiff_t ix = static_cast<std::ptrdiff_t>(ox * S + kx) - static_cast<std::ptrdiff_t>(P);
-                            if (ix >= 0 && ix < static_cast<std::ptrdiff_t>(W)) in[ix] += g[ox];
-                        }
+                    for (std::size_t ox = 0; ox < Wo; ++ox) {
+                        const std::ptrdiff_t ix = static_cast<std::ptrdiff_t>(ox * S + kx) - static_cast<std::ptrdiff_t>(P);
+                        if (ix >= 0 && ix < static_cast<std::ptrdiff_t>(W)) in[ix] += g[ox];
                     }
                 }
             }
+}
+
+/// Σ p[0, N): four chains of SIMD batches (a chain of scalar adds waits 3-4 cycles per element:
+/// the bias gradient of a 28 × 28 channel took longer than its weight gradient), then the lanes.
+template <std::size_t N, class T>
+T sum_row(const T* __restrict p) noexcept {
+    using V = xsimd::batch<T>;
+    constexpr std::size_t L = detail::lanes<T>, whole = N / (4 * L) * (4 * L), vec_end = N / L * L;
+    V acc[4] = {V(T(0)), V(T(0)), V(T(0)), V(T(0))};
+    for (std::size_t i = 0; i < whole; i += 4 * L)
+        for (std::size_t j = 0; j < 4; ++j) acc[j] += V::load_unaligned(p + i + j * L);
+    for (std::size_t i = whole; i < vec_end; i += L) acc[0] += V::load_unaligned(p + i);
+    T s = reduce_add((acc[0] + acc[1]) + (acc[2] + acc[3]));
+    for (std::size_t i = vec_end; i < N; ++i) s += p[i];
+    return s;
 }
 
 /// The im2col buffer of one thread for window G: static storage (no allocation per call, no
@@ -309,25 +436,59 @@ void max_pool_forward(const T* __restrict x, T* __restrict y) noexcept {
             }
 }
 
-/// dx (+)= g routed to each window's maximum (the first one, in row-major order, on ties); the
-/// other elements of the window get 0.
+/// dx (+)= g routed to each window's maximum (the first one, in row-major order, on ties; the
+/// last element when none equals it, a NaN); the other elements of the window get 0. Without
+/// branches: the position of the first match is the number of elements before it, counted with
+/// a running "none yet" flag (a float == that decides a jump mispredicts on every other window,
+/// and made this the largest kernel of LeNet's backward pass on Zen 2).
 template <std::size_t C, std::size_t H, std::size_t W, std::size_t K, class T>
 void max_pool_backward(const T* __restrict x, const T* __restrict y, const T* __restrict g, T* __restrict dx,
                        bool accumulate) noexcept {
     constexpr std::size_t Ho = H / K, Wo = W / K;
+    if constexpr (K == 2 && W % 2 == 0 && H % 2 == 0) {
+        // 2 × 2 windows tiling the image: each writes its four elements, no zeroing first; the
+        // loop over the windows of a row has no branch and the compiler vectorises it
+        for (std::size_t c = 0; c < C; ++c)
+            for (std::size_t oy = 0; oy < Ho; ++oy) {
+                const T* r0 = x + (c * H + 2 * oy) * W;
+                const T* r1 = r0 + W;
+                T* d0 = dx + (c * H + 2 * oy) * W;
+                T* d1 = d0 + W;
+                const T* m = y + (c * Ho + oy) * Wo;
+                const T* go = g + (c * Ho + oy) * Wo;
+                if (accumulate)
+                    for (std::size_t ox = 0; ox < Wo; ++ox) {
+                        const bool a = r0[2 * ox] == m[ox], b = !a && r0[2 * ox + 1] == m[ox];
+                        const bool e = !a && !b && r1[2 * ox] == m[ox], f = !a && !b && !e;
+                        d0[2 * ox] += a ? go[ox] : T(0);
+                        d0[2 * ox + 1] += b ? go[ox] : T(0);
+                        d1[2 * ox] += e ? go[ox] : T(0);
+                        d1[2 * ox + 1] += f ? go[ox] : T(0);
+                    }
+                else
+                    for (std::size_t ox = 0; ox < Wo; ++ox) {
+                        const bool a = r0[2 * ox] == m[ox], b = !a && r0[2 * ox + 1] == m[ox];
+                        const bool e = !a && !b && r1[2 * ox] == m[ox], f = !a && !b && !e;
+                        d0[2 * ox] = a ? go[ox] : T(0);
+                        d0[2 * ox + 1] = b ? go[ox] : T(0);
+                        d1[2 * ox] = e ? go[ox] : T(0);
+                        d1[2 * ox + 1] = f ? go[ox] : T(0);
+                    }
+            }
+        return;
+    }
     if (!accumulate) std::fill_n(dx, C * H * W, T(0));
     for (std::size_t c = 0; c < C; ++c)
         for (std::size_t oy = 0; oy < Ho; ++oy)
             for (std::size_t ox = 0; ox < Wo; ++ox) {
                 const std::size_t o = (c * Ho + oy) * Wo + ox, base = (c * H + oy * K) * W + ox * K;
                 const T m = y[o];
-                std::size_t at = base;
-                for (std::size_t k = 0; k < K * K; ++k)
-                    if (x[base + (k / K) * W + k % K] == m) {
-                        at = base + (k / K) * W + k % K;
-                        break;
-                    }
-                dx[at] += g[o];
+                unsigned none = 1, at = 0;
+                for (std::size_t k = 0; k + 1 < K * K; ++k) {
+                    none &= static_cast<unsigned>(!(x[base + (k / K) * W + k % K] == m));
+                    at += none;
+                }
+                dx[base + (at / K) * W + at % K] += g[o];
             }
 }
 
