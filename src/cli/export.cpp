@@ -27,4 +27,6 @@ int run_export(const ExportOptions& o) {
     return network_of_checkpoint(image, cat("--model ", o.model.string())).export_network(to, image);
 }
 
+const char* typegrad_version() noexcept { return TYPEGRAD_VERSION; }
+
 }  // namespace typegrad::cli

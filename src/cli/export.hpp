@@ -27,4 +27,9 @@ struct ExportOptions {
 /// build), OutputError.
 int run_export(const ExportOptions& o);
 
+/// "0.1.0": typegrad's version, as the ONNX files it writes name their producer. A function of
+/// the executable, so that a network compiled on first use names the typegrad that loads it and
+/// its source needs no macro before its first, precompiled, header (plugin_prelude.hpp).
+[[nodiscard]] const char* typegrad_version() noexcept;
+
 }  // namespace typegrad::cli

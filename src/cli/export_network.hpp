@@ -33,7 +33,7 @@ int export_onnx(const ExportOptions& o, const M& net) {
     }
 #if TYPEGRAD_HAVE_ONNX
     try {
-        io::write_onnx(o.target, g, TYPEGRAD_VERSION);
+        io::write_onnx(o.target, g, typegrad_version());
     } catch (const io::CheckpointError& e) {
         throw OutputError(cat("-o ", io::printable_text(e.what())));
     }
