@@ -20,7 +20,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -32,6 +31,7 @@
 
 #include "cache.hpp"
 #include "interrupt.hpp"
+#include "pch.hpp"
 #include "typegrad/io/checkpoint_file.hpp"
 #include "text.hpp"
 #include "typegrad_jit_config.hpp"
@@ -112,45 +112,15 @@ std::vector<std::string> compile_command(const Headers& h, const fs::path& sourc
 
 /// The directory of the precompiled plugin_prelude.hpp (CMake's typegrad_jit_pch), when it may
 /// be used: the headers are the source tree's it was made from, and none of the headers its
-/// depfile lists is newer than it (an edited header without a rebuild: parsed, not the stale
-/// .gch). The compiler itself also refuses a .gch made with other flags or by another compiler
-/// (TYPEGRAD_CXX) and then parses the header: the program is the same either way, so the cache
-/// key leaves this out.
+/// depfile lists is newer than it (pch.hpp; an edited header without a rebuild is parsed, not
+/// taken stale from the .gch). The compiler itself also refuses a .gch made with other flags or
+/// by another compiler (TYPEGRAD_CXX) and then parses the header: the program is the same either
+/// way, so the cache key leaves this out.
 std::optional<fs::path> precompiled_prelude(const Headers& h) {
     std::error_code ec;
     const fs::path dir(TYPEGRAD_JIT_PCH_DIR);
     if (!fs::equivalent(h.cli, fs::path(TYPEGRAD_JIT_SOURCE_DIR) / "src" / "cli", ec) || ec) return std::nullopt;
-    const auto made = fs::last_write_time(dir / "plugin_prelude.hpp.gch", ec);
-    if (ec) return std::nullopt;
-    std::ifstream dep(dir / "plugin_prelude.d");
-    if (!dep) return std::nullopt;
-    // make's syntax: "target: a.hpp b.hpp \" lines; a space in a name is escaped as "\ "
-    std::string text((std::istreambuf_iterator<char>(dep)), std::istreambuf_iterator<char>());
-    const auto colon = text.find(": ");
-    if (colon == std::string::npos) return std::nullopt;
-    std::string name;
-    std::size_t headers = 0;
-    const auto newer = [&]() {
-        if (name.empty()) return false;
-        ++headers;
-        const auto t = fs::last_write_time(name, ec);
-        name.clear();
-        return ec || t > made;
-    };
-    for (std::size_t i = colon + 2; i < text.size(); ++i) {
-        const char c = text[i];
-        if (c == '\\' && i + 1 < text.size() && text[i + 1] == ' ') {
-            name += ' ';
-            ++i;
-        } else if (c == '\\' && i + 1 < text.size() && text[i + 1] == '\n') {
-            ++i;
-        } else if (c == ' ' || c == '\n' || c == '\t') {
-            if (newer()) return std::nullopt;
-        } else {
-            name += c;
-        }
-    }
-    if (newer() || headers == 0) return std::nullopt;
+    if (!precompiled_header_fresh(dir / "plugin_prelude.hpp.gch", dir / "plugin_prelude.d")) return std::nullopt;
     return dir;
 }
 
