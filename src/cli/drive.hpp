@@ -4,6 +4,7 @@
 // (engines.hpp), what the options make (run_setup.hpp), what a run says (run_report.hpp).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <filesystem>
@@ -254,15 +255,24 @@ inline int run_with_engine(const TrainOptions& o, const io::CheckpointImage* res
     int rc = -1;
     const bool found =
         ((o.grad == Es::name ? (rc = drive<M, typename Es::template type<M>>(o, resume), true) : false) || ...);
-    if (!found) throw UsageError(cat("--grad: unknown engine '", o.grad, "'; the engines are ", join(engine_names())));
+    if (!found) {
+        const auto all = engine_names();
+        if (std::find(all.begin(), all.end(), o.grad) == all.end())
+            throw UsageError(cat("--grad: unknown engine '", o.grad, "'; the engines are ", join(all)));
+        // an engine of the menu this network was compiled without (the loader asks for every
+        // engine when --grad is not the default: train.cpp)
+        throw RunError(cat("--grad ", o.grad, ": this compiled network has the engines ",
+                           join(std::vector<std::string>{std::string(Es::name)...}), " only"));
+    }
     return rc;
 }
 
-/// Trains network M with the --grad engine: the training entry point of a network's plugin
-/// (plugin.hpp), compiled in or compiled on first use.
-template <class M>
+/// Trains network M with the --grad engine, one of Engines: the training entry point of a
+/// network's plugin (plugin.hpp), compiled in (every engine) or compiled on first use (the
+/// default engine, or every engine when --grad names another).
+template <class M, class Engines = engines>
 int train_network(const TrainOptions& o, const io::CheckpointImage* resume) {
-    return run_with_engine<M>(o, resume, engines{});
+    return run_with_engine<M>(o, resume, Engines{});
 }
 
 }  // namespace typegrad::cli

@@ -64,8 +64,9 @@ constexpr auto gradcheck_entry() {
 /// whole plugin's time; docs/benchmarks.md, "Compile on first use").
 enum class Entries { all, all_but_training, checking };
 
-/// The table of network M with the entry points E; the others are null.
-template <class M, Entries E = Entries::all>
+/// The table of network M with the entry points E, training with the --grad engines Engines; the
+/// other entry points are null.
+template <class M, Entries E = Entries::all, class Engines = engines>
 const PluginApi* plugin_api() {
     static const std::string cost(M::cost_type::name);
     decltype(PluginApi::train) train = nullptr;
@@ -74,7 +75,7 @@ const PluginApi* plugin_api() {
     decltype(PluginApi::export_network) exporter = nullptr;
     decltype(PluginApi::predict) predict = nullptr;
     decltype(PluginApi::generate) generate = nullptr;
-    if constexpr (E == Entries::all) train = &train_network<M>;
+    if constexpr (E == Entries::all) train = &train_network<M, Engines>;
     if constexpr (E != Entries::checking) {
         holds = &io::holds<M>;
         eval = &evaluate_network<M>;
@@ -96,6 +97,11 @@ const PluginApi* plugin_api() {
 #define TYPEGRAD_DEFINE_CHECK_PLUGIN(...) \
     extern "C" const typegrad::cli::PluginApi* typegrad_plugin() {                                         \
         return typegrad::cli::plugin_api<__VA_ARGS__, typegrad::cli::Entries::checking>();                 \
+    }
+#define TYPEGRAD_DEFINE_DEFAULT_ENGINE_PLUGIN(...) \
+    extern "C" const typegrad::cli::PluginApi* typegrad_plugin() {                                         \
+        return typegrad::cli::plugin_api<__VA_ARGS__, typegrad::cli::Entries::all,                         \
+                                         typegrad::cli::default_engines>();                                \
     }
 #define TYPEGRAD_DEFINE_PLUGIN(...) \
     extern "C" const typegrad::cli::PluginApi* typegrad_plugin() { return typegrad::cli::plugin_api<__VA_ARGS__>(); }

@@ -52,7 +52,11 @@ int run_with_network(const TrainOptions& o, const io::CheckpointImage* resume) {
         check_batch_norm_options(o, o.grad == "autodiff" ? o.batch : 0);
         whole_batch = o.batch == 10 ? 0 : o.batch;
     }
-    return load_network({std::move(spec), std::move(cost), o.dtype, "--net", whole_batch}).train(*options, resume);
+    JitRequest request{std::move(spec), std::move(cost), o.dtype, "--net", whole_batch};
+    // the default engine alone, unless --grad names another (the others cost compile time)
+    const auto defaults = engine_names_of(default_engines{});
+    request.all_engines = std::find(defaults.begin(), defaults.end(), o.grad) == defaults.end();
+    return load_network(request).train(*options, resume);
 }
 
 }  // namespace

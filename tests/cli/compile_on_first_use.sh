@@ -4,8 +4,9 @@
 #   mlp: a spec not in the menu trains (the first run compiles, says so and how long it took; the
 #        second loads the cache and says nothing), its checkpoint evaluates, resumes without
 #        --net, exports and predicts, derive takes the spec; gradcheck compiles it in double (its
-#        derive and gradcheck only) and loads that compile the second time; train --dtype double
-#        compiles the whole network in double, then loads it.
+#        derive and gradcheck only) and loads that compile the second time; --grad reference
+#        compiles it with every engine (the first compile has the default engine alone), then
+#        loads it; train --dtype double compiles the whole network in double, then loads it.
 #   cnn: a convolutional spec trains; a spec whose kernel is larger than the image fails with
 #        typegrad's one-line shape message (exit 2), and fails again at once from the cache.
 # Usage: compile_on_first_use.sh TYPEGRAD_EXE WORK_DIR mlp|cnn
@@ -60,6 +61,15 @@ if [ "$part" = mlp ]; then
     "$exe" gradcheck --net "$spec" --samples 20 > gradcheck2.out 2> gradcheck2.err
     expect gradcheck2.out "^gradients agree$"
     forbid gradcheck2.err "compil"
+    # the default engine alone was compiled; --grad reference compiles every engine, once, and
+    # trains as the compiled-in networks do with it
+    grep -q "TYPEGRAD_DEFINE_DEFAULT_ENGINE_PLUGIN" cache/784-40_tanh-10_softmax-log-likelihood-float-[0-9a-f]*.cpp ||
+        fail "the network was not compiled with the default engine alone"
+    "$exe" train --net "$spec" --grad reference "${quick[@]}" > ref.out 2> ref.err
+    expect ref.err "compiling 784-40:tanh-10:softmax \(log-likelihood cost, float, every --grad engine\)"
+    expect ref.out "^typegrad train: 784-40:tanh-10:softmax, log-likelihood cost, float, reference gradient,"
+    "$exe" train --net "$spec" --grad reference "${quick[@]}" > ref2.out 2> ref2.err
+    forbid ref2.err "compil"
     "$exe" train --net "$spec" --dtype double "${quick[@]}" > double.out 2> double.err
     expect double.err "compiling 784-40:tanh-10:softmax \(log-likelihood cost, double\)"
     expect double.out "^typegrad train: 784-40:tanh-10:softmax, log-likelihood cost, double,"
