@@ -398,12 +398,29 @@ def main() -> int:
         print(f"[headers only]", file=sys.stderr)
         base = measure({"headers": [args.cxx, *flags, "headers_only.cpp", "-o", "headers_only.o"]}, scratch,
                        args.repeat, "headers")["headers"]
+        # typegrad.hpp precompiled once with the same flags, as a user's build does with CMake's
+        # target_precompile_headers(app PRIVATE <typegrad/typegrad.hpp>) (README, "Compile time"):
+        # pch/typegrad/typegrad.hpp.gch, found first on the include path
+        pch_dir = scratch / "pch"
+        (pch_dir / "typegrad").mkdir(parents=True)
+        pch_build = [args.cxx, *[f for f in flags if f != "-c"], "-x", "c++-header", str(snap / "include/typegrad/typegrad.hpp"),
+                     "-o", str(pch_dir / "typegrad/typegrad.hpp.gch")]
+        print("[precompiling typegrad.hpp]", file=sys.stderr)
+        pch_run = run_compiler(pch_build, scratch)
+        pch_ok = pch_run.error is None
+        if not pch_ok:
+            print(f"  precompiling typegrad.hpp failed: {pch_run.error}", file=sys.stderr)
+        else:
+            print(f"  {pch_run.seconds:.2f} s wall, {pch_run.peak_mb or 0:.0f} MB", file=sys.stderr)
         for d in depths:
             variants = {}
             for engine in ("autodiff", "reference"):
                 src = f"depth{d}_{engine}.cpp"
                 (scratch / src).write_text(training_tu(d, engine))
                 variants[engine] = [args.cxx, *flags, src, "-o", src.replace(".cpp", ".o")]
+            if pch_ok:
+                variants["autodiff+pch"] = [args.cxx, f"-I{pch_dir}", "-Winvalid-pch", *flags, f"depth{d}_autodiff.cpp",
+                                            "-o", f"depth{d}_autodiff_pch.o"]
             print(f"[depth {d}] {network_type(d)}", file=sys.stderr)
             results[d] = measure(variants, scratch, args.repeat, f"depth {d:2d}")
 
@@ -431,16 +448,21 @@ def main() -> int:
 
     # -------------------------------------------------------------------------------------------
     md = args.markdown
-    headers = ["depth", "autodiff TU (s)", "reference TU (s)", "autodiff overhead", "peak memory (MB) autodiff / reference",
-               "CPU time (s) autodiff / reference"]
-    rows = [["0 (headers only)", fmt_s(base.median), fmt_s(base.median), "", f"{fmt_mb(base.peak_mb)} / {fmt_mb(base.peak_mb)}",
-             f"{fmt_s(base.cpu)} / {fmt_s(base.cpu)}"]]
+    headers = ["depth", "autodiff TU (s)", "reference TU (s)", "autodiff overhead", "autodiff TU, typegrad.hpp precompiled (s)",
+               "peak memory (MB) autodiff / reference", "CPU time (s) autodiff / reference"]
+    pch_text = fmt_s(pch_run.seconds) + " to precompile" if pch_ok else "failed"
+    rows = [["0 (headers only)", fmt_s(base.median), fmt_s(base.median), "", pch_text,
+             f"{fmt_mb(base.peak_mb)} / {fmt_mb(base.peak_mb)}", f"{fmt_s(base.cpu)} / {fmt_s(base.cpu)}"]]
     notes = []
     for d in depths:
         a, r = results[d]["autodiff"], results[d]["reference"]
+        p_ = results[d].get("autodiff+pch")
         rows.append([str(d), fmt_s(a.median), fmt_s(r.median), overhead(a.median, r.median),
-                     f"{fmt_mb(a.peak_mb)} / {fmt_mb(r.peak_mb)}", f"{fmt_s(a.cpu)} / {fmt_s(r.cpu)}"])
-        for name, m in (("autodiff", a), ("reference", r)):
+                     fmt_s(p_.median) if p_ else "", f"{fmt_mb(a.peak_mb)} / {fmt_mb(r.peak_mb)}",
+                     f"{fmt_s(a.cpu)} / {fmt_s(r.cpu)}"])
+        for name, m in (("autodiff", a), ("reference", r), ("autodiff+pch", p_)):
+            if m is None:
+                continue
             if m.error:
                 notes.append(f"depth {d}, {name}: {m.error}")
     if base.error:
@@ -462,7 +484,10 @@ def main() -> int:
     out.append("")
     out.append("Times are medians of wall time (peak memory: the largest of the runs). The autodiff overhead is the "
                "wall-time difference to the reference TU; on a shared machine the CPU time (user + system, "
-               "compiler and children) is the steadier number.")
+               "compiler and children) is the steadier number. The precompiled column is the autodiff TU "
+               f"compiled with {code('typegrad/typegrad.hpp')} precompiled once with the same flags (its .gch first "
+               f"on the include path), as a user's build gets it with CMake's "
+               f"{code('target_precompile_headers(app PRIVATE <typegrad/typegrad.hpp>)')}.")
     if notes:
         out.append("")
         out += [("- " if md else "  ") + n for n in notes]
