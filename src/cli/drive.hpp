@@ -57,7 +57,12 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
         const train::Monitor was(train::PlateauRule{o.halve_after, o.max_halvings, o.patience}, start.monitor);
         if (const auto why = was.stopped(); why != train::StopReason::none) {
             say(stdout, "typegrad train: %s stopped after epoch %zu: %s: nothing to train", file.c_str(),
-                        start.epochs_done, stop_text(why, start.monitor, o.eta, start.monitor.best_accuracy < 0).c_str());
+                        start.epochs_done,
+                        stop_text(why, start.monitor, o.eta,
+                                  !resume->header.vocabulary.empty() ? Score::loss      // a text model's
+                                  : start.monitor.best_accuracy < 0  ? Score::mse       // a regression's −MSE
+                                                                     : Score::accuracy)
+                            .c_str());
             return exit_ok;
         }
         // another optimizer's state cannot continue: refused before anything is printed or locked
@@ -236,7 +241,11 @@ inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
     bar.clear();
     if (const auto why = trainer.stopped(); why != train::StopReason::none)
         std::printf("stopped after epoch %zu: %s\n", trainer.epochs_done(),
-                    stop_text(why, trainer.monitor().state(), o.eta, p.split.test.task == data::Task::regression).c_str());
+                    stop_text(why, trainer.monitor().state(), o.eta,
+                              p.split.test.is_text()                       ? Score::loss
+                              : p.split.test.task == data::Task::regression ? Score::mse
+                                                                            : Score::accuracy)
+                        .c_str());
     if (best.epoch > 0) {
         std::printf("%s%s\n", best_text(best).c_str(),
                     o.save_best ? cat(" (saved in ", o.save_best->string(), ")").c_str() : "");

@@ -136,14 +136,20 @@ inline void check_stdout() {
     if (!flush_stdout()) throw OutputError(cat("standard output: cannot write: ", std::strerror(stdout_error())));
 }
 
+/// What the validation monitor's score is (train::EpochStats::validation_score): a classifier's
+/// accuracy, a regression's −MSE, or a text model's −loss per token.
+enum class Score { accuracy, mse, loss };
+
 /// Why training stopped before --epochs: "no improvement of validation accuracy for 5 epochs
-/// (best 0.9612 at epoch 12)" (a regression: "of validation mse", whose best is −best_accuracy).
-inline std::string stop_text(train::StopReason why, const train::MonitorState& m, double eta0, bool regression = false) {
-    char accuracy[32];
-    if (regression) std::snprintf(accuracy, sizeof accuracy, "%.6g", -m.best_accuracy);
-    else std::snprintf(accuracy, sizeof accuracy, "%.4f", m.best_accuracy);
-    const std::string best = cat("(best ", accuracy, " at epoch ", std::to_string(m.best_epoch), ")");
-    const char* metric = regression ? "validation mse" : "validation accuracy";
+/// (best 0.9612 at epoch 12)"; a regression's "of validation mse" and a text model's "of
+/// validation loss" name their best as the mse or the loss (the score's negation).
+inline std::string stop_text(train::StopReason why, const train::MonitorState& m, double eta0, Score score = Score::accuracy) {
+    char value[48];
+    if (score == Score::mse) std::snprintf(value, sizeof value, "%.6g", -m.best_accuracy);
+    else if (score == Score::loss) std::snprintf(value, sizeof value, "%.4f nats/token", -m.best_accuracy);
+    else std::snprintf(value, sizeof value, "%.4f", m.best_accuracy);
+    const std::string best = cat("(best ", value, " at epoch ", std::to_string(m.best_epoch), ")");
+    const char* metric = score == Score::mse ? "validation mse" : score == Score::loss ? "validation loss" : "validation accuracy";
     if (why == train::StopReason::patience)
         return cat("no improvement of ", metric, " for ", std::to_string(m.epochs_without_improvement), " epoch",
                    m.epochs_without_improvement == 1 ? "" : "s", " ", best);
