@@ -436,6 +436,31 @@ void max_pool_forward(const T* __restrict x, T* __restrict y) noexcept {
             }
 }
 
+namespace detail {
+// One row of 2 × 2 windows: x and dx the two image rows (2 × W, row-major), m and g the row's
+// W / 2 maxima and gradients. The first element equal to the maximum (row-major order) takes g,
+// the fourth when none of the first three does; as selects, so that the loop vectorises. Added
+// to dx when Accumulate, else written.
+template <bool Accumulate, class T>
+inline void put(T& d, T v) noexcept {
+    d = Accumulate ? d + v : v;
+}
+template <bool Accumulate, std::size_t W, class T>
+inline void max_pool2_backward_row(const T* __restrict x, const T* __restrict m, const T* __restrict g,
+                                   T* __restrict dx) noexcept {
+    const T* x1 = x + W;
+    T* d1 = dx + W;
+    for (std::size_t ox = 0; ox < W / 2; ++ox) {
+        const bool a = x[2 * ox] == m[ox], b = !a && x[2 * ox + 1] == m[ox];
+        const bool e = !a && !b && x1[2 * ox] == m[ox], f = !a && !b && !e;
+        put<Accumulate>(dx[2 * ox], a ? g[ox] : T(0));
+        put<Accumulate>(dx[2 * ox + 1], b ? g[ox] : T(0));
+        put<Accumulate>(d1[2 * ox], e ? g[ox] : T(0));
+        put<Accumulate>(d1[2 * ox + 1], f ? g[ox] : T(0));
+    }
+}
+}  // namespace detail
+
 /// dx (+)= g routed to each window's maximum (the first one, in row-major order, on ties; the
 /// last element when none equals it, a NaN); the other elements of the window get 0. Without
 /// branches: the position of the first match is the number of elements before it, counted with
@@ -450,30 +475,9 @@ void max_pool_backward(const T* __restrict x, const T* __restrict y, const T* __
         // loop over the windows of a row has no branch and the compiler vectorises it
         for (std::size_t c = 0; c < C; ++c)
             for (std::size_t oy = 0; oy < Ho; ++oy) {
-                const T* r0 = x + (c * H + 2 * oy) * W;
-                const T* r1 = r0 + W;
-                T* d0 = dx + (c * H + 2 * oy) * W;
-                T* d1 = d0 + W;
-                const T* m = y + (c * Ho + oy) * Wo;
-                const T* go = g + (c * Ho + oy) * Wo;
-                if (accumulate)
-                    for (std::size_t ox = 0; ox < Wo; ++ox) {
-                        const bool a = r0[2 * ox] == m[ox], b = !a && r0[2 * ox + 1] == m[ox];
-                        const bool e = !a && !b && r1[2 * ox] == m[ox], f = !a && !b && !e;
-                        d0[2 * ox] += a ? go[ox] : T(0);
-                        d0[2 * ox + 1] += b ? go[ox] : T(0);
-                        d1[2 * ox] += e ? go[ox] : T(0);
-                        d1[2 * ox + 1] += f ? go[ox] : T(0);
-                    }
-                else
-                    for (std::size_t ox = 0; ox < Wo; ++ox) {
-                        const bool a = r0[2 * ox] == m[ox], b = !a && r0[2 * ox + 1] == m[ox];
-                        const bool e = !a && !b && r1[2 * ox] == m[ox], f = !a && !b && !e;
-                        d0[2 * ox] = a ? go[ox] : T(0);
-                        d0[2 * ox + 1] = b ? go[ox] : T(0);
-                        d1[2 * ox] = e ? go[ox] : T(0);
-                        d1[2 * ox + 1] = f ? go[ox] : T(0);
-                    }
+                const std::size_t row = (c * H + 2 * oy) * W, pooled = (c * Ho + oy) * Wo;
+                if (accumulate) detail::max_pool2_backward_row<true, W>(x + row, y + pooled, g + pooled, dx + row);
+                else detail::max_pool2_backward_row<false, W>(x + row, y + pooled, g + pooled, dx + row);
             }
         return;
     }
