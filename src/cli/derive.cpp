@@ -38,7 +38,7 @@ int run_gradcheck(const GradcheckOptions& o) {
     if (const PluginApi* n = compiled_in_network(o.net, o.cost, "double", Need::gradcheck)) return n->gradcheck(o);
     // only what gradcheck needs: the double network's derive and gradcheck (plugin_api<M, Entries::checking>)
     JitRequest r = spec_request(o.net, o.cost, "double");
-    r.checking = true;
+    r.variant = JitRequest::Variant::checking;
     return load_network(r).gradcheck(o);
 }
 

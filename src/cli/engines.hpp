@@ -51,7 +51,7 @@ using engines = type_list<                        //
     engine<"reference", train::ReferenceEngine>>;  // the article's backprop, by hand
 
 /// The engines a network compiled on first use trains with unless --grad names another: the
-/// default alone (jit.hpp, JitRequest::all_engines; the reference engine is 1.5 s of an 11 s
+/// default alone (jit.hpp, JitRequest::Variant; the reference engine is 1.5 s of an 11 s
 /// compile, docs/benchmarks.md). The compiled-in networks have every engine.
 using default_engines = type_list<engine<"autodiff", CliAutodiffEngine>>;
 

@@ -30,14 +30,15 @@ struct JitRequest {
     /// For training a network with batch norm: --batch, the size of the one program a
     /// mini-batch runs as (0: the default chunk of 10, as for every other command).
     std::size_t whole_batch = 0;
-    /// For gradcheck: only derive and gradcheck are compiled (plugin_api<M, Entries::checking>), a separate
-    /// entry of the cache; the other entry points of the loaded table are null.
-    bool checking = false;
-    /// For training with an engine other than the default (--grad reference): every engine of
-    /// the --grad menu is compiled in (a separate entry of the cache). Otherwise the network
-    /// trains with the default engine alone (engines.hpp, default_engines), which saves 1.5 s of
-    /// the compile; eval, export, predict and derive use no engine.
-    bool all_engines = false;
+    /// What is compiled, each a separate entry of the cache:
+    ///  - default_engine: every entry point, training with the default --grad engine alone
+    ///    (engines.hpp, default_engines; the reference engine is 1.5 s of the compile, and eval,
+    ///    export, predict and derive use no engine);
+    ///  - every_engine: for training with another engine (--grad reference);
+    ///  - checking: derive and gradcheck only (plugin_api<M, Entries::checking>), for gradcheck;
+    ///    the other entry points of the loaded table are null.
+    enum class Variant { default_engine, every_engine, checking };
+    Variant variant = Variant::default_engine;
 };
 
 /// The entry points of the requested network: loaded from the cache, or compiled first (a

@@ -55,7 +55,7 @@ int run_with_network(const TrainOptions& o, const io::CheckpointImage* resume) {
     JitRequest request{std::move(spec), std::move(cost), o.dtype, "--net", whole_batch};
     // the default engine alone, unless --grad names another (the others cost compile time)
     const auto defaults = engine_names_of(default_engines{});
-    request.all_engines = std::find(defaults.begin(), defaults.end(), o.grad) == defaults.end();
+    if (std::find(defaults.begin(), defaults.end(), o.grad) == defaults.end()) request.variant = JitRequest::Variant::every_engine;
     return load_network(request).train(*options, resume);
 }
 
