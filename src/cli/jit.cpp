@@ -110,6 +110,27 @@ std::vector<std::string> compile_command(const Headers& h, const fs::path& sourc
     return cmd;
 }
 
+/// The compile of one part of a plugin into an object file (plugin.hpp, TYPEGRAD_PLUGIN_PART):
+/// the compile command with -c for -shared.
+std::vector<std::string> part_command(const Headers& h, const fs::path& source, const fs::path& object, int part) {
+    std::vector<std::string> cmd = compile_command(h, source, object);
+    const auto shared = std::find(cmd.begin(), cmd.end(), "-shared");
+    *shared = "-c";
+    cmd.insert(shared + 1, cat("-DTYPEGRAD_PLUGIN_PART=", part));
+    return cmd;
+}
+
+/// The link of the parts' objects into the library.
+std::vector<std::string> link_command(const std::string& compiler, const std::vector<fs::path>& objects, const fs::path& output) {
+    std::vector<std::string> cmd{compiler};
+    for (auto& w : split_words(TYPEGRAD_JIT_FLAGS)) cmd.push_back(w);
+    for (const char* w : {"-fPIC", "-shared", "-w"}) cmd.emplace_back(w);
+    for (const auto& o : objects) cmd.push_back(o.string());
+    cmd.push_back("-o");
+    cmd.push_back(output.string());
+    return cmd;
+}
+
 /// The directory of the precompiled plugin_prelude.hpp (CMake's typegrad_jit_pch), when it may
 /// be used: the headers are the source tree's it was made from, and none of the headers its
 /// depfile lists is newer than it (pch.hpp; an edited header without a rebuild is parsed, not
@@ -179,28 +200,52 @@ long limit_from_environment(const char* name, long fallback, long most) {
     return n;
 }
 
+/// Whether a plugin is compiled as two parts at once: when it trains (the training driver is
+/// about half of it) and two compilers may run, TYPEGRAD_COMPILE_JOBS (default: 2 on a machine
+/// with a second core, else 1). The library is the same program either way, so the cache key
+/// leaves this out.
+bool compile_in_parts(const std::string& source) {
+    const long jobs = limit_from_environment("TYPEGRAD_COMPILE_JOBS", std::thread::hardware_concurrency() >= 2 ? 2 : 1, 64);
+    return jobs >= 2 && source.find("TYPEGRAD_PLUGIN_PART == 2") != std::string::npos;
+}
+
 /// How a compile ended.
 struct CompilerRun {
     int status = 0;         // the compiler's exit status, or 128 + the signal that ended it
     bool timed_out = false; // stopped by typegrad at the time limit
 };
 
-/// Runs the compiler with its output in `log`; shows the elapsed time on a terminal.
+/// One compiler process: its command and the file its output goes to.
+struct CompilerJob {
+    std::vector<std::string> command;
+    fs::path log;
+};
+
+/// Runs the compiler jobs at once (one per core: the parts of a plugin), each with its output in
+/// its log; shows the elapsed time on a terminal. The status is the first job's, in their order,
+/// that did not succeed (0 when all did).
 ///
-/// The compiler runs in a process group of its own, led by a small watchdog process that typegrad
+/// The compilers run in a process group of their own, led by a small watchdog process that typegrad
 /// forks: a Ctrl-C on the terminal reaches typegrad alone (typegrad then stops the whole group,
 /// cc1plus and ld included, and nothing half-compiled is taken for a compile error), and when
 /// typegrad dies, even by SIGKILL, the kernel tells the watchdog (PR_SET_PDEATHSIG), which kills
 /// the group. The address space of every process of the group is limited to `megabytes`; after
 /// `seconds` typegrad kills the group. Throws Interrupted on SIGINT/SIGTERM.
-CompilerRun run_compiler(const std::vector<std::string>& cmd, const fs::path& log, const std::string& what, long seconds,
-                         long megabytes) {
-    std::vector<char*> argv;
-    for (const auto& w : cmd) argv.push_back(const_cast<char*>(w.c_str()));
-    argv.push_back(nullptr);
-    Descriptor out(::open(log.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+CompilerRun run_compiler(const std::vector<CompilerJob>& jobs, const std::string& what, long seconds, long megabytes) {
+    // everything the children use is made before fork: after it, only async-signal-safe calls
+    std::vector<std::vector<char*>> argvs;
+    std::vector<Descriptor> outs;
+    for (const CompilerJob& job : jobs) {
+        std::vector<char*> argv;
+        for (const auto& w : job.command) argv.push_back(const_cast<char*>(w.c_str()));
+        argv.push_back(nullptr);
+        argvs.push_back(std::move(argv));
+        outs.emplace_back(::open(job.log.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!outs.back()) throw RunError(cat("cannot create ", job.log.string(), ": ", std::strerror(errno)));
+    }
     Descriptor null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!out || !null) throw RunError(cat("cannot create ", log.string(), ": ", std::strerror(errno)));
+    if (!null) throw RunError(cat("cannot open /dev/null: ", std::strerror(errno)));
+    std::vector<pid_t> compilers(jobs.size(), -1);
     const pid_t parent = ::getpid();
     const rlim_t bytes = static_cast<rlim_t>(megabytes) << 20;
 
@@ -218,27 +263,35 @@ CompilerRun run_compiler(const std::vector<std::string>& cmd, const fs::path& lo
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         if (::getppid() != parent) ::_exit(125);  // typegrad died before the line above
-        const pid_t compiler = ::fork();
-        if (compiler == 0) {
-            const struct rlimit limit {bytes, bytes};
-            ::setrlimit(RLIMIT_AS, &limit);
-            ::dup2(null.get(), STDIN_FILENO);
-            ::dup2(out.get(), STDOUT_FILENO);
-            ::dup2(out.get(), STDERR_FILENO);
-            ::execve(argv[0], argv.data(), environ);
-            ::_exit(127);
+        for (std::size_t j = 0; j < argvs.size(); ++j) {
+            compilers[j] = ::fork();
+            if (compilers[j] == 0) {
+                const struct rlimit limit {bytes, bytes};
+                ::setrlimit(RLIMIT_AS, &limit);
+                ::dup2(null.get(), STDIN_FILENO);
+                ::dup2(outs[j].get(), STDOUT_FILENO);
+                ::dup2(outs[j].get(), STDERR_FILENO);
+                ::execve(argvs[j][0], argvs[j].data(), environ);
+                ::_exit(127);
+            }
+            if (compilers[j] < 0) ::_exit(126);  // typegrad then kills what was started (the group)
         }
-        // The watchdog: SIGTERM (typegrad gone) ends the whole group, the compiler first.
+        // The watchdog: SIGTERM (typegrad gone) ends the whole group, the compilers first.
         sa.sa_handler = [](int) { ::kill(0, SIGKILL); };
         ::sigaction(SIGTERM, &sa, nullptr);
         if (::getppid() != parent) ::kill(0, SIGKILL);
-        int status = 0;
-        while (compiler > 0 && ::waitpid(compiler, &status, 0) < 0 && errno == EINTR) {
+        int first_failure = 0;
+        for (const pid_t compiler : compilers) {
+            int status = 0;
+            while (::waitpid(compiler, &status, 0) < 0 && errno == EINTR) {
+            }
+            const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            if (first_failure == 0) first_failure = code;
         }
-        ::_exit(compiler < 0 ? 126 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        ::_exit(first_failure);
     }
     ::setpgid(watchdog, watchdog);  // also here: no kill(-watchdog) may miss the group
-    out = Descriptor();
+    outs.clear();
     null = Descriptor();
     struct Group {  // kills and reaps the group on every way out of this function
         pid_t leader;
@@ -423,14 +476,16 @@ struct VariantText {
     const char* stem;     // "-check"
     const char* purpose;  // ", for gradcheck"
     const char* macro;    // "TYPEGRAD_DEFINE_CHECK_PLUGIN"
+    const char* engines;  // the --grad engines it trains with ("": it does not train)
 };
 VariantText variant_text(JitRequest::Variant v) {
     switch (v) {
-        case JitRequest::Variant::every_engine: return {"-engines", ", every --grad engine", "TYPEGRAD_DEFINE_PLUGIN"};
-        case JitRequest::Variant::checking: return {"-check", ", for gradcheck", "TYPEGRAD_DEFINE_CHECK_PLUGIN"};
+        case JitRequest::Variant::every_engine:
+            return {"-engines", ", every --grad engine", "TYPEGRAD_DEFINE_PLUGIN", "typegrad::cli::engines"};
+        case JitRequest::Variant::checking: return {"-check", ", for gradcheck", "TYPEGRAD_DEFINE_CHECK_PLUGIN", ""};
         case JitRequest::Variant::default_engine: break;
     }
-    return {"", "", "TYPEGRAD_DEFINE_DEFAULT_ENGINE_PLUGIN"};
+    return {"", "", "TYPEGRAD_DEFINE_DEFAULT_ENGINE_PLUGIN", "typegrad::cli::default_engines"};
 }
 }  // namespace
 
@@ -456,7 +511,14 @@ std::string plugin_source(const JitRequest& r) {
                "};\n}  // namespace typegrad_generated\n\n",
                "template <>\nstruct typegrad::cli::generated_entry<typegrad_generated::network> {\n",
                "    using type = typegrad_generated::entry;\n};\n\n",
-               v.macro, "(typegrad_generated::network)\n");
+               *v.engines == '\0'
+                   ? cat(v.macro, "(typegrad_generated::network)\n")
+                   : cat("// compiled whole, or as two parts at once (src/cli/plugin.hpp)\n",
+                         "#if defined(TYPEGRAD_PLUGIN_PART) && TYPEGRAD_PLUGIN_PART == 1\n",
+                         "TYPEGRAD_DEFINE_TRAINING_PART(", v.engines, ", typegrad_generated::network)\n",
+                         "#elif defined(TYPEGRAD_PLUGIN_PART) && TYPEGRAD_PLUGIN_PART == 2\n",
+                         "TYPEGRAD_DEFINE_TABLE_PART(", v.engines, ", typegrad_generated::network)\n",
+                         "#else\n", v.macro, "(typegrad_generated::network)\n#endif\n"));
 }
 
 namespace {
@@ -585,19 +647,44 @@ Loaded compile_cached(const Compilation& c) {
     std::fprintf(stderr, "typegrad: compiling %s on first use, into %s\n", what.c_str(), dir.path().c_str());
     std::fflush(stderr);
     const auto start = std::chrono::steady_clock::now();
-    std::vector<std::string> command = compile_command(headers, work / "network.cpp", work / "network.so");
-    command[0] = program;
-    if (const auto pch = precompiled_prelude(headers)) {  // searched first: its .gch stands for plugin_prelude.hpp
-        const auto first_include = std::find_if(command.begin(), command.end(), [](const std::string& w) { return w.starts_with("-I"); });
-        command.insert(first_include, "-I" + pch->string());
+    const auto pch = precompiled_prelude(headers);
+    const auto with_program = [&](std::vector<std::string> command) {
+        command[0] = program;
+        if (pch) {  // searched first: its .gch stands for plugin_prelude.hpp
+            const auto first_include = std::find_if(command.begin(), command.end(), [](const std::string& w) { return w.starts_with("-I"); });
+            command.insert(first_include, "-I" + pch->string());
+        }
+        return command;
+    };
+    std::vector<CompilerJob> jobs;
+    if (compile_in_parts(source)) {  // the two parts at once, then the link (plugin.hpp)
+        for (int part : {1, 2})
+            jobs.push_back({with_program(part_command(headers, work / "network.cpp", work / cat("part", part, ".o"), part)),
+                            work / cat("compiler-", part, ".log")});
+    } else {
+        jobs.push_back({with_program(compile_command(headers, work / "network.cpp", work / "network.so")), work / "compiler.log"});
     }
-    const CompilerRun run = run_compiler(command, work / "compiler.log", what, seconds, megabytes);
+    CompilerRun run = run_compiler(jobs, what, seconds, megabytes);
+    std::string log;  // the compilers' output, when they failed
+    if (run.status != 0) {
+        for (const CompilerJob& job : jobs)
+            if (Descriptor fd{::open(job.log.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)})
+                log += read_all(fd.get(), std::size_t{64} << 20, job.log.string());
+    } else if (jobs.size() > 1) {
+        const auto spent = static_cast<long>(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        run = run_compiler({{link_command(program, {work / "part1.o", work / "part2.o"}, work / "network.so"), work / "compiler.log"}},
+                           what, std::max(1L, seconds - spent), megabytes);
+        if (run.status != 0)
+            if (Descriptor fd{::open((work / "compiler.log").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)})
+                log = read_all(fd.get(), std::size_t{64} << 20, (work / "compiler.log").string());
+    }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (run.status == 127) throw RunError(no_compiler(compiler));
     if (run.status != 0) {
-        std::string log;
-        if (Descriptor fd{::open((work / "compiler.log").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)})
-            log = read_all(fd.get(), std::size_t{64} << 20, (work / "compiler.log").string());
+        if (jobs.size() > 1 && !fs::exists(work / "compiler.log")) {  // the parts' output, kept as one log
+            Descriptor fd(::open((work / "compiler.log").c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+            if (fd && ::write(fd.get(), log.data(), log.size()) != static_cast<ssize_t>(log.size())) log += "\n(typegrad could not keep all of this output)";
+        }
         const fs::path kept = dir.path() / log_name;
         try {
             dir.install_entry(work / "compiler.log", log_name);

@@ -25,6 +25,13 @@
 #include "typegrad/util/thread_pool.hpp"
 
 namespace typegrad::cli {
+
+TrainOptions::TrainOptions() = default;
+TrainOptions::TrainOptions(const TrainOptions&) = default;
+TrainOptions::TrainOptions(TrainOptions&&) noexcept = default;
+TrainOptions& TrainOptions::operator=(const TrainOptions&) = default;
+TrainOptions& TrainOptions::operator=(TrainOptions&&) noexcept = default;
+TrainOptions::~TrainOptions() = default;
 namespace {
 
 [[noreturn]] void bad(const std::string& option, const std::string& what) { throw UsageError(cat(option, ": ", what)); }

@@ -84,6 +84,15 @@ struct TrainOptions {
     // (the training file's characters, or the --resume checkpoint's)
     bool text = false;
     std::u32string vocabulary;
+
+    // (defined in options.cpp: a copy of these options is 5 KB of code, compiled once in the
+    // executable instead of in every network's plugin)
+    TrainOptions();
+    TrainOptions(const TrainOptions&);
+    TrainOptions(TrainOptions&&) noexcept;
+    TrainOptions& operator=(const TrainOptions&);
+    TrainOptions& operator=(TrainOptions&&) noexcept;
+    ~TrainOptions();
 };
 
 /// Sets o's schedule from "constant", "step:EVERY:FACTOR" or "halve:K[:N]"; throws UsageError

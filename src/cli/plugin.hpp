@@ -65,8 +65,9 @@ constexpr auto gradcheck_entry() {
 enum class Entries { all, all_but_training, checking };
 
 /// The table of network M with the entry points E, training with the --grad engines Engines; the
-/// other entry points are null.
-template <class M, Entries E = Entries::all, class Engines = engines>
+/// other entry points are null. Train: the training entry when another translation unit
+/// instantiates it (a plugin compiled in two parts, below); nullptr: train_network<M, Engines>.
+template <class M, Entries E = Entries::all, class Engines = engines, auto Train = nullptr>
 const PluginApi* plugin_api() {
     static const std::string cost(M::cost_type::name);
     decltype(PluginApi::train) train = nullptr;
@@ -75,7 +76,10 @@ const PluginApi* plugin_api() {
     decltype(PluginApi::export_network) exporter = nullptr;
     decltype(PluginApi::predict) predict = nullptr;
     decltype(PluginApi::generate) generate = nullptr;
-    if constexpr (E == Entries::all) train = &train_network<M, Engines>;
+    if constexpr (E == Entries::all) {
+        if constexpr (std::is_same_v<decltype(Train), std::nullptr_t>) train = &train_network<M, Engines>;
+        else train = Train;
+    }
     if constexpr (E != Entries::checking) {
         holds = &io::holds<M>;
         eval = &evaluate_network<M>;
@@ -94,15 +98,36 @@ const PluginApi* plugin_api() {
 
 }  // namespace typegrad::cli
 
+// A generated unit that trains is compiled as two parts at once, one compiler per core (jit.cpp),
+// chosen by TYPEGRAD_PLUGIN_PART in the generated source (not here: a macro tested in this header
+// would make the precompiled prelude unusable for one of the parts): part 1 instantiates only
+// the training driver (about half of the compile) as typegrad_plugin_train, part 2 everything
+// else and the table, which names part 1's function; the two objects are linked into one library.
+#define TYPEGRAD_PLUGIN_TRAIN_DECLARATION \
+    extern "C" __attribute__((visibility("hidden"))) int typegrad_plugin_train(                         \
+        const typegrad::cli::TrainOptions&, const typegrad::io::CheckpointImage*)
+// part 1: the training driver with Engines, alone
+#define TYPEGRAD_DEFINE_TRAINING_PART(Engines, ...) \
+    TYPEGRAD_PLUGIN_TRAIN_DECLARATION;                                                                     \
+    int typegrad_plugin_train(const typegrad::cli::TrainOptions& o, const typegrad::io::CheckpointImage* r) { \
+        return typegrad::cli::train_network<__VA_ARGS__, Engines>(o, r);                                   \
+    }
+// part 2: the table, its training entry from part 1
+#define TYPEGRAD_DEFINE_TABLE_PART(Engines, ...) \
+    TYPEGRAD_PLUGIN_TRAIN_DECLARATION;                                                                     \
+    extern "C" const typegrad::cli::PluginApi* typegrad_plugin() {                                         \
+        return typegrad::cli::plugin_api<__VA_ARGS__, typegrad::cli::Entries::all, Engines,                \
+                                         &typegrad_plugin_train>();                                        \
+    }
+// the whole plugin in one unit
+#define TYPEGRAD_DEFINE_TABLE(Engines, ...) \
+    extern "C" const typegrad::cli::PluginApi* typegrad_plugin() {                                         \
+        return typegrad::cli::plugin_api<__VA_ARGS__, typegrad::cli::Entries::all, Engines>();             \
+    }
 #define TYPEGRAD_DEFINE_CHECK_PLUGIN(...) \
     extern "C" const typegrad::cli::PluginApi* typegrad_plugin() {                                         \
         return typegrad::cli::plugin_api<__VA_ARGS__, typegrad::cli::Entries::checking>();                 \
     }
-#define TYPEGRAD_DEFINE_DEFAULT_ENGINE_PLUGIN(...) \
-    extern "C" const typegrad::cli::PluginApi* typegrad_plugin() {                                         \
-        return typegrad::cli::plugin_api<__VA_ARGS__, typegrad::cli::Entries::all,                         \
-                                         typegrad::cli::default_engines>();                                \
-    }
-#define TYPEGRAD_DEFINE_PLUGIN(...) \
-    extern "C" const typegrad::cli::PluginApi* typegrad_plugin() { return typegrad::cli::plugin_api<__VA_ARGS__>(); }
+#define TYPEGRAD_DEFINE_DEFAULT_ENGINE_PLUGIN(...) TYPEGRAD_DEFINE_TABLE(typegrad::cli::default_engines, __VA_ARGS__)
+#define TYPEGRAD_DEFINE_PLUGIN(...) TYPEGRAD_DEFINE_TABLE(typegrad::cli::engines, __VA_ARGS__)
 #endif

@@ -24,23 +24,8 @@ namespace typegrad::cli {
 /// "typegrad train: 784-30-10 sigmoid, quadratic cost, float, autodiff gradient, batch 10, eta 3, 30 epochs, seed 42,
 /// 60000 train / 10000 test (synthetic digits)", then "23860 parameters; data: 60000 examples of 28x28 bytes, class
 /// labels"
-inline void print_header(const TrainOptions& o, const LoadedData& p, const std::string& network, std::string_view cost,
-                  const char* type, std::size_t parameters) {
-    std::string schedule = o.schedule == "constant" ? std::string() : cat(" (schedule ", o.schedule, ")");
-    if (o.patience > 0) schedule += cat(", patience ", std::to_string(o.patience));
-    const std::string threads = o.threads == 1 ? std::string() : cat(", ", std::to_string(o.threads), " threads");
-    say(stdout, "typegrad train: %s, %s cost, %s, %s gradient, batch %zu%s, eta %g%s%s, %zu epoch%s, seed %llu, "
-                "%zu train%s / %zu test (%s)",
-                network.c_str(), std::string(cost).c_str(), type, o.grad.c_str(), o.batch, threads.c_str(), o.eta,
-                schedule.c_str(),
-                optimizer_text(o, true).c_str(), o.epochs,
-                o.epochs == 1 ? "" : "s", static_cast<unsigned long long>(o.seed), p.split.train.size(),
-                o.validation ? cat(" / ", std::to_string(o.validation), " validation").c_str() : "", p.split.test.size(),
-                p.description.c_str());
-    say(stdout, "%zu parameters; data: %s%s", parameters, p.split.train.describe().c_str(),
-        p.split.train.task == data::Task::regression ? " (regression: test mse and mae are over every output)" : "");
-    (void)flush_stdout();
-}
+void print_header(const TrainOptions& o, const LoadedData& p, const std::string& network, std::string_view cost,
+                  const char* type, std::size_t parameters);
 
 /// What a checkpoint records about how it was trained: everything besides the network and the
 /// trainer's state that decides the weights of the next epochs (not --epochs, which only says
@@ -48,93 +33,23 @@ inline void print_header(const TrainOptions& o, const LoadedData& p, const std::
 /// The data is named by what it is, not where it is: a fingerprint of the training examples used
 /// (the same files through another path, or gzip instead of plain, give the same note), and no
 /// path of this machine goes into the file.
-inline std::string training_note(const TrainOptions& o, const data::Dataset& train) {
-    const std::string eta_text = format_real(o.eta);
-    const std::size_t n_train = train.size();
-    std::string data;
-    if (o.test_file) {
-        data = cat("a data file (content ", data::content_fingerprint(train), ")");
-    } else if (o.data_dir) {
-        data = cat("IDX data (content ", data::content_fingerprint(train), ")");
-    } else {
-        data = cat("synthetic digits (seed ", std::to_string(o.seed), ")");
-    }
-    // the schedule only when there is one, so that notes of constant-eta runs read as before
-    const std::string schedule = o.schedule == "constant" ? std::string() : cat(", schedule ", o.schedule);
-    // the threads only when not 1: they change the last bits of every step (and notes of one
-    // thread read as before)
-    const std::string threads = o.threads == 1 ? std::string() : cat(", ", std::to_string(o.threads), " threads");
-    return cat("batch ", std::to_string(o.batch), threads, ", eta ", eta_text, schedule, optimizer_text(o, false), ", ",
-               o.grad, " gradient, ", std::to_string(n_train), " training examples of ", data);
-}
+std::string training_note(const TrainOptions& o, const data::Dataset& train);
 
 /// "eta 1e+40 instead of eta 3": the items of two training notes that differ (the whole notes
 /// if they do not have the same items).
-inline std::string note_difference(const std::string& before, const std::string& now) {
-    const auto items = [](const std::string& s) {
-        std::vector<std::string> v;
-        std::size_t from = 0;
-        for (std::size_t at; (at = s.find(", ", from)) != std::string::npos; from = at + 2)
-            v.push_back(s.substr(from, at - from));
-        v.push_back(s.substr(from));
-        return v;
-    };
-    const auto a = items(before), b = items(now);
-    if (a.size() != b.size()) return cat(now, " instead of ", before);
-    std::vector<std::string> changes;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (a[i] != b[i]) changes.push_back(cat(b[i], " instead of ", a[i]));
-    return join(changes);
-}
+std::string note_difference(const std::string& before, const std::string& now);
 
 /// A command line as a shell would need it: arguments with anything but safe characters in
 /// single quotes.
-inline std::string shell_words(const std::vector<std::string>& words) {
-    std::string out;
-    for (const auto& w : words) {
-        if (!out.empty()) out += ' ';
-        const bool safe = !w.empty() && std::all_of(w.begin(), w.end(), [](unsigned char c) {
-            return std::isalnum(c) != 0 || std::string_view("-_./=:,+@%").find(static_cast<char>(c)) != std::string_view::npos;
-        });
-        if (safe) {
-            out += w;
-            continue;
-        }
-        out += '\'';
-        for (const char c : w) {
-            if (c == '\'') out += "'\\''";
-            else out += c;
-        }
-        out += '\'';
-    }
-    return out;
-}
+std::string shell_words(const std::vector<std::string>& words);
 
 /// How to continue an interrupted run: the same command with --resume FILE (the --save file)
 /// instead of any --resume it had.
-inline std::string resume_command(const TrainOptions& o) {
-    std::vector<std::string> words{"typegrad"};
-    for (std::size_t i = 0; i < o.command.size(); ++i) {
-        const std::string& a = o.command[i];
-        if (a == "--resume") {
-            ++i;  // and its value
-            continue;
-        }
-        if (a.rfind("--resume=", 0) == 0) continue;
-        words.push_back(a);
-    }
-    words.push_back("--resume");
-    words.push_back(o.save->string());
-    // under mpirun the run continues under mpirun, with as many processes
-    const int p = processes().size();
-    return (p > 1 ? cat("mpirun -np ", p, " ") : std::string()) + shell_words(words);
-}
+std::string resume_command(const TrainOptions& o);
 
 /// Standard output must take what is printed: a closed or full stdout is an error, not a
 /// silent success.
-inline void check_stdout() {
-    if (!flush_stdout()) throw OutputError(cat("standard output: cannot write: ", std::strerror(stdout_error())));
-}
+void check_stdout();
 
 /// What the validation monitor's score is (train::EpochStats::validation_score): a classifier's
 /// accuracy, a regression's −MSE, or a text model's −loss per token.

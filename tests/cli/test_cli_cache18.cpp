@@ -7,6 +7,7 @@
 //                       library, a planted error record
 //   [cache18-bounds]    specs and checkpoints beyond the limits are refused before any compile
 //   [escape18]          file- and user-supplied text reaches the terminal escaped
+//   [cache22-parts]     a network compiled as two parts at once and linked, or whole (issue 22)
 // Most cases use a stand-in compiler (TYPEGRAD_CXX, a shell script the test writes) that sleeps,
 // prints what a real compiler prints when it fails, or builds a small shared object; one case
 // compiles a real network. Each case checks that the compiler's processes are gone afterwards.
@@ -488,4 +489,79 @@ TEST_CASE("text from files and the command line reaches the terminal escaped", "
         CHECK(r.code == 1);
         check(r, shown + "dense<30>");
     }
+}
+
+// Issue 22: a network that trains is compiled as two parts at once (the training driver, the
+// rest; src/cli/plugin.hpp), then linked; TYPEGRAD_COMPILE_JOBS=1 compiles it whole.
+TEST_CASE("a network is compiled as two parts at once and linked, or whole with TYPEGRAD_COMPILE_JOBS=1", "[cache22-parts]") {
+    WorkDir dir;
+    const std::string cache = (dir / "cache").string();
+    // a stand-in compiler that records each command line, then builds a small shared object
+    const std::string cxx = fake_compiler(dir, "cc-record", "echo \"$*\" >> '" + (dir / "commands").string() +
+                                                                "'\nprintf '' | cc -shared -fPIC -x c - -o \"$out\"");
+    const auto commands = [&] {
+        std::vector<std::string> lines;
+        std::ifstream in(dir / "commands");
+        for (std::string line; std::getline(in, line);) lines.push_back(line);
+        fs::remove(dir / "commands");
+        return lines;
+    };
+    const auto has = [](const std::string& line, const std::string& word) { return (" " + line + " ").find(" " + word + " ") != std::string::npos; };
+    SECTION("two parts, then the link") {
+        const Result r = run(dir, train_net, {{"TYPEGRAD_CACHE_DIR", cache}, {"TYPEGRAD_CXX", cxx}, {"TYPEGRAD_COMPILE_JOBS", "2"}});
+        CHECK_THAT(r.err, Catch::Contains("is not a network compiled by this typegrad"));  // the stand-in's library
+        const auto lines = commands();
+        REQUIRE(lines.size() == 3);
+        std::vector<std::string> parts;
+        for (std::size_t k = 0; k < 2; ++k) {  // the two compiles, in either order
+            CHECK(has(lines[k], "-c"));
+            CHECK_FALSE(has(lines[k], "-shared"));
+            CHECK(lines[k].find("network.cpp") != std::string::npos);
+            parts.push_back(has(lines[k], "-DTYPEGRAD_PLUGIN_PART=1") ? "1" : has(lines[k], "-DTYPEGRAD_PLUGIN_PART=2") ? "2" : "?");
+        }
+        std::sort(parts.begin(), parts.end());
+        CHECK(parts == std::vector<std::string>{"1", "2"});
+        CHECK(has(lines[2], "-shared"));
+        CHECK(lines[2].find("part1.o") != std::string::npos);
+        CHECK(lines[2].find("part2.o") != std::string::npos);
+        CHECK(lines[2].find("network.cpp") == std::string::npos);
+        CHECK(entries(cache, ".manifest").size() == 1);  // one library, cached
+        CHECK(entries(cache, ".so").size() == 1);
+    }
+    SECTION("whole") {
+        const Result r = run(dir, train_net, {{"TYPEGRAD_CACHE_DIR", cache}, {"TYPEGRAD_CXX", cxx}, {"TYPEGRAD_COMPILE_JOBS", "1"}});
+        CHECK_THAT(r.err, Catch::Contains("is not a network compiled by this typegrad"));
+        const auto lines = commands();
+        REQUIRE(lines.size() == 1);
+        CHECK(has(lines[0], "-shared"));
+        CHECK(lines[0].find("TYPEGRAD_PLUGIN_PART") == std::string::npos);
+    }
+    SECTION("a number of jobs that is not one") {
+        const Result r = run(dir, train_net, {{"TYPEGRAD_CACHE_DIR", cache}, {"TYPEGRAD_CXX", cxx}, {"TYPEGRAD_COMPILE_JOBS", "0"}});
+        CHECK(r.code == 2);
+        CHECK_THAT(r.err, Catch::Contains("typegrad: error: TYPEGRAD_COMPILE_JOBS: expected a whole number from 1 to 64, got '0'"));
+        CHECK_FALSE(fs::exists(dir / "commands"));
+        CHECK(leftovers(cache).empty());
+    }
+}
+
+TEST_CASE("the same network compiled whole and in two parts trains alike", "[cache22-parts]") {
+    WorkDir dir;
+    const std::vector<std::string> args = {"train", "--net", "784-9:relu-10:softmax", "--epochs", "1", "--limit", "200",
+                                           "--test-limit", "100", "--seed", "3"};
+    std::vector<std::string> outputs;
+    for (const char* jobs : {"1", "2"}) {
+        const std::string cache = (dir / (std::string("cache-") + jobs)).string();
+        const Result r = run(dir, args, {{"TYPEGRAD_CACHE_DIR", cache}, {"TYPEGRAD_COMPILE_JOBS", jobs}}, 300s);
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+        CHECK_THAT(r.err, Catch::Contains("typegrad: compiled 784-9:relu-10:softmax in "));
+        outputs.push_back(r.out.substr(r.out.find("epoch 1/1")));
+    }
+    // the epoch's line but its time and speed
+    const auto scores = [](const std::string& line) {
+        const auto time = line.find(" s ");
+        return line.substr(0, line.rfind("  ", time)) + line.substr(line.find("cost"));
+    };
+    CHECK(scores(outputs[0]) == scores(outputs[1]));
 }
