@@ -95,19 +95,23 @@ std::vector<std::string> split_words(const std::string& s) {
     return words;
 }
 
-/// The compile command, output file last.
-std::vector<std::string> compile_command(const Headers& h, const fs::path& source, const fs::path& output) {
+/// The compiler, typegrad's flags and `inputs` into the shared object `output` (last): with the
+/// headers' directories, the compile of a source; without, the link of the parts' objects.
+std::vector<std::string> compiler_command(const std::vector<std::string>& inputs, const fs::path& output) {
     std::string compiler = environment("TYPEGRAD_CXX");
     if (compiler.empty()) compiler = TYPEGRAD_JIT_COMPILER;
     std::vector<std::string> cmd{compiler};
     for (auto& w : split_words(TYPEGRAD_JIT_FLAGS)) cmd.push_back(w);
     for (const char* w : {"-fPIC", "-shared", "-w"}) cmd.emplace_back(w);
-    cmd.push_back("-I" + h.include.string());
-    cmd.push_back("-I" + h.cli.string());
-    cmd.push_back(source.string());
+    cmd.insert(cmd.end(), inputs.begin(), inputs.end());
     cmd.push_back("-o");
     cmd.push_back(output.string());
     return cmd;
+}
+
+/// The compile command, output file last.
+std::vector<std::string> compile_command(const Headers& h, const fs::path& source, const fs::path& output) {
+    return compiler_command({"-I" + h.include.string(), "-I" + h.cli.string(), source.string()}, output);
 }
 
 /// The compile of one part of a plugin into an object file (plugin.hpp, TYPEGRAD_PLUGIN_PART):
@@ -117,17 +121,6 @@ std::vector<std::string> part_command(const Headers& h, const fs::path& source, 
     const auto shared = std::find(cmd.begin(), cmd.end(), "-shared");
     *shared = "-c";
     cmd.insert(shared + 1, cat("-DTYPEGRAD_PLUGIN_PART=", part));
-    return cmd;
-}
-
-/// The link of the parts' objects into the library.
-std::vector<std::string> link_command(const std::string& compiler, const std::vector<fs::path>& objects, const fs::path& output) {
-    std::vector<std::string> cmd{compiler};
-    for (auto& w : split_words(TYPEGRAD_JIT_FLAGS)) cmd.push_back(w);
-    for (const char* w : {"-fPIC", "-shared", "-w"}) cmd.emplace_back(w);
-    for (const auto& o : objects) cmd.push_back(o.string());
-    cmd.push_back("-o");
-    cmd.push_back(output.string());
     return cmd;
 }
 
@@ -200,13 +193,11 @@ long limit_from_environment(const char* name, long fallback, long most) {
     return n;
 }
 
-/// Whether a plugin is compiled as two parts at once: when it trains (the training driver is
-/// about half of it) and two compilers may run, TYPEGRAD_COMPILE_JOBS (default: 2 on a machine
-/// with a second core, else 1). The library is the same program either way, so the cache key
-/// leaves this out.
-bool compile_in_parts(const std::string& source) {
-    const long jobs = limit_from_environment("TYPEGRAD_COMPILE_JOBS", std::thread::hardware_concurrency() >= 2 ? 2 : 1, 64);
-    return jobs >= 2 && source.find("TYPEGRAD_PLUGIN_PART == 2") != std::string::npos;
+/// Whether two compilers may run at once: TYPEGRAD_COMPILE_JOBS (default: 2 on a machine with a
+/// second core, else 1). A plugin that trains is then compiled as two parts (plugin.hpp); the
+/// library is the same program either way, so the cache key leaves this out.
+bool two_compilers() {
+    return limit_from_environment("TYPEGRAD_COMPILE_JOBS", std::thread::hardware_concurrency() >= 2 ? 2 : 1, 64) >= 2;
 }
 
 /// How a compile ended.
@@ -584,6 +575,7 @@ struct Compilation {
     std::string what;    // in messages: "784-30-10 (quadratic cost, float)"
     std::string origin;  // the option it came from: "--net", "--layers my.hpp"
     std::string shown;   // what a failure names after the origin: the spec, the header
+    bool in_parts = false;  // the source holds the two parts of a plugin that trains (plugin.hpp)
 };
 
 /// A loaded library: its handle (open for the life of the process) and its file in the cache.
@@ -650,14 +642,13 @@ Loaded compile_cached(const Compilation& c) {
     const auto pch = precompiled_prelude(headers);
     const auto with_program = [&](std::vector<std::string> command) {
         command[0] = program;
-        if (pch) {  // searched first: its .gch stands for plugin_prelude.hpp
-            const auto first_include = std::find_if(command.begin(), command.end(), [](const std::string& w) { return w.starts_with("-I"); });
-            command.insert(first_include, "-I" + pch->string());
-        }
+        // searched first: its .gch stands for plugin_prelude.hpp (a link has no include path)
+        const auto first_include = std::find_if(command.begin(), command.end(), [](const std::string& w) { return w.starts_with("-I"); });
+        if (pch && first_include != command.end()) command.insert(first_include, "-I" + pch->string());
         return command;
     };
     std::vector<CompilerJob> jobs;
-    if (compile_in_parts(source)) {  // the two parts at once, then the link (plugin.hpp)
+    if (c.in_parts && two_compilers()) {  // the two parts at once, then the link (plugin.hpp)
         for (int part : {1, 2})
             jobs.push_back({with_program(part_command(headers, work / "network.cpp", work / cat("part", part, ".o"), part)),
                             work / cat("compiler-", part, ".log")});
@@ -665,23 +656,21 @@ Loaded compile_cached(const Compilation& c) {
         jobs.push_back({with_program(compile_command(headers, work / "network.cpp", work / "network.so")), work / "compiler.log"});
     }
     CompilerRun run = run_compiler(jobs, what, seconds, megabytes);
-    std::string log;  // the compilers' output, when they failed
-    if (run.status != 0) {
+    if (run.status == 0 && jobs.size() > 1) {
+        const auto spent = static_cast<long>(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        jobs = {{with_program(compiler_command({(work / "part1.o").string(), (work / "part2.o").string()}, work / "network.so")),
+                 work / "compiler.log"}};
+        run = run_compiler(jobs, what, std::max(1L, seconds - spent), megabytes);
+    }
+    std::string log;  // the output of the compilers that ran last, when they failed
+    if (run.status != 0)
         for (const CompilerJob& job : jobs)
             if (Descriptor fd{::open(job.log.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)})
                 log += read_all(fd.get(), std::size_t{64} << 20, job.log.string());
-    } else if (jobs.size() > 1) {
-        const auto spent = static_cast<long>(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        run = run_compiler({{link_command(program, {work / "part1.o", work / "part2.o"}, work / "network.so"), work / "compiler.log"}},
-                           what, std::max(1L, seconds - spent), megabytes);
-        if (run.status != 0)
-            if (Descriptor fd{::open((work / "compiler.log").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)})
-                log = read_all(fd.get(), std::size_t{64} << 20, (work / "compiler.log").string());
-    }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (run.status == 127) throw RunError(no_compiler(compiler));
     if (run.status != 0) {
-        if (jobs.size() > 1 && !fs::exists(work / "compiler.log")) {  // the parts' output, kept as one log
+        if (jobs.size() > 1) {  // the parts' output, kept as one log
             Descriptor fd(::open((work / "compiler.log").c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
             if (fd && ::write(fd.get(), log.data(), log.size()) != static_cast<ssize_t>(log.size())) log += "\n(typegrad could not keep all of this output)";
         }
@@ -726,7 +715,7 @@ const PluginApi& load_network(const JitRequest& r) {
     const VariantText v = variant_text(r.variant);
     const Loaded lib = compile_cached({source, cat(file_stem(spec), "-", r.cost, "-", r.element_type, v.stem),
                                        cat(spec, " (", r.cost, " cost, ", r.element_type, v.purpose, ")"),
-                                       r.origin, spec});
+                                       r.origin, spec, *v.engines != '\0'});
     const auto entry = reinterpret_cast<PluginEntry>(::dlsym(lib.handle, plugin_symbol));
     const PluginApi* api = entry ? entry() : nullptr;
     if (api == nullptr || api->abi != plugin_abi)
