@@ -254,6 +254,12 @@ CompilerRun run_compiler(const std::vector<CompilerJob>& jobs, const std::string
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         if (::getppid() != parent) ::_exit(125);  // typegrad died before the line above
+        // The watchdog: SIGTERM (typegrad gone) ends the whole group, the compilers first — from
+        // before the first fork, so that typegrad dying while the second compiler is being
+        // started does not leave the first one running. (A compiler not yet exec'd that gets it
+        // kills the group too.)
+        sa.sa_handler = [](int) { ::kill(0, SIGKILL); };
+        ::sigaction(SIGTERM, &sa, nullptr);
         for (std::size_t j = 0; j < argvs.size(); ++j) {
             compilers[j] = ::fork();
             if (compilers[j] == 0) {
@@ -267,9 +273,6 @@ CompilerRun run_compiler(const std::vector<CompilerJob>& jobs, const std::string
             }
             if (compilers[j] < 0) ::_exit(126);  // typegrad then kills what was started (the group)
         }
-        // The watchdog: SIGTERM (typegrad gone) ends the whole group, the compilers first.
-        sa.sa_handler = [](int) { ::kill(0, SIGKILL); };
-        ::sigaction(SIGTERM, &sa, nullptr);
         if (::getppid() != parent) ::kill(0, SIGKILL);
         int first_failure = 0;
         for (const pid_t compiler : compilers) {
