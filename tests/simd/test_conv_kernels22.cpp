@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -127,10 +128,12 @@ TEMPLATE_TEST_CASE("im2col copies exactly and col2im is its adjoint", "[simd][co
     check_im2col<TestType, simd::Window<3, 6, 6, 3, 1, 3>>();    // padding as large as the kernel
 }
 
-TEMPLATE_TEST_CASE("max-pool backward routes to the first maximum of each window, ties included", "[simd][conv]", float,
-                   double) {
-    using T = TestType;
-    constexpr std::size_t C = 3, H = 6, W = 8, K = 2, Ho = H / K, Wo = W / K;
+// 2 × 2 max-pool backward of a C × H × W image against the rule written out: ties in the first
+// windows, the rest random. W = 28 (LeNet's conv1, 14 windows a row) takes the vectorised loop
+// over whole batches of windows and its remainder; W = 8 only the remainder.
+template <class T, std::size_t C, std::size_t H, std::size_t W>
+void check_max_pool2_backward() {
+    constexpr std::size_t K = 2, Ho = H / K, Wo = W / K;
     auto x = random_vector<T>(C * H * W, 9);
     // ties: windows whose maximum appears twice or four times
     for (std::size_t i : {std::size_t{1}, std::size_t{W}}) x[i] = x[0] = T(2);
@@ -157,6 +160,29 @@ TEMPLATE_TEST_CASE("max-pool backward routes to the first maximum of each window
     std::vector<T> acc(x.size(), T(1));
     simd::max_pool_backward<C, H, W, K>(x.data(), y.data(), g.data(), acc.data(), true);
     for (std::size_t i = 0; i < x.size(); ++i) CHECK(acc[i] == T(1) + want[i]);
+}
+
+TEMPLATE_TEST_CASE("max-pool backward routes to the first maximum of each window, ties included", "[simd][conv]", float,
+                   double) {
+    using T = TestType;
+    check_max_pool2_backward<T, 3, 6, 8>();
+    check_max_pool2_backward<T, 2, 6, 28>();
+    check_max_pool2_backward<T, 1, 6, 38>();  // 19 windows: two batches of 8 floats and a rest
+
+    // a window whose maximum is NaN (no element equals it) routes to its fourth element
+    {
+        constexpr std::size_t W = 28;
+        auto x = random_vector<T>(2 * W, 16);
+        const auto g = random_vector<T>(W / 2, 17);
+        std::vector<T> y(W / 2), dx(2 * W, T(7));
+        simd::max_pool_forward<1, 2, W, 2>(x.data(), y.data());
+        y[3] = std::numeric_limits<T>::quiet_NaN();
+        simd::max_pool_backward<1, 2, W, 2>(x.data(), y.data(), g.data(), dx.data(), false);
+        CHECK(dx[6] == T(0));
+        CHECK(dx[7] == T(0));
+        CHECK(dx[W + 6] == T(0));
+        CHECK(dx[W + 7] == g[3]);
+    }
 
     // 3 × 3 windows take the general path: the same rule
     constexpr std::size_t K3 = 3, H3 = 6, W3 = 9;
