@@ -106,14 +106,25 @@ const PluginApi* plugin_api() {
 #define TYPEGRAD_PLUGIN_TRAIN_DECLARATION \
     extern "C" __attribute__((visibility("hidden"))) int typegrad_plugin_train(                         \
         const typegrad::cli::TrainOptions&, const typegrad::io::CheckpointImage*)
+// The checkpoint writer and reader of the network, which the training driver calls: instantiated
+// in part 2 (kind empty) and declared in part 1 (kind extern), which so compiles 0.7 s less of the
+// longer part (Zen 3, MLP: 8.0 -> 7.3 s; part 2 5.8 -> 6.1 s).
+#define TYPEGRAD_PLUGIN_CHECKPOINTS(kind, ...) \
+    kind template void typegrad::io::save_checkpoint<__VA_ARGS__>(                                        \
+        const std::filesystem::path&, const __VA_ARGS__&, const typegrad::train::TrainerState&, std::string, \
+        std::string);                                                                                      \
+    kind template typegrad::train::TrainerState typegrad::io::restore_checkpoint<__VA_ARGS__>(            \
+        const typegrad::io::CheckpointImage&, __VA_ARGS__&, const std::string&)
 // part 1: the training driver with Engines, alone
 #define TYPEGRAD_DEFINE_TRAINING_PART(Engines, ...) \
+    TYPEGRAD_PLUGIN_CHECKPOINTS(extern, __VA_ARGS__);                                                      \
     TYPEGRAD_PLUGIN_TRAIN_DECLARATION;                                                                     \
     int typegrad_plugin_train(const typegrad::cli::TrainOptions& o, const typegrad::io::CheckpointImage* r) { \
         return typegrad::cli::train_network<__VA_ARGS__, Engines>(o, r);                                   \
     }
 // part 2: the table, its training entry from part 1
 #define TYPEGRAD_DEFINE_TABLE_PART(Engines, ...) \
+    TYPEGRAD_PLUGIN_CHECKPOINTS(, __VA_ARGS__);                                                            \
     TYPEGRAD_PLUGIN_TRAIN_DECLARATION;                                                                     \
     extern "C" const typegrad::cli::PluginApi* typegrad_plugin() {                                         \
         return typegrad::cli::plugin_api<__VA_ARGS__, typegrad::cli::Entries::all, Engines,                \
