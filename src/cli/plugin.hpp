@@ -108,13 +108,11 @@ const PluginApi* plugin_api() {
         const typegrad::cli::TrainOptions&, const typegrad::io::CheckpointImage*)
 // The checkpoint writer and reader of the network, which the training driver calls: instantiated
 // in part 2 (kind empty) and declared in part 1 (kind extern), which so compiles 0.7 s less of the
-// longer part (Zen 3, MLP: 8.0 -> 7.3 s; part 2 5.8 -> 6.1 s).
+// longer part (Zen 3, MLP: 8.0 -> 7.3 s; part 2 5.8 -> 6.1 s). Each is named with its own type
+// (decltype), so the signatures are written once, in io/checkpoint.hpp.
 #define TYPEGRAD_PLUGIN_CHECKPOINTS(kind, ...) \
-    kind template void typegrad::io::save_checkpoint<__VA_ARGS__>(                                        \
-        const std::filesystem::path&, const __VA_ARGS__&, const typegrad::train::TrainerState&, std::string, \
-        std::string);                                                                                      \
-    kind template typegrad::train::TrainerState typegrad::io::restore_checkpoint<__VA_ARGS__>(            \
-        const typegrad::io::CheckpointImage&, __VA_ARGS__&, const std::string&)
+    kind template decltype(typegrad::io::save_checkpoint<__VA_ARGS__>) typegrad::io::save_checkpoint<__VA_ARGS__>; \
+    kind template decltype(typegrad::io::restore_checkpoint<__VA_ARGS__>) typegrad::io::restore_checkpoint<__VA_ARGS__>
 // part 1: the training driver with Engines, alone
 #define TYPEGRAD_DEFINE_TRAINING_PART(Engines, ...) \
     TYPEGRAD_PLUGIN_CHECKPOINTS(extern, __VA_ARGS__);                                                      \
