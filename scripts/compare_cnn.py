@@ -85,8 +85,21 @@ def flops_per_example() -> int:
 # Worker: PyTorch on the CPU
 # ----------------------------------------------------------------------------------------------
 
-def torch_build_info(torch) -> str:
-    """CPU capability and BLAS of this PyTorch build, from torch.__config__.show()."""
+def loaded_blas(torch) -> list:
+    """The BLAS files this process has loaded, resolved, after a product of the linear layers' kind
+    has run: Debian's generic BLAS is whichever libblas.so.3 the alternatives system selects."""
+    try:
+        torch.nn.functional.linear(torch.ones(2, 3), torch.ones(4, 3))
+        maps = Path("/proc/self/maps").read_text().splitlines()
+    except OSError:
+        return []
+    return sorted({str(Path(line.split()[-1]).resolve()) for line in maps
+                   if "blas" in line.rsplit("/", 1)[-1] and line.split()[-1].startswith("/")})
+
+
+def torch_build_info(torch, blas: list) -> str:
+    """CPU capability and BLAS of this PyTorch build, from torch.__config__.show(), and `blas`
+    (loaded_blas)."""
     info = []
     try:
         text = torch.__config__.show()
@@ -100,21 +113,19 @@ def torch_build_info(torch) -> str:
             info.append("BLAS " + line.split("BLAS_INFO=", 1)[1].split(",")[0])
         if "MKL-DNN v" in line or "oneDNN v" in line:
             info.append("oneDNN " + line.split(" v", 1)[1].split()[0])
-    # Debian's generic BLAS is whichever libblas.so.3 the alternatives system selects: say which
-    # one this process loaded (after a product of the linear layers' kind has run)
-    try:
-        torch.nn.functional.linear(torch.ones(2, 3), torch.ones(4, 3))
-        loaded = sorted({line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines()
-                         if "blas" in line.rsplit("/", 1)[-1] and line.split()[-1].startswith("/")})
-    except OSError:
-        loaded = []
-    if loaded:
-        info.append("BLAS loaded: " + " ".join(str(Path(p).resolve()) for p in loaded))
+    if blas:
+        info.append("BLAS loaded: " + " ".join(blas))
     else:
-        blas = Path("/usr/lib/x86_64-linux-gnu/libblas.so.3")
-        if blas.exists():
-            info.append(f"libblas.so.3 -> {blas.resolve()}")
+        generic = Path("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+        if generic.exists():
+            info.append(f"libblas.so.3 -> {generic.resolve()}")
     return ", ".join(info)
+
+
+def not_openblas(blas: list) -> list:
+    """The files behind libblas.so.3 among `blas` that are not OpenBLAS (numpy may load OpenBLAS
+    beside Debian's reference BLAS: what PyTorch calls is the file behind libblas.so.3)."""
+    return [f for f in blas if f.rsplit("/", 1)[-1].startswith("libblas.so") and "openblas" not in f]
 
 
 def worker_torch(args) -> dict:
@@ -180,8 +191,9 @@ def worker_torch(args) -> dict:
                     g["lr"] = args.eta / m
         seconds.append(time.perf_counter() - t0)
         accuracies.append(accuracy())
+    blas = loaded_blas(torch)
     return {"seconds": seconds, "test_accuracy": accuracies, "threads": torch.get_num_threads(),
-            "build": torch_build_info(torch),
+            "build": torch_build_info(torch, blas), "other_blas": not_openblas(blas),
             "versions": {"torch": torch.__version__, "numpy": np.__version__}}
 
 
@@ -330,6 +342,7 @@ def driver(args) -> int:
     rows: list[Row] = []
     versions: dict = {}
     builds: set = set()
+    other_blas: set = set()  # BLAS files behind PyTorch's libblas.so.3 that are not OpenBLAS
     failed = False
     torch_missing = ""
 
@@ -364,6 +377,7 @@ def driver(args) -> int:
                 versions.update(res.get("versions", {}))
                 if res.get("build"):
                     builds.add(res["build"])
+                other_blas.update(res.get("other_blas", []))
                 if r.skipped.startswith("skipped"):
                     torch_missing = r.skipped  # not importable: every other torch row would say the same
             progress(r)
@@ -377,10 +391,6 @@ def driver(args) -> int:
     print()
     # the goals are against PyTorch on OpenBLAS (issue 22): a PyTorch that loaded another BLAS (Debian's
     # reference libblas.so.3 when libopenblas0-pthread is missing) is slower than a user's would be
-    # (numpy may load OpenBLAS beside it: what matters is the file behind libblas.so.3)
-    other_blas = sorted({f for b in builds if "BLAS loaded: " in b
-                         for f in b.split("BLAS loaded: ", 1)[1].split(", ")[0].split()
-                         if f.rsplit("/", 1)[-1].startswith("libblas.so") and "openblas" not in f})
     for batch in args.batches:
         base = next((r for r in rows if r.batch == batch and r.name == "typegrad" and not r.skipped), None)
         torch1 = next((r for r in rows if r.batch == batch and r.name == "PyTorch CPU, 1 thread" and not r.skipped), None)
@@ -394,7 +404,7 @@ def driver(args) -> int:
             print(f"batch {batch}: typegrad speed / PyTorch 1-thread speed = {torch1.median:.3f} s / "
                   f"{base.median:.3f} s = {speed:.2f}x{verdict}")
     if other_blas:
-        print(f"warning: PyTorch ran on {', '.join(other_blas)}, not OpenBLAS: its rows are slower than on "
+        print(f"warning: PyTorch ran on {', '.join(sorted(other_blas))}, not OpenBLAS: its rows are slower than on "
               "Debian's libopenblas0-pthread, which the goals assume; scripts/compare_cnn.sh installs it")
     if torch_missing:
         print(f"PyTorch rows {torch_missing}: install Debian's {TORCH_PACKAGE} (scripts/compare_cnn.sh does, "
