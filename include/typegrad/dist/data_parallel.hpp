@@ -91,11 +91,14 @@ public:
                std::size_t* correct = nullptr) {
         if (comm_ == nullptr) {
             summed_ = examples.size();
+            rows_are_inner_ = true;
             return run_inner(net, d, examples, g, correct);
         }
         const int p = comm_->size(), r = comm_->rank();
         const Share s = share_of(examples.size(), r, p);
         const auto share = examples.subspan(s.first, s.last - s.first);
+        // a local step's gradient, or one process's sum, is Inner's alone
+        rows_are_inner_ = !share.empty() && (mode_ == Mode::local_sgd || p == 1);
         std::size_t counted = 0;
         T cost = 0;
         if (share.empty()) {
@@ -129,6 +132,15 @@ public:
         if (correct) *correct += static_cast<std::size_t>(buffer_[at + 1]);
         summed_ = examples.size();
         return buffer_[at];
+    }
+
+    /// The rows of the first dense layer's weight gradient the last gradient() can have made
+    /// non-zero (nn/gradients.hpp): Inner's, when the gradient is Inner's alone (no other process's
+    /// was added to it); nothing known otherwise.
+    [[nodiscard]] InputRows input_rows() const noexcept
+        requires requires(const Inner& i) { i.input_rows(); }
+    {
+        return rows_are_inner_ ? inner_.input_rows() : InputRows{};
     }
 
     /// After a step: Inner's running statistics (batch norm), if it keeps any.
@@ -176,6 +188,7 @@ private:
     Mode mode_ = Mode::gradient_sum;
     std::vector<T> buffer_;
     std::size_t summed_ = 0;
+    bool rows_are_inner_ = false;  // input_rows(): whether the last gradient is Inner's alone
     double epoch_cost_ = 0;
     std::size_t epoch_correct_ = 0;
 };

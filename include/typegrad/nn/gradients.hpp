@@ -4,11 +4,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <string_view>
 #include <type_traits>
 #include <tuple>
 #include <utility>
 
+#include "typegrad/nn/layers/dense.hpp"
 #include "typegrad/nn/model.hpp"
 #include "typegrad/nn/parameters.hpp"
 
@@ -95,6 +98,40 @@ public:
 
 private:
     std::unique_ptr<Storage> g_;
+};
+
+/// Whether parameter Ref is the weight W of a dense layer that reads the model's input (a vector)
+/// directly: row i of its gradient Σᵦ xᵦ δᵦᵀ is then exactly 0 unless input i is non-zero in some
+/// example of the batch (InputRows).
+template <class Ref>
+inline constexpr bool input_row_weight_v = [] {
+    using S = typename Ref::composition;
+    using In = typename S::template shape_at<0>;
+    if constexpr (Ref::position == 0 && Ref::name == std::string_view("W") && is_dense_v<typename Ref::layer> &&
+                  rank_v<In> == 1)
+        return Ref::size == size_v<In> * size_v<typename S::template shape_at<1>>;
+    else
+        return false;
+}();
+
+/// Whether model M has such a weight (its first layer is dense, on a vector input).
+template <AnyModel M>
+inline constexpr bool has_input_row_weight_v = [] {
+    using S = typename M::composition;
+    using In = typename S::template shape_at<0>;
+    if constexpr (S::depth > 0 && rank_v<In> == 1) return is_dense_v<typename S::template layer_at<0>>;
+    else return false;
+}();
+
+/// Which rows of that weight's gradient an engine's last gradient() can have made non-zero: flags[i]
+/// != 0 where input i was non-zero in some example (n = the input width), every other row holds
+/// exact zeros. Nothing is known when flags is null. The trainer hands it from the engine that
+/// computed the gradient (AutodiffEngine::input_rows) to the optimizer in Step, and Sgd then
+/// updates only those rows: on MNIST at batch 10, 382 of 784 on average (issue 22).
+struct InputRows {
+    const std::uint8_t* flags = nullptr;
+    std::size_t n = 0;
+    [[nodiscard]] bool known() const noexcept { return flags != nullptr; }
 };
 
 /// The type check of a backprop(net, x, y) call: x and y must be the network's input and target

@@ -321,6 +321,92 @@ void axpy_neg_n(T c, const T* __restrict g, T* __restrict x, std::size_t n) noex
     for (std::size_t i = head; i < n; ++i) x[i] -= c * g[i];
 }
 
+/// flags[i] |= p[i] for i < n: the inputs an engine has seen non-zero (InputRows).
+inline void or_bytes(std::uint8_t* __restrict flags, const std::uint8_t* __restrict p, std::size_t n) noexcept {
+    using B = xsimd::batch<std::uint8_t>;
+    constexpr std::size_t L = B::size;
+    std::size_t i = 0;
+    for (const std::size_t whole = n / L * L; i < whole; i += L)
+        (B::load_unaligned(flags + i) | B::load_unaligned(p + i)).store_unaligned(flags + i);
+    for (; i < n; ++i) flags[i] |= p[i];
+}
+
+/// flags[i] |= (x[i] != 0) for i < n (NaN counts as non-zero, as in nonzero_rows).
+template <class T>
+void flag_nonzero(std::uint8_t* __restrict flags, const T* __restrict x, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) flags[i] |= static_cast<std::uint8_t>(x[i] != T(0));
+}
+
+namespace detail {
+/// Bit i % 64 of word i / 64: flags[i] != 0, for i < n (words: (n + 63) / 64 of them).
+inline void flag_bits(const std::uint8_t* __restrict flags, std::size_t n, std::uint64_t* __restrict words) noexcept {
+    std::size_t i = 0;
+#if defined(__AVX2__)
+    for (; i + 64 <= n; i += 64) {
+        const __m256i zero = _mm256_setzero_si256();
+        const auto lo = static_cast<std::uint32_t>(_mm256_movemask_epi8(
+            _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(flags + i)), zero)));
+        const auto hi = static_cast<std::uint32_t>(_mm256_movemask_epi8(
+            _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(flags + i + 32)), zero)));
+        words[i / 64] = ~(std::uint64_t{hi} << 32 | lo);
+    }
+#endif
+    for (; i < n; i += 64) {
+        std::uint64_t w = 0;
+        for (std::size_t k = 0; k < 64 && i + k < n; ++k) w |= std::uint64_t{flags[i + k] != 0} << k;
+        words[i / 64] = w;
+    }
+}
+}  // namespace detail
+
+/// The SGD step x ← x − c·g over a matrix of `rows` rows of `cols` values, on the rows r with
+/// flags[r] != 0 only (and on the rest of the batches of width_v<T> values they share): the rows
+/// of a first dense layer's weight that a batch's inputs touched (InputRows). Every element it
+/// updates is updated exactly as axpy_neg_n over all rows · cols values does (the same batches
+/// from the start, the same scalar tail); the elements it skips must hold g == 0, which the dense
+/// step leaves unchanged (but for a weight of −0, which it may turn into +0).
+template <class T>
+void axpy_neg_rows(T c, const T* __restrict g, T* __restrict x, const std::uint8_t* __restrict flags, std::size_t rows,
+                   std::size_t cols) noexcept {
+    using B = batch<T>;
+    constexpr std::size_t L = width_v<T>;
+    const std::size_t n = rows * cols, head = n / L * L;
+    const B cb(c);
+    const auto update = [&](std::size_t a, std::size_t b) {  // [a, b): a a multiple of L, b one or n
+        std::size_t i = a;
+        for (const std::size_t e = std::min(b, head); i < e; i += L)
+            xsimd::fnma(cb, B::load_unaligned(g + i), B::load_unaligned(x + i)).store_unaligned(x + i);
+        for (; i < b; ++i) x[i] -= c * g[i];
+    };
+    constexpr std::size_t max_words = 64;  // 4096 rows on the stack; more rows: all of them
+    if (rows > 64 * max_words) {
+        update(0, n);
+        return;
+    }
+    std::uint64_t words[max_words];
+    detail::flag_bits(flags, rows, words);
+    std::size_t a = 0, b = 0;  // the pending range of elements
+    for (std::size_t w = 0; w < (rows + 63) / 64; ++w) {
+        std::uint64_t m = words[w];
+        while (m != 0) {
+            const unsigned s = static_cast<unsigned>(__builtin_ctzll(m));
+            const std::uint64_t rest = ~(m >> s);
+            const unsigned t = rest == 0 ? 64 - s : static_cast<unsigned>(__builtin_ctzll(rest));  // the run's length
+            m = t + s >= 64 ? 0 : m & (~std::uint64_t{0} << (s + t));
+            const std::size_t r0 = w * 64 + s, r1 = r0 + t;
+            const std::size_t lo = r0 * cols / L * L, end = (r1 * cols + L - 1) / L * L, hi = end > head ? n : end;
+            if (lo <= b && b > a) {
+                b = std::max(b, hi);
+            } else {
+                update(a, b);
+                a = lo;
+                b = hi;
+            }
+        }
+    }
+    update(a, b);
+}
+
 /// x ← x − c·g elementwise over N values (the SGD step W ← W − η/m ΣdW); Mode::scalar without
 /// batches (the kernels' scalar reference).
 template <std::size_t N, class T, Mode M = Mode::vector>

@@ -17,8 +17,10 @@
 // the trainer's running training accuracy, at the cost of an argmax per example.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <span>
 #include <vector>
@@ -29,6 +31,7 @@
 #include "typegrad/nn/layers/batch_norm.hpp"
 #include "typegrad/nn/model.hpp"
 #include "typegrad/reference/backprop.hpp"
+#include "typegrad/simd/kernels.hpp"
 #include "typegrad/train/example.hpp"
 
 namespace typegrad::train {
@@ -92,23 +95,47 @@ struct AutodiffEngine {
     autodiff::Workspace<M> workspace;
     autodiff::Workspace<M, Chunk> chunk_workspace;
     std::vector<T> X = std::vector<T>(Chunk * M::input_width), Y = std::vector<T>(Chunk * M::output_width);
+    /// A first dense layer on the input: the inputs non-zero in some example of the last gradient()
+    /// (nn/gradients.hpp's InputRows), one byte each.
+    static constexpr bool lists_input_rows = has_input_row_weight_v<M>;
+    std::vector<std::uint8_t> seen = std::vector<std::uint8_t>(lists_input_rows ? M::input_width : 0);
+    bool seen_valid = false;
+
+    /// The rows of the first dense layer's weight gradient that the last gradient() can have made
+    /// non-zero (nothing known after operator() or a refused batch).
+    [[nodiscard]] InputRows input_rows() const noexcept
+        requires lists_input_rows
+    {
+        return seen_valid ? InputRows{seen.data(), seen.size()} : InputRows{};
+    }
 
     /// One example: into g (overwritten, or added to with Accumulate::yes); returns its cost.
     T operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y, Gradients<M>& g,
                  Accumulate acc) noexcept {
+        seen_valid = false;
         return autodiff::backprop_into(net, x, y, g, workspace, acc);
     }
     /// The summed gradient of `examples` of d into g; returns their summed cost. With `correct`,
     /// adds the number of examples the forward passes classified correctly to *correct.
     T gradient(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
                std::size_t* correct = nullptr) noexcept {
+        seen_valid = false;
         if constexpr (whole_batch > 0)
             if (examples.size() != whole_batch) return std::numeric_limits<T>::quiet_NaN();
+        if constexpr (lists_input_rows) std::fill(seen.begin(), seen.end(), std::uint8_t{0});
+        const auto mark = [&](std::size_t i, const T* x) noexcept {  // the inputs of example i, loaded at x
+            if constexpr (lists_input_rows) {
+                if (!d.is_text() && !d.float_inputs()) simd::or_bytes(seen.data(), d.pixels.data() + i * M::input_width, M::input_width);
+                else simd::flag_nonzero(seen.data(), x, M::input_width);
+            }
+        };
         T cost = 0;
         std::size_t k = 0;
         for (; k + Chunk <= examples.size(); k += Chunk) {
-            for (std::size_t b = 0; b < Chunk; ++b)
+            for (std::size_t b = 0; b < Chunk; ++b) {
                 load_example<M>(d, examples[k + b], X.data() + b * M::input_width, Y.data() + b * M::output_width);
+                mark(examples[k + b], X.data() + b * M::input_width);
+            }
             cost += autodiff::backprop_batch_into(net, X.data(), Y.data(), g, chunk_workspace,
                                                   k == 0 ? Accumulate::no : Accumulate::yes);
             if (correct != nullptr) {
@@ -119,11 +146,13 @@ struct AutodiffEngine {
         }
         for (; k < examples.size(); ++k) {
             load_example<M>(d, examples[k], X.data(), Y.data());
+            mark(examples[k], X.data());
             cost += autodiff::detail::run(net, X.data(), Y.data(), g, workspace, k == 0 ? Accumulate::no : Accumulate::yes);
             if (correct != nullptr)
                 *correct += predicts<M::output_width>(
                     d, examples[k], workspace.program.template value<typename ModelExpression<M, 1>::output>());
         }
+        seen_valid = lists_input_rows;
         return cost;
     }
 

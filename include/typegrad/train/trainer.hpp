@@ -365,6 +365,7 @@ private:
                              : T(0);
         for (const std::size_t k : next) prefetch_example<M>(d, k);
         T cost;
+        InputRows rows;  // the rows of the first dense layer's weight this step touched, when the engine says
         if (parallel_) {
             if constexpr (counts_correct) cost = parallel_->gradient(net_, d, examples, grads_, correct);
             else cost = parallel_->gradient(net_, d, examples, grads_);
@@ -376,8 +377,9 @@ private:
             if constexpr (requires { engine_->examples_in_gradient(); }) m = engine_->examples_in_gradient();
             // batch norm's running statistics, from this forward pass
             if constexpr (couples_examples_v<M>) engine_->update_state(net_);
+            if constexpr (requires { engine_->input_rows(); }) rows = engine_->input_rows();
         }
-        if (m > 0) optimizer_.step(net_, grads_, Step{eta(), m, d.size(), options_.lambda});
+        if (m > 0) optimizer_.step(net_, grads_, Step{eta(), m, d.size(), options_.lambda, rows});
         return cost;
     }
 

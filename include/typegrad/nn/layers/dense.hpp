@@ -95,6 +95,12 @@ struct Dense {
     }
 };
 
+/// Whether layer L is a Dense<…>.
+template <class L>
+inline constexpr bool is_dense_v = false;
+template <std::size_t Out, std::size_t In>
+inline constexpr bool is_dense_v<Dense<Out, In>> = true;
+
 /// PyTorch's spelling: Linear<in_features, out_features> is Dense<Out, In>.
 template <std::size_t In, std::size_t Out>
 using Linear = Dense<Out, In>;
