@@ -135,6 +135,32 @@ TEST_CASE("AutodiffEngine lists the inputs non-zero in some example of the batch
     static_assert(!has_input_row_weight_v<Model<float, std::remove_const_t<decltype(input<16> | relu | dense<4>)>>>);
 }
 
+TEST_CASE("axpy_neg_rows and add_rows on a slice touch the slice only, as the dense loops do", "[train][simd]") {
+    Rng rng(21);
+    constexpr std::size_t rows = 200, cols = 30, n = rows * cols;
+    std::vector<std::uint8_t> flags(rows);
+    for (auto& f : flags) f = rng.uniform() < 0.4;
+    std::vector<float> g(n), y(n), x(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        g[i] = flags[i / cols] ? static_cast<float>(rng.uniform() - 0.5) : 0.0f;
+        y[i] = flags[i / cols] ? static_cast<float>(rng.uniform()) : 0.0f;
+        x[i] = static_cast<float>(rng.uniform() + 0.5);
+    }
+    for (const std::size_t parts : {1, 2, 3, 7}) {
+        std::vector<float> dense = x, listed = x, summed = x, added = x;
+        for (std::size_t k = 0; k < parts; ++k) {
+            const auto [first, last] = train::Slice{k, parts}.of(n);
+            simd::axpy_neg_n(0.3f, g.data() + first, dense.data() + first, last - first);
+            simd::axpy_neg_rows(0.3f, g.data(), listed.data(), flags.data(), rows, cols, first, last);
+            for (std::size_t i = first; i < last; ++i) summed[i] += y[i];
+            simd::add_rows(added.data(), y.data(), flags.data(), rows, cols, first, last);
+        }
+        INFO(parts << " slices");
+        CHECK(same_bits(dense, listed));
+        CHECK(same_bits(summed, added));
+    }
+}
+
 TEST_CASE("flag_nonzero marks non-zero values, NaN included, and keeps what was marked", "[train][simd]") {
     std::vector<std::uint8_t> flags{0, 0, 0, 0, 1};
     const std::vector<float> x{0.0f, -0.0f, 2.0f, std::numeric_limits<float>::quiet_NaN(), 0.0f};
@@ -149,6 +175,11 @@ TEST_CASE("training with the listed rows gives the dense update's parameters, bi
     }
     SECTION("double, batch 7 (a chunk is 10: every batch one example at a time)") {
         CHECK(trains_as_dense<Network<double, 784, 16, 10>>(d, {.epochs = 1, .batch = 7, .eta = 1.0, .seed = 2}));
+    }
+    SECTION("two threads: the shares' rows joined, added and updated slice by slice") {
+        CHECK(trains_as_dense<Network<float, 784, 30, 10>>(d, {.epochs = 2, .batch = 10, .eta = 3.0, .seed = 3, .threads = 2}));
+        CHECK(trains_as_dense<Network<float, 784, 100, 10>>(d, {.epochs = 1, .batch = 100, .eta = 3.0, .seed = 3, .threads = 2}));
+        CHECK(trains_as_dense<Network<double, 784, 16, 10>>(d, {.epochs = 1, .batch = 3, .eta = 1.0, .seed = 5, .threads = 3}));
     }
     SECTION("through the data-parallel engine of one process (the CLI's)") {
         using M = Network<float, 784, 30, 10>;

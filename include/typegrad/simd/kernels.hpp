@@ -359,33 +359,16 @@ inline void flag_bits(const std::uint8_t* __restrict flags, std::size_t n, std::
 }
 }  // namespace detail
 
-/// The SGD step x ← x − c·g over a matrix of `rows` rows of `cols` values, on the rows r with
-/// flags[r] != 0 only (and on the rest of the batches of width_v<T> values they share): the rows
-/// of a first dense layer's weight that a batch's inputs touched (InputRows). Every element it
-/// updates is updated exactly as axpy_neg_n over all rows · cols values does (the same batches
-/// from the start, the same scalar tail); the elements it skips must hold g == 0, which the dense
-/// step leaves unchanged (but for a weight of −0, which it may turn into +0).
-template <class T>
-void axpy_neg_rows(T c, const T* __restrict g, T* __restrict x, const std::uint8_t* __restrict flags, std::size_t rows,
-                   std::size_t cols) noexcept {
-    using B = batch<T>;
-    constexpr std::size_t L = width_v<T>;
-    const std::size_t n = rows * cols, head = n / L * L;
-    const B cb(c);
-    const auto update = [&](std::size_t a, std::size_t b) {  // [a, b): a a multiple of L, b one or n
-        std::size_t i = a;
-        for (const std::size_t e = std::min(b, head); i < e; i += L)
-            xsimd::fnma(cb, B::load_unaligned(g + i), B::load_unaligned(x + i)).store_unaligned(x + i);
-        for (; i < b; ++i) x[i] -= c * g[i];
-    };
-    constexpr std::size_t max_words = 64;  // 4096 rows on the stack; more rows: all of them
-    if (rows > 64 * max_words) {
-        update(0, n);
-        return;
-    }
+namespace detail {
+/// f(r0, r1) for every run [r0, r1) of consecutive rows with flags[r] != 0, r < rows, in order
+/// (a run that crosses a multiple of 64 rows comes as two adjacent runs). Returns false, having
+/// called nothing, when rows is more than the list on the stack holds (4096).
+template <class F>
+bool for_each_row_run(const std::uint8_t* __restrict flags, std::size_t rows, F&& f) noexcept {
+    constexpr std::size_t max_words = 64;
+    if (rows > 64 * max_words) return false;
     std::uint64_t words[max_words];
-    detail::flag_bits(flags, rows, words);
-    std::size_t a = 0, b = 0;  // the pending range of elements
+    flag_bits(flags, rows, words);
     for (std::size_t w = 0; w < (rows + 63) / 64; ++w) {
         std::uint64_t m = words[w];
         while (m != 0) {
@@ -393,18 +376,68 @@ void axpy_neg_rows(T c, const T* __restrict g, T* __restrict x, const std::uint8
             const std::uint64_t rest = ~(m >> s);
             const unsigned t = rest == 0 ? 64 - s : static_cast<unsigned>(__builtin_ctzll(rest));  // the run's length
             m = t + s >= 64 ? 0 : m & (~std::uint64_t{0} << (s + t));
-            const std::size_t r0 = w * 64 + s, r1 = r0 + t;
-            const std::size_t lo = r0 * cols / L * L, end = (r1 * cols + L - 1) / L * L, hi = end > head ? n : end;
-            if (lo <= b && b > a) {
-                b = std::max(b, hi);
-            } else {
-                update(a, b);
-                a = lo;
-                b = hi;
-            }
+            f(w * 64 + s, w * 64 + s + t);
         }
     }
+    return true;
+}
+}  // namespace detail
+
+/// The SGD step x ← x − c·g over the elements [from, to) of a matrix of `rows` rows of `cols`
+/// values, on the rows r with flags[r] != 0 only (and on the rest of the batches of width_v<T>
+/// values they share): the rows of a first dense layer's weight that a batch's inputs touched
+/// (InputRows). from is a multiple of width_v<T> (a train::Slice's start), to one too or
+/// rows · cols. Every element it updates is updated exactly as axpy_neg_n over all rows · cols
+/// values does (the same batches from the start, the same scalar tail); the elements it skips
+/// must hold g == 0, which the dense step leaves unchanged (but for a weight of −0, which it may
+/// turn into +0).
+template <class T>
+void axpy_neg_rows(T c, const T* __restrict g, T* __restrict x, const std::uint8_t* __restrict flags, std::size_t rows,
+                   std::size_t cols, std::size_t from = 0, std::size_t to = SIZE_MAX) noexcept {
+    using B = batch<T>;
+    constexpr std::size_t L = width_v<T>;
+    const std::size_t n = rows * cols, head = n / L * L;
+    to = std::min(to, n);
+    const B cb(c);
+    const auto update = [&](std::size_t a, std::size_t b) {  // [a, b): a a multiple of L, b one or n
+        std::size_t i = a;
+        for (const std::size_t e = std::min(b, head); i < e; i += L)
+            xsimd::fnma(cb, B::load_unaligned(g + i), B::load_unaligned(x + i)).store_unaligned(x + i);
+        for (; i < b; ++i) x[i] -= c * g[i];
+    };
+    std::size_t a = 0, b = 0;  // the pending range of elements
+    const bool listed = detail::for_each_row_run(flags, rows, [&](std::size_t r0, std::size_t r1) {
+        const std::size_t end = (r1 * cols + L - 1) / L * L;
+        const std::size_t lo = std::max(from, r0 * cols / L * L), hi = std::min(to, end > head ? n : end);
+        if (lo >= hi) return;
+        if (lo <= b && b > a) {
+            b = std::max(b, hi);
+        } else {
+            update(a, b);
+            a = lo;
+            b = hi;
+        }
+    });
+    if (!listed) {  // more rows than the list holds: every one
+        a = from;
+        b = to;
+    }
     update(a, b);
+}
+
+/// x += y over the elements [from, to) of a matrix of `rows` rows of `cols` values, on the rows r
+/// with flags[r] != 0 only; y must be 0 on the others (where the dense sum would add 0).
+template <class T>
+void add_rows(T* __restrict x, const T* __restrict y, const std::uint8_t* __restrict flags, std::size_t rows,
+              std::size_t cols, std::size_t from = 0, std::size_t to = SIZE_MAX) noexcept {
+    to = std::min(to, rows * cols);
+    const auto add = [&](std::size_t a, std::size_t b) {
+        for (std::size_t i = a; i < b; ++i) x[i] += y[i];
+    };
+    if (!detail::for_each_row_run(flags, rows, [&](std::size_t r0, std::size_t r1) {
+            add(std::max(from, r0 * cols), std::min(to, r1 * cols));
+        }))
+        add(from, to);
 }
 
 /// x ← x − c·g elementwise over N values (the SGD step W ← W − η/m ΣdW); Mode::scalar without

@@ -138,14 +138,14 @@ struct Sgd {
         const T shrink = static_cast<T>(1.0 - s.eta * s.lambda / static_cast<double>(s.training_examples ? s.training_examples : 1));
         for_each_parameter(net, g, [&](auto ref, auto& p, const auto& dp) {
             if constexpr (!detail::trained_v<decltype(ref)>) return;
-            // the rows of the first layer's weight the batch touched (nn/gradients.hpp), on one thread
+            const auto [first, last] = slice.of(decltype(ref)::size);
+            // the rows of the first layer's weight the batch touched (nn/gradients.hpp)
             if constexpr (input_row_weight_v<decltype(ref)>)
-                if (s.input_rows.known() && s.lambda == 0 && slice.parts == 1) {
+                if (s.input_rows.known() && s.lambda == 0) {
                     constexpr std::size_t in = decltype(ref)::composition::input_width;
-                    simd::axpy_neg_rows(c, dp.data(), p.data(), s.input_rows.flags, in, decltype(ref)::size / in);
+                    simd::axpy_neg_rows(c, dp.data(), p.data(), s.input_rows.flags, in, decltype(ref)::size / in, first, last);
                     return;
                 }
-            const auto [first, last] = slice.of(decltype(ref)::size);
             T* w = p.data() + first;
             if constexpr (detail::decayed_v<decltype(ref)>)
                 if (s.lambda != 0)

@@ -33,7 +33,9 @@
 // applies the optimizer on its Slice{k, N} of every parameter tensor (optimizer.hpp's
 // SlicedOptimizer). The update is spread over the threads and each slice of the parameters and
 // of g is written by one core only, step after step; the result is bit for bit gradient()
-// followed by optimizer.step().
+// followed by optimizer.step(). On the rows of a first dense layer's weight that no share's inputs
+// touched (InputRows, nn/gradients.hpp) every share's gradient is 0: there the threads neither add
+// nor update (the sum's zeros may then differ in sign from gradient()'s, the parameters do not).
 //
 // Neither allocates after construction.
 #pragma once
@@ -90,14 +92,20 @@ public:
     /// One Engine and one gradient buffer per thread of the pool (which must outlive this).
     explicit ParallelEngine(ThreadPool& pool)
         : pool_(pool), barrier_(pool.size()), slots_(pool.size()), partials_(pool.size() - 1) {
-        for (auto& s : slots_) s.engine = std::make_unique<engine_type>();
+        for (auto& s : slots_) {
+            s.engine = std::make_unique<engine_type>();
+            if constexpr (lists_rows) s.rows.resize(M::input_width);
+        }
         for (auto& p : partials_) {
             std::vector<Span> spans;
             p.for_each_parameter([&](auto, auto& t) { spans.push_back({t.data(), t.size()}); });
             partial_spans_.push_back(std::move(spans));
         }
         Gradients<M> probe;  // the parameter list, once, to size the target's span list
-        probe.for_each_parameter([&](auto, auto& t) { target_spans_.push_back({nullptr, t.size()}); });
+        probe.for_each_parameter([&](auto ref, auto& t) {
+            if constexpr (input_row_weight_v<decltype(ref)>) rows_tensor_ = target_spans_.size();
+            target_spans_.push_back({nullptr, t.size()});
+        });
     }
 
     std::size_t threads() const noexcept { return pool_.size(); }
@@ -140,8 +148,12 @@ public:
             one_share(k, active, net, d, examples, g, noise, correct != nullptr);
             barrier_.arrive_and_wait();  // every share's gradient is in its buffer
             const Slice slice{k, n};
-            if (active > 1) reduce_slice(active, slice);
-            opt.step_slice(net, g, s, slice);
+            // the rows of the first dense layer's weight some share touched: the others are 0 in
+            // every share's gradient, and are neither added nor updated (nn/gradients.hpp)
+            Step mine = s;
+            mine.input_rows = union_rows(k, active);
+            if (active > 1) reduce_slice(active, slice, mine.input_rows);
+            opt.step_slice(net, g, mine, slice);
         });
         return finish(g, active, noise, correct);
     }
@@ -159,7 +171,10 @@ private:
         Rng::State drawn_from{};  // rng's state before the share: whether it drew is a comparison
         T cost = 0;
         std::size_t correct = 0;
+        std::vector<std::uint8_t> rows;  // union_rows' buffer
     };
+    static constexpr bool lists_rows = requires(const engine_type& e) { e.input_rows(); };
+    std::size_t rows_tensor_ = SIZE_MAX;  // the first dense layer's weight in target_spans_, if any
 
     static bool same(const Rng::State& a, const Rng::State& b) noexcept {
         return a.words[0] == b.words[0] && a.words[1] == b.words[1] && a.words[2] == b.words[2] &&
@@ -241,14 +256,33 @@ private:
         std::size_t p = 0;
         g.for_each_parameter([&](auto, auto& t) { target_spans_[p++].data = t.data(); });
     }
-    void reduce_slice(std::size_t active, Slice slice) noexcept {
+    void reduce_slice(std::size_t active, Slice slice, InputRows rows = {}) noexcept {
         for (std::size_t t = 0; t < target_spans_.size(); ++t) {
             const auto [lo, hi] = slice.of(target_spans_[t].size);
             T* dst = target_spans_[t].data;
             for (std::size_t s = 0; s + 1 < active; ++s) {
                 const T* src = partial_spans_[s][t].data;
-                for (std::size_t i = lo; i < hi; ++i) dst[i] += src[i];
+                if (t == rows_tensor_ && rows.known())
+                    simd::add_rows(dst, src, rows.flags, rows.n, target_spans_[t].size / rows.n, lo, hi);
+                else
+                    for (std::size_t i = lo; i < hi; ++i) dst[i] += src[i];
             }
+        }
+    }
+    // The OR of the active shares' InputRows, in thread k's buffer; nothing known when a share's
+    // engine does not know its own.
+    InputRows union_rows(std::size_t k, std::size_t active) noexcept {
+        if constexpr (lists_rows) {
+            auto& u = slots_[k].rows;
+            for (std::size_t j = 0; j < active; ++j) {
+                const InputRows r = slots_[j].engine->input_rows();
+                if (!r.known() || r.n != u.size()) return {};
+                if (j == 0) std::copy_n(r.flags, r.n, u.data());
+                else simd::or_bytes(u.data(), r.flags, r.n);
+            }
+            return {u.data(), u.size()};
+        } else {
+            return {};
         }
     }
     static void copy_deltas(Gradients<M>& g, const Gradients<M>& from) noexcept {
