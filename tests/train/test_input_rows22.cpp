@@ -161,6 +161,41 @@ TEST_CASE("axpy_neg_rows and add_rows on a slice touch the slice only, as the de
     }
 }
 
+TEST_CASE("gradient_again clears only the rows the last gradient flagged, and gives gradient()'s values", "[train]") {
+    using M = Network<float, 784, 30, 10>;
+    const auto d = sparse_digits(60, 13);
+    M net{5};
+    const auto same_values = [](const Gradients<M>& a, const Gradients<M>& b) {
+        bool same = true;
+        for_each_parameter_pair<M::composition>(a.parameters(), b.parameters(), [&](auto, const auto& x, const auto& y) {
+            for (std::size_t i = 0; i < x.size(); ++i) same &= x.data()[i] == y.data()[i];
+        });
+        return same;
+    };
+    const std::vector<std::size_t> a{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, b{30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41};
+    train::AutodiffEngine<M> engine, fresh;
+    Gradients<M> g, h, other;
+    const float ca = engine.gradient(net, d, a, g);
+    const float cb = engine.gradient_again(net, d, b, g);  // rows of a that b does not touch are cleared
+    CHECK(ca != cb);
+    CHECK(fresh.gradient(net, d, b, h) == cb);
+    CHECK(same_values(g, h));
+    // another g than the last call's: gradient(), whatever g held
+    other.weights<0>().fill(7.0f);
+    CHECK(engine.gradient_again(net, d, a, other) == ca);
+    CHECK(fresh.gradient(net, d, a, h) == ca);
+    CHECK(same_values(other, h));
+    // and through the data-parallel engine of one process
+    dist::DataParallelEngine<M, train::AutodiffEngine<M>> parallel;
+    parallel.gradient(net, d, a, g);
+    parallel.gradient_again(net, d, b, g);
+    CHECK(same_values(g, [&] {
+        Gradients<M> r;
+        fresh.gradient(net, d, b, r);
+        return r;
+    }()));
+}
+
 TEST_CASE("flag_nonzero marks non-zero values, NaN included, and keeps what was marked", "[train][simd]") {
     std::vector<std::uint8_t> flags{0, 0, 0, 0, 1};
     const std::vector<float> x{0.0f, -0.0f, 2.0f, std::numeric_limits<float>::quiet_NaN(), 0.0f};

@@ -89,16 +89,40 @@ public:
     /// belongs to: the global batch's in gradient_sum mode, this process's share's in local_sgd.
     T gradient(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
                std::size_t* correct = nullptr) {
+        return compute(net, d, examples, g, correct, false);
+    }
+    /// As gradient(), for a caller that passes the g of the last call and has not written it since
+    /// (Inner's gradient_again, when that g was Inner's gradient alone or zero).
+    T gradient_again(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
+                     std::size_t* correct = nullptr)
+        requires requires(Inner& i, Gradients<M>& h) { i.gradient_again(net, d, examples, h, correct); }
+    {
+        return compute(net, d, examples, g, correct, g_is_inner_);
+    }
+
+    /// The rows of the first dense layer's weight gradient the last gradient() can have made
+    /// non-zero (nn/gradients.hpp): Inner's, when the gradient is Inner's alone (no other process's
+    /// was added to it); nothing known otherwise.
+    [[nodiscard]] InputRows input_rows() const noexcept
+        requires requires(const Inner& i) { i.input_rows(); }
+    {
+        return rows_are_inner_ ? inner_.input_rows() : InputRows{};
+    }
+
+private:
+    T compute(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
+              std::size_t* correct, bool again) {
         if (comm_ == nullptr) {
             summed_ = examples.size();
-            rows_are_inner_ = true;
-            return run_inner(net, d, examples, g, correct);
+            rows_are_inner_ = g_is_inner_ = true;
+            return run_inner(net, d, examples, g, correct, again);
         }
         const int p = comm_->size(), r = comm_->rank();
         const Share s = share_of(examples.size(), r, p);
         const auto share = examples.subspan(s.first, s.last - s.first);
-        // a local step's gradient, or one process's sum, is Inner's alone
+        // a local step's gradient, or one process's sum, is Inner's alone (or zero, for no share)
         rows_are_inner_ = !share.empty() && (mode_ == Mode::local_sgd || p == 1);
+        g_is_inner_ = share.empty() || mode_ == Mode::local_sgd || p == 1;
         std::size_t counted = 0;
         T cost = 0;
         if (share.empty()) {
@@ -106,9 +130,9 @@ public:
         } else if (p > 1 && expr::current_noise() != nullptr) {
             Rng masks(mask_seed(*expr::current_noise(), examples.front(), r));
             const expr::NoiseScope scope(masks);
-            cost = run_inner(net, d, share, g, correct ? &counted : nullptr);
+            cost = run_inner(net, d, share, g, correct ? &counted : nullptr, again);
         } else {
-            cost = run_inner(net, d, share, g, correct ? &counted : nullptr);
+            cost = run_inner(net, d, share, g, correct ? &counted : nullptr, again);
         }
         if (mode_ == Mode::local_sgd) {
             summed_ = share.size();
@@ -134,15 +158,7 @@ public:
         return buffer_[at];
     }
 
-    /// The rows of the first dense layer's weight gradient the last gradient() can have made
-    /// non-zero (nn/gradients.hpp): Inner's, when the gradient is Inner's alone (no other process's
-    /// was added to it); nothing known otherwise.
-    [[nodiscard]] InputRows input_rows() const noexcept
-        requires requires(const Inner& i) { i.input_rows(); }
-    {
-        return rows_are_inner_ ? inner_.input_rows() : InputRows{};
-    }
-
+public:
     /// After a step: Inner's running statistics (batch norm), if it keeps any.
     void update_state(M& net) noexcept {
         if constexpr (requires { inner_.update_state(net); }) inner_.update_state(net);
@@ -167,7 +183,9 @@ public:
 
 private:
     T run_inner(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
-                std::size_t* correct) {
+                std::size_t* correct, bool again) {
+        if constexpr (requires { inner_.gradient_again(net, d, examples, g, correct); })
+            if (again) return inner_.gradient_again(net, d, examples, g, correct);
         if constexpr (requires { inner_.gradient(net, d, examples, g, correct); })
             return inner_.gradient(net, d, examples, g, correct);
         else
@@ -189,6 +207,7 @@ private:
     std::vector<T> buffer_;
     std::size_t summed_ = 0;
     bool rows_are_inner_ = false;  // input_rows(): whether the last gradient is Inner's alone
+    bool g_is_inner_ = false;      // gradient_again(): whether it is Inner's alone or zero
     double epoch_cost_ = 0;
     std::size_t epoch_correct_ = 0;
 };

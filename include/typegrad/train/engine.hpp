@@ -119,7 +119,44 @@ struct AutodiffEngine {
     /// adds the number of examples the forward passes classified correctly to *correct.
     T gradient(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
                std::size_t* correct = nullptr) noexcept {
+        return sum(net, d, examples, g, correct, Accumulate::no);
+    }
+    /// As gradient(), for a caller that passes the g of this engine's last gradient() call and has
+    /// not written it since (the trainer, whose gradient only its engine writes). The first dense
+    /// layer's weight gradient is then 0 outside the rows that call flagged (input_rows), so only
+    /// those rows are cleared, where gradient() overwrites the whole matrix (313 KB for 784-100-10)
+    /// before the examples are added. The same values (zeros may differ in sign); any other g, or
+    /// a model without such a layer, gets gradient().
+    T gradient_again(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
+                     std::size_t* correct = nullptr) noexcept {
+        if constexpr (lists_input_rows && whole_batch == 0) {
+            if (seen_valid && last == &g && !examples.empty()) {
+                g.for_each_parameter([&](auto ref, auto& t) {
+                    if constexpr (input_row_weight_v<decltype(ref)>) {
+                        const std::size_t cols = t.size() / seen.size();
+                        T* w = t.data();
+                        if (!simd::detail::for_each_row_run(seen.data(), seen.size(), [&](std::size_t r0, std::size_t r1) {
+                                std::fill(w + r0 * cols, w + r1 * cols, T(0));
+                            }))
+                            t.fill(T(0));
+                    } else {
+                        t.fill(T(0));
+                    }
+                });
+                return sum(net, d, examples, g, correct, Accumulate::yes);
+            }
+        }
+        return gradient(net, d, examples, g, correct);
+    }
+    /// The g of the last gradient() (gradient_again's check; not dereferenced).
+    const Gradients<M>* last = nullptr;
+
+private:
+    // The examples' gradient added to g, the first chunk (or example) with `first`.
+    T sum(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
+          std::size_t* correct, Accumulate first) noexcept {
         seen_valid = false;
+        last = &g;
         if constexpr (whole_batch > 0)
             if (examples.size() != whole_batch) return std::numeric_limits<T>::quiet_NaN();
         if constexpr (lists_input_rows) std::fill(seen.begin(), seen.end(), std::uint8_t{0});
@@ -137,7 +174,7 @@ struct AutodiffEngine {
                 mark(examples[k + b], X.data() + b * M::input_width);
             }
             cost += autodiff::backprop_batch_into(net, X.data(), Y.data(), g, chunk_workspace,
-                                                  k == 0 ? Accumulate::no : Accumulate::yes);
+                                                  k == 0 ? first : Accumulate::yes);
             if (correct != nullptr) {
                 const T* out = chunk_workspace.program.template value<typename ModelExpression<M, Chunk>::output>();
                 for (std::size_t b = 0; b < Chunk; ++b)
@@ -147,7 +184,7 @@ struct AutodiffEngine {
         for (; k < examples.size(); ++k) {
             load_example<M>(d, examples[k], X.data(), Y.data());
             mark(examples[k], X.data());
-            cost += autodiff::detail::run(net, X.data(), Y.data(), g, workspace, k == 0 ? Accumulate::no : Accumulate::yes);
+            cost += autodiff::detail::run(net, X.data(), Y.data(), g, workspace, k == 0 ? first : Accumulate::yes);
             if (correct != nullptr)
                 *correct += predicts<M::output_width>(
                     d, examples[k], workspace.program.template value<typename ModelExpression<M, 1>::output>());
@@ -155,6 +192,8 @@ struct AutodiffEngine {
         seen_valid = lists_input_rows;
         return cost;
     }
+
+public:
 
     /// After gradient() of a coupled model in training: its running statistics moved towards
     /// those of the mini-batch (nn/layers/batch_norm.hpp). Nothing for other models.

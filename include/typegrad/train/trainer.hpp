@@ -370,7 +370,10 @@ private:
             if constexpr (counts_correct) cost = parallel_->gradient(net_, d, examples, grads_, correct);
             else cost = parallel_->gradient(net_, d, examples, grads_);
         } else {
-            if constexpr (counts_correct) cost = engine_->gradient(net_, d, examples, grads_, correct);
+            // grads_ is written by this engine alone: it may clear only what its last gradient wrote
+            if constexpr (requires { engine_->gradient_again(net_, d, examples, grads_, correct); })
+                cost = engine_->gradient_again(net_, d, examples, grads_, correct);
+            else if constexpr (counts_correct) cost = engine_->gradient(net_, d, examples, grads_, correct);
             else cost = engine_->gradient(net_, d, examples, grads_);
             // m: the examples the gradient sums — all of them, but for a data-parallel engine's
             // local steps, which sum this process's share (dist/data_parallel.hpp); none, no step.
