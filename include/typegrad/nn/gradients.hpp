@@ -100,28 +100,25 @@ private:
     std::unique_ptr<Storage> g_;
 };
 
-/// Whether parameter Ref is the weight W of a dense layer that reads the model's input (a vector)
-/// directly: row i of its gradient Σᵦ xᵦ δᵦᵀ is then exactly 0 unless input i is non-zero in some
-/// example of the batch (InputRows).
-template <class Ref>
-inline constexpr bool input_row_weight_v = [] {
-    using S = typename Ref::composition;
-    using In = typename S::template shape_at<0>;
-    if constexpr (Ref::position == 0 && Ref::name == std::string_view("W") && is_dense_v<typename Ref::layer> &&
-                  rank_v<In> == 1)
-        return Ref::size == size_v<In> * size_v<typename S::template shape_at<1>>;
+/// Whether model composition S starts with a dense layer on a vector input: row i of that layer's
+/// weight gradient Σᵦ xᵦ δᵦᵀ is then exactly 0 unless input i is non-zero in some example of the
+/// batch (InputRows).
+template <class S>
+inline constexpr bool starts_dense_on_vector_v = [] {
+    if constexpr (S::depth > 0 && rank_v<typename S::template shape_at<0>> == 1)
+        return is_dense_v<typename S::template layer_at<0>>;
     else
         return false;
 }();
 
-/// Whether model M has such a weight (its first layer is dense, on a vector input).
+/// Whether model M has such a weight.
 template <AnyModel M>
-inline constexpr bool has_input_row_weight_v = [] {
-    using S = typename M::composition;
-    using In = typename S::template shape_at<0>;
-    if constexpr (S::depth > 0 && rank_v<In> == 1) return is_dense_v<typename S::template layer_at<0>>;
-    else return false;
-}();
+inline constexpr bool has_input_row_weight_v = starts_dense_on_vector_v<typename M::composition>;
+
+/// Whether parameter Ref is that weight (W of the layer at position 0).
+template <class Ref>
+inline constexpr bool input_row_weight_v =
+    Ref::position == 0 && Ref::name == std::string_view("W") && starts_dense_on_vector_v<typename Ref::composition>;
 
 /// Which rows of that weight's gradient an engine's last gradient() can have made non-zero: flags[i]
 /// != 0 where input i was non-zero in some example (n = the input width), every other row holds

@@ -357,9 +357,7 @@ inline void flag_bits(const std::uint8_t* __restrict flags, std::size_t n, std::
         words[i / 64] = w;
     }
 }
-}  // namespace detail
 
-namespace detail {
 /// f(r0, r1) for every run [r0, r1) of consecutive rows with flags[r] != 0, r < rows, in order
 /// (a run that crosses a multiple of 64 rows comes as two adjacent runs). Returns false, having
 /// called nothing, when rows is more than the list on the stack holds (4096).
@@ -394,17 +392,12 @@ bool for_each_row_run(const std::uint8_t* __restrict flags, std::size_t rows, F&
 template <class T>
 void axpy_neg_rows(T c, const T* __restrict g, T* __restrict x, const std::uint8_t* __restrict flags, std::size_t rows,
                    std::size_t cols, std::size_t from = 0, std::size_t to = SIZE_MAX) noexcept {
-    using B = batch<T>;
     constexpr std::size_t L = width_v<T>;
     const std::size_t n = rows * cols, head = n / L * L;
     to = std::min(to, n);
-    const B cb(c);
-    const auto update = [&](std::size_t a, std::size_t b) {  // [a, b): a a multiple of L, b one or n
-        std::size_t i = a;
-        for (const std::size_t e = std::min(b, head); i < e; i += L)
-            xsimd::fnma(cb, B::load_unaligned(g + i), B::load_unaligned(x + i)).store_unaligned(x + i);
-        for (; i < b; ++i) x[i] -= c * g[i];
-    };
+    // [a, b), a a multiple of L and b one too or n: axpy_neg_n's batches there are the whole
+    // matrix's, and its scalar tail the matrix's tail
+    const auto update = [&](std::size_t a, std::size_t b) { axpy_neg_n(c, g + a, x + a, b - a); };
     std::size_t a = 0, b = 0;  // the pending range of elements
     const bool listed = detail::for_each_row_run(flags, rows, [&](std::size_t r0, std::size_t r1) {
         const std::size_t end = (r1 * cols + L - 1) / L * L;

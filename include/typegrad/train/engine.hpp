@@ -194,7 +194,6 @@ private:
     }
 
 public:
-
     /// After gradient() of a coupled model in training: its running statistics moved towards
     /// those of the mini-batch (nn/layers/batch_norm.hpp). Nothing for other models.
     void update_state(M& net) const noexcept {
