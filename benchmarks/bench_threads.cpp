@@ -1,6 +1,8 @@
 // Synchronous data-parallel training (issue 12): one epoch, and one batch's gradient, with 1, 2, …
 // threads. Names: BM_<workload>_<impl>, impl ∈ {ad} (the autodiff engine); the arguments are
-// (batch, threads). Wall time (UseRealTime): the threads' CPU time is not the calling thread's,
+// (batch, threads, rows): rows:1 runs the steps with train::Parallelism::rows (the first layer's
+// rows split between the threads; ParallelEngine::gradient alone always shares the examples, so
+// BM_gradThreads' rows:1 is its rows:0). Wall time (UseRealTime): the threads' CPU time is not the calling thread's,
 // and the speed-up is what a user waits for. Inputs are real MNIST images when
 // TYPEGRAD_MNIST_DIR is set, else the built-in synthetic digits.
 #include <cstdlib>
@@ -35,7 +37,9 @@ void epoch(benchmark::State& state) {
     auto net = std::make_unique<M>(1);
     const auto batch = static_cast<std::size_t>(state.range(0));
     const auto threads = static_cast<std::size_t>(state.range(1));
-    train::Trainer<M> trainer(*net, {.epochs = 1, .batch = batch, .eta = 3.0, .seed = 1, .threads = threads});
+    const auto parallelism = state.range(2) != 0 ? train::Parallelism::rows : train::Parallelism::examples;
+    train::Trainer<M> trainer(*net, {.epochs = 1, .batch = batch, .eta = 3.0, .seed = 1, .threads = threads,
+                                     .parallelism = parallelism});
     for (auto _ : state) trainer.epoch(train_set);
     state.counters["examples/s"] =
         benchmark::Counter(double(train_set.size()), benchmark::Counter::kIsIterationInvariantRate);
@@ -53,6 +57,7 @@ void batch(benchmark::State& state) {
     std::iota(examples.begin(), examples.end(), std::size_t{0});
     ThreadPool pool(static_cast<std::size_t>(state.range(1)));
     train::ParallelEngine<M, train::AutodiffEngine<M>> engine(pool);
+    engine.parallelism(state.range(2) != 0 ? train::Parallelism::rows : train::Parallelism::examples);
     train::Sgd sgd;
     const train::Step s{1e-6, examples.size(), train_set.size(), 0.0};  // a tiny η: the weights stay usable
     Gradients<M> g;
@@ -77,9 +82,12 @@ template <std::size_t... N>
 void register_shape(const std::string& shape) {
     using M = Network<float, N...>;
     using benchmark::RegisterBenchmark;
-    // batch 10 and 100, on 1 and 2 threads
+    // batch 10 and 100, on 1 and 2 threads; with 2, the examples shared (rows:0) or the first
+    // layer's rows (rows:1, train::Parallelism::rows)
     const auto batches_and_threads = [](benchmark::internal::Benchmark* b) {
-        b->ArgNames({"batch", "threads"})->Args({10, 1})->Args({10, 2})->Args({100, 1})->Args({100, 2})->UseRealTime();
+        b->ArgNames({"batch", "threads", "rows"});
+        for (const long batch : {10, 100}) b->Args({batch, 1, 0})->Args({batch, 2, 0})->Args({batch, 2, 1});
+        b->UseRealTime();
     };
     RegisterBenchmark(("BM_epochThreads_" + shape + "_ad").c_str(), epoch<M>)
         ->Apply(batches_and_threads)
@@ -106,9 +114,9 @@ void register_lenet() {
                            max_pool<2> | flatten | dense<120> | relu | dense<84> | relu | dense<10> | softmax;
     using M = Model<float, decltype(lenet), cost::LogLikelihood>;
     benchmark::RegisterBenchmark("BM_epochThreads_lenet10k_ad", epoch<M, 10000>)
-        ->ArgNames({"batch", "threads"})
-        ->Args({10, 1})
-        ->Args({10, 2})
+        ->ArgNames({"batch", "threads", "rows"})
+        ->Args({10, 1, 0})
+        ->Args({10, 2, 0})
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
         ->MinTime(1.0);

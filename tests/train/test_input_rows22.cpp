@@ -211,10 +211,14 @@ TEST_CASE("training with the listed rows gives the dense update's parameters, bi
     SECTION("double, batch 7 (a chunk is 10: every batch one example at a time)") {
         CHECK(trains_as_dense<Network<double, 784, 16, 10>>(d, {.epochs = 1, .batch = 7, .eta = 1.0, .seed = 2}));
     }
-    SECTION("two threads: the shares' rows joined, added and updated slice by slice") {
-        CHECK(trains_as_dense<Network<float, 784, 30, 10>>(d, {.epochs = 2, .batch = 10, .eta = 3.0, .seed = 3, .threads = 2}));
-        CHECK(trains_as_dense<Network<float, 784, 100, 10>>(d, {.epochs = 1, .batch = 100, .eta = 3.0, .seed = 3, .threads = 2}));
-        CHECK(trains_as_dense<Network<double, 784, 16, 10>>(d, {.epochs = 1, .batch = 3, .eta = 1.0, .seed = 5, .threads = 3}));
+    SECTION("threads that share the examples: the shares' rows joined, added and updated slice by slice") {
+        constexpr auto examples = train::Parallelism::examples;
+        CHECK(trains_as_dense<Network<float, 784, 30, 10>>(
+            d, {.epochs = 2, .batch = 10, .eta = 3.0, .seed = 3, .threads = 2, .parallelism = examples}));
+        CHECK(trains_as_dense<Network<float, 784, 100, 10>>(
+            d, {.epochs = 1, .batch = 100, .eta = 3.0, .seed = 3, .threads = 2, .parallelism = examples}));
+        CHECK(trains_as_dense<Network<double, 784, 16, 10>>(
+            d, {.epochs = 1, .batch = 3, .eta = 1.0, .seed = 5, .threads = 3, .parallelism = examples}));
     }
     SECTION("through the data-parallel engine of one process (the CLI's)") {
         using M = Network<float, 784, 30, 10>;

@@ -60,6 +60,7 @@ template <AnyModel M, class Inner>
 class DataParallelEngine {
 public:
     using T = typename M::value_type;
+    using inner_type = Inner;
 
     Inner& inner() noexcept { return inner_; }
     [[nodiscard]] const Communicator* communicator() const noexcept { return comm_; }

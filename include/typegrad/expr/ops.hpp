@@ -26,6 +26,7 @@
 
 #include "typegrad/expr/functions.hpp"
 #include "typegrad/expr/node.hpp"
+#include "typegrad/expr/split.hpp"
 #include "typegrad/simd/batched.hpp"
 #include "typegrad/simd/kernels.hpp"
 #include "typegrad/util/text.hpp"
@@ -253,6 +254,8 @@ struct MatTVecOp {
     static void compute(T* out, const T* w, const T* a) noexcept {
         constexpr std::size_t in = W::shape::template get<0>(), out_n = W::shape::template get<1>();
         constexpr std::size_t rows = detail::rows_v<typename A::shape>;
+        // a first layer split by rows between threads (split.hpp): this thread's part, exchanged
+        if (InputSplit<T>* s = detail::split_of_product<rows, out_n>(w, a)) return detail::split_product<rows, in, out_n>(*s, w, a, out);
         if constexpr (rows == 1) simd::gemv_t_bias<in, out_n>(w, a, static_cast<const T*>(nullptr), out);
         else simd::gemm_xw<rows, in, out_n>(a, w, static_cast<const T*>(nullptr), out);
     }
@@ -285,6 +288,9 @@ struct OuterOp {
     static void compute(T* out, const T* a, const T* g, bool accumulate) noexcept {
         constexpr std::size_t in = detail::last_v<typename A::shape>, out_n = detail::last_v<typename G::shape>;
         constexpr std::size_t rows = detail::rows_v<typename A::shape>;
+        // a first layer split by rows between threads (split.hpp): this thread's rows only
+        if (InputSplit<T>* s = detail::split_of_gradient(a, out))
+            return simd::gemm_xtd_rows<rows, in, out_n>(a, g, s->gradient, s->first, s->last, accumulate);
         if constexpr (rows == 1) simd::ger<in, out_n>(a, g, out, accumulate);
         else simd::gemm_xtd<rows, in, out_n>(a, g, out, accumulate);
     }

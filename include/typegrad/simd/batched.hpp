@@ -21,6 +21,17 @@ void gemm_xw(const T* __restrict X, const T* __restrict W, const T* __restrict b
     for (std::size_t b = 0; b < B; ++b) gemv_t_bias<In, Out>(W, X + b * In, bias, Z + b * Out);
 }
 
+/// The rows [lo, hi) of gemm_xtd's G below, and nothing else of G: one thread's part of the weight
+/// gradient of a first layer split by rows (train/parallel.hpp), each element as gemm_xtd makes it.
+template <std::size_t B, std::size_t In, std::size_t Out, class T>
+void gemm_xtd_rows(const T* __restrict X, const T* __restrict D, T* __restrict G, std::size_t lo, std::size_t hi,
+                   bool accumulate) noexcept {
+    constexpr std::size_t segment = std::clamp<std::size_t>(16384 / (Out * sizeof(T)), 1, detail::segment_rows);
+    for (std::size_t i0 = lo; i0 < hi; i0 += segment)
+        for (std::size_t b = 0; b < B; ++b)
+            detail::ger_rows<Out>(X + b * In, D + b * Out, G, i0, std::min(segment, hi - i0), accumulate || b > 0);
+}
+
 /// G = Xᵀ D (or G += Xᵀ D): Σᵦ xᵦ dᵦᵀ, the weight gradient of a batch, for X (B x In), D (B x Out).
 /// Every element gets the per-example sequence of operations (ger: example after example, each
 /// adding only the rows of its non-zero inputs), so a batch split into chunks sums to the same
@@ -31,10 +42,7 @@ void gemm_xw(const T* __restrict X, const T* __restrict W, const T* __restrict b
 /// slower on MNIST, whose images are 81 % zeros.)
 template <std::size_t B, std::size_t In, std::size_t Out, class T>
 void gemm_xtd(const T* __restrict X, const T* __restrict D, T* __restrict G, bool accumulate) noexcept {
-    constexpr std::size_t segment = std::clamp<std::size_t>(16384 / (Out * sizeof(T)), 1, detail::segment_rows);
-    for (std::size_t i0 = 0; i0 < In; i0 += segment)
-        for (std::size_t b = 0; b < B; ++b)
-            detail::ger_rows<Out>(X + b * In, D + b * Out, G, i0, std::min(segment, In - i0), accumulate || b > 0);
+    gemm_xtd_rows<B, In, Out>(X, D, G, 0, In, accumulate);
 }
 
 /// Y = D Wᵀ (or +=): row b of Y is W dᵦ, for D (B x Out), W (In x Out), Y (B x In). Every

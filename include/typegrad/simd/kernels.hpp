@@ -149,9 +149,11 @@ inline constexpr std::size_t safe_rows = Rows * Cols >= J0 + Padded ? std::min(R
 template <std::size_t Batches>
 inline constexpr std::size_t accumulator_sets = std::max<std::size_t>(1, std::min<std::size_t>(4, 24 / Batches));
 
-// z[J0, J0 + width) of z = Wᵀa + b, then the next block.
+// z[J0, J0 + width) of z = Wᵀa + b, then the next block; the sum over the rows [lo, hi) of W
+// only (all of them but for a thread's share of a first layer split by rows, train/parallel.hpp).
 template <std::size_t In, std::size_t Out, std::size_t J0, class T>
-void gemv_t_block(const T* __restrict W, const T* __restrict a, const T* __restrict b, T* __restrict z) noexcept {
+void gemv_t_block(const T* __restrict W, const T* __restrict a, const T* __restrict b, T* __restrict z,
+                  std::size_t lo = 0, std::size_t hi = In) noexcept {
     constexpr std::size_t width = std::min(block_columns<T>, Out - J0);
     using Row = PaddedRow<T, width>;
     constexpr std::size_t safe = safe_rows<In, Out, J0, Row::padded>;
@@ -162,8 +164,8 @@ void gemv_t_block(const T* __restrict W, const T* __restrict a, const T* __restr
     for (std::size_t s = 0; s < S; ++s) acc[s].zero();
     alignas(64) T scratch[Row::padded] = {};  // the last rows, copied so that padded reads stay in bounds
     std::uint32_t idx[segment + 16];
-    for (std::size_t i0 = 0; i0 < In; i0 += segment) {
-        const std::size_t n = nonzero_rows(a + i0, std::min(segment, In - i0), static_cast<std::uint32_t>(i0), idx);
+    for (std::size_t i0 = lo; i0 < hi; i0 += segment) {
+        const std::size_t n = nonzero_rows(a + i0, std::min(segment, hi - i0), static_cast<std::uint32_t>(i0), idx);
         std::size_t direct = n;  // the listed rows a padded read may take from W itself
         while (direct > 0 && idx[direct - 1] >= safe) --direct;
         std::size_t k = 0;
@@ -186,7 +188,7 @@ void gemv_t_block(const T* __restrict W, const T* __restrict a, const T* __restr
         acc[0].add(acc[2]);
     }
     acc[0].store_to(z + J0, b ? b + J0 : nullptr);
-    if constexpr (J0 + width < Out) gemv_t_block<In, Out, J0 + width>(W, a, b, z);
+    if constexpr (J0 + width < Out) gemv_t_block<In, Out, J0 + width>(W, a, b, z, lo, hi);
 }
 
 // Rows [i0, i0 + n) of G = a dᵀ (accumulate = false) or G += a dᵀ (true), n <= segment_rows:
@@ -236,6 +238,13 @@ void gemv_t_bias(const T* __restrict W, const T* __restrict a, const T* __restri
     } else {
         detail::gemv_t_block<In, Out, 0>(W, a, b, z);
     }
+}
+
+/// z = Σ_{lo ≤ i < hi} aᵢ Wᵢ  (the rows [lo, hi) of Wᵀ a): one thread's part of a first layer split
+/// by rows (train/parallel.hpp), as gemv_t_bias computes the whole, zeros of a skipped.
+template <std::size_t In, std::size_t Out, class T>
+void gemv_t_rows(const T* __restrict W, const T* __restrict a, T* __restrict z, std::size_t lo, std::size_t hi) noexcept {
+    detail::gemv_t_block<In, Out, 0>(W, a, static_cast<const T*>(nullptr), z, lo, hi);
 }
 
 namespace detail {

@@ -27,6 +27,7 @@
 
 #include "typegrad/autodiff/backprop.hpp"
 #include "typegrad/data/dataset.hpp"
+#include "typegrad/expr/split.hpp"
 #include "typegrad/nn/gradients.hpp"
 #include "typegrad/nn/layers/batch_norm.hpp"
 #include "typegrad/nn/model.hpp"
@@ -135,6 +136,9 @@ struct AutodiffEngine {
                     if constexpr (input_row_weight_v<decltype(ref)>) {
                         const std::size_t cols = t.size() / seen.size();
                         T* w = t.data();
+                        // a split first layer (expr/split.hpp) writes its rows elsewhere
+                        if (const expr::InputSplit<T>* s = expr::current_input_split<T>(); s != nullptr && s->bound_gradient == w)
+                            w = s->gradient;
                         if (!simd::detail::for_each_row_run(seen.data(), seen.size(), [&](std::size_t r0, std::size_t r1) {
                                 std::fill(w + r0 * cols, w + r1 * cols, T(0));
                             }))
@@ -160,17 +164,27 @@ private:
         if constexpr (whole_batch > 0)
             if (examples.size() != whole_batch) return std::numeric_limits<T>::quiet_NaN();
         if constexpr (lists_input_rows) std::fill(seen.begin(), seen.end(), std::uint8_t{0});
+        // the inputs the program reads: all, but for a thread's rows of a first layer split
+        // between threads (expr/split.hpp), which reads only those (and flags only those)
+        std::size_t lo = 0, hi = M::input_width;
+        if constexpr (lists_input_rows)
+            if (const expr::InputSplit<T>* s = expr::current_input_split<T>(); s != nullptr && s->input == X.data()) {
+                lo = s->first;
+                hi = s->last;
+            }
         const auto mark = [&](std::size_t i, const T* x) noexcept {  // the inputs of example i, loaded at x
             if constexpr (lists_input_rows) {
-                if (!d.is_text() && !d.float_inputs()) simd::or_bytes(seen.data(), d.pixels.data() + i * M::input_width, M::input_width);
-                else simd::flag_nonzero(seen.data(), x, M::input_width);
+                if (!d.is_text() && !d.float_inputs())
+                    simd::or_bytes(seen.data() + lo, d.pixels.data() + i * M::input_width + lo, hi - lo);
+                else
+                    simd::flag_nonzero(seen.data() + lo, x + lo, hi - lo);
             }
         };
         T cost = 0;
         std::size_t k = 0;
         for (; k + Chunk <= examples.size(); k += Chunk) {
             for (std::size_t b = 0; b < Chunk; ++b) {
-                load_example<M>(d, examples[k + b], X.data() + b * M::input_width, Y.data() + b * M::output_width);
+                load_example<M>(d, examples[k + b], X.data() + b * M::input_width, Y.data() + b * M::output_width, lo, hi);
                 mark(examples[k + b], X.data() + b * M::input_width);
             }
             cost += autodiff::backprop_batch_into(net, X.data(), Y.data(), g, chunk_workspace,
@@ -182,7 +196,7 @@ private:
             }
         }
         for (; k < examples.size(); ++k) {
-            load_example<M>(d, examples[k], X.data(), Y.data());
+            load_example<M>(d, examples[k], X.data(), Y.data(), lo, hi);
             mark(examples[k], X.data());
             cost += autodiff::detail::run(net, X.data(), Y.data(), g, workspace, k == 0 ? first : Accumulate::yes);
             if (correct != nullptr)

@@ -48,9 +48,11 @@ inline void prefetch_bytes(const void* p, std::size_t bytes) noexcept {
 
 /// Copies example i of d to x[0, input_width) (bytes b converted to T as the float b / 255, floats
 /// converted to T) and its target to y[0, output_width): a label as a one-hot vector, target
-/// values as they are. d fits M (data::check_fits).
+/// values as they are. d fits M (data::check_fits). With [first, last): only those inputs of an
+/// image or of float features (a thread's rows of a split first layer, expr/split.hpp).
 template <AnyModel M>
-void load_example(const data::Dataset& d, std::size_t i, typename M::value_type* x, typename M::value_type* y) noexcept {
+void load_example(const data::Dataset& d, std::size_t i, typename M::value_type* x, typename M::value_type* y,
+                  std::size_t first = 0, std::size_t last = M::input_width) noexcept {
     using T = typename M::value_type;
     if (d.is_text()) {  // the window's tokens, and a one-hot row per position: the next token
         const std::size_t v = M::output_width / M::input_width;
@@ -63,9 +65,9 @@ void load_example(const data::Dataset& d, std::size_t i, typename M::value_type*
     }
     if (d.float_inputs()) {
         const float* f = d.features.data() + i * M::input_width;
-        for (std::size_t k = 0; k < M::input_width; ++k) x[k] = static_cast<T>(f[k]);
+        for (std::size_t k = first; k < last; ++k) x[k] = static_cast<T>(f[k]);
     } else {
-        detail::unit_pixels<T>(d.pixels.data() + i * M::input_width, x, M::input_width);
+        detail::unit_pixels<T>(d.pixels.data() + i * M::input_width + first, x + first, last - first);
     }
     if (!d.labels.empty()) {
         for (std::size_t k = 0; k < M::output_width; ++k) y[k] = T(0);
@@ -83,14 +85,15 @@ void load_example(const data::Dataset& d, std::size_t i, typename M::input_type&
 /// Asks the memory system for image i of d ahead of use: the shuffled order reads images from
 /// all over the training set (47 MB of bytes for MNIST), and waiting for each one from DRAM
 /// costs more than its gradient (measured with perf).
+/// With [first, last): only those inputs of an image or of float features (load_example's).
 template <AnyModel M>
-void prefetch_example(const data::Dataset& d, std::size_t i) noexcept {
+void prefetch_example(const data::Dataset& d, std::size_t i, std::size_t first = 0, std::size_t last = M::input_width) noexcept {
     if (d.is_text()) {
         detail::prefetch_bytes(d.tokens->data() + d.starts[i], (d.window + 1) * sizeof(*d.tokens->data()));
     } else if (d.float_inputs()) {
-        detail::prefetch_bytes(d.features.data() + i * M::input_width, M::input_width * sizeof(float));
+        detail::prefetch_bytes(d.features.data() + i * M::input_width + first, (last - first) * sizeof(float));
     } else {
-        detail::prefetch_bytes(d.pixels.data() + i * M::input_width, M::input_width);
+        detail::prefetch_bytes(d.pixels.data() + i * M::input_width + first, last - first);
     }
 }
 

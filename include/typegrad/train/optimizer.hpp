@@ -64,11 +64,14 @@ struct Step {
 /// Part `part` of `parts` of every parameter tensor: what one thread of a sliced update updates.
 struct Slice {
     std::size_t part = 0, parts = 1;
+    /// A multiple of 16: the slices are cut at multiples of it (ParallelEngine's rows parallelism
+    /// makes it a multiple of the first layer's width as well, so that its weight is cut at rows).
+    std::size_t block = 16;
     /// The elements [first, last) of a tensor of n elements that are this part's: contiguous
-    /// blocks of 16 (a cache line of floats, a multiple of every SIMD width), the first parts one
-    /// block longer; the last block may be short. The slices of 0 … parts − 1 cover [0, n) in order.
+    /// blocks (of 16 by default: a cache line of floats, a multiple of every SIMD width), the first
+    /// parts one block longer; the last block may be short. The slices of 0 … parts − 1 cover
+    /// [0, n) in order.
     [[nodiscard]] constexpr std::pair<std::size_t, std::size_t> of(std::size_t n) const noexcept {
-        constexpr std::size_t block = 16;
         const std::size_t blocks = (n + block - 1) / block, q = blocks / parts, r = blocks % parts;
         const std::size_t b0 = part * q + std::min(part, r), b1 = b0 + q + (part < r ? 1 : 0);
         return {std::min(n, b0 * block), std::min(n, b1 * block)};

@@ -36,6 +36,20 @@
 // followed by optimizer.step(). On the rows of a first dense layer's weight that no share's inputs
 // touched (InputRows, nn/gradients.hpp) every share's gradient is 0: there the threads neither add
 // nor update (the sum's zeros may then differ in sign from gradient()'s, the parameters do not).
+// That is Parallelism::examples.
+//
+// Parallelism::rows, step() only (expr/split.hpp): a model that starts with a dense layer on a
+// vector input (784-30-10) spends nearly all its time on that layer's weight, whose gradient the
+// threads of the examples mode each write whole and then add (313 KB each for 784-100-10, per
+// step: at the article's batch of 10 that costs what the threads save). Instead every thread runs
+// the whole batch and owns the rows of that weight in its Slice (cut at whole rows): its part of
+// W¹ᵀx, exchanged with the others' at a barrier; its rows of ∂J/∂W¹, written into g; their
+// update. Everything after W¹ᵀx is computed by every thread alike (thread 0's into g), so it is
+// the default only when the first layer's weight holds ≥ split_share of the parameters; a
+// thread's part of W¹ and of its gradient stays in its own core's cache. One barrier per chunk of
+// the engine and one before the update; the result depends on N only (W¹ᵀx is summed per part),
+// and the masks of dropout are one thread's (every thread draws the same from a copy of the
+// caller's generator, which then moves on as with one thread).
 //
 // Neither allocates after construction.
 #pragma once
@@ -44,12 +58,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <numeric>
+#include <optional>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "typegrad/data/dataset.hpp"
 #include "typegrad/expr/noise.hpp"
+#include "typegrad/expr/split.hpp"
 #include "typegrad/nn/gradients.hpp"
 #include "typegrad/nn/model.hpp"
 #include "typegrad/train/engine.hpp"
@@ -80,6 +98,30 @@ struct share_engine<AutodiffEngine<M, C>> {
 template <class Engine>
 using share_engine_t = typename share_engine<Engine>::type;
 
+/// The engine every thread of Parallelism::rows runs on the whole batch: an AutodiffEngine, or
+/// the one inside an engine that wraps one (`inner_type`: the CLI's dist::DataParallelEngine,
+/// which the pool's threads never join to other processes, so that it is its inner engine);
+/// void where rows cannot be split.
+template <class Engine>
+struct split_engine {
+    using type = void;
+};
+template <AnyModel M, std::size_t C>
+struct split_engine<AutodiffEngine<M, C>> {
+    using type = AutodiffEngine<M, C>;
+};
+template <class Engine>
+    requires requires { typename Engine::inner_type; }
+struct split_engine<Engine> : split_engine<typename Engine::inner_type> {};
+template <class Engine>
+using split_engine_t = typename split_engine<Engine>::type;
+
+/// How the threads of ParallelEngine::step share a step's work (see above).
+enum class Parallelism {
+    examples,  // each thread a share of the examples; the gradients summed
+    rows,      // each thread all the examples, and its rows of a first dense layer's weight
+};
+
 template <AnyModel M, class Engine>
 class ParallelEngine {
 public:
@@ -106,7 +148,60 @@ public:
             if constexpr (input_row_weight_v<decltype(ref)>) rows_tensor_ = target_spans_.size();
             target_spans_.push_back({nullptr, t.size()});
         });
+        if constexpr (can_split_rows) {
+            // two threads or more, and whole rows for every thread
+            if (pool.size() >= 2 && M::input_width * first_width / row_block >= pool.size()) {
+                const std::size_t n = pool.size();
+                whole_engines_.resize(n);
+                exchange_.resize(2 * n);
+                for (auto& e : whole_engines_) e = std::make_unique<whole_engine>();
+                for (auto& b : exchange_) b.assign(whole_engine::chunk * first_width, T(0));
+                for (auto& b : exchange_) exchange_pointers_.push_back(b.data());
+                splits_.resize(n);
+                for (std::size_t k = 0; k < n; ++k) {
+                    auto& sp = splits_[k];
+                    const auto [e0, e1] = Slice{k, n, row_block}.of(M::input_width * first_width);
+                    sp.first = e0 / first_width;
+                    sp.last = e1 / first_width;
+                    sp.part = k;
+                    sp.parts = n;
+                    sp.exchange = exchange_pointers_.data();
+                    sp.capacity = whole_engine::chunk * first_width;
+                    sp.wait = [](void* b) noexcept { static_cast<SpinBarrier*>(b)->arrive_and_wait(); };
+                    sp.barrier = &barrier_;
+                    sp.input = whole_engines_[k]->X.data();
+                }
+            }
+        }
     }
+
+    /// Whether step() can split the rows of the first layer (Parallelism::rows): the model starts
+    /// with a dense layer on a vector input, does not couple the examples of a batch, the engine
+    /// is an AutodiffEngine, the pool has two threads or more, and that layer's weight has a slice
+    /// of whole rows for every thread.
+    [[nodiscard]] bool can_split() const noexcept { return !splits_.empty(); }
+    /// How step() shares a batch of `batch` examples: as chosen with parallelism(p) if it was;
+    /// by default Parallelism::rows when it can split rows, the first layer's weight holds at
+    /// least `split_share` of the parameters (the rest is computed by every thread) and the batch
+    /// has fewer than `rows_below` examples (every chunk of the engine computes that rest again,
+    /// where sharing the examples pays for its sum of the gradients once per step);
+    /// Parallelism::examples otherwise.
+    [[nodiscard]] Parallelism parallelism(std::size_t batch) const noexcept {
+        if (!can_split()) return Parallelism::examples;
+        if (chosen_) return *chosen_;
+        return first_share() >= split_share && batch < rows_below ? Parallelism::rows : Parallelism::examples;
+    }
+    /// Chooses how step() shares every batch (rows only where can_split()); returns the choice
+    /// made.
+    Parallelism parallelism(Parallelism p) noexcept {
+        chosen_ = p;
+        return can_split() ? p : Parallelism::examples;
+    }
+    /// The default's thresholds (see parallelism(batch)): measured on Zen 3 with 784-100-10
+    /// (docs/benchmarks.md), rows 1.6× faster than one thread at batch 10 where sharing the
+    /// examples is 1.1×, and no faster than sharing them at batch 100.
+    static constexpr double split_share = 0.9;
+    static constexpr std::size_t rows_below = 50;
 
     std::size_t threads() const noexcept { return pool_.size(); }
     /// The engine of thread k (share k).
@@ -130,14 +225,21 @@ public:
     /// (see above). Returns the summed cost; with `correct` (and an engine that counts), adds the
     /// number of examples classified correctly. `next`: the examples of the next step, if known;
     /// thread k prefetches the images of its share of them into its core's cache. Throws what
-    /// opt.begin_step throws, before anything is changed.
+    /// opt.begin_step throws, before anything is changed. `again`: g is the g of this engine's
+    /// last step() and nothing has written it since (the trainer's promise, as to
+    /// AutodiffEngine::gradient_again): with Parallelism::rows only the rows of the first layer's
+    /// weight that step flagged are then cleared, not the whole matrix.
     template <class Opt>
         requires SlicedOptimizer<Opt, M>
     T step(M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g, Opt& opt,
-           const Step& s, std::size_t* correct = nullptr, std::span<const std::size_t> next = {}) {
+           const Step& s, std::size_t* correct = nullptr, std::span<const std::size_t> next = {}, bool again = false) {
         if (examples.empty()) return T(0);
         opt.begin_step(net, s);
         if constexpr (!counts_correct) correct = nullptr;
+        if constexpr (can_split_rows)
+            if (parallelism(examples.size()) == Parallelism::rows)
+                return split_step(net, d, examples, g, opt, s, correct, next, again);
+        last_split_ = nullptr;
         const std::size_t n = pool_.size();
         const std::size_t active = std::min(n, examples.size());
         Rng* noise = seed_shares(active);
@@ -176,6 +278,87 @@ private:
     static constexpr bool lists_rows = requires(const engine_type& e) { e.input_rows(); };
     std::size_t rows_tensor_ = SIZE_MAX;  // the first dense layer's weight in target_spans_, if any
 
+    // --- Parallelism::rows (expr/split.hpp) ---
+    static constexpr bool can_split_rows =
+        has_input_row_weight_v<M> && !std::is_void_v<split_engine_t<Engine>> && !couples_examples_v<M>;
+    using whole_engine = split_engine_t<Engine>;
+    // the first layer's width (its weight is input_width × first_width)
+    static constexpr std::size_t first_width = [] {
+        if constexpr (can_split_rows) return size_v<typename M::composition::template shape_at<1>>;
+        else return std::size_t{1};
+    }();
+    // the slices' block: a multiple of 16 (Slice) and of a row of the first layer's weight
+    static constexpr std::size_t row_block = std::lcm(std::size_t{16}, first_width);
+    // the first layer's weight's share of the parameters
+    static double first_share() noexcept {
+        return static_cast<double>(M::input_width * first_width) / static_cast<double>(M::parameter_count);
+    }
+
+    // Every thread runs the whole batch with its InputSplit in scope: its rows of the first layer
+    // (forward, weight gradient into g) and all the rest; thread 0's rest into g, the others' into
+    // their buffers (the same values). After a barrier, thread k updates Slice{k, N} of every
+    // tensor from g: for the first layer's weight, exactly its own rows.
+    template <class Opt>
+    T split_step(M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g, Opt& opt,
+                 const Step& s, std::size_t* correct, std::span<const std::size_t> next, bool again) noexcept {
+        const std::size_t n = pool_.size();
+        // the engines' gradient_again: the rows each flagged in g at the last step are all that
+        // is not 0 there, when that step was a rows step into the same g
+        again = again && last_split_ == &g;
+        last_split_ = &g;
+        Rng* noise = expr::current_noise();
+        for (std::size_t k = 0; k < n; ++k) {  // every thread draws the masks one thread would
+            if (noise != nullptr) slots_[k].rng = *noise;
+            slots_[k].cost = 0;
+            slots_[k].correct = 0;
+        }
+        T* dw = nullptr;
+        const T* w = nullptr;
+        g.for_each_parameter([&](auto ref, auto& t) {
+            if constexpr (input_row_weight_v<decltype(ref)>) dw = t.data();
+        });
+        net.for_each_parameter([&](auto ref, auto& t) {
+            if constexpr (input_row_weight_v<decltype(ref)>) w = t.data();
+        });
+        for (std::size_t k = 0; k < n; ++k) {
+            splits_[k].weight = w;
+            splits_[k].gradient = dw;
+            Gradients<M>& into = k == 0 ? g : partials_[k - 1];
+            into.for_each_parameter([&](auto ref, auto& t) {
+                if constexpr (input_row_weight_v<decltype(ref)>) splits_[k].bound_gradient = t.data();
+            });
+        }
+        pool_.run([&](std::size_t k) noexcept {
+            // the thread's rows of every image of the next step: all it will read of them
+            for (const std::size_t i : next) prefetch_example<M>(d, i, splits_[k].first, splits_[k].last);
+            Slot& sl = slots_[k];
+            whole_engine& e = *whole_engines_[k];
+            Gradients<M>& into = k == 0 ? g : partials_[k - 1];
+            std::size_t* count = k == 0 && correct != nullptr ? &sl.correct : nullptr;
+            {
+                const expr::InputSplitScope<T> split(splits_[k]);
+                if (noise != nullptr) {
+                    const expr::NoiseScope scope(sl.rng);
+                    sl.cost = whole_gradient(e, net, d, examples, into, count, again);
+                } else {
+                    sl.cost = whole_gradient(e, net, d, examples, into, count, again);
+                }
+            }
+            barrier_.arrive_and_wait();  // g complete; every read of the parameters done
+            Step mine = s;
+            mine.input_rows = e.input_rows();
+            opt.step_slice(net, g, mine, Slice{k, n, row_block});
+        });
+        if (noise != nullptr) *noise = slots_[0].rng;
+        if (correct != nullptr) *correct += slots_[0].correct;
+        return slots_[0].cost;
+    }
+    template <class E>
+    static T whole_gradient(E& e, const M& net, const data::Dataset& d, std::span<const std::size_t> examples,
+                            Gradients<M>& g, std::size_t* correct, bool again) noexcept {
+        return again ? e.gradient_again(net, d, examples, g, correct) : e.gradient(net, d, examples, g, correct);
+    }
+
     static bool same(const Rng::State& a, const Rng::State& b) noexcept {
         return a.words[0] == b.words[0] && a.words[1] == b.words[1] && a.words[2] == b.words[2] &&
                a.words[3] == b.words[3] && a.has_spare == b.has_spare;
@@ -183,6 +366,7 @@ private:
 
     T compute(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
               std::size_t* correct) noexcept {
+        last_split_ = nullptr;
         const std::size_t active = std::min(pool_.size(), examples.size());  // the shares with examples: 0 … active − 1
         Rng* noise = seed_shares(active);
         const auto job = [&](std::size_t k) noexcept { one_share(k, active, net, d, examples, g, noise, correct != nullptr); };
@@ -297,6 +481,13 @@ private:
     std::vector<Gradients<M>> partials_;            // of shares 1 … N − 1
     std::vector<std::vector<Span>> partial_spans_;  // their parameters' storage
     std::vector<Span> target_spans_;                // the caller's, filled at every step
+    // Parallelism::rows: every thread's engine (whole chunks), exchange buffers and split
+    std::vector<std::unique_ptr<std::conditional_t<can_split_rows, whole_engine, int>>> whole_engines_;
+    std::vector<std::vector<T>> exchange_;
+    std::vector<T*> exchange_pointers_;
+    std::vector<expr::InputSplit<T>> splits_;
+    std::optional<Parallelism> chosen_;  // parallelism(p)
+    const Gradients<M>* last_split_ = nullptr;  // the g of the last step, if it split rows
 };
 
 /// Evaluation by the threads of a pool: the counts are one thread's exactly.

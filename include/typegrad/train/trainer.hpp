@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <numeric>
 #include <span>
 #include <stdexcept>
@@ -56,11 +57,17 @@ struct Options {
         evaluated  // network2.py's: the trained network evaluated on the whole training set after the epoch
     };
     TrainingAccuracy training_accuracy = TrainingAccuracy::off;
-    /// Threads of synchronous data-parallel training and evaluation (parallel.hpp), in [1, 256]:
-    /// each computes the gradient of its share of the batch, the shares are added in a fixed
-    /// order, one update. The result depends on the number only: 1 is the serial trainer's bit
-    /// for bit; other numbers differ from it in the last bits of the sums (and in dropout masks).
+    /// Threads of synchronous parallel training and evaluation (parallel.hpp), in [1, 256]: each
+    /// computes the gradient of its share of the batch, the shares are added in a fixed order, one
+    /// update — or, for a network whose first dense layer holds nearly all the parameters and a
+    /// small batch, each owns the rows of that layer's weight (Parallelism::rows). The result depends on the number
+    /// only: 1 is the serial trainer's bit for bit; other numbers differ from it in the last bits
+    /// of the sums (and in dropout masks, with Parallelism::examples).
     std::size_t threads = 1;
+    /// How the threads share a step (parallel.hpp): unset, the engine's default for the network
+    /// and the batch (ParallelEngine::parallelism(batch)); Parallelism::rows where the network
+    /// cannot split rows is Parallelism::examples.
+    std::optional<Parallelism> parallelism{};
 
     /// The learning rate of epoch e (1-based), before any halving by the plateau rule.
     [[nodiscard]] double eta_at(std::size_t e) const noexcept {
@@ -161,6 +168,7 @@ public:
         if (options_.threads > 1) {
             pool_ = std::make_unique<ThreadPool>(options_.threads);
             parallel_ = std::make_unique<ParallelEngine<M, Engine>>(*pool_);
+            if (options_.parallelism) parallel_->parallelism(*options_.parallelism);
             parallel_evaluator_ = std::make_unique<ParallelEvaluator<M>>(*pool_);
         }
         if constexpr (couples_examples_v<M>) check_whole_batch();
@@ -360,8 +368,9 @@ private:
         // `next` into its own core's cache (parallel.hpp); the result is the same bit for bit
         if constexpr (SlicedOptimizer<Opt, M>)
             if (parallel_)
+                // grads_ is written by this engine alone (`again`: it may clear only what it wrote)
                 return m > 0 ? parallel_->step(net_, d, examples, grads_, optimizer_, Step{eta(), m, d.size(), options_.lambda},
-                                               correct, next)
+                                               correct, next, true)
                              : T(0);
         for (const std::size_t k : next) prefetch_example<M>(d, k);
         T cost;
