@@ -47,33 +47,37 @@ std::vector<std::size_t> some_examples(std::size_t m, std::size_t n, std::size_t
 }
 
 // Three steps, on other examples each, of the rows-parallel engine (a) and of the serial engine
-// then the optimizer (b), from the same parameters; a second rows-parallel engine (c), told that
+// then the optimizer (b), from the same parameters. A second rows-parallel engine (c), told that
 // its g is unwritten since its last step (clearing only the rows that step flagged), must repeat
-// a's bits.
+// a's bits; so must one that does not fuse SGD's step into the first layer's gradient (p), whose
+// gradient is then the serial one to rounding (a's and c's first-layer gradient is not kept when
+// they fuse: a batch of one chunk, SGD without L2).
 template <AnyModel M>
 void check_steps(const data::Dataset& d, std::size_t m, std::size_t threads, train::AnyOptimizer opt, double lambda) {
     ThreadPool pool(threads);
-    train::ParallelEngine<M, train::AutodiffEngine<M>> rows(pool), again(pool);
-    REQUIRE(rows.parallelism(train::Parallelism::rows) == train::Parallelism::rows);
-    REQUIRE(again.parallelism(train::Parallelism::rows) == train::Parallelism::rows);
+    train::ParallelEngine<M, train::AutodiffEngine<M>> rows(pool), again(pool), plain(pool);
+    for (auto* e : {&rows, &again, &plain}) REQUIRE(e->parallelism(train::Parallelism::rows) == train::Parallelism::rows);
+    plain.fuse(false);
     train::AutodiffEngine<M> serial;
-    M a{4}, b{4}, c{4};
-    train::AnyOptimizer oa = opt, ob = opt, oc = opt;
-    Gradients<M> ga, gb, gc;
+    M a{4}, b{4}, c{4}, p{4};
+    train::AnyOptimizer oa = opt, ob = opt, oc = opt, op = opt;
+    Gradients<M> ga, gb, gc, gp;
     for (std::size_t step = 0; step < 3; ++step) {
         const auto examples = some_examples(m, d.size(), 5 + 11 * step);
         const train::Step s{0.3, m, d.size(), lambda};
         const double ca = rows.step(a, d, examples, ga, oa, s);
         const double cc = again.step(c, d, examples, gc, oc, s, nullptr, {}, true);
+        const double cp = plain.step(p, d, examples, gp, op, s);
         const double cb = serial.gradient(b, d, examples, gb);
         ob.step(b, gb, s);
         CHECK(std::abs(ca - cb) <= 1e-12 * std::abs(cb));
         CHECK(ca == cc);
+        CHECK(ca == cp);
         // every row of ∂J/∂W¹ is in the caller's g, whichever thread wrote it; the δ too
-        CHECK(max_relative_error(ga, gb) <= 1e-12);
+        CHECK(max_relative_error(gp, gb) <= 1e-12);
         CHECK(parameters_error(a, b) <= 1e-12);
         CHECK(same_parameters(a, c));
-        CHECK(max_relative_error(ga, gc) == 0.0);  // the same values (zeros of either sign)
+        CHECK(same_parameters(a, p));
     }
     CHECK_FALSE(same_parameters(a, M{4}));
 }
@@ -147,7 +151,7 @@ TEST_CASE("a rows-parallel step is the serial gradient and update to rounding, a
 }
 
 TEST_CASE("an InputSplit in scope: the first layer's kernels do its rows only, into its gradient", "[train][threads]") {
-    // one part of one, rows [100, 300): the engine then computes the network of the inputs with
+    // rows [100, 300), the other part's product 0: the engine then computes the network of the inputs with
     // every pixel outside those rows 0, and writes only those rows of ∂J/∂W¹ — into the split's
     // gradient, not the g it was given
     const auto d = data::synthetic_digits(40, 3);
@@ -159,8 +163,9 @@ TEST_CASE("an InputSplit in scope: the first layer's kernels do its rows only, i
     const Mlp net{2};
     train::AutodiffEngine<Mlp> engine, serial;
     Gradients<Mlp> bound, expected;
-    std::vector<double> dw(784 * 30, -7.0), exchange(2 * 10 * 30);
-    double* buffers[2] = {exchange.data(), exchange.data() + 10 * 30};
+    // part 0 of two, whose other part is all zeros (no other thread: the barrier waits for none)
+    std::vector<double> dw(784 * 30, -7.0), exchange(4 * 10 * 30, 0.0);
+    double* buffers[4] = {exchange.data(), exchange.data() + 300, exchange.data() + 600, exchange.data() + 900};
     expr::InputSplit<double> split;
     split.input = engine.X.data();
     split.weight = net.weights<0>().data();
@@ -168,6 +173,7 @@ TEST_CASE("an InputSplit in scope: the first layer's kernels do its rows only, i
     split.gradient = dw.data();
     split.first = 100;
     split.last = 300;
+    split.parts = 2;
     split.exchange = buffers;
     split.capacity = 10 * 30;
     split.wait = [](void*) noexcept {};
@@ -197,6 +203,7 @@ TEST_CASE("rows parallelism with dropout draws one thread's masks", "[train][thr
     ThreadPool pool(2);
     train::ParallelEngine<DropoutMlp, train::AutodiffEngine<DropoutMlp>> rows(pool);
     REQUIRE(rows.parallelism(10) == train::Parallelism::rows);
+    rows.fuse(false);  // the gradient of W¹ kept, to compare
     train::AutodiffEngine<DropoutMlp> serial;
     DropoutMlp a{4}, b{4};
     train::Sgd oa, ob;
@@ -239,4 +246,100 @@ TEST_CASE("the trainer with two threads splits the rows: runs are identical and 
         CHECK(parameters_error(a, one) <= 1e-9);  // 60 (or 6) steps apart in the last bits
         CHECK_FALSE(same_parameters(a, Mlp{7}));
     }
+}
+
+// ---- SGD's step fused into the first layer's weight gradient (Options::fuse) ----
+
+TEST_CASE("gemm_xtd_apply_rows is gemm_xtd_rows then axpy_neg_n, bit for bit", "[train][simd]") {
+    const auto check = []<class T, std::size_t In, std::size_t Out>(double density, std::uint64_t seed) {
+        constexpr std::size_t B = 10;
+        Rng rng(seed);
+        std::vector<T> X(B * In), D(B * Out), W(In * Out), G(In * Out, T(0));
+        for (auto& x : X) x = rng.uniform() < density ? static_cast<T>(rng.uniform() - 0.3) : T(0);
+        for (auto& v : D) v = static_cast<T>(rng.uniform() - 0.5);
+        for (auto& w : W) w = static_cast<T>(rng.uniform() - 0.5);
+        std::vector<std::uint8_t> flags(In, 0);
+        for (std::size_t b = 0; b < B; ++b) simd::flag_nonzero(flags.data(), X.data() + b * In, In);
+        const T rate = static_cast<T>(0.37);
+        std::vector<T> two = W, fused = W, part = W;
+        simd::gemm_xtd_rows<B, In, Out>(X.data(), D.data(), G.data(), 0, In, false);
+        simd::axpy_neg_n(rate, G.data(), two.data(), two.size());
+        simd::gemm_xtd_apply_rows<B, In, Out>(X.data(), D.data(), fused.data(), 0, In, rate, flags.data());
+        CHECK(std::memcmp(two.data(), fused.data(), two.size() * sizeof(T)) == 0);
+        // a part of the rows: those rows as the whole, the others untouched
+        simd::gemm_xtd_apply_rows<B, In, Out>(X.data(), D.data(), part.data(), In / 3, In / 2, rate, nullptr);
+        for (std::size_t i = 0; i < In; ++i)
+            for (std::size_t j = 0; j < Out; ++j) {
+                const T want = i >= In / 3 && i < In / 2 ? two[i * Out + j] : W[i * Out + j];
+                if (std::memcmp(&part[i * Out + j], &want, sizeof(T)) != 0) FAIL("row " << i << ", column " << j);
+            }
+    };
+    for (const double density : {0.0, 0.2, 1.0}) {
+        INFO("density " << density);
+        check.template operator()<float, 784, 30>(density, 1);
+        check.template operator()<float, 784, 100>(density, 2);
+        check.template operator()<float, 13, 7>(density, 3);  // rows that are not whole SIMD batches
+        check.template operator()<double, 784, 30>(density, 4);
+        check.template operator()<double, 29, 5>(density, 5);
+    }
+}
+
+TEST_CASE("the fused SGD step trains the same parameters, bit for bit", "[train][threads]") {
+    // 305 examples: 30 batches of 10 (fused) and one of 5 (not: the gradient written again whole)
+    const auto d = data::synthetic_digits(305, 6);
+    const auto run = [&]<class M, class Engine = train::AutodiffEngine<M>>(M* out, train::Options o) {
+        M net{3};
+        train::Trainer<M, Engine> trainer(net, o);
+        trainer.run(d, d);
+        *out = net;
+    };
+    const train::Options base{.epochs = 2, .batch = 10, .eta = 0.5, .seed = 4};
+    const auto compare = [&]<class M, class Engine = train::AutodiffEngine<M>>(const char* what, train::Options o) {
+        INFO(what << ", " << o.threads << " thread(s)");
+        M fused{0}, plain{0};
+        o.fuse = true;
+        run.template operator()<M, Engine>(&fused, o);
+        o.fuse = false;
+        run.template operator()<M, Engine>(&plain, o);
+        CHECK(same_parameters(fused, plain));
+        CHECK_FALSE(same_parameters(fused, M{3}));
+    };
+    for (const std::size_t threads : {1, 2}) {
+        train::Options o = base;
+        o.threads = threads;
+        compare.template operator()<Network<float, 784, 30, 10>>("784-30-10, float", o);
+        compare.template operator()<Network<float, 784, 100, 10>>("784-100-10, float", o);
+        compare.template operator()<Mlp>("784-30-10, double", o);
+        compare.template operator()<Deep>("three layers, double", o);
+        compare.template operator()<Mlp, dist::DataParallelEngine<Mlp, train::AutodiffEngine<Mlp>>>("the CLI's engine", o);
+    }
+    // the fused step is only taken where it is SGD's: with L2 (and other optimizers) it is not
+    train::Options l2 = base;
+    l2.lambda = 1.0;
+    compare.template operator()<Mlp>("L2", l2);
+}
+
+TEST_CASE("the trainer fuses the step for SGD without L2 on batches of one chunk only", "[train]") {
+    // after a fused step the engine lists no rows (its gradient of W¹ was not written)
+    using M = Network<float, 784, 30, 10>;
+    const auto d = data::synthetic_digits(300, 7);
+    const auto fused = [&](train::Options o, train::AnyOptimizer opt = train::Sgd{}) {
+        M net{1};
+        train::Trainer<M, train::AutodiffEngine<M>, train::AnyOptimizer> trainer(net, o, opt);
+        trainer.epoch(d);
+        return !trainer.engine().input_rows().known();
+    };
+    const train::Options o{.epochs = 1, .batch = 10, .eta = 0.5, .seed = 2};
+    CHECK(fused(o));
+    train::Options off = o, l2 = o, twenty = o, seven = o;
+    off.fuse = false;
+    l2.lambda = 1.0;
+    twenty.batch = 20;  // two chunks: the second would see the first's update
+    seven.batch = 6;    // 300 = 50 · 6: every batch one example at a time
+    CHECK_FALSE(fused(off));
+    CHECK_FALSE(fused(l2));
+    CHECK_FALSE(fused(twenty));
+    CHECK_FALSE(fused(seven));
+    CHECK_FALSE(fused(o, train::Adam{}));
+    CHECK_FALSE(fused(o, train::Momentum{}));
 }

@@ -9,10 +9,14 @@
 //                            a barrier, then every thread adds the N partials in the order
 //                            k = 0, 1, …, N − 1: every thread has the same z¹, bit for bit.
 //   OuterOp (∂J/∂W¹ = Σ x δ¹ᵀ): only the thread's rows, written into the caller's gradient
-//                            (`gradient`) rather than the thread's own (`bound_gradient`).
+//                            (`gradient`) rather than the thread's own (`bound_gradient`) — or,
+//                            with `apply_to`, applied to W¹ as SGD's step (below).
 // Everything after z¹ (the bias, the activations, the later layers, the cost and its adjoints)
 // is computed by every thread, identically. The first layer is the one whose operand is the
 // engine's input buffer (`input`) and whose weight is `weight`; no other node reads either.
+//
+// One part of one (parts = 1) splits nothing: the product is computed whole, and the split only
+// serves the fused SGD step — the trainer's one thread, when a batch is one chunk of the engine.
 //
 // The exchange buffers are double-buffered by the parity of `round` (one per first-layer
 // product): a thread writes buffer r + 1 while another may still read buffer r, and buffer r
@@ -21,6 +25,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 
 #include "typegrad/simd/batched.hpp"
 #include "typegrad/simd/kernels.hpp"
@@ -40,6 +45,12 @@ struct InputSplit {
     void (*wait)(void*) noexcept = nullptr;  // every thread's barrier
     void* barrier = nullptr;
     std::size_t round = 0;
+    // The SGD step fused into the weight gradient (simd::gemm_xtd_apply_rows), when one batch is
+    // one program: W¹ (apply_to) ← W¹ − rate · ∂J/∂W¹ on the rows [first, last) that `flags`
+    // marks, and `gradient` is not written. Null: the gradient is written.
+    T* apply_to = nullptr;
+    T rate = 0;
+    const std::uint8_t* flags = nullptr;
 };
 
 namespace detail {
@@ -76,7 +87,7 @@ namespace detail {
 template <std::size_t B, std::size_t Out, class T>
 InputSplit<T>* split_of_product(const T* w, const T* x) noexcept {
     InputSplit<T>* s = current_input_split<T>();
-    return s != nullptr && x == s->input && w == s->weight && B * Out <= s->capacity ? s : nullptr;
+    return s != nullptr && s->parts > 1 && x == s->input && w == s->weight && B * Out <= s->capacity ? s : nullptr;
 }
 /// The split of this thread if Σ x dᵀ (x: the input) is its first layer's weight gradient.
 template <class T>

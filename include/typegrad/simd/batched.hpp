@@ -5,7 +5,10 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
+#include <cstdint>
+#include <type_traits>
 
 #include "typegrad/simd/kernels.hpp"
 #include "typegrad/simd/row.hpp"
@@ -30,6 +33,64 @@ void gemm_xtd_rows(const T* __restrict X, const T* __restrict D, T* __restrict G
     for (std::size_t i0 = lo; i0 < hi; i0 += segment)
         for (std::size_t b = 0; b < B; ++b)
             detail::ger_rows<Out>(X + b * In, D + b * Out, G, i0, std::min(segment, hi - i0), accumulate || b > 0);
+}
+
+/// W ← W − rate · (Xᵀ D) on the rows [lo, hi) of W that `flags` marks (every row when it is null;
+/// an unmarked row must have a zero input in every example): the weight gradient of gemm_xtd_rows
+/// and the SGD step of axpy_neg_n fused, each row's gradient summed in registers and never
+/// stored. Every element gets gemm_xtd's operations — the product of the first example whose
+/// input is non-zero, then an fma per further such example, in example order — and then
+/// axpy_neg_n's fma(−rate, g, w): W ends as gemm_xtd followed by axpy_neg_n (or axpy_neg_rows)
+/// leave it, bit for bit, but for a weight of −0 (which the two passes may leave −0 where this
+/// leaves +0, or the reverse). For the first layer when one batch is one program (train/).
+template <std::size_t B, std::size_t In, std::size_t Out, class T>
+void gemm_xtd_apply_rows(const T* __restrict X, const T* __restrict D, T* __restrict W, std::size_t lo, std::size_t hi,
+                         T rate, const std::uint8_t* __restrict flags) noexcept {
+    using Bits = std::conditional_t<(B <= 32), std::uint32_t, std::uint64_t>;
+    static_assert(B <= 64, "gemm_xtd_apply_rows: at most 64 examples (a bit each)");
+    const auto rows = [&](std::size_t r0, std::size_t r1) {
+        for (std::size_t i0 = r0; i0 < r1; i0 += 64) {
+            // which examples have a non-zero input i: bit b of nonzero[i − i0], made a row of X
+            // at a time (contiguous, no branch) rather than example by example per row
+            const std::size_t m = std::min<std::size_t>(64, r1 - i0);
+            Bits nonzero[64] = {};
+            for (std::size_t b = 0; b < B; ++b) {
+                const T* x = X + b * In + i0;
+                for (std::size_t j = 0; j < m; ++j) nonzero[j] |= static_cast<Bits>(x[j] != T(0)) << b;
+            }
+            for (std::size_t j = 0; j < m; ++j) {
+                Bits p = nonzero[j];
+                if (p == 0) continue;
+                const std::size_t i = i0 + j;
+                T* row = W + i * Out;
+                auto b = static_cast<std::size_t>(std::countr_zero(p));
+                p &= p - 1;
+                if constexpr (Out <= 128) {  // the row's gradient in registers, every chunk at once
+                    RowAccumulator<T, Out> g;
+                    g.mul(X[b * In + i], D + b * Out);
+                    for (; p != 0; p &= p - 1) {
+                        b = static_cast<std::size_t>(std::countr_zero(p));
+                        g.fma(X[b * In + i], D + b * Out);
+                    }
+                    g.apply(rate, row);
+                } else {
+                    const Bits rest = p;
+                    const std::size_t b0 = b;
+                    for_each_chunk<T, Out>([&]<class V, std::size_t Offset>() {
+                        V g = broadcast<V>(X[b0 * In + i]) * load<V>(D + b0 * Out + Offset);
+                        for (Bits q = rest; q != 0; q &= q - 1) {
+                            const auto c = static_cast<std::size_t>(std::countr_zero(q));
+                            g = simd::fma(broadcast<V>(X[c * In + i]), load<V>(D + c * Out + Offset), g);
+                        }
+                        store(simd::fma(broadcast<V>(-rate), g, load<V>(row + Offset)), row + Offset);
+                    });
+                }
+            }
+        }
+    };
+    // the runs of rows the flags mark (detail::for_each_row_run), else every row
+    if (flags == nullptr || !detail::for_each_row_run(flags + lo, hi - lo, [&](std::size_t r0, std::size_t r1) { rows(lo + r0, lo + r1); }))
+        rows(lo, hi);
 }
 
 /// G = Xᵀ D (or G += Xᵀ D): Σᵦ xᵦ dᵦᵀ, the weight gradient of a batch, for X (B x In), D (B x Out).

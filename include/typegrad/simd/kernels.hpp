@@ -317,17 +317,19 @@ void ger(const T* __restrict a, const T* __restrict d, T* __restrict G, bool acc
     }
 }
 
-/// x ← x − c·g over n values: fnma on whole batches from the start, then the scalar rest. A
-/// slice of a tensor that starts at a multiple of the batch width (train::Slice) therefore
-/// rounds every element as the whole tensor does.
+/// x ← x − c·g over n values, every element fma(−c, g, x) — one rounding wherever the hardware
+/// has FMA (simd::fma; xsimd's fnma is two for some batch types) — on whole batches from the
+/// start, then the scalar rest. Every element rounds alike whichever path computes it: a slice
+/// of a tensor (train::Slice), or the first layer's update fused into its weight gradient
+/// (gemm_xtd_apply_rows).
 template <class T>
 void axpy_neg_n(T c, const T* __restrict g, T* __restrict x, std::size_t n) noexcept {
     using B = batch<T>;
     const std::size_t head = n / width_v<T> * width_v<T>;
-    const B cb(c);
+    const B cb(-c);
     for (std::size_t i = 0; i < head; i += width_v<T>)
-        xsimd::fnma(cb, B::load_unaligned(g + i), B::load_unaligned(x + i)).store_unaligned(x + i);
-    for (std::size_t i = head; i < n; ++i) x[i] -= c * g[i];
+        simd::fma(cb, B::load_unaligned(g + i), B::load_unaligned(x + i)).store_unaligned(x + i);
+    for (std::size_t i = head; i < n; ++i) x[i] = simd::fma(-c, g[i], x[i]);
 }
 
 /// flags[i] |= p[i] for i < n: the inputs an engine has seen non-zero (InputRows).

@@ -126,6 +126,16 @@ struct RowAccumulator {
         acc = simd::fma(broadcast<V>(a), load<V>(row + Offset), acc);
         rest.fma(a, row);
     }
+    /// acc = a · row[Offset, N)
+    void mul(T a, const T* row) noexcept {
+        acc = broadcast<V>(a) * load<V>(row + Offset);
+        rest.mul(a, row);
+    }
+    /// out[Offset, N) = fma(−r, acc, out): an SGD step by the accumulated gradient
+    void apply(T r, T* out) const noexcept {
+        store(simd::fma(broadcast<V>(-r), acc, load<V>(out + Offset)), out + Offset);
+        rest.apply(r, out);
+    }
     /// out[Offset, N) = acc (+ bias)
     void store_to(T* out) const noexcept {
         store(acc, out + Offset);
@@ -145,6 +155,8 @@ template <class T, std::size_t N>
 struct RowAccumulator<T, N, N> {
     void zero() noexcept {}
     void fma(T, const T*) noexcept {}
+    void mul(T, const T*) noexcept {}
+    void apply(T, T*) const noexcept {}
     void store_to(T*) const noexcept {}
     void store_to(T*, const T*) const noexcept {}
     static void fill_zero(T*) noexcept {}

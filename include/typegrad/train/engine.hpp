@@ -136,13 +136,18 @@ struct AutodiffEngine {
                     if constexpr (input_row_weight_v<decltype(ref)>) {
                         const std::size_t cols = t.size() / seen.size();
                         T* w = t.data();
+                        std::size_t lo = 0, hi = seen.size();
                         // a split first layer (expr/split.hpp) writes its rows elsewhere
-                        if (const expr::InputSplit<T>* s = expr::current_input_split<T>(); s != nullptr && s->bound_gradient == w)
+                        if (const expr::InputSplit<T>* s = expr::current_input_split<T>(); s != nullptr && s->bound_gradient == w) {
+                            if (s->apply_to != nullptr) return;  // not written at all: SGD's step is fused in
                             w = s->gradient;
+                            lo = s->first;
+                            hi = s->last;
+                        }
                         if (!simd::detail::for_each_row_run(seen.data(), seen.size(), [&](std::size_t r0, std::size_t r1) {
                                 std::fill(w + r0 * cols, w + r1 * cols, T(0));
                             }))
-                            t.fill(T(0));
+                            std::fill(w + lo * cols, w + hi * cols, T(0));
                     } else {
                         t.fill(T(0));
                     }
@@ -167,10 +172,12 @@ private:
         // the inputs the program reads: all, but for a thread's rows of a first layer split
         // between threads (expr/split.hpp), which reads only those (and flags only those)
         std::size_t lo = 0, hi = M::input_width;
+        bool fused = false;  // SGD's step applied to the first layer's weight, its gradient not written
         if constexpr (lists_input_rows)
             if (const expr::InputSplit<T>* s = expr::current_input_split<T>(); s != nullptr && s->input == X.data()) {
                 lo = s->first;
                 hi = s->last;
+                fused = s->apply_to != nullptr;
             }
         const auto mark = [&](std::size_t i, const T* x) noexcept {  // the inputs of example i, loaded at x
             if constexpr (lists_input_rows) {
@@ -203,7 +210,9 @@ private:
                 *correct += predicts<M::output_width>(
                     d, examples[k], workspace.program.template value<typename ModelExpression<M, 1>::output>());
         }
-        seen_valid = lists_input_rows;
+        // after a fused step g's first-layer gradient is whatever it was: not "0 but on the rows
+        // this call flagged", so the next gradient_again must write it whole
+        seen_valid = lists_input_rows && !fused;
         return cost;
     }
 

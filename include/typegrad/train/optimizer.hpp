@@ -59,7 +59,20 @@ struct Step {
     /// The rows of the first dense layer's weight gradient that can be non-zero, when the engine
     /// that computed the gradient knows them (nn/gradients.hpp): Sgd updates only those.
     InputRows input_rows{};
+    /// The engine has already applied this optimizer's update to the first dense layer's weight
+    /// (fused into its gradient, at the rate first_layer_rate(s) gave; that gradient was not
+    /// stored): the optimizer leaves that tensor alone.
+    bool first_layer_applied = false;
 };
+
+/// The rate r at which optimizer o's step s is w ← w − r·g on every element of the first dense
+/// layer's weight — an update an engine can fuse into that weight's gradient — or 0 when it is
+/// not that (momentum, Adam, L2, or an optimizer that does not say).
+template <class O>
+double first_layer_rate(const O& o, const Step& s) noexcept {
+    if constexpr (requires { { o.first_layer_rate(s) } -> std::convertible_to<double>; }) return o.first_layer_rate(s);
+    else return 0;
+}
 
 /// Part `part` of `parts` of every parameter tensor: what one thread of a sliced update updates.
 struct Slice {
@@ -134,6 +147,10 @@ struct Sgd {
     }
     template <AnyModel M>
     void begin_step(M&, const Step&) noexcept {}
+    /// η/m without L2: the step is w ← w − (η/m)·g, which an engine may fuse (Step::first_layer_applied).
+    [[nodiscard]] double first_layer_rate(const Step& s) const noexcept {
+        return s.lambda == 0 && s.batch > 0 ? s.eta / static_cast<double>(s.batch) : 0.0;
+    }
     template <AnyModel M>
     void step_slice(M& net, const Gradients<M>& g, const Step& s, Slice slice) noexcept {
         using T = typename M::value_type;
@@ -141,6 +158,8 @@ struct Sgd {
         const T shrink = static_cast<T>(1.0 - s.eta * s.lambda / static_cast<double>(s.training_examples ? s.training_examples : 1));
         for_each_parameter(net, g, [&](auto ref, auto& p, const auto& dp) {
             if constexpr (!detail::trained_v<decltype(ref)>) return;
+            if constexpr (input_row_weight_v<decltype(ref)>)
+                if (s.first_layer_applied) return;  // the engine applied it (first_layer_rate)
             const auto [first, last] = slice.of(decltype(ref)::size);
             // the rows of the first layer's weight the batch touched (nn/gradients.hpp)
             if constexpr (input_row_weight_v<decltype(ref)>)
@@ -338,6 +357,9 @@ public:
     AnyOptimizer(Momentum o) : held_(o) {}  // NOLINT
     AnyOptimizer(Adam o) : held_(std::move(o)) {}  // NOLINT
 
+    [[nodiscard]] double first_layer_rate(const Step& s) const noexcept {
+        return std::visit([&](const auto& o) { return train::first_layer_rate(o, s); }, held_);
+    }
     std::string name() const {
         return std::visit([](const auto& o) { return optimizer_name(o); }, held_);
     }

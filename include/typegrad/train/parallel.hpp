@@ -116,6 +116,20 @@ struct split_engine<Engine> : split_engine<typename Engine::inner_type> {};
 template <class Engine>
 using split_engine_t = typename split_engine<Engine>::type;
 
+/// The engine inside e that runs the program (split_engine_t<Engine>), or null when e sums its
+/// gradient with other processes' (a joined dist::DataParallelEngine of several).
+template <class Engine>
+    requires(!std::is_void_v<split_engine_t<Engine>>)
+split_engine_t<Engine>* whole_engine_of(Engine& e) noexcept {
+    if constexpr (std::is_same_v<Engine, split_engine_t<Engine>>) {
+        return &e;
+    } else {
+        if constexpr (requires { e.communicator()->size(); })
+            if (e.communicator() != nullptr && e.communicator()->size() > 1) return nullptr;
+        return whole_engine_of(e.inner());
+    }
+}
+
 /// How the threads of ParallelEngine::step share a step's work (see above).
 enum class Parallelism {
     examples,  // each thread a share of the examples; the gradients summed
@@ -197,6 +211,10 @@ public:
         chosen_ = p;
         return can_split() ? p : Parallelism::examples;
     }
+    /// Whether a rows step fuses an SGD step on the first layer's weight into its gradient, when
+    /// the batch is one chunk of the engine (as the trainer does on one thread; Options::fuse):
+    /// the same parameters, and g does not hold that weight's gradient. On by default.
+    void fuse(bool on) noexcept { fuse_ = on; }
     /// The default's thresholds (see parallelism(batch)): measured on Zen 3 with 784-100-10
     /// (docs/benchmarks.md), rows 1.6× faster than one thread at batch 10 where sharing the
     /// examples is 1.1×, and no faster than sharing them at batch 100.
@@ -313,16 +331,22 @@ private:
             slots_[k].correct = 0;
         }
         T* dw = nullptr;
-        const T* w = nullptr;
+        T* w = nullptr;
         g.for_each_parameter([&](auto ref, auto& t) {
             if constexpr (input_row_weight_v<decltype(ref)>) dw = t.data();
         });
         net.for_each_parameter([&](auto ref, auto& t) {
             if constexpr (input_row_weight_v<decltype(ref)>) w = t.data();
         });
+        // a batch that is one program of the engine, and an optimizer whose step on W¹ is
+        // w − r·g: each thread applies it to its rows in the backward sweep (split.hpp)
+        const double rate = fuse_ && examples.size() == whole_engine::chunk ? first_layer_rate(opt, s) : 0.0;
         for (std::size_t k = 0; k < n; ++k) {
             splits_[k].weight = w;
-            splits_[k].gradient = dw;
+            splits_[k].gradient = rate > 0 ? nullptr : dw;
+            splits_[k].apply_to = rate > 0 ? w : nullptr;
+            splits_[k].rate = static_cast<T>(rate);
+            splits_[k].flags = whole_engines_[k]->seen.data();
             Gradients<M>& into = k == 0 ? g : partials_[k - 1];
             into.for_each_parameter([&](auto ref, auto& t) {
                 if constexpr (input_row_weight_v<decltype(ref)>) splits_[k].bound_gradient = t.data();
@@ -347,6 +371,7 @@ private:
             barrier_.arrive_and_wait();  // g complete; every read of the parameters done
             Step mine = s;
             mine.input_rows = e.input_rows();
+            mine.first_layer_applied = rate > 0;
             opt.step_slice(net, g, mine, Slice{k, n, row_block});
         });
         if (noise != nullptr) *noise = slots_[0].rng;
@@ -488,6 +513,7 @@ private:
     std::vector<expr::InputSplit<T>> splits_;
     std::optional<Parallelism> chosen_;  // parallelism(p)
     const Gradients<M>* last_split_ = nullptr;  // the g of the last step, if it split rows
+    bool fuse_ = true;
 };
 
 /// Evaluation by the threads of a pool: the counts are one thread's exactly.

@@ -64,6 +64,13 @@ struct Options {
     /// only: 1 is the serial trainer's bit for bit; other numbers differ from it in the last bits
     /// of the sums (and in dropout masks, with Parallelism::examples).
     std::size_t threads = 1;
+    /// Whether SGD's step on a first dense layer's weight (without L2) is fused into that
+    /// weight's gradient when a batch is one chunk of the autodiff engine (the article's batch of
+    /// 10): each touched row of the gradient is summed in registers and applied, never stored,
+    /// and the other rows are not visited. The same parameters bit for bit (simd::
+    /// gemm_xtd_apply_rows); only the trainer's own gradient buffer no longer holds that weight's
+    /// gradient. Off: the gradient, then the optimizer's step, as for every other optimizer.
+    bool fuse = true;
     /// How the threads share a step (parallel.hpp): unset, the engine's default for the network
     /// and the batch (ParallelEngine::parallelism(batch)); Parallelism::rows where the network
     /// cannot split rows is Parallelism::examples.
@@ -169,6 +176,7 @@ public:
             pool_ = std::make_unique<ThreadPool>(options_.threads);
             parallel_ = std::make_unique<ParallelEngine<M, Engine>>(*pool_);
             if (options_.parallelism) parallel_->parallelism(*options_.parallelism);
+            if constexpr (requires { parallel_->fuse(false); }) parallel_->fuse(options_.fuse);
             parallel_evaluator_ = std::make_unique<ParallelEvaluator<M>>(*pool_);
         }
         if constexpr (couples_examples_v<M>) check_whole_batch();
@@ -375,15 +383,21 @@ private:
         for (const std::size_t k : next) prefetch_example<M>(d, k);
         T cost;
         InputRows rows;  // the rows of the first dense layer's weight this step touched, when the engine says
+        bool applied = false;  // SGD's step on that weight already applied (fuse_into)
         if (parallel_) {
             if constexpr (counts_correct) cost = parallel_->gradient(net_, d, examples, grads_, correct);
             else cost = parallel_->gradient(net_, d, examples, grads_);
         } else {
+            // SGD's step on the first layer's weight fused into its gradient (Options::fuse)
+            expr::InputSplit<T> fused;
+            std::optional<expr::InputSplitScope<T>> fusing;
+            if constexpr (can_fuse) fuse_into(fused, fusing, d, examples);
             // grads_ is written by this engine alone: it may clear only what its last gradient wrote
             if constexpr (requires { engine_->gradient_again(net_, d, examples, grads_, correct); })
                 cost = engine_->gradient_again(net_, d, examples, grads_, correct);
             else if constexpr (counts_correct) cost = engine_->gradient(net_, d, examples, grads_, correct);
             else cost = engine_->gradient(net_, d, examples, grads_);
+            applied = fusing.has_value();
             // m: the examples the gradient sums — all of them, but for a data-parallel engine's
             // local steps, which sum this process's share (dist/data_parallel.hpp); none, no step.
             if constexpr (requires { engine_->examples_in_gradient(); }) m = engine_->examples_in_gradient();
@@ -391,8 +405,38 @@ private:
             if constexpr (couples_examples_v<M>) engine_->update_state(net_);
             if constexpr (requires { engine_->input_rows(); }) rows = engine_->input_rows();
         }
-        if (m > 0) optimizer_.step(net_, grads_, Step{eta(), m, d.size(), options_.lambda, rows});
+        if (m > 0) optimizer_.step(net_, grads_, Step{eta(), m, d.size(), options_.lambda, rows, applied});
         return cost;
+    }
+
+    // Fusing SGD's step into the first layer's weight gradient: a model that starts with a dense
+    // layer on a vector input, an engine that runs the autodiff program (or wraps one), no batch
+    // norm.
+    static constexpr bool can_fuse = [] {
+        if constexpr (has_input_row_weight_v<M> && !couples_examples_v<M>) return !std::is_void_v<split_engine_t<Engine>>;
+        else return false;
+    }();
+    // With Options::fuse, a batch that is one chunk of the engine and an optimizer whose step on
+    // that weight is w − r·g (first_layer_rate): a one-part split in scope that applies it
+    // (expr/split.hpp). The engine reads the scope; nothing else changes.
+    void fuse_into(expr::InputSplit<T>& f, std::optional<expr::InputSplitScope<T>>& scope, const data::Dataset& d,
+                   std::span<const std::size_t> examples) noexcept {
+        auto* e = whole_engine_of(*engine_);
+        if (!options_.fuse || e == nullptr || examples.size() != e->chunk) return;
+        const double rate = first_layer_rate(optimizer_, Step{eta(), examples.size(), d.size(), options_.lambda});
+        if (rate <= 0) return;
+        net_.for_each_parameter([&](auto ref, auto& t) {
+            if constexpr (input_row_weight_v<decltype(ref)>) f.weight = f.apply_to = t.data();
+        });
+        grads_.for_each_parameter([&](auto ref, auto& t) {
+            if constexpr (input_row_weight_v<decltype(ref)>) f.bound_gradient = t.data();
+        });
+        f.input = e->X.data();
+        f.first = 0;
+        f.last = M::input_width;
+        f.rate = static_cast<T>(rate);
+        f.flags = e->seen.data();
+        scope.emplace(f);
     }
 
     // A model that couples the examples of a mini-batch (batch norm) needs an engine that runs
