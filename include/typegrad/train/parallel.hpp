@@ -49,7 +49,10 @@
 // thread's part of W¹ and of its gradient stays in its own core's cache. One barrier per chunk of
 // the engine and one before the update; the result depends on N only (W¹ᵀx is summed per part),
 // and the masks of dropout are one thread's (every thread draws the same from a copy of the
-// caller's generator, which then moves on as with one thread).
+// caller's generator, which then moves on as with one thread). With SGD without L2 and a batch
+// of one chunk, each thread applies the step to its own rows inside the backward sweep, as the
+// trainer does on one thread (fuse(); simd::gemm_xtd_apply_rows; Options::fuse): g then does
+// not hold the first layer's weight gradient.
 //
 // Neither allocates after construction.
 #pragma once
