@@ -1,8 +1,9 @@
 // Synchronous data-parallel training (issue 12): one epoch, and one batch's gradient, with 1, 2, …
 // threads. Names: BM_<workload>_<impl>, impl ∈ {ad} (the autodiff engine); the arguments are
-// (batch, threads, rows): rows:1 runs the steps with train::Parallelism::rows (the first layer's
-// rows split between the threads; ParallelEngine::gradient alone always shares the examples, so
-// BM_gradThreads' rows:1 is its rows:0). Wall time (UseRealTime): the threads' CPU time is not the calling thread's,
+// (batch, threads, rows[, fuse]): rows:1 runs the steps with train::Parallelism::rows (the first
+// layer's rows split between the threads; ParallelEngine::gradient alone always shares the
+// examples, so BM_gradThreads' rows:1 is its rows:0); the epochs' fuse:0 turns off SGD's step
+// fused into the first layer's gradient (train::Options::fuse). Wall time (UseRealTime): the threads' CPU time is not the calling thread's,
 // and the speed-up is what a user waits for. Inputs are real MNIST images when
 // TYPEGRAD_MNIST_DIR is set, else the built-in synthetic digits.
 #include <cstdlib>
@@ -38,8 +39,9 @@ void epoch(benchmark::State& state) {
     const auto batch = static_cast<std::size_t>(state.range(0));
     const auto threads = static_cast<std::size_t>(state.range(1));
     const auto parallelism = state.range(2) != 0 ? train::Parallelism::rows : train::Parallelism::examples;
+    const bool fuse = state.range(3) != 0;
     train::Trainer<M> trainer(*net, {.epochs = 1, .batch = batch, .eta = 3.0, .seed = 1, .threads = threads,
-                                     .parallelism = parallelism});
+                                     .fuse = fuse, .parallelism = parallelism});
     for (auto _ : state) trainer.epoch(train_set);
     state.counters["examples/s"] =
         benchmark::Counter(double(train_set.size()), benchmark::Counter::kIsIterationInvariantRate);
@@ -89,8 +91,14 @@ void register_shape(const std::string& shape) {
         for (const long batch : {10, 100}) b->Args({batch, 1, 0})->Args({batch, 2, 0})->Args({batch, 2, 1});
         b->UseRealTime();
     };
+    // the epochs also with SGD's step on the first layer not fused into its gradient (fuse:0)
     RegisterBenchmark(("BM_epochThreads_" + shape + "_ad").c_str(), epoch<M>)
-        ->Apply(batches_and_threads)
+        ->Apply([](benchmark::internal::Benchmark* b) {
+            b->ArgNames({"batch", "threads", "rows", "fuse"});
+            for (const long batch : {10, 100})
+                b->Args({batch, 1, 0, 1})->Args({batch, 1, 0, 0})->Args({batch, 2, 0, 1})->Args({batch, 2, 1, 1})->Args({batch, 2, 1, 0});
+            b->UseRealTime();
+        })
         ->Unit(benchmark::kMillisecond)
         ->MinTime(1.0);
     RegisterBenchmark(("BM_gradThreads_" + shape + "_ad").c_str(), batch<M, false>)
@@ -114,9 +122,9 @@ void register_lenet() {
                            max_pool<2> | flatten | dense<120> | relu | dense<84> | relu | dense<10> | softmax;
     using M = Model<float, decltype(lenet), cost::LogLikelihood>;
     benchmark::RegisterBenchmark("BM_epochThreads_lenet10k_ad", epoch<M, 10000>)
-        ->ArgNames({"batch", "threads", "rows"})
-        ->Args({10, 1, 0})
-        ->Args({10, 2, 0})
+        ->ArgNames({"batch", "threads", "rows", "fuse"})
+        ->Args({10, 1, 0, 1})
+        ->Args({10, 2, 0, 1})
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
         ->MinTime(1.0);

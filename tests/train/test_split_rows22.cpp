@@ -342,4 +342,9 @@ TEST_CASE("the trainer fuses the step for SGD without L2 on batches of one chunk
     CHECK_FALSE(fused(seven));
     CHECK_FALSE(fused(o, train::Adam{}));
     CHECK_FALSE(fused(o, train::Momentum{}));
+    // a chunk of more than expr::max_fused_rows examples: not fused (and it compiles)
+    M net{1};
+    train::Trainer<M, train::AutodiffEngine<M, 100>> wide(net, {.epochs = 1, .batch = 100, .eta = 0.5, .seed = 2});
+    wide.epoch(d);
+    CHECK(wide.engine().input_rows().known());
 }

@@ -290,8 +290,9 @@ struct OuterOp {
         constexpr std::size_t rows = detail::rows_v<typename A::shape>;
         // a first layer split by rows between threads (split.hpp): this thread's rows only
         if (InputSplit<T>* s = detail::split_of_gradient(a, out)) {
-            if (s->apply_to != nullptr)  // SGD's step fused in (split.hpp)
-                return simd::gemm_xtd_apply_rows<rows, in, out_n>(a, g, s->apply_to, s->first, s->last, s->rate, s->flags);
+            if constexpr (rows <= max_fused_rows)  // (its callers fuse chunks of at most that many examples)
+                if (s->apply_to != nullptr)        // SGD's step fused in (split.hpp)
+                    return simd::gemm_xtd_apply_rows<rows, in, out_n>(a, g, s->apply_to, s->first, s->last, s->rate, s->flags);
             return simd::gemm_xtd_rows<rows, in, out_n>(a, g, s->gradient, s->first, s->last, accumulate);
         }
         if constexpr (rows == 1) simd::ger<in, out_n>(a, g, out, accumulate);

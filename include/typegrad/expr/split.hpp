@@ -32,6 +32,10 @@
 
 namespace typegrad::expr {
 
+/// The most examples a program whose first layer's SGD step is fused may hold (a bit each in
+/// simd::gemm_xtd_apply_rows): the trainer and the rows split fuse only chunks of at most this.
+inline constexpr std::size_t max_fused_rows = 64;
+
 template <class T>
 struct InputSplit {
     const T* input = nullptr;           // the engine's input buffer: the first layer's operand x

@@ -3,6 +3,7 @@
 // values as they are).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -20,10 +21,21 @@ namespace detail {
 #else
 #define TYPEGRAD_VECTORIZE_LOOP
 #endif
-/// x[k] = data::unit_pixel(p[k]) (b / 255.0f, converted to T), k < n.
+/// x[k] = data::unit_pixel(p[k]) (b / 255.0f, converted to T), k < n. With FMA the quotient is
+/// b · (1/255) corrected once (q + fma(−q, 255, b) · (1/255)): for every byte the correctly
+/// rounded b / 255.0f, which test_batching checks for all 256, in a third of a division's time
+/// (vdivps: one per 3.5 cycles on Zen 3, 6 % of a 784-30-10 epoch).
 template <class T>
 TYPEGRAD_VECTORIZE_LOOP void unit_pixels(const std::uint8_t* __restrict p, T* __restrict x, std::size_t n) noexcept {
+#if defined(__FMA__)
+    constexpr float r = 1.0f / 255.0f;
+    for (std::size_t k = 0; k < n; ++k) {
+        const float b = static_cast<float>(p[k]), q = b * r;
+        x[k] = static_cast<T>(std::fma(std::fma(-q, 255.0f, b), r, q));
+    }
+#else
     for (std::size_t k = 0; k < n; ++k) x[k] = static_cast<T>(static_cast<float>(p[k]) / 255.0f);
+#endif
 }
 #undef TYPEGRAD_VECTORIZE_LOOP
 

@@ -343,7 +343,9 @@ private:
         });
         // a batch that is one program of the engine, and an optimizer whose step on W¹ is
         // w − r·g: each thread applies it to its rows in the backward sweep (split.hpp)
-        const double rate = fuse_ && examples.size() == whole_engine::chunk ? first_layer_rate(opt, s) : 0.0;
+        const double rate = fuse_ && examples.size() == whole_engine::chunk && whole_engine::chunk <= expr::max_fused_rows
+                                ? first_layer_rate(opt, s)
+                                : 0.0;
         for (std::size_t k = 0; k < n; ++k) {
             splits_[k].weight = w;
             splits_[k].gradient = rate > 0 ? nullptr : dw;

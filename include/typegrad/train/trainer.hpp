@@ -422,7 +422,7 @@ private:
     void fuse_into(expr::InputSplit<T>& f, std::optional<expr::InputSplitScope<T>>& scope, const data::Dataset& d,
                    std::span<const std::size_t> examples) noexcept {
         auto* e = whole_engine_of(*engine_);
-        if (!options_.fuse || e == nullptr || examples.size() != e->chunk) return;
+        if (!options_.fuse || e == nullptr || examples.size() != e->chunk || e->chunk > expr::max_fused_rows) return;
         const double rate = first_layer_rate(optimizer_, Step{eta(), examples.size(), d.size(), options_.lambda});
         if (rate <= 0) return;
         net_.for_each_parameter([&](auto ref, auto& t) {
