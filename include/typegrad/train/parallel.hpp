@@ -133,6 +133,24 @@ split_engine_t<Engine>* whole_engine_of(Engine& e) noexcept {
     }
 }
 
+/// The storage of the first dense layer's weight (input_row_weight_v) in a model's parameters
+/// or in its Gradients: what a split or fused first layer (expr/split.hpp) points at.
+template <class T, class Tensors>
+T* input_row_weight_data(Tensors& x) noexcept {
+    T* data = nullptr;
+    x.for_each_parameter([&](auto ref, auto& t) {
+        if constexpr (input_row_weight_v<decltype(ref)>) data = t.data();
+    });
+    return data;
+}
+
+/// Whether a batch of `batch` examples is one program of engine E that can fuse SGD's step on
+/// the first layer (exactly one chunk, of at most expr::max_fused_rows examples).
+template <class E>
+constexpr bool fusable_batch(std::size_t batch) noexcept {
+    return batch == E::chunk && E::chunk <= expr::max_fused_rows;
+}
+
 /// How the threads of ParallelEngine::step share a step's work (see above).
 enum class Parallelism {
     examples,  // each thread a share of the examples; the gradients summed
@@ -333,19 +351,11 @@ private:
             slots_[k].cost = 0;
             slots_[k].correct = 0;
         }
-        T* dw = nullptr;
-        T* w = nullptr;
-        g.for_each_parameter([&](auto ref, auto& t) {
-            if constexpr (input_row_weight_v<decltype(ref)>) dw = t.data();
-        });
-        net.for_each_parameter([&](auto ref, auto& t) {
-            if constexpr (input_row_weight_v<decltype(ref)>) w = t.data();
-        });
+        T* const dw = input_row_weight_data<T>(g);
+        T* const w = input_row_weight_data<T>(net);
         // a batch that is one program of the engine, and an optimizer whose step on W¹ is
         // w − r·g: each thread applies it to its rows in the backward sweep (split.hpp)
-        const double rate = fuse_ && examples.size() == whole_engine::chunk && whole_engine::chunk <= expr::max_fused_rows
-                                ? first_layer_rate(opt, s)
-                                : 0.0;
+        const double rate = fuse_ && fusable_batch<whole_engine>(examples.size()) ? first_layer_rate(opt, s) : 0.0;
         for (std::size_t k = 0; k < n; ++k) {
             splits_[k].weight = w;
             splits_[k].gradient = rate > 0 ? nullptr : dw;
@@ -353,9 +363,7 @@ private:
             splits_[k].rate = static_cast<T>(rate);
             splits_[k].flags = whole_engines_[k]->seen.data();
             Gradients<M>& into = k == 0 ? g : partials_[k - 1];
-            into.for_each_parameter([&](auto ref, auto& t) {
-                if constexpr (input_row_weight_v<decltype(ref)>) splits_[k].bound_gradient = t.data();
-            });
+            splits_[k].bound_gradient = input_row_weight_data<T>(into);
         }
         pool_.run([&](std::size_t k) noexcept {
             // the thread's rows of every image of the next step: all it will read of them

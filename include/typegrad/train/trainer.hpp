@@ -15,6 +15,7 @@
 #include <numeric>
 #include <span>
 #include <stdexcept>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -422,15 +423,12 @@ private:
     void fuse_into(expr::InputSplit<T>& f, std::optional<expr::InputSplitScope<T>>& scope, const data::Dataset& d,
                    std::span<const std::size_t> examples) noexcept {
         auto* e = whole_engine_of(*engine_);
-        if (!options_.fuse || e == nullptr || examples.size() != e->chunk || e->chunk > expr::max_fused_rows) return;
+        using E = std::remove_pointer_t<decltype(e)>;
+        if (!options_.fuse || e == nullptr || !fusable_batch<E>(examples.size())) return;
         const double rate = first_layer_rate(optimizer_, Step{eta(), examples.size(), d.size(), options_.lambda});
         if (rate <= 0) return;
-        net_.for_each_parameter([&](auto ref, auto& t) {
-            if constexpr (input_row_weight_v<decltype(ref)>) f.weight = f.apply_to = t.data();
-        });
-        grads_.for_each_parameter([&](auto ref, auto& t) {
-            if constexpr (input_row_weight_v<decltype(ref)>) f.bound_gradient = t.data();
-        });
+        f.weight = f.apply_to = input_row_weight_data<T>(net_);
+        f.bound_gradient = input_row_weight_data<T>(grads_);
         f.input = e->X.data();
         f.first = 0;
         f.last = M::input_width;
