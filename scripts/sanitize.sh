@@ -42,6 +42,7 @@ tests=(
     test_graph19
     test_reductions19
     test_batch_norm19
+    test_batch_norm_train19
     test_shared19
 )
 
