@@ -15,8 +15,8 @@
 #include <numeric>
 #include <span>
 #include <stdexcept>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "typegrad/data/dataset.hpp"
@@ -423,8 +423,7 @@ private:
     void fuse_into(expr::InputSplit<T>& f, std::optional<expr::InputSplitScope<T>>& scope, const data::Dataset& d,
                    std::span<const std::size_t> examples) noexcept {
         auto* e = whole_engine_of(*engine_);
-        using E = std::remove_pointer_t<decltype(e)>;
-        if (!options_.fuse || e == nullptr || !fusable_batch<E>(examples.size())) return;
+        if (!options_.fuse || e == nullptr || !fusable_batch<split_engine_t<Engine>>(examples.size())) return;
         const double rate = first_layer_rate(optimizer_, Step{eta(), examples.size(), d.size(), options_.lambda});
         if (rate <= 0) return;
         f.weight = f.apply_to = input_row_weight_data<T>(net_);
