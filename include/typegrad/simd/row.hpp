@@ -131,6 +131,11 @@ struct RowAccumulator {
         acc = broadcast<V>(a) * load<V>(row + Offset);
         rest.mul(a, row);
     }
+    /// acc = row[Offset, N)
+    void load_from(const T* row) noexcept {
+        acc = load<V>(row + Offset);
+        rest.load_from(row);
+    }
     /// out[Offset, N) = fma(−r, acc, out): an SGD step by the accumulated gradient
     void apply(T r, T* out) const noexcept {
         store(simd::fma(broadcast<V>(-r), acc, load<V>(out + Offset)), out + Offset);
@@ -156,6 +161,7 @@ struct RowAccumulator<T, N, N> {
     void zero() noexcept {}
     void fma(T, const T*) noexcept {}
     void mul(T, const T*) noexcept {}
+    void load_from(const T*) noexcept {}
     void apply(T, T*) const noexcept {}
     void store_to(T*) const noexcept {}
     void store_to(T*, const T*) const noexcept {}
