@@ -88,6 +88,35 @@ Headers find_headers() {
                        " (the source tree typegrad was built from) nor in ", TYPEGRAD_JIT_INSTALL_INCLUDE_DIR));
 }
 
+/// The SHA-256 of the headers a compile reads (typegrad's headers and the CLI's, by path and
+/// bytes): part of the cache key, so that a network cached by one version of the headers is
+/// never loaded, nor its failure remembered, for another, even where typegrad's executable is
+/// byte for byte the same (a change to a header only the networks include: plugin.hpp's macros,
+/// a kernel no compiled-in network uses). About 0.85 MB read once per run that compiles or loads
+/// a network.
+std::string headers_hash(const Headers& h) {
+    static std::map<std::string, std::string> known;  // by the headers' directories
+    const std::string where = cat(h.include.string(), "\n", h.cli.string());
+    if (const auto it = known.find(where); it != known.end()) return it->second;
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(h.include / "typegrad", ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec))
+        if (it->path().extension() == ".hpp") files.push_back(it->path());
+    for (const auto& e : fs::directory_iterator(h.cli, ec))
+        if (e.path().extension() == ".hpp") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    std::string text;
+    for (const fs::path& f : files) {
+        text += f.string();
+        text += '\0';
+        if (Descriptor fd{::open(f.c_str(), O_RDONLY | O_CLOEXEC)}) text += read_all(fd.get(), std::size_t{16} << 20, f.string());
+        else text += "(unreadable)";
+        text += '\0';
+    }
+    return known.emplace(where, sha256_hex(text)).first->second;
+}
+
 std::vector<std::string> split_words(const std::string& s) {
     std::vector<std::string> words;
     std::istringstream in(s);
@@ -194,7 +223,8 @@ long limit_from_environment(const char* name, long fallback, long most) {
 }
 
 /// Whether two compilers may run at once: TYPEGRAD_COMPILE_JOBS (default: 2 on a machine with a
-/// second core, else 1). A plugin that trains is then compiled as two parts (plugin.hpp); the
+/// second core, else 1). A plugin for train or for the other commands is then compiled as two
+/// parts (plugin.hpp; gradcheck's is small and compiles whole); the
 /// library is the same program either way, so the cache key leaves this out.
 bool two_compilers() {
     return limit_from_environment("TYPEGRAD_COMPILE_JOBS", std::thread::hardware_concurrency() >= 2 ? 2 : 1, 64) >= 2;
@@ -465,21 +495,28 @@ std::vector<std::string> layer_headers() {
 
 namespace {
 /// How each JitRequest::Variant shows: in the cache's file names, in messages, in the source's
-/// first line, and the macro that ends the generated source (plugin.hpp).
+/// first line, and the macros that end the generated source (plugin.hpp): the whole unit's, and
+/// those of its two parts when it is compiled as two parts at once.
 struct VariantText {
     const char* stem;     // "-check"
     const char* purpose;  // ", for gradcheck"
     const char* macro;    // "TYPEGRAD_DEFINE_CHECK_PLUGIN"
-    const char* engines;  // the --grad engines it trains with ("": it does not train)
+    const char* part1 = "";  // "TYPEGRAD_DEFINE_TRAINING_PART(typegrad::cli::engines, " ("": compiled whole)
+    const char* part2 = "";
 };
 VariantText variant_text(JitRequest::Variant v) {
     switch (v) {
         case JitRequest::Variant::every_engine:
-            return {"-engines", ", every --grad engine", "TYPEGRAD_DEFINE_PLUGIN", "typegrad::cli::engines"};
-        case JitRequest::Variant::checking: return {"-check", ", for gradcheck", "TYPEGRAD_DEFINE_CHECK_PLUGIN", ""};
+            return {"-engines", ", every --grad engine", "TYPEGRAD_DEFINE_PLUGIN(",
+                    "TYPEGRAD_DEFINE_TRAINING_PART(typegrad::cli::engines, ", "TYPEGRAD_DEFINE_TABLE_PART(typegrad::cli::engines, "};
+        case JitRequest::Variant::checking: return {"-check", ", for gradcheck", "TYPEGRAD_DEFINE_CHECK_PLUGIN("};
+        case JitRequest::Variant::commands:
+            return {"-commands", ", for eval, export, predict and derive", "TYPEGRAD_DEFINE_COMMANDS_PLUGIN(",
+                    "TYPEGRAD_DEFINE_FORWARD_PART(", "TYPEGRAD_DEFINE_COMMANDS_TABLE_PART("};
         case JitRequest::Variant::default_engine: break;
     }
-    return {"", "", "TYPEGRAD_DEFINE_DEFAULT_ENGINE_PLUGIN", "typegrad::cli::default_engines"};
+    return {"", "", "TYPEGRAD_DEFINE_DEFAULT_ENGINE_PLUGIN(", "TYPEGRAD_DEFINE_TRAINING_PART(typegrad::cli::default_engines, ",
+            "TYPEGRAD_DEFINE_TABLE_PART(typegrad::cli::default_engines, "};
 }
 }  // namespace
 
@@ -505,14 +542,14 @@ std::string plugin_source(const JitRequest& r) {
                "};\n}  // namespace typegrad_generated\n\n",
                "template <>\nstruct typegrad::cli::generated_entry<typegrad_generated::network> {\n",
                "    using type = typegrad_generated::entry;\n};\n\n",
-               *v.engines == '\0'
-                   ? cat(v.macro, "(typegrad_generated::network)\n")
+               *v.part1 == '\0'
+                   ? cat(v.macro, "typegrad_generated::network)\n")
                    : cat("// compiled whole, or as two parts at once (src/cli/plugin.hpp)\n",
                          "#if defined(TYPEGRAD_PLUGIN_PART) && TYPEGRAD_PLUGIN_PART == 1\n",
-                         "TYPEGRAD_DEFINE_TRAINING_PART(", v.engines, ", typegrad_generated::network)\n",
+                         v.part1, "typegrad_generated::network)\n",
                          "#elif defined(TYPEGRAD_PLUGIN_PART) && TYPEGRAD_PLUGIN_PART == 2\n",
-                         "TYPEGRAD_DEFINE_TABLE_PART(", v.engines, ", typegrad_generated::network)\n",
-                         "#else\n", v.macro, "(typegrad_generated::network)\n#endif\n"));
+                         v.part2, "typegrad_generated::network)\n",
+                         "#else\n", v.macro, "typegrad_generated::network)\n#endif\n"));
 }
 
 namespace {
@@ -578,7 +615,7 @@ struct Compilation {
     std::string what;    // in messages: "784-30-10 (quadratic cost, float)"
     std::string origin;  // the option it came from: "--net", "--layers my.hpp"
     std::string shown;   // what a failure names after the origin: the spec, the header
-    bool in_parts = false;  // the source holds the two parts of a plugin that trains (plugin.hpp)
+    bool in_parts = false;  // the source holds two parts to compile at once (plugin.hpp)
 };
 
 /// A loaded library: its handle (open for the life of the process) and its file in the cache.
@@ -598,11 +635,12 @@ Loaded compile_cached(const Compilation& c) {
     const Headers headers = find_headers();
     const CacheDirectory dir(cache_directory());
     dir.remove_stale_temporaries();
-    // the key: the cache's secret, the source, the compile command (without the file names) and
-    // typegrad's own build
+    // the key: the cache's secret, the source, the compile command (without the file names),
+    // typegrad's own build and the headers the compile reads
     std::string key_text = cat(cache_secret(dir), "\n", source, "\n");
     for (const auto& w : compile_command(headers, "", "")) key_text += w + '\n';
     key_text += own_executable_hash();
+    key_text += headers_hash(headers);
     const std::string stem = cat(c.stem, "-", sha256_hex(key_text).substr(0, 32));
     const std::string manifest_name = stem + ".manifest", failure_name = stem + ".error", log_name = stem + ".log";
 
@@ -718,7 +756,7 @@ const PluginApi& load_network(const JitRequest& r) {
     const VariantText v = variant_text(r.variant);
     const Loaded lib = compile_cached({source, cat(file_stem(spec), "-", r.cost, "-", r.element_type, v.stem),
                                        cat(spec, " (", r.cost, " cost, ", r.element_type, v.purpose, ")"),
-                                       r.origin, spec, *v.engines != '\0'});
+                                       r.origin, spec, *v.part1 != '\0'});
     const auto entry = reinterpret_cast<PluginEntry>(::dlsym(lib.handle, plugin_symbol));
     const PluginApi* api = entry ? entry() : nullptr;
     if (api == nullptr || api->abi != plugin_abi)

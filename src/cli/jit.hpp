@@ -30,15 +30,18 @@ struct JitRequest {
     /// For training a network with batch norm: --batch, the size of the one program a
     /// mini-batch runs as (0: the default chunk of 10, as for every other command).
     std::size_t whole_batch = 0;
-    /// What is compiled, each a separate entry of the cache:
-    ///  - default_engine: every entry point, training with the default --grad engine alone
-    ///    (engines.hpp, default_engines; the reference engine is 1.5 s of the compile, and eval,
-    ///    export, predict and derive use no engine);
-    ///  - every_engine: for training with another engine (--grad reference);
-    ///  - checking: derive and gradcheck only (plugin_api<M, Entries::checking>), for gradcheck;
-    ///    the other entry points of the loaded table are null.
-    enum class Variant { default_engine, every_engine, checking };
-    Variant variant = Variant::default_engine;
+    /// What is compiled, each a separate entry of the cache whose table holds only its entry
+    /// points (the others are null):
+    ///  - commands: eval, export, predict, generate and derive (plugin_api<M,
+    ///    Entries::all_but_training>), for every command but train and gradcheck, in two parts
+    ///    at once as well;
+    ///  - default_engine: train, with the default --grad engine alone (engines.hpp,
+    ///    default_engines; the reference engine is 1.5 s of the compile), in two parts at once
+    ///    (plugin.hpp): the first compile a user waits for, so nothing else is in it;
+    ///  - every_engine: train with another engine (--grad reference);
+    ///  - checking: derive and gradcheck only (plugin_api<M, Entries::checking>), for gradcheck.
+    enum class Variant { commands, default_engine, every_engine, checking };
+    Variant variant = Variant::commands;
 };
 
 /// The entry points of the requested network: loaded from the cache, or compiled first (a

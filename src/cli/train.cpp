@@ -53,9 +53,11 @@ int run_with_network(const TrainOptions& o, const io::CheckpointImage* resume) {
         whole_batch = o.batch == 10 ? 0 : o.batch;
     }
     JitRequest request{std::move(spec), std::move(cost), o.dtype, "--net", whole_batch};
-    // the default engine alone, unless --grad names another (the others cost compile time)
+    // training alone, with the default engine alone unless --grad names another (the others cost
+    // compile time)
     const auto defaults = engine_names_of(default_engines{});
-    if (std::find(defaults.begin(), defaults.end(), o.grad) == defaults.end()) request.variant = JitRequest::Variant::every_engine;
+    request.variant = std::find(defaults.begin(), defaults.end(), o.grad) == defaults.end() ? JitRequest::Variant::every_engine
+                                                                                            : JitRequest::Variant::default_engine;
     return load_network(request).train(*options, resume);
 }
 

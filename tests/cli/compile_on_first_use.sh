@@ -31,11 +31,20 @@ if [ "$part" = mlp ]; then
     "$exe" train --net "784-040:tanh-010:softmax" "${quick[@]}" --save again.tgck > second.out 2> second.err
     forbid second.err "compil"
     cmp run.tgck again.tgck || fail "the cached network trained differently"
+    # train compiled training alone (the table's other entry points are null): eval compiles the
+    # other commands once, then export, predict and derive load them; resume loads the training
+    grep -q "TYPEGRAD_DEFINE_TRAINING_PART" cache/784-40_tanh-10_softmax-log-likelihood-float-[0-9a-f]*.cpp ||
+        fail "train did not compile the training plugin in two parts"
+    if ls cache | grep -q -- "-commands-"; then fail "train compiled the other commands too"; fi
     # its checkpoint: eval and resume find the network without --net
     "$exe" eval --model run.tgck > eval.out 2> eval.err
     expect eval.out "^typegrad eval: run.tgck: 784-40:tanh-10:softmax, log-likelihood cost, float, 1 epoch trained"
     expect eval.out "^test accuracy 0\.[0-9]{4} \([0-9]+/10000\)  cost [0-9.]+$"
-    forbid eval.err "compil"
+    expect eval.err "^typegrad: compiling 784-40:tanh-10:softmax \(log-likelihood cost, float, for eval, export, predict and derive\) on first use"
+    ls cache/*-commands-*.so > /dev/null
+    "$exe" eval --model run.tgck > eval2.out 2> eval2.err
+    forbid eval2.err "compil"
+    cmp eval.out eval2.out || fail "the cached commands evaluated differently"
     "$exe" train --resume run.tgck --epochs 2 --limit 500 --test-limit 200 --quiet > resume.out 2> resume.err
     expect resume.out "^resuming from run.tgck after epoch 1$"
     expect resume.out "^epoch 2/2 "

@@ -3,7 +3,8 @@
 add_executable(test_cli_cache18 test_cli_cache18.cpp)
 target_link_libraries(test_cli_cache18 PRIVATE typegrad::typegrad typegrad::data Catch2::Catch2 typegrad_catch_main
                       typegrad_internal_flags)
-target_compile_definitions(test_cli_cache18 PRIVATE TYPEGRAD_EXE="$<TARGET_FILE:typegrad_cli>")
+target_compile_definitions(test_cli_cache18 PRIVATE TYPEGRAD_EXE="$<TARGET_FILE:typegrad_cli>"
+                                                    TYPEGRAD_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 add_dependencies(test_cli_cache18 typegrad_cli)
 foreach(tag cache18-failures cache18-trust cache18-bounds escape18 cache22-parts)
     add_test(NAME cli.issue18.${tag} COMMAND test_cli_cache18 "[${tag}]" -w NoTests)

@@ -238,6 +238,43 @@ TEST_CASE("a full disk or a killed compiler is reported as what it is; only a ge
     CHECK_THAT(again.err, Catch::Contains(".error to compile again)"));
 }
 
+// An installed typegrad (PREFIX/bin/typegrad with PREFIX/include and PREFIX/share/typegrad/cli):
+// a header changed under the same executable (an upgrade of a header only the networks read)
+// changes the cache key, so neither a cached network nor a remembered failure of the old headers
+// is used. Before session 18 the key held the executable's bytes but not the headers'.
+TEST_CASE("a change to typegrad's headers is a new cache key, for networks and for remembered failures", "[cache18-failures]") {
+    WorkDir dir;
+    const fs::path prefix = dir / "prefix";
+    fs::create_directories(prefix / "bin");
+    fs::create_directories(prefix / "share" / "typegrad" / "cli");
+    fs::copy_file(typegrad::test::cli_executable(), prefix / "bin" / "typegrad");
+    fs::copy(fs::path(TYPEGRAD_SOURCE_DIR) / "include", prefix / "include", fs::copy_options::recursive);
+    for (const auto& e : fs::directory_iterator(fs::path(TYPEGRAD_SOURCE_DIR) / "src" / "cli"))
+        if (e.path().extension() == ".hpp") fs::copy_file(e.path(), prefix / "share" / "typegrad" / "cli" / e.path().filename());
+    struct UseExe {
+        explicit UseExe(const fs::path& p) { ::setenv("TYPEGRAD_TEST_EXE", p.c_str(), 1); }
+        ~UseExe() { ::unsetenv("TYPEGRAD_TEST_EXE"); }
+    } use((prefix / "bin" / "typegrad"));
+    const std::string cache = (dir / "cache").string();
+    const std::string bad = fake_compiler(dir, "cc-error",
+        "touch '" + (dir / "compiled").string() + "'\necho 'network.cpp:12:5: error: static assertion failed: not with these headers'\nexit 1");
+    const Env env{{"TYPEGRAD_CACHE_DIR", cache}, {"TYPEGRAD_CXX", bad}};
+    const Result first = run(dir, train_net, env);
+    CHECK(first.code == 2);
+    CHECK_THAT(first.err, Catch::Contains("not with these headers (the compiler's output: "));
+    REQUIRE(fs::exists(dir / "compiled"));
+    fs::remove(dir / "compiled");
+    const Result again = run(dir, train_net, env);  // the same headers: remembered
+    CHECK_FALSE(fs::exists(dir / "compiled"));
+    CHECK_THAT(again.err, Catch::Contains("(remembered from an earlier compile; "));
+    std::ofstream(prefix / "include" / "typegrad" / "train" / "trainer.hpp", std::ios::app) << "// a later version\n";
+    const Result changed = run(dir, train_net, env);  // another header: compiled again
+    CHECK(fs::exists(dir / "compiled"));
+    CHECK(changed.code == 2);
+    CHECK_THAT(changed.err, !Catch::Contains("remembered"));
+    CHECK(entries(cache, ".error").size() == 2);
+}
+
 TEST_CASE("a cache directory that is not the user's own is refused before anything in it is read", "[cache18-trust]") {
     WorkDir dir;
     const fs::path cache = dir / "cache";

@@ -112,10 +112,7 @@ struct AutodiffEngine {
 
     /// One example: into g (overwritten, or added to with Accumulate::yes); returns its cost.
     T operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y, Gradients<M>& g,
-                 Accumulate acc) noexcept {
-        seen_valid = false;
-        return autodiff::backprop_into(net, x, y, g, workspace, acc);
-    }
+                 Accumulate acc) noexcept;
     /// The summed gradient of `examples` of d into g; returns their summed cost. With `correct`,
     /// adds the number of examples the forward passes classified correctly to *correct.
     T gradient(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
@@ -163,58 +160,7 @@ struct AutodiffEngine {
 private:
     // The examples' gradient added to g, the first chunk (or example) with `first`.
     T sum(const M& net, const data::Dataset& d, std::span<const std::size_t> examples, Gradients<M>& g,
-          std::size_t* correct, Accumulate first) noexcept {
-        seen_valid = false;
-        last = &g;
-        if constexpr (whole_batch > 0)
-            if (examples.size() != whole_batch) return std::numeric_limits<T>::quiet_NaN();
-        if constexpr (lists_input_rows) std::fill(seen.begin(), seen.end(), std::uint8_t{0});
-        // the inputs the program reads: all, but for a thread's rows of a first layer split
-        // between threads (expr/split.hpp), which reads only those (and flags only those)
-        std::size_t lo = 0, hi = M::input_width;
-        bool fused = false;  // SGD's step applied to the first layer's weight, its gradient not written
-        if constexpr (lists_input_rows)
-            if (const expr::InputSplit<T>* s = expr::current_input_split<T>(); s != nullptr && s->input == X.data()) {
-                lo = s->first;
-                hi = s->last;
-                fused = s->apply_to != nullptr;
-            }
-        const auto mark = [&](std::size_t i, const T* x) noexcept {  // the inputs of example i, loaded at x
-            if constexpr (lists_input_rows) {
-                if (!d.is_text() && !d.float_inputs())
-                    simd::or_bytes(seen.data() + lo, d.pixels.data() + i * M::input_width + lo, hi - lo);
-                else
-                    simd::flag_nonzero(seen.data() + lo, x + lo, hi - lo);
-            }
-        };
-        T cost = 0;
-        std::size_t k = 0;
-        for (; k + Chunk <= examples.size(); k += Chunk) {
-            for (std::size_t b = 0; b < Chunk; ++b) {
-                load_example<M>(d, examples[k + b], X.data() + b * M::input_width, Y.data() + b * M::output_width, lo, hi);
-                mark(examples[k + b], X.data() + b * M::input_width);
-            }
-            cost += autodiff::backprop_batch_into(net, X.data(), Y.data(), g, chunk_workspace,
-                                                  k == 0 ? first : Accumulate::yes);
-            if (correct != nullptr) {
-                const T* out = chunk_workspace.program.template value<typename ModelExpression<M, Chunk>::output>();
-                for (std::size_t b = 0; b < Chunk; ++b)
-                    *correct += predicts<M::output_width>(d, examples[k + b], out + b * M::output_width);
-            }
-        }
-        for (; k < examples.size(); ++k) {
-            load_example<M>(d, examples[k], X.data(), Y.data(), lo, hi);
-            mark(examples[k], X.data());
-            cost += autodiff::detail::run(net, X.data(), Y.data(), g, workspace, k == 0 ? first : Accumulate::yes);
-            if (correct != nullptr)
-                *correct += predicts<M::output_width>(
-                    d, examples[k], workspace.program.template value<typename ModelExpression<M, 1>::output>());
-        }
-        // after a fused step g's first-layer gradient is whatever it was: not "0 but on the rows
-        // this call flagged", so the next gradient_again must write it whole
-        seen_valid = lists_input_rows && !fused;
-        return cost;
-    }
+          std::size_t* correct, Accumulate first) noexcept;
 
 public:
     /// After gradient() of a coupled model in training: its running statistics moved towards
@@ -223,6 +169,71 @@ public:
         if constexpr (whole_batch > 0) update_running_statistics(net, chunk_workspace.program);
     }
 };
+
+// The two members that run the programs are defined out of the class, so not inline: a plugin
+// compiled in two parts at once instantiates them in one part only (extern template in the
+// other, src/cli/plugin.hpp), where GCC would instantiate an inline member in both to inline it.
+template <AnyModel M, std::size_t Chunk>
+auto AutodiffEngine<M, Chunk>::operator()(const M& net, const typename M::input_type& x, const typename M::output_type& y,
+                                          Gradients<M>& g, Accumulate acc) noexcept -> T {
+    seen_valid = false;
+    return autodiff::backprop_into(net, x, y, g, workspace, acc);
+}
+
+template <AnyModel M, std::size_t Chunk>
+auto AutodiffEngine<M, Chunk>::sum(const M& net, const data::Dataset& d, std::span<const std::size_t> examples,
+                                   Gradients<M>& g, std::size_t* correct, Accumulate first) noexcept -> T {
+    seen_valid = false;
+    last = &g;
+    if constexpr (whole_batch > 0)
+        if (examples.size() != whole_batch) return std::numeric_limits<T>::quiet_NaN();
+    if constexpr (lists_input_rows) std::fill(seen.begin(), seen.end(), std::uint8_t{0});
+    // the inputs the program reads: all, but for a thread's rows of a first layer split
+    // between threads (expr/split.hpp), which reads only those (and flags only those)
+    std::size_t lo = 0, hi = M::input_width;
+    bool fused = false;  // SGD's step applied to the first layer's weight, its gradient not written
+    if constexpr (lists_input_rows)
+        if (const expr::InputSplit<T>* s = expr::current_input_split<T>(); s != nullptr && s->input == X.data()) {
+            lo = s->first;
+            hi = s->last;
+            fused = s->apply_to != nullptr;
+        }
+    const auto mark = [&](std::size_t i, const T* x) noexcept {  // the inputs of example i, loaded at x
+        if constexpr (lists_input_rows) {
+            if (!d.is_text() && !d.float_inputs())
+                simd::or_bytes(seen.data() + lo, d.pixels.data() + i * M::input_width + lo, hi - lo);
+            else
+                simd::flag_nonzero(seen.data() + lo, x + lo, hi - lo);
+        }
+    };
+    T cost = 0;
+    std::size_t k = 0;
+    for (; k + Chunk <= examples.size(); k += Chunk) {
+        for (std::size_t b = 0; b < Chunk; ++b) {
+            load_example<M>(d, examples[k + b], X.data() + b * M::input_width, Y.data() + b * M::output_width, lo, hi);
+            mark(examples[k + b], X.data() + b * M::input_width);
+        }
+        cost += autodiff::backprop_batch_into(net, X.data(), Y.data(), g, chunk_workspace,
+                                              k == 0 ? first : Accumulate::yes);
+        if (correct != nullptr) {
+            const T* out = chunk_workspace.program.template value<typename ModelExpression<M, Chunk>::output>();
+            for (std::size_t b = 0; b < Chunk; ++b)
+                *correct += predicts<M::output_width>(d, examples[k + b], out + b * M::output_width);
+        }
+    }
+    for (; k < examples.size(); ++k) {
+        load_example<M>(d, examples[k], X.data(), Y.data(), lo, hi);
+        mark(examples[k], X.data());
+        cost += autodiff::detail::run(net, X.data(), Y.data(), g, workspace, k == 0 ? first : Accumulate::yes);
+        if (correct != nullptr)
+            *correct += predicts<M::output_width>(
+                d, examples[k], workspace.program.template value<typename ModelExpression<M, 1>::output>());
+    }
+    // after a fused step g's first-layer gradient is whatever it was: not "0 but on the rows
+    // this call flagged", so the next gradient_again must write it whole
+    seen_valid = lists_input_rows && !fused;
+    return cost;
+}
 
 /// The per-example autodiff gradient only (the article's loop over the batch).
 template <AnyModel M>

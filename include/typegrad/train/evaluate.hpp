@@ -70,23 +70,7 @@ public:
 
     /// The scores of examples [first, last) of d (last ≤ d.size()): Chunk at a time from first,
     /// the rest one at a time. The cost is that of the forward sweep against the targets.
-    Scores evaluate(const M& net, const data::Dataset& d, std::size_t first, std::size_t last) {
-        Scores s;
-        s.width = M::output_width;
-        s.positions = d.positions();
-        std::size_t i = first;
-        for (; i + Chunk <= last; i += Chunk) {
-            for (std::size_t b = 0; b < Chunk; ++b)
-                load_example<M>(d, i + b, x_.data() + b * M::input_width, y_.data() + b * M::output_width);
-            const T* out = run<Chunk>(chunk_->program, net, s);
-            for (std::size_t b = 0; b < Chunk; ++b) tally(d, i + b, out + b * M::output_width, y_.data() + b * M::output_width, s);
-        }
-        for (; i < last; ++i) {
-            load_example<M>(d, i, x_.data(), y_.data());
-            tally(d, i, run<1>(one_->program, net, s), y_.data(), s);
-        }
-        return s;
-    }
+    Scores evaluate(const M& net, const data::Dataset& d, std::size_t first, std::size_t last);
 
 private:
     template <std::size_t B, class P>
@@ -113,6 +97,27 @@ private:
     std::vector<T> x_ = std::vector<T>(Chunk * M::input_width);
     std::vector<T> y_ = std::vector<T>(Chunk * M::output_width);  // the targets the cost is computed against
 };
+
+// Defined out of the class, so not inline: a plugin compiled in two parts instantiates it in one
+// part only (the engine's sum, train/engine.hpp, says why).
+template <AnyModel M, std::size_t Chunk>
+Scores Evaluator<M, Chunk>::evaluate(const M& net, const data::Dataset& d, std::size_t first, std::size_t last) {
+    Scores s;
+    s.width = M::output_width;
+    s.positions = d.positions();
+    std::size_t i = first;
+    for (; i + Chunk <= last; i += Chunk) {
+        for (std::size_t b = 0; b < Chunk; ++b)
+            load_example<M>(d, i + b, x_.data() + b * M::input_width, y_.data() + b * M::output_width);
+        const T* out = run<Chunk>(chunk_->program, net, s);
+        for (std::size_t b = 0; b < Chunk; ++b) tally(d, i + b, out + b * M::output_width, y_.data() + b * M::output_width, s);
+    }
+    for (; i < last; ++i) {
+        load_example<M>(d, i, x_.data(), y_.data());
+        tally(d, i, run<1>(one_->program, net, s), y_.data(), s);
+    }
+    return s;
+}
 
 /// Number of examples of d whose predicted class equals the label.
 template <AnyModel M>

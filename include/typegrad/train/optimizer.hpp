@@ -363,18 +363,14 @@ public:
     std::string name() const {
         return std::visit([](const auto& o) { return optimizer_name(o); }, held_);
     }
+    // The updates are defined below the class, so not inline: a plugin compiled in two parts
+    // instantiates them in one part only (src/cli/plugin.hpp).
     template <AnyModel M>
-    void step(M& net, const Gradients<M>& g, const Step& s) {
-        std::visit([&](auto& o) { o.step(net, g, s); }, held_);
-    }
+    void step(M& net, const Gradients<M>& g, const Step& s);
     template <AnyModel M>
-    void begin_step(M& net, const Step& s) {
-        std::visit([&](auto& o) { o.begin_step(net, s); }, held_);
-    }
+    void begin_step(M& net, const Step& s);
     template <AnyModel M>
-    void step_slice(M& net, const Gradients<M>& g, const Step& s, Slice slice) noexcept {
-        std::visit([&](auto& o) { o.step_slice(net, g, s, slice); }, held_);
-    }
+    void step_slice(M& net, const Gradients<M>& g, const Step& s, Slice slice) noexcept;
     std::vector<unsigned char> state() const {
         return std::visit([](const auto& o) { return o.state(); }, held_);
     }
@@ -394,5 +390,18 @@ public:
 private:
     std::variant<Sgd, Momentum, Adam> held_;
 };
+
+template <AnyModel M>
+void AnyOptimizer::step(M& net, const Gradients<M>& g, const Step& s) {
+    std::visit([&](auto& o) { o.step(net, g, s); }, held_);
+}
+template <AnyModel M>
+void AnyOptimizer::begin_step(M& net, const Step& s) {
+    std::visit([&](auto& o) { o.begin_step(net, s); }, held_);
+}
+template <AnyModel M>
+void AnyOptimizer::step_slice(M& net, const Gradients<M>& g, const Step& s, Slice slice) noexcept {
+    std::visit([&](auto& o) { o.step_slice(net, g, s, slice); }, held_);
+}
 
 }  // namespace typegrad::train
