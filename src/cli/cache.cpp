@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,23 +115,56 @@ CacheDirectory::CacheDirectory(const fs::path& path) : path_(path) {
     writable_ = ::faccessat(fd_.get(), ".", W_OK, AT_EACCESS) == 0;
 }
 
-std::optional<Descriptor> CacheDirectory::open_entry(const std::string& name, std::size_t max_bytes) const {
-    const std::string what = (path_ / name).string();
-    Descriptor fd(::openat(fd_.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+namespace {
+
+/// The entry `name` of the directory `dir` opened with `flags` (O_NOFOLLOW, O_NONBLOCK and
+/// O_CLOEXEC added; mode 0600 when O_CREAT creates it) and checked: a regular file, the user's
+/// own, writable by nobody else; its status in `st`. std::nullopt when it does not exist.
+std::optional<Descriptor> open_checked(int dir, const std::string& name, const std::string& what, int flags, struct stat& st) {
+    Descriptor fd(::openat(dir, name.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
     if (!fd) {
         if (errno == ENOENT) return std::nullopt;
         if (errno == ELOOP)
             throw RunError(cat(what, ": is a symbolic link, which typegrad never creates in its cache: refusing it (delete it)"));
         throw RunError(cat(what, ": cannot open: ", std::strerror(errno)));
     }
-    struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw RunError(cat(what, ": cannot stat: ", std::strerror(errno)));
     if (!S_ISREG(st.st_mode)) throw RunError(cat(what, ": is not a regular file: refusing it (delete it)"));
     if (const std::string why = untrusted(st); !why.empty())
         throw RunError(cat(what, ": ", why, ": refusing to use it (delete it)"));
-    if (static_cast<std::size_t>(st.st_size) > max_bytes)
+    return fd;
+}
+
+}  // namespace
+
+std::optional<Descriptor> CacheDirectory::open_entry(const std::string& name, std::size_t max_bytes) const {
+    const std::string what = (path_ / name).string();
+    struct stat st {};
+    auto fd = open_checked(fd_.get(), name, what, O_RDONLY, st);
+    if (fd && static_cast<std::size_t>(st.st_size) > max_bytes)
         throw RunError(cat(what, ": larger than the ", max_bytes, " bytes expected of it (delete it)"));
     return fd;
+}
+
+std::optional<CacheLock> CacheDirectory::try_lock_entry(const std::string& name) const {
+    const std::string what = (path_ / name).string();
+    for (;;) {
+        struct stat st {};
+        auto fd = open_checked(fd_.get(), name, what, O_RDONLY | O_CREAT, st);
+        if (!fd) throw RunError(cat(what, ": cannot create: the cache directory is gone"));  // O_CREAT: only so
+        while (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
+            if (errno == EWOULDBLOCK) return std::nullopt;
+            if (errno != EINTR) throw RunError(cat(what, ": cannot lock: ", std::strerror(errno)));
+        }
+        // locked: still the file the name leads to, or one its holder removed before letting go
+        struct stat now {};
+        if (::fstatat(fd_.get(), name.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+            return CacheLock(std::move(*fd), fd_.get(), name);
+    }
+}
+
+CacheLock::~CacheLock() {
+    if (fd_) ::unlinkat(directory_, name_.c_str(), 0);
 }
 
 std::optional<std::string> CacheDirectory::read_entry(const std::string& name, std::size_t max_bytes) const {

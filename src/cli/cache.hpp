@@ -53,6 +53,8 @@ private:
 };
 
 /// The cache directory, opened and checked (see the top of this file).
+class CacheLock;
+
 class CacheDirectory {
 public:
     /// Opens `path`, creating it (0700, parents as needed) when it does not exist. Throws
@@ -88,6 +90,11 @@ public:
     /// Removes `name` if it exists (a stale error record).
     void remove_entry(const std::string& name) const noexcept;
 
+    /// An exclusive lock (flock) on the entry `name`, an empty file created 0600 and checked as
+    /// open_entry checks. std::nullopt when another process holds it. Throws RunError when the
+    /// entry cannot be created or fails a check.
+    [[nodiscard]] std::optional<CacheLock> try_lock_entry(const std::string& name) const;
+
     /// A new private subdirectory "tmp-<pid>-XXXXXX" (mkdtemp, 0700) for one compile.
     [[nodiscard]] std::filesystem::path make_private_directory() const;
 
@@ -99,6 +106,24 @@ private:
     std::filesystem::path path_;
     Descriptor fd_;
     bool writable_ = false;
+};
+
+/// A lock of CacheDirectory::try_lock_entry, held until destroyed. Its file is removed before the
+/// lock is released, so that the cache keeps no lock files; a process that opened the file
+/// before the removal finds, once it holds the lock, that the name no longer leads to that file,
+/// and opens it again. A process killed while holding one leaves the file, unlocked: the next
+/// run takes it and removes it. The directory must outlive the lock.
+class CacheLock {
+public:
+    CacheLock(Descriptor fd, int directory, std::string name) noexcept : fd_(std::move(fd)), directory_(directory), name_(std::move(name)) {}
+    CacheLock(CacheLock&&) noexcept = default;
+    CacheLock& operator=(CacheLock&&) = delete;
+    ~CacheLock();
+
+private:
+    Descriptor fd_;
+    int directory_;
+    std::string name_;
 };
 
 /// Reads the whole of an open descriptor (at most max_bytes; RunError naming `what` beyond).

@@ -495,14 +495,15 @@ std::vector<std::string> layer_headers() {
 
 namespace {
 /// How each JitRequest::Variant shows: in the cache's file names, in messages, in the source's
-/// first line, and the macros that end the generated source (plugin.hpp): the whole unit's, and
-/// those of its two parts when it is compiled as two parts at once.
+/// first line; the macro that ends the generated source names the table it defines (plugin.hpp).
+/// A variant compiled as two parts at once ends with the macros of its parts too, chosen by
+/// TYPEGRAD_PLUGIN_PART: `part1` and `part2` name them, with the table's macro's arguments.
 struct VariantText {
     const char* stem;     // "-check"
     const char* purpose;  // ", for gradcheck"
-    const char* macro;    // "TYPEGRAD_DEFINE_CHECK_PLUGIN"
-    const char* part1 = "";  // "TYPEGRAD_DEFINE_TRAINING_PART(typegrad::cli::engines, " ("": compiled whole)
-    const char* part2 = "";
+    const char* table;    // "TYPEGRAD_DEFINE_CHECK_PLUGIN("
+    const char* part1 = nullptr;  // "TYPEGRAD_DEFINE_TRAINING_PART(typegrad::cli::engines, " (null: compiled whole)
+    const char* part2 = nullptr;
 };
 VariantText variant_text(JitRequest::Variant v) {
     switch (v) {
@@ -511,7 +512,7 @@ VariantText variant_text(JitRequest::Variant v) {
                     "TYPEGRAD_DEFINE_TRAINING_PART(typegrad::cli::engines, ", "TYPEGRAD_DEFINE_TABLE_PART(typegrad::cli::engines, "};
         case JitRequest::Variant::checking: return {"-check", ", for gradcheck", "TYPEGRAD_DEFINE_CHECK_PLUGIN("};
         case JitRequest::Variant::commands:
-            return {"-commands", ", for eval, export, predict and derive", "TYPEGRAD_DEFINE_COMMANDS_PLUGIN(",
+            return {"-commands", ", for eval, predict, generate, export and derive", "TYPEGRAD_DEFINE_COMMANDS_PLUGIN(",
                     "TYPEGRAD_DEFINE_FORWARD_PART(", "TYPEGRAD_DEFINE_COMMANDS_TABLE_PART("};
         case JitRequest::Variant::default_engine: break;
     }
@@ -542,14 +543,14 @@ std::string plugin_source(const JitRequest& r) {
                "};\n}  // namespace typegrad_generated\n\n",
                "template <>\nstruct typegrad::cli::generated_entry<typegrad_generated::network> {\n",
                "    using type = typegrad_generated::entry;\n};\n\n",
-               *v.part1 == '\0'
-                   ? cat(v.macro, "typegrad_generated::network)\n")
+               v.part1 == nullptr
+                   ? cat(v.table, "typegrad_generated::network)\n")
                    : cat("// compiled whole, or as two parts at once (src/cli/plugin.hpp)\n",
                          "#if defined(TYPEGRAD_PLUGIN_PART) && TYPEGRAD_PLUGIN_PART == 1\n",
                          v.part1, "typegrad_generated::network)\n",
                          "#elif defined(TYPEGRAD_PLUGIN_PART) && TYPEGRAD_PLUGIN_PART == 2\n",
                          v.part2, "typegrad_generated::network)\n",
-                         "#else\n", v.macro, "typegrad_generated::network)\n#endif\n"));
+                         "#else\n", v.table, "typegrad_generated::network)\n#endif\n"));
 }
 
 namespace {
@@ -644,19 +645,43 @@ Loaded compile_cached(const Compilation& c) {
     const std::string stem = cat(c.stem, "-", sha256_hex(key_text).substr(0, 32));
     const std::string manifest_name = stem + ".manifest", failure_name = stem + ".error", log_name = stem + ".log";
 
-    // compiled before: load it, after checking its bytes
-    if (const auto text = dir.read_entry(manifest_name, 4096)) {
-        const auto m = Manifest::parse(*text);
-        if (!m) throw RunError(cat((dir.path() / manifest_name).string(), ": is not a manifest of typegrad's cache (delete it)"));
-        return {load_verified(dir.open_entry(m->library, max_library_bytes), m->sha256, dir.path() / m->library,
-                              dir.path() / manifest_name),
-                dir.path() / m->library};
+    // compiled before: load it, after checking its bytes; compiled before, and the network did
+    // not compile: the same message at once
+    const auto cached = [&]() -> std::optional<Loaded> {
+        if (const auto text = dir.read_entry(manifest_name, 4096)) {
+            const auto m = Manifest::parse(*text);
+            if (!m) throw RunError(cat((dir.path() / manifest_name).string(), ": is not a manifest of typegrad's cache (delete it)"));
+            return Loaded{load_verified(dir.open_entry(m->library, max_library_bytes), m->sha256, dir.path() / m->library,
+                                        dir.path() / manifest_name),
+                          dir.path() / m->library};
+        }
+        if (const auto message = dir.read_entry(failure_name, 4096))
+            throw UsageError(cat(named, ": ", io::printable_text(*message), " (remembered from an earlier compile; "
+                                 "the compiler's output: ", (dir.path() / log_name).string(), "; delete ",
+                                 (dir.path() / failure_name).string(), " to compile again)"));
+        return std::nullopt;
+    };
+    if (auto loaded = cached()) return std::move(*loaded);
+    // Runs that need the same network at once (the processes of an MPI run on one machine, two
+    // commands started together) compile it once: the others wait for the lock and load it.
+    std::optional<CacheLock> lock;
+    if (dir.writable()) {
+        for (bool told = false;; told = true) {
+            if (auto held = dir.try_lock_entry(stem + ".lock")) {
+                lock.emplace(std::move(*held));
+                break;
+            }
+            if (!told) {
+                std::fprintf(stderr, "typegrad: another typegrad is compiling %s into %s; waiting for it\n", what.c_str(),
+                             dir.path().c_str());
+                std::fflush(stderr);
+            }
+            if (pending_signal() != 0) throw Interrupted{pending_signal(), cat("while waiting for another typegrad's compile of ", what)};
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
     }
-    // compiled before, and the network did not compile: the same message at once
-    if (const auto message = dir.read_entry(failure_name, 4096))
-        throw UsageError(cat(named, ": ", io::printable_text(*message), " (remembered from an earlier compile; "
-                             "the compiler's output: ", (dir.path() / log_name).string(), "; delete ",
-                             (dir.path() / failure_name).string(), " to compile again)"));
+    if (lock)  // another run may have compiled it in the meantime
+        if (auto loaded = cached()) return std::move(*loaded);
 
     const std::string compiler = compile_command(headers, "", "")[0];
     const std::string program = executable(compiler);
@@ -756,7 +781,7 @@ const PluginApi& load_network(const JitRequest& r) {
     const VariantText v = variant_text(r.variant);
     const Loaded lib = compile_cached({source, cat(file_stem(spec), "-", r.cost, "-", r.element_type, v.stem),
                                        cat(spec, " (", r.cost, " cost, ", r.element_type, v.purpose, ")"),
-                                       r.origin, spec, *v.part1 != '\0'});
+                                       r.origin, spec, v.part1 != nullptr});
     const auto entry = reinterpret_cast<PluginEntry>(::dlsym(lib.handle, plugin_symbol));
     const PluginApi* api = entry ? entry() : nullptr;
     if (api == nullptr || api->abi != plugin_abi)

@@ -40,7 +40,7 @@ if [ "$part" = mlp ]; then
     "$exe" eval --model run.tgck > eval.out 2> eval.err
     expect eval.out "^typegrad eval: run.tgck: 784-40:tanh-10:softmax, log-likelihood cost, float, 1 epoch trained"
     expect eval.out "^test accuracy 0\.[0-9]{4} \([0-9]+/10000\)  cost [0-9.]+$"
-    expect eval.err "^typegrad: compiling 784-40:tanh-10:softmax \(log-likelihood cost, float, for eval, export, predict and derive\) on first use"
+    expect eval.err "^typegrad: compiling 784-40:tanh-10:softmax \(log-likelihood cost, float, for eval, predict, generate, export and derive\) on first use"
     ls cache/*-commands-*.so > /dev/null
     "$exe" eval --model run.tgck > eval2.out 2> eval2.err
     forbid eval2.err "compil"
