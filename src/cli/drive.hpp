@@ -1,262 +1,154 @@
-// The training driver of `typegrad train`, a template over the network and the gradient engine:
-// the training entry point of every network's plugin (plugin.hpp), compiled in
-// (compiled_in.hpp) or compiled on first use (jit.hpp). What it is made of: the --grad menu
-// (engines.hpp), what the options make (run_setup.hpp), what a run says (run_report.hpp).
+// The training driver of `typegrad train`: the training entry point of every network's plugin
+// (plugin.hpp), compiled in (compiled_in.hpp) or compiled on first use (jit.hpp). The driver
+// itself — the options, the output files, what a run says, interruption and divergence — is
+// compiled once, in the executable (drive.cpp), over TrainingSession: what it needs of one
+// network and its trainer, behind virtual calls made per run and per epoch, none per batch or
+// example. NetworkSession<M, Engine> implements it; that, the trainer and the engines are what
+// each network compiles. What the driver is made of: the --grad menu (engines.hpp), what the
+// options make (run_setup.hpp), what a run says (run_report.hpp).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdio>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
-#include "checkpoints.hpp"
-#include "data.hpp"
 #include "distributed.hpp"
 #include "engines.hpp"
-#include "interrupt.hpp"
 #include "menu.hpp"
-#include "outputs.hpp"
 #include "report.hpp"
-#include "run_report.hpp"
 #include "run_setup.hpp"
 #include "text.hpp"
 #include "train.hpp"
 #include "typegrad/data/dataset.hpp"
 #include "typegrad/io/checkpoint.hpp"
 #include "typegrad/nn/model.hpp"
+#include "typegrad/train/monitor.hpp"
 #include "typegrad/train/sgd.hpp"
 
 namespace typegrad::cli {
 
-/// The training run for network M with gradient engine Engine, from scratch or from `resume`.
+/// What the driver knows of a network without its type.
+struct NetworkFacts {
+    std::size_t input_width = 0, output_width = 0, parameter_count = 0;
+    std::string description;           // network_description<M>(): "784-30-10 sigmoid"
+    std::string_view cost;             // M::cost_type::name
+    const char* element_type = "";     // "float" or "double"
+    double default_eta = 0;            // the entry's η, before the optimizer's own default
+    const char* default_schedule = "";
+    bool couples_examples = false;     // batch normalisation: the mini-batch is one program
+    std::size_t whole_batch = 0;       // the batch it was compiled for, when couples_examples
+};
+
+/// The driver's hook after every batch: the progress bar, the place an interruption reports, the
+/// stop at SIGINT/SIGTERM (agreed by an MPI job's processes). Not virtual: a direct call.
+struct BatchProgress {
+    ProgressBar& bar;
+    std::size_t done = 0, batches = 0;  // in the epoch under way
+    void after(std::size_t batch_done, std::size_t total);  // drive.cpp
+};
+
+/// One network's part of a training run: its parameters, its trainer (train::Trainer with the
+/// --grad engine, data-parallel over an MPI job's processes) and what those processes add.
+class TrainingSession {
+public:
+    virtual ~TrainingSession() = default;
+    [[nodiscard]] virtual const NetworkFacts& facts() const = 0;
+    /// The network, initialised from `seed` with `scheme`.
+    virtual void create(std::uint64_t seed, init::Scheme scheme) = 0;
+    /// The network restored from a checkpoint, and the trainer's state in it (io::CheckpointError
+    /// when the checkpoint does not fit); `file` names it in messages.
+    virtual train::TrainerState restore(const io::CheckpointImage& image, const std::string& file) = 0;
+    [[nodiscard]] virtual bool parameters_finite() const = 0;
+    /// The trainer with `options` and `optimizer`; in an MPI job its engine joins the processes.
+    virtual void start(const TrainOptions& o, const train::Options& options, train::AnyOptimizer optimizer) = 0;
+    /// The trainer continues from `state` (std::invalid_argument: another optimizer's state).
+    virtual void continue_from(const train::TrainerState& state) = 0;
+    /// Trains (train::Trainer::run): `on_epoch` after each epoch, progress.after after each batch.
+    virtual void run(const data::Dataset& train, const data::Dataset& validation, const data::Dataset& test,
+                     const std::function<void(const train::EpochStats&)>& on_epoch, BatchProgress& progress) = 0;
+    /// Saves the network and the trainer's state (io::save_checkpoint).
+    virtual void save(const std::filesystem::path& file, const std::string& note, const std::string& vocabulary) const = 0;
+    [[nodiscard]] virtual double eta() const = 0;
+    [[nodiscard]] virtual train::StopReason stopped() const = 0;
+    [[nodiscard]] virtual std::size_t epochs_done() const = 0;
+    [[nodiscard]] virtual train::MonitorState monitor_state() const = 0;
+};
+
+/// The training run of the session's network with the options `given`, from scratch or from
+/// `resume`: the exit code (drive.cpp).
+int drive_session(const TrainOptions& given, const io::CheckpointImage* resume, TrainingSession& session);
+
+/// TrainingSession for network M and gradient engine Engine.
 template <class M, class Engine>
-inline int drive(const TrainOptions& given, const io::CheckpointImage* resume) {
-    TrainOptions o = given;
-    if (!o.eta_given) o.eta = optimizer_eta(o, default_eta<M>());
-    if (!o.schedule_given) parse_schedule(entry_of_t<M>::default_schedule, o);
-    if constexpr (train::couples_examples_v<M>) check_batch_norm_options(o, whole_batch_of<Engine>());
-    M net{o.seed, init_scheme(o.init)};
-    train::TrainerState start{};
-    if (resume) {
-        const std::string file = o.resume->string();
-        try {
-            start = io::restore_checkpoint(*resume, net, file);
-        } catch (const io::CheckpointError& e) {
-            throw RunError(cat("--resume ", e.what(), o.net_given ? cat(" (--net ", o.net, ")") : std::string()));
-        }
-        if (!train::parameters_finite(net)) throw RunError(cat("--resume ", file, ": ", non_finite_parameters));
-        if (start.epochs_done >= o.epochs) {
-            say(stdout, "typegrad train: %s already has %zu epoch%s (--epochs %zu): nothing to train", file.c_str(),
-                        start.epochs_done, start.epochs_done == 1 ? "" : "s", o.epochs);
-            return exit_ok;
-        }
-        const train::Monitor was(train::PlateauRule{o.halve_after, o.max_halvings, o.patience}, start.monitor);
-        if (const auto why = was.stopped(); why != train::StopReason::none) {
-            say(stdout, "typegrad train: %s stopped after epoch %zu: %s: nothing to train", file.c_str(),
-                        start.epochs_done,
-                        stop_text(why, start.monitor, o.eta,
-                                  !resume->header.vocabulary.empty() ? Score::loss      // a text model's
-                                  : start.monitor.best_accuracy < 0  ? Score::mse       // a regression's −MSE
-                                                                     : Score::accuracy)
-                            .c_str());
-            return exit_ok;
-        }
-        // another optimizer's state cannot continue: refused before anything is printed or locked
-        // (its state was checked when the file was read, io::check_optimizer_state)
-        if (const std::string chosen = make_optimizer(o).name(); start.optimizer != chosen)
-            throw RunError(cat("--resume ", file, ": the state is of optimizer '", io::printable_text(start.optimizer),
-                               "', this trainer uses '", chosen, "' (--optimizer)"));
+class NetworkSession final : public TrainingSession {
+public:
+    NetworkSession()
+        : facts_{M::input_width,
+                 M::output_width,
+                 M::parameter_count,
+                 network_description<M>(),
+                 M::cost_type::name,
+                 std::is_same_v<typename M::value_type, float> ? "float" : "double",
+                 default_eta<M>(),
+                 entry_of_t<M>::default_schedule,
+                 train::couples_examples_v<M>,
+                 whole_batch()} {}
+    const NetworkFacts& facts() const override { return facts_; }
+    void create(std::uint64_t seed, init::Scheme scheme) override { net_.emplace(seed, scheme); }
+    train::TrainerState restore(const io::CheckpointImage& image, const std::string& file) override {
+        return io::restore_checkpoint(image, *net_, file);
     }
-
-    // Everything that can fail before training is checked before the output files are touched.
-    data::Dataset validation;
-    const LoadedData p = prepare(o, M::input_width, M::output_width, validation);
-    if (o.plot && p.split.test.task == data::Task::regression)
-        throw UsageError(cat("--plot ", o.plot->string(), ": draws accuracies, and this is a regression (its metrics are "
-                             "test_mse and test_mae in the --metrics file)"));
-    check_processes(o, p.split.train.size());
-    if (const int sig = agreed_signal(); sig != 0) throw Interrupted{sig};
-    std::vector<OutputFile::Input> inputs;
-    for (const auto& f : p.files) inputs.push_back({f, "an input data file"});
-    std::optional<OutputFile> save_file, metrics_file, save_best_file;
-    if (o.save) save_file.emplace("--save", *o.save, inputs);  // --save may be the --resume file
-    if (o.save_best) save_best_file.emplace("--save-best", *o.save_best, inputs);
-    if (resume) inputs.push_back({*o.resume, "the --resume checkpoint"});
-    if (o.metrics) metrics_file.emplace("--metrics", *o.metrics, inputs);
-    if (save_file && metrics_file && save_file->target() == metrics_file->target())
-        throw UsageError(cat("--save: '", o.save->string(), "' is also the --metrics file"));
-    for (const OutputFile* f : {save_file ? &*save_file : nullptr, metrics_file ? &*metrics_file : nullptr,
-                                save_best_file ? &*save_best_file : nullptr}) {
-        if (f == nullptr || f->removed().empty()) continue;
-        std::vector<std::string> names;
-        for (const auto& r : f->removed()) names.push_back(r.filename().string());
-        say(stderr, "note: %s: removed %zu temporary file%s left by killed runs (%s)", f->what().c_str(),
-                     names.size(), names.size() == 1 ? "" : "s", io::printable_text(join(names)).c_str());
+    bool parameters_finite() const override { return train::parameters_finite(*net_); }
+    void start(const TrainOptions& o, const train::Options& options, train::AnyOptimizer optimizer) override {
+        trainer_.emplace(*net_, options, std::move(optimizer));
+        processes_.emplace(o, *trainer_, *net_);
     }
-    std::optional<MetricsWriter> metrics;
-    if (metrics_file) metrics.emplace(metrics_file->target(), o.metrics_format);
-    if (metrics && resume) metrics->continue_from(start.epochs_done);
-    const std::string note = training_note(o, p.split.train) + processes_note(o);
-    const std::string vocabulary = data::utf8(p.split.train.vocabulary);  // a text's characters, kept in the checkpoint
-
-    print_header(o, p, network_description<M>(), M::cost_type::name,
-                 std::is_same_v<typename M::value_type, float> ? "float" : "double", M::parameter_count);
-    print_processes(o);
-    if (resume) {
-        say(stdout, "resuming from %s after epoch %zu", o.resume->c_str(), start.epochs_done);
-        (void)flush_stdout();
-        if (!resume->header.training.empty() && resume->header.training != note)
-            say(stderr, "note: resuming %s with %s: the result will differ from an uninterrupted run",
-                         o.resume->c_str(), io::printable_text(note_difference(resume->header.training, note)).c_str());
-    }
-    check_stdout();
-
-    train::Options options;
-    options.epochs = o.epochs;
-    options.batch = o.batch * static_cast<std::size_t>(processes().size());  // a global batch: a share per process
-    options.eta = o.eta;
-    options.seed = o.seed;
-    options.decay_every = o.decay_every;
-    options.decay_factor = o.decay_factor;
-    options.lambda = o.lambda;
-    options.threads = o.threads;
-    options.plateau = {.halve_after = o.halve_after, .max_halvings = o.max_halvings, .patience = o.patience};
-    using TrainingAccuracy = train::Options::TrainingAccuracy;
-    options.training_accuracy = o.training_accuracy == "running" ? TrainingAccuracy::running
-                                : o.training_accuracy == "eval"  ? TrainingAccuracy::evaluated
-                                                                 : TrainingAccuracy::off;
-    using Trainer = train::Trainer<M, dist::DataParallelEngine<M, Engine>, train::AnyOptimizer>;
-    Trainer trainer(net, options, make_optimizer(o));
-    DataParallelRun<M, Trainer> processes_run(o, trainer, net);
-    if (resume) {
-        try {
-            trainer.restore(start);
-        } catch (const std::invalid_argument& e) {  // another optimizer: its state cannot continue
-            throw RunError(cat("--resume ", o.resume->string(), ": ", e.what(), " (--optimizer)"));
-        }
-    }
-
-    ProgressBar bar(o.quiet ? ProgressBar::Mode::off
-                    : ProgressBar::stderr_is_terminal() ? ProgressBar::Mode::bar : ProgressBar::Mode::log,
-                    o.epochs, o.batch, start.epochs_done);
-    EpochRecord best;
-    std::size_t saved_epoch = 0;  // the last epoch this run saved with --save
-    std::size_t epoch_done = start.epochs_done, batch_done = 0, batches = 0;
-    try {
-        trainer.run(
-            p.split.train, validation, p.split.test,
+    void continue_from(const train::TrainerState& state) override { trainer_->restore(state); }
+    void run(const data::Dataset& train, const data::Dataset& validation, const data::Dataset& test,
+             const std::function<void(const train::EpochStats&)>& on_epoch, BatchProgress& progress) override {
+        trainer_->run(
+            train, validation, test,
             [&](train::EpochStats s) {
-                processes_run.on_epoch(s, p.split.train.size());
-                EpochRecord r{s.epoch,   s.epochs,      s.correct,           s.tested,
-                                    s.accuracy, s.seconds,     s.examples_per_second, s.training_cost,
-                                    s.eta,      s.validated,   s.validation_accuracy, s.training_counted,
-                                    s.training_accuracy,
-                                    s.decision.halved && s.decision.stop == train::StopReason::none
-                                        ? o.halve_after : std::size_t{0},
-                                    trainer.eta(), s.regression, s.test_cost, s.validation_cost, s.test_mse,
-                                    s.test_mae, s.validation_mse, s.validation_mae};
-                r.positions = s.positions;
-                bar.clear();
-                std::printf("%s\n", epoch_line(r).c_str());
-                (void)flush_stdout();
-                if (metrics) metrics->add(r);
-                // The trainer calls this only after checking that every parameter is finite, so
-                // a diverged network is never saved.
-                if (o.save) {
-                    try {
-                        io::save_checkpoint(save_file->target(), net, trainer.state(), note, vocabulary);
-                    } catch (const io::CheckpointError& e) {
-                        throw OutputError(cat("--save ", e.what()));
-                    }
-                    saved_epoch = s.epoch;
-                }
-                // with a validation set, the monitor decides (its state goes on through --resume)
-                if (r.validated > 0 ? s.decision.improved : better_on_test(r, best)) {
-                    best = r;
-                    if (o.save_best) {
-                        try {
-                            io::save_checkpoint(save_best_file->target(), net, trainer.state(), note, vocabulary);
-                        } catch (const io::CheckpointError& e) {
-                            throw OutputError(cat("--save-best ", e.what()));
-                        }
-                    }
-                }
-                epoch_done = s.epoch;
-                batch_done = 0;
-                check_stdout();  // after the checkpoint: a full stdout loses no epoch
-                if (s.epoch < s.epochs)
-                    if (const int sig = agreed_signal(); sig != 0) throw Interrupted{sig};
+                processes_->on_epoch(s, train.size());
+                on_epoch(s);
             },
             [&](std::size_t done, std::size_t total) {
-                processes_run.after_batch(done, total);
-                bar.on_batch(done, total);
-                batch_done = done;
-                batches = total;
-                if (const int sig = agreed_signal(); sig != 0) throw Interrupted{sig};
+                processes_->after_batch(done, total);
+                progress.after(done, total);
             });
-    } catch (const Interrupted& i) {
-        bar.clear();
-        (void)flush_stdout();
-        std::string where = batch_done > 0 ? cat("in epoch ", std::to_string(epoch_done + 1), " (", std::to_string(batch_done),
-                                                 " of ", std::to_string(batches), " batches done, abandoned)")
-                                           : cat("after epoch ", std::to_string(epoch_done));
-        std::string kept;
-        if (saved_epoch > 0 || (resume && o.save && same_existing_file(*o.save, *o.resume)))
-            kept = cat(o.save->string(), " holds epoch ", std::to_string(saved_epoch > 0 ? saved_epoch : start.epochs_done),
-                       "; continue with: ", resume_command(o));
-        else if (o.save && resume)
-            kept = cat("no checkpoint was saved; ", o.resume->string(), " (epoch ", std::to_string(start.epochs_done),
-                       ") is unchanged");
-        else if (o.save)
-            kept = "no checkpoint was saved (the first epoch did not finish)";
-        else
-            kept = "no checkpoint was saved (use --save FILE to be able to resume)";
-        say(stderr, "typegrad: interrupted by %s %s; %s", signal_name(i.signal), where.c_str(), kept.c_str());
-        return 128 + i.signal;
-    } catch (const train::Diverged& e) {
-        bar.clear();
-        (void)flush_stdout();
-        std::string kept;
-        const std::string resumed_epochs = std::to_string(start.epochs_done);
-        if (saved_epoch > 0)
-            kept = cat("the last good checkpoint ", o.save->string(), " (epoch ", std::to_string(saved_epoch), ") is kept");
-        else if (resume && o.save && same_file(*o.save, *o.resume))
-            kept = cat("the last good checkpoint ", o.save->string(), " (epoch ", resumed_epochs, ") is kept");
-        else if (resume && o.save)
-            kept = cat("no checkpoint was saved to ", o.save->string(), "; ", o.resume->string(), " (epoch ",
-                       resumed_epochs, ") is unchanged");
-        else if (resume)
-            kept = cat("no checkpoint was saved (use --save FILE); ", o.resume->string(), " (epoch ", resumed_epochs,
-                       ") is unchanged");
-        else if (o.save)
-            kept = "no checkpoint was saved (the first epoch did not finish)";
-        else
-            kept = "no checkpoint was saved (use --save FILE)";
-        throw RunError(cat(e.what(), "; ", kept));
     }
-    bar.clear();
-    if (const auto why = trainer.stopped(); why != train::StopReason::none)
-        std::printf("stopped after epoch %zu: %s\n", trainer.epochs_done(),
-                    stop_text(why, trainer.monitor().state(), o.eta,
-                              p.split.test.is_text()                       ? Score::loss
-                              : p.split.test.task == data::Task::regression ? Score::mse
-                                                                            : Score::accuracy)
-                        .c_str());
-    if (best.epoch > 0) {
-        std::printf("%s%s\n", best_text(best).c_str(),
-                    o.save_best ? cat(" (saved in ", o.save_best->string(), ")").c_str() : "");
-    } else if (const auto& m = trainer.monitor().state(); m.best_epoch > 0) {  // resumed, no epoch improved on it
-        const bool regression = p.split.test.task == data::Task::regression, text = p.split.test.is_text();
-        std::printf("best validation %s %.6g at epoch %zu, before this run (no epoch of this run improved on it)\n",
-                    text ? "loss" : regression ? "mse" : "accuracy", regression || text ? -m.best_accuracy : m.best_accuracy,
-                    m.best_epoch);
+    void save(const std::filesystem::path& file, const std::string& note, const std::string& vocabulary) const override {
+        io::save_checkpoint(file, *net_, trainer_->state(), note, vocabulary);
     }
-    check_stdout();
-    return exit_ok;
+    double eta() const override { return trainer_->eta(); }
+    train::StopReason stopped() const override { return trainer_->stopped(); }
+    std::size_t epochs_done() const override { return trainer_->epochs_done(); }
+    train::MonitorState monitor_state() const override { return trainer_->monitor().state(); }
+
+private:
+    using Trainer = train::Trainer<M, dist::DataParallelEngine<M, Engine>, train::AnyOptimizer>;
+    static constexpr std::size_t whole_batch() {
+        if constexpr (train::couples_examples_v<M>) return whole_batch_of<Engine>();
+        else return 0;
+    }
+    NetworkFacts facts_;
+    std::optional<M> net_;
+    std::optional<Trainer> trainer_;
+    std::optional<DataParallelRun<M, Trainer>> processes_;
+};
+
+/// The training run of network M with gradient engine Engine.
+template <class M, class Engine>
+int drive(const TrainOptions& o, const io::CheckpointImage* resume) {
+    NetworkSession<M, Engine> session;
+    return drive_session(o, resume, session);
 }
 
 template <class M, class... Es>
