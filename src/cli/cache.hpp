@@ -52,9 +52,9 @@ private:
     int fd_ = -1;
 };
 
-/// The cache directory, opened and checked (see the top of this file).
 class CacheLock;
 
+/// The cache directory, opened and checked (see the top of this file).
 class CacheDirectory {
 public:
     /// Opens `path`, creating it (0700, parents as needed) when it does not exist. Throws

@@ -141,14 +141,12 @@ int drive_session(const TrainOptions& given, const io::CheckpointImage* resume, 
         session.run(
             p.split.train, validation, p.split.test,
             [&](const train::EpochStats& e) {
-                EpochRecord r{e.epoch,   e.epochs,      e.correct,           e.tested,
-                                    e.accuracy, e.seconds,     e.examples_per_second, e.training_cost,
-                                    e.eta,      e.validated,   e.validation_accuracy, e.training_counted,
-                                    e.training_accuracy,
-                                    e.decision.halved && e.decision.stop == train::StopReason::none
-                                        ? o.halve_after : std::size_t{0},
-                                    session.eta(), e.regression, e.test_cost, e.validation_cost, e.test_mse,
-                                    e.test_mae, e.validation_mse, e.validation_mae};
+                EpochRecord r{e.epoch, e.epochs, e.correct, e.tested, e.accuracy, e.seconds, e.examples_per_second,
+                              e.training_cost, e.eta, e.validated, e.validation_accuracy, e.training_counted,
+                              e.training_accuracy,
+                              e.decision.halved && e.decision.stop == train::StopReason::none ? o.halve_after : std::size_t{0},
+                              session.eta(), e.regression, e.test_cost, e.validation_cost, e.test_mse, e.test_mae,
+                              e.validation_mse, e.validation_mae};
                 r.positions = e.positions;
                 bar.clear();
                 std::printf("%s\n", epoch_line(r).c_str());
@@ -156,24 +154,21 @@ int drive_session(const TrainOptions& given, const io::CheckpointImage* resume, 
                 if (metrics) metrics->add(r);
                 // The trainer calls this only after checking that every parameter is finite, so
                 // a diverged network is never saved.
-                if (o.save) {
+                const auto save = [&](const OutputFile& file) {  // file.what(): "--save"
                     try {
-                        session.save(save_file->target(), note, vocabulary);
-                    } catch (const io::CheckpointError& e) {
-                        throw OutputError(cat("--save ", e.what()));
+                        session.save(file.target(), note, vocabulary);
+                    } catch (const io::CheckpointError& error) {
+                        throw OutputError(cat(file.what(), " ", error.what()));
                     }
+                };
+                if (save_file) {
+                    save(*save_file);
                     saved_epoch = e.epoch;
                 }
                 // with a validation set, the monitor decides (its state goes on through --resume)
                 if (r.validated > 0 ? e.decision.improved : better_on_test(r, best)) {
                     best = r;
-                    if (o.save_best) {
-                        try {
-                            session.save(save_best_file->target(), note, vocabulary);
-                        } catch (const io::CheckpointError& e) {
-                            throw OutputError(cat("--save-best ", e.what()));
-                        }
-                    }
+                    if (save_best_file) save(*save_best_file);
                 }
                 epoch_done = e.epoch;
                 progress.done = 0;

@@ -15,14 +15,18 @@ export TYPEGRAD_CACHE_DIR="$work/cache"
 # waits (at most 60 s) for FILE to match REGEX
 await() { for _ in $(seq 600); do grep -Eq -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; cat "$1"; fail "$1 never matched: $2"; }
 no_locks() { if ls cache | grep -E '\.lock$'; then fail "a lock file was left in the cache"; fi; }
+# race SPEC A B: `derive --net SPEC` as A (A.out, A.err, pid $a), and once A compiles, as B (pid $b)
+race() {
+    "$exe" derive --net "$1" > "$2.out" 2> "$2.err" &
+    a=$!
+    await "$2.err" "^typegrad: compiling $1"
+    "$exe" derive --net "$1" > "$3.out" 2> "$3.err" &
+    b=$!
+}
 
 spec="784-9:tanh-10:softmax"
-"$exe" derive --net "$spec" > first.out 2> first.err &
-first=$!
-await first.err "^typegrad: compiling $spec"
-"$exe" derive --net "$spec" > second.out 2> second.err &
-second=$!
-set +e; wait "$first"; rc1=$?; wait "$second"; rc2=$?; set -e
+race "$spec" first second
+set +e; wait "$a"; rc1=$?; wait "$b"; rc2=$?; set -e
 [ "$rc1" = 0 ] && [ "$rc2" = 0 ] || { cat first.err second.err; fail "exit $rc1 and $rc2, not 0 and 0"; }
 expect first.err "^typegrad: compiled $spec in [0-9.]+ s"
 expect second.err "^typegrad: another typegrad is compiling $spec \(log-likelihood cost, float, for eval, predict, generate, export and derive\) into .*/cache; waiting for it$"
@@ -34,14 +38,10 @@ no_locks
 
 # SIGTERM while waiting for another run's compile
 spec="784-9:relu-10:softmax"
-"$exe" derive --net "$spec" > compiling.out 2> compiling.err &
-compiling=$!
-await compiling.err "^typegrad: compiling $spec"
-"$exe" derive --net "$spec" > waiting.out 2> waiting.err &
-waiting=$!
+race "$spec" compiling waiting
 await waiting.err "waiting for it$"
-kill -TERM "$waiting"
-set +e; wait "$waiting"; rc=$?; wait "$compiling"; rc1=$?; set -e
+kill -TERM "$b"
+set +e; wait "$b"; rc=$?; wait "$a"; rc1=$?; set -e
 [ "$rc" = 143 ] || { cat waiting.err; fail "SIGTERM while waiting exited with $rc, not 143"; }
 expect waiting.err "^typegrad: interrupted by SIGTERM while waiting for another typegrad's compile of $spec \(log-likelihood cost, float, for eval, predict, generate, export and derive\). nothing was written$"
 [ ! -s waiting.out ] || fail "the run stopped while waiting printed on stdout"
